@@ -1,0 +1,48 @@
+# make run    install what is missing, migrate, seed demo data when empty, serve web + scheduler on :5000
+# make test   the whole suite on SQLite, and again on PostgreSQL when PORTAL_TEST_DATABASE_URL is set
+# make bench  the PRODUCT §4 figures (see bench/README.md)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+REQ_STAMP := $(VENV)/.req-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres bench venv system-run system-test system-bench translations db seed clean
+
+$(REQ_STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.req-* && touch $@
+
+venv: $(REQ_STAMP)
+
+system-run:
+	@scripts/system-deps.sh run
+system-test:
+	@scripts/system-deps.sh test
+system-bench:
+	@scripts/system-deps.sh bench
+
+translations: venv
+	@$(PY) scripts/i18n.py compile
+
+db: venv translations
+	@scripts/ensure-instance.sh
+	$(PY) -m flask --app wsgi db upgrade
+
+run: system-run venv translations
+	@scripts/run.sh
+
+test: system-test venv translations
+	$(PY) -m pytest
+	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL: $$PORTAL_TEST_DATABASE_URL"; \
+	  $(PY) -m pytest -m "not browser"; \
+	fi
+
+bench: system-bench venv translations
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* instance/mail

@@ -1,0 +1,1 @@
+"""Hash-chained audit log of every write to regulated data."""

@@ -1,0 +1,1 @@
+"""Accounts, roles, permissions, jurisdictions and enterprise bindings."""

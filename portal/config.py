@@ -1,0 +1,78 @@
+"""Configuration defaults.
+
+Precedence (STYLE.md §6.7 rule 13): Config < instance/portal.cfg < PORTAL_* environment < the mapping passed to
+create_app (tests). Development defaults just work; production sets PORTAL_SECRET_KEY, PORTAL_DATABASE_URL and
+PORTAL_REPORTER_KEY.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+class Config:
+    SECRET_KEY = "dev-only-not-secret"  # replaced from instance/portal.cfg (written by `make run`) or PORTAL_SECRET_KEY
+    # PORTAL_DATABASE_URL is the documented name; it is mapped onto SQLALCHEMY_DATABASE_URI in create_app.
+    SQLALCHEMY_DATABASE_URI = "sqlite:///portal.sqlite3"  # relative: Flask-SQLAlchemy puts it in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Languages (Chinese first, English complete).
+    LANGUAGES = ("zh_CN", "en")
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    PORTAL_TIMEZONE = "Asia/Shanghai"
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (PORTAL_SESSION_COOKIE_SECURE=true)
+    SESSION_COOKIE_NAME = "portal_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    # Rate limits (Flask-Limiter). memory:// is per worker; use redis://127.0.0.1:6379 in production.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "20 per minute"
+    # Progressive lockout: after LOCKOUT_THRESHOLD failures the account waits LOCKOUT_BASE_SECONDS, doubling each
+    # further failure, capped at LOCKOUT_MAX_SECONDS (NIST 800-63B §5.2.2 throttling).
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_BASE_SECONDS = 30
+    LOCKOUT_MAX_SECONDS = 3600
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MAX_LENGTH = 128
+
+    # Uploads.
+    MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+
+    # Mail: with MAIL_SERVER unset, messages are written as .eml files under instance/mail/.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "noreply@portal.example.cn"
+    MAIL_DIR = ""  # default: instance/mail
+
+    # Public base URL used in e-mails, PDFs and QR codes.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    # Scheduler: the job store lives in the portal database unless set.
+    SCHEDULER_JOBSTORE_URL = ""
+
+    # Business defaults that DOMAIN.md tags [M]: configurable.
+    PERMIT_RENEWAL_REMINDER_DAYS = 60
+
+    # Search
+    SEARCH_PER_PAGE = 20
+    API_MAX_PER_PAGE = 100
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = "sqlite://"

@@ -1,0 +1,33 @@
+"""Role-based navigation links (only endpoints that exist and that the user may open)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.auth.permissions import Permission, has_permission
+
+NAV = (
+    (Permission.ENTERPRISE_PRIVATE_VIEW, "enterprises.my_enterprise", _l("My enterprise")),
+    (Permission.REGISTRY_VIEW_JURISDICTION, "enterprises.regulator_index", _l("Registry")),
+    (Permission.BINDING_DECIDE, "auth.binding_queue", _l("Binding requests")),
+    (Permission.PROPOSAL_DECIDE, "enterprises.proposal_queue", _l("Change proposals")),
+    (Permission.ACCOUNTS_MANAGE, "auth.admin_users", _l("Accounts")),
+    (Permission.CALENDAR_MANAGE, "workdays.admin_calendar", _l("Working-day calendar")),
+)
+
+
+@dataclass
+class NavItem:
+    url: str
+    label: str
+
+
+def nav_items() -> list[NavItem]:
+    items = []
+    for permission, endpoint, label in NAV:
+        if endpoint in current_app.view_functions and has_permission(current_user, permission):
+            items.append(NavItem(url_for(endpoint), str(label)))
+    return items

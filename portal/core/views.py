@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user
+
+from portal.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site relative paths are followed after a redirect (no open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.get("/lang/<lang>")
+def set_language(lang: str):
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.locale != lang:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.args.get("next"), url_for("search.home")))
+
+
+@bp.get("/healthz")
+def health():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        return jsonify({"status": "ok"})
+    except sa.exc.OperationalError:
+        return jsonify({"status": "database unavailable"}), 503

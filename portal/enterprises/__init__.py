@@ -1,0 +1,1 @@
+"""The enterprise registry: enterprises, permits, outlets and their pollutant limits."""

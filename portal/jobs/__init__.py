@@ -1,0 +1,1 @@
+"""Scheduled jobs: registry, runner, APScheduler process."""

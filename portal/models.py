@@ -1,0 +1,15 @@
+"""Imports every domain's models so Alembic autogenerate and tests see the whole metadata."""
+from portal.audit.models import AuditHead, AuditRecord  # noqa: F401
+from portal.auth.models import EnterpriseBinding, User  # noqa: F401
+from portal.enterprises.models import (  # noqa: F401
+    ChangeProposal,
+    Enterprise,
+    KeyUnitYear,
+    Outlet,
+    OutletLimit,
+    Permit,
+)
+from portal.reference.models import Industry, Pollutant, Region  # noqa: F401
+from portal.jobs.models import JobRun  # noqa: F401
+from portal.mail.models import OutboxMessage  # noqa: F401
+from portal.workdays.models import CalendarOverride  # noqa: F401

@@ -1,0 +1,1 @@
+"""Public search (CJK bigram full-text on SQLite FTS5 and PostgreSQL tsvector)."""

@@ -1,0 +1,1 @@
+"""The Chinese working-day calendar (statutory holidays and make-up working days)."""

@@ -1,0 +1,83 @@
+"""Translation catalogs, one per domain package (Flask-Babel merges every directory listed in create_app).
+
+  python scripts/i18n.py extract DOMAIN   # portal/DOMAIN/*.py + templates/DOMAIN/ -> portal/DOMAIN/translations
+  python scripts/i18n.py extract core     # portal/*.py, portal/core, templates/*.html, errors, _macros -> translations/
+  python scripts/i18n.py compile          # every catalog -> .mo (run by make)
+  python scripts/i18n.py check            # fails if a zh_CN message is untranslated or fuzzy
+
+Message ids are English; zh_CN catalogs must be complete (the UI is Chinese first, English complete).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PYBABEL = [sys.executable, "-m", "babel.messages.frontend"]
+
+
+def catalog_dirs() -> list[Path]:
+    dirs = [ROOT / "translations"] + sorted(p for p in (ROOT / "portal").glob("*/translations") if p.is_dir())
+    return [d for d in dirs if (d / "zh_CN" / "LC_MESSAGES" / "messages.po").exists()]
+
+
+def sources(domain: str) -> list[Path]:
+    if domain == "core":
+        files = [p for p in (ROOT / "portal").glob("*.py")] + list((ROOT / "portal" / "core").glob("*.py"))
+        files += list((ROOT / "templates").glob("*.html"))
+        files += list((ROOT / "templates" / "errors").glob("*.html")) + list((ROOT / "templates" / "_macros").glob("*.html"))
+        return files
+    files = list((ROOT / "portal" / domain).rglob("*.py"))
+    files += list((ROOT / "templates" / domain).rglob("*.html"))
+    return files
+
+
+def extract(domain: str) -> None:
+    out = ROOT / "translations" if domain == "core" else ROOT / "portal" / domain / "translations"
+    out.mkdir(parents=True, exist_ok=True)
+    pot = out / "messages.pot"
+    files = [str(p.relative_to(ROOT)) for p in sources(domain)]
+    subprocess.run(PYBABEL + ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+                              "--sort-output", "-o", str(pot), *files], cwd=ROOT, check=True)
+    po = out / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    action = "update" if po.exists() else "init"
+    subprocess.run(PYBABEL + [action, "-i", str(pot), "-d", str(out), "-l", "zh_CN", "--no-wrap"]
+                   + (["--ignore-obsolete"] if action == "update" else []), cwd=ROOT, check=True)
+    pot.unlink()
+
+
+def compile_all() -> None:
+    for d in catalog_dirs():
+        subprocess.run(PYBABEL + ["compile", "-q", "-d", str(d), "-l", "zh_CN"], cwd=ROOT, check=True)
+
+
+def check() -> int:
+    missing = []
+    for d in catalog_dirs():
+        po = d / "zh_CN" / "LC_MESSAGES" / "messages.po"
+        with po.open("rb") as fh:
+            cat = read_po(fh)
+        for msg in cat:
+            if not msg.id:
+                continue
+            strings = msg.string if isinstance(msg.string, (list, tuple)) else [msg.string]
+            if msg.fuzzy or not all(strings):
+                missing.append(f"{po.relative_to(ROOT)}: {msg.id!r}")
+    for line in missing:
+        print("untranslated:", line)
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "compile"
+    if cmd == "extract":
+        extract(sys.argv[2])
+    elif cmd == "compile":
+        compile_all()
+    elif cmd == "check":
+        sys.exit(check())
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,117 @@
+"""Test harness. The suite runs on SQLite by default and on PostgreSQL when PORTAL_TEST_DATABASE_URL is set.
+
+The schema is built once per session (create_all + the search DDL; tests/test_migrations.py proves the Alembic
+migrations build the same schema), and every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import smtplib
+
+import pytest
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.config import TestConfig
+from portal.extensions import db as _db
+from portal.search import ddl
+
+TEST_DB_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header(config):
+    return f"database: {TEST_DB_URL or 'SQLite (temporary file)'}"
+
+
+def _config(tmp_path_factory) -> dict:
+    base = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    instance = tmp_path_factory.mktemp("instance")
+    url = TEST_DB_URL or f"sqlite:///{instance / 'test.sqlite3'}"
+    base.update(SQLALCHEMY_DATABASE_URI=url, MAIL_DIR=str(instance / "mail"), TEST_INSTANCE=str(instance),
+                SERVER_NAME=None)
+    return base
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(_config(tmp_path_factory))
+    with app.app_context():
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        _db.create_all()
+        with _db.engine.begin() as conn:
+            ddl.create(conn)
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    _db.session.rollback()
+    _db.session.remove()
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+
+
+@pytest.fixture(autouse=True)
+def app_ctx(app):
+    """Every test runs inside an app context on empty tables."""
+    with app.app_context():
+        yield app
+        _empty_tables()
+
+
+@pytest.fixture
+def db(app_ctx):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def no_smtp(monkeypatch):
+    """No test may talk to a mail server (Indico's disallow_emails)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to open an SMTP connection")
+
+    monkeypatch.setattr(smtplib, "SMTP", refuse)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", refuse)
+
+
+def login_as(client, user) -> None:
+    """Log a user in without the login form (the form itself is tested in tests/auth)."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        login_as(client, user)
+        return client
+
+    return _login
+
+
+def is_postgres() -> bool:
+    return _db.engine.dialect.name == "postgresql"
+
+
+__all__ = ["login_as", "is_postgres", "sa"]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,16 @@ def extract(domain: str) -> None:
 
 def compile_all() -> None:
     for d in catalog_dirs():
-        subprocess.run(PYBABEL + ["compile", "-q", "-d", str(d), "-l", "zh_CN"], cwd=ROOT, check=True)
+        po = d / "zh_CN" / "LC_MESSAGES" / "messages.po"
+        # Babel parses zh_CN as zh_Hans_CN, for which gettext looks in zh_Hans_CN/ and zh/: compile to zh/.
+        mo = d / "zh" / "LC_MESSAGES" / "messages.mo"
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale="zh_CN")
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog)
 
 
 def check() -> int:

@@ -10,6 +10,8 @@ import smtplib
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.config import TestConfig
@@ -32,9 +34,21 @@ def _config(tmp_path_factory) -> dict:
     return base
 
 
+class PortalTestClient(FlaskClient):
+    """Tests push one app context that requests share (so they see the test's session); per-request caches that
+    Flask-Login and Flask-Babel keep on `g` are dropped before each request, as a real request would start clean."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in ("_login_user", "_flask_babel"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = create_app(_config(tmp_path_factory))
+    app.test_client_class = PortalTestClient
     with app.app_context():
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":

@@ -21,3 +21,38 @@ def test_factories_make_valid_rows(db):
     user = make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
     assert user.enterprise_id == ent.id
     assert len(ent.uscc) == 18
+
+
+def test_pages_are_chinese_first_and_the_switch_gives_complete_english(client):
+    assert "企业环境信用与信息披露平台" in client.get("/").get_data(as_text=True)
+    response = client.get("/lang/en?next=/", follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "Enterprise Environmental Credit and Disclosure Portal" in text
+    assert 'lang="en"' in text
+    assert "中文" in text  # the way back
+
+
+def test_language_switch_never_redirects_off_site(client):
+    response = client.get("/lang/en?next=//evil.example/x")
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_every_chinese_catalog_is_complete():
+    import subprocess
+    import sys
+
+    from portal import ROOT
+
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "i18n.py"), "check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_unknown_api_path_gets_a_json_404(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_health_endpoint_reports_the_database(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}

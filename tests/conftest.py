@@ -31,6 +31,7 @@ def _config(tmp_path_factory) -> dict:
     url = TEST_DB_URL or f"sqlite:///{instance / 'test.sqlite3'}"
     base.update(SQLALCHEMY_DATABASE_URI=url, MAIL_DIR=str(instance / "mail"), TEST_INSTANCE=str(instance),
                 SERVER_NAME=None)
+    base.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)  # fast hashes, as in factories
     return base
 
 

@@ -1,7 +1,72 @@
+"""`flask users create-admin` and `flask users create`: accounts from the command line (first admin, scripts)."""
 from __future__ import annotations
 
+import click
+import sqlalchemy as sa
 from flask import Flask
+from flask.cli import AppGroup
+
+from portal.auth import services
+from portal.auth.models import Role
+from portal.enterprises.models import Enterprise
+from portal.enterprises.rules import check_uscc
+from portal.errors import DomainError, ValidationFailed
+from portal.extensions import db
+
+users = AppGroup("users", help="Create portal accounts.")
+
+_password_option = click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                help="Prompted for (hidden) when not given.")
+
+
+def _create(**kwargs) -> None:
+    try:
+        user = services.create_account("cli", **kwargs)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} account {user.username!r} (id {user.id}).")
+
+
+@users.command("create-admin")
+@click.option("--username", default="admin", show_default=True)
+@click.option("--display-name", default="", help="Defaults to the username.")
+@click.option("--email", default="")
+@_password_option
+def create_admin(username: str, display_name: str, email: str, password: str) -> None:
+    """Create an administrator account (fails, changing nothing, if the username exists)."""
+    _create(username=username, display_name=display_name, email=email, password=password, role=Role.ADMIN)
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--display-name", default="", help="Defaults to the username.")
+@click.option("--email", default="")
+@click.option("--jurisdiction", default="", help="Region-code prefix for regulators (32, 3208, 320826).")
+@click.option("--uscc", default="", help="Credit code of the enterprise, for enterprise roles.")
+@_password_option
+def create(username: str, role: str, display_name: str, email: str, jurisdiction: str, uscc: str,
+           password: str) -> None:
+    """Create an account of any role; enterprise accounts given --uscc are bound to that enterprise directly."""
+    chosen = Role(role)
+    enterprise = None
+    if uscc:
+        if not chosen.is_enterprise:
+            raise click.ClickException("--uscc applies only to enterprise roles.")
+        checked = check_uscc(uscc)
+        if not checked.ok:
+            raise click.ClickException(f"--uscc: {checked.error}")
+        enterprise = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == checked.value))
+        if enterprise is None:
+            raise click.ClickException(f"--uscc: no enterprise with the credit code {checked.value}.")
+    _create(username=username, display_name=display_name, email=email, password=password, role=chosen,
+            jurisdiction_code=jurisdiction or None, enterprise=enterprise)
 
 
 def register(app: Flask) -> None:
-    pass
+    app.cli.add_command(users)

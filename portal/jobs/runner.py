@@ -1,0 +1,62 @@
+"""run_job: the one edge (besides views and CLI commands) that commits.
+
+Each run gets its own app context (so per-request caches such as the working-day calendar start fresh), a JobRun
+row written before the work starts (a crash still leaves a trace), one commit for the work, or a rollback and the
+failure recorded, and finally db.session.remove().
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask
+
+from portal.db import utcnow
+from portal.extensions import db
+from portal.jobs.models import JobRun
+from portal.jobs.registry import JOBS
+
+log = logging.getLogger(__name__)
+
+
+class UnknownJob(KeyError):
+    pass
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    run_id: int
+    name: str
+    status: str  # ok / failed
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def run_job(app: Flask, name: str, trigger: str = "manual", **kwargs) -> JobOutcome:
+    job = JOBS.get(name)
+    if job is None:
+        raise UnknownJob(name)
+    with app.app_context():
+        try:
+            run = JobRun(name=name, trigger=trigger, started_at=utcnow(), status="running")
+            db.session.add(run)
+            db.session.commit()
+            run_id = run.id
+            try:
+                detail = str(job.func(**kwargs) or "")
+                run.status, run.detail, run.finished_at = "ok", detail[:10000], utcnow()
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                log.exception("job %s failed", name)
+                detail = f"{type(exc).__name__}: {exc}"[:10000]
+                run = db.session.get(JobRun, run_id)
+                run.status, run.detail, run.finished_at = "failed", detail, utcnow()
+                db.session.commit()
+            log.info("job %s (%s): %s %s", name, trigger, run.status, run.detail)
+            return JobOutcome(run_id, name, run.status, run.detail)
+        finally:
+            db.session.remove()

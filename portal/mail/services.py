@@ -1,0 +1,151 @@
+"""The e-mail outbox: producers queue messages in their own transaction; the send-outbox job delivers them.
+
+Queuing inside the caller's transaction means a rolled-back change never sends mail, and a committed one always
+does (eventually). Delivery happens in a later job run, so it only ever sees committed messages.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.db import utcnow
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 10
+BATCH_SIZE = 200
+
+
+def queue_mail(to: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage:
+    """Add a message to the outbox (flush only). A dedupe_key already queued returns that message instead."""
+    if dedupe_key is not None:
+        existing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    message = OutboxMessage(to_address=to.strip(), subject=subject[:300], body_text=body, dedupe_key=dedupe_key)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def is_queued(dedupe_key: str) -> bool:
+    """Whether a message with this key was ever queued (lets producers skip building it again)."""
+    stmt = sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    return db.session.scalar(stmt) is not None
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    """An RFC 5322 message, UTF-8 (Chinese subjects are RFC 2047-encoded by the email package)."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(utcnow())
+    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=sender.rpartition("@")[2] or None)
+    email.set_content(message.body_text, charset="utf-8")
+    return email
+
+
+class SmtpTransport:
+    """One SMTP connection for a batch, with STARTTLS and login when configured."""
+
+    def __init__(self, config):
+        self.config = config
+        self.conn: smtplib.SMTP | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self.conn is None:
+            cfg = self.config
+            self.conn = smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=30)
+            if cfg.get("MAIL_USE_TLS"):
+                self.conn.starttls()
+            if cfg.get("MAIL_USERNAME"):
+                self.conn.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+        self.conn.send_message(email)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except smtplib.SMTPException:
+                pass
+            self.conn = None
+
+
+class FileTransport:
+    """Writes each message as an .eml file (development and tests: no mail server needed)."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def send(self, email: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        msg_id = re.sub(r"[^A-Za-z0-9.@_-]", "", email["Message-ID"] or "message")
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        (self.directory / f"{stamp}-{msg_id}.eml").write_bytes(email.as_bytes())
+
+    def close(self) -> None:
+        pass
+
+
+def mail_dir() -> Path:
+    configured = current_app.config.get("MAIL_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "mail"
+
+
+def transport():
+    if current_app.config.get("MAIL_SERVER"):
+        return SmtpTransport(current_app.config)
+    return FileTransport(mail_dir())
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, failed {self.failed}"
+
+
+def send_pending(limit: int = BATCH_SIZE) -> SendResult:
+    """Deliver unsent messages (oldest first), recording sent_at or the error and the attempt count.
+
+    Messages that failed MAX_ATTEMPTS times are left for a person to look at. The job runner commits.
+    """
+    stmt = (sa.select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxMessage.id).limit(limit))
+    messages = list(db.session.scalars(stmt))
+    result = SendResult()
+    if not messages:
+        return result
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    channel = transport()
+    try:
+        for message in messages:
+            message.attempts += 1
+            try:
+                channel.send(build_email(message, sender))
+            except (OSError, smtplib.SMTPException, ValueError) as exc:
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                result.failed += 1
+                log.warning("outbox message %s not sent: %s", message.id, message.last_error)
+                channel.close()  # a broken connection is reopened for the next message
+                continue
+            message.sent_at = utcnow()
+            message.last_error = ""
+            result.sent += 1
+    finally:
+        channel.close()
+    db.session.flush()
+    return result

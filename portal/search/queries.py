@@ -1,0 +1,388 @@
+"""Public enterprise search: filters → one SELECT, keyset pagination, capped counts.
+
+Name search uses the CJK bigram index (STACK.md §4): every CJK run of 2+ characters becomes a phrase of its
+bigrams, every ASCII word a one-token phrase, and all phrases must match. That gives exact substring semantics for
+Chinese without a segmenter. The phrases are built only from the tokens tokens.py extracts (CJK runs and [A-Za-z0-9]
+words), and they reach the database as bound parameters, so FTS syntax typed by users (quotes, *, AND, NEAR(, -)
+is plain text here. A lone CJK character cannot be found through bigrams and falls back to LIKE on the name.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from portal.enterprises.models import Enterprise, KeyUnitType, KeyUnitYear, Outlet, Permit
+from portal.enterprises.rules import check_permit_no, check_uscc, normalise_code
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.reference.models import Industry, Region
+from portal.search.tokens import _runs, normalise_query, query_phrases
+
+TOTAL_CAP = 10_000
+SORTS = ("relevance", "name")
+MAX_QUERY_LENGTH = 100
+_REGION = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
+_INDUSTRY = re.compile(r"^\d{2,4}$")
+_FTS = sa.table("enterprise_fts", sa.column("rowid"))
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    region: str = ""
+    industry: str = ""
+    key_unit: str = ""
+    sort: str = "relevance"
+    after: str = ""
+    per_page: int = 20
+
+
+@dataclass
+class SearchResult:
+    items: list[Enterprise]
+    next_cursor: str | None
+    total: int | None
+    mode: str  # "uscc" / "permit" / "fulltext" / "like" / "all"
+    prev_cursor: str | None = None
+    total_is_capped: bool = False  # True when more than TOTAL_CAP rows match (the UI says "10,000+")
+    sort: str = "relevance"  # the sort actually used ("all" mode has no relevance and sorts by name)
+
+
+@dataclass
+class _Cursor:
+    sort: str
+    forward: bool
+    key: list[Any] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def region_prefix(raw: str) -> str:
+    """'32', '3208', '320826' stay as they are; a province or city code ('320000', '320800') becomes its prefix."""
+    code = (raw or "").strip()
+    if not code:
+        return ""
+    if not _REGION.match(code):
+        raise DomainError(_("The region must be a region code of 2, 4 or 6 digits, for example 32, 3208 or 320826."),
+                          field="region")
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2]
+    if len(code) == 6 and code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def _check_industry(raw: str) -> str:
+    code = (raw or "").strip()
+    if code and not _INDUSTRY.match(code):
+        raise DomainError(_("The industry must be a GB/T 4754 code of 2 to 4 digits, for example 26 or 2614."),
+                          field="industry")
+    return code
+
+
+def _check_key_unit(raw: str) -> str:
+    value = (raw or "").strip().lower()
+    if value and value not in {k.value for k in KeyUnitType}:
+        raise DomainError(_("Unknown key-unit type “%(value)s”; use one of: %(choices)s.", value=raw,
+                            choices=", ".join(k.value for k in KeyUnitType)), field="key_unit")
+    return value
+
+
+def _check_sort(raw: str) -> str:
+    value = (raw or "relevance").strip()
+    if value not in SORTS:
+        raise DomainError(_("Unknown sort “%(value)s”; use relevance or name.", value=raw), field="sort")
+    return value
+
+
+def _looks_like_code(text: str, length: int) -> bool:
+    return len(text) == length and text.isascii() and text.isalnum()
+
+
+def classify_query(q: str) -> tuple[str, str]:
+    """(mode, value): an exact credit code, an exact permit number, or a name search.
+
+    Something shaped like a credit code or permit number that fails its check raises DomainError with the check's
+    message (for example the expected check character), instead of silently searching names for it.
+    """
+    text = normalise_query(q)
+    if not text:
+        return "all", ""
+    code = normalise_code(text)
+    if _looks_like_code(code, 18) and sum(c.isdigit() for c in code) >= 6:
+        result = check_uscc(code)
+        if result.error:
+            raise DomainError(result.error, field="q")
+        return "uscc", result.value
+    compact = re.sub(r"[\s\-]", "", text)
+    if _looks_like_code(compact, 22) and compact[18:21].isdigit():
+        result = check_permit_no(compact)
+        if result.error:
+            raise DomainError(result.error, field="q")
+        return "permit", result.value
+    if not _runs(text):
+        raise DomainError(_("The search text has no Chinese characters, letters or digits. Type part of a name, a "
+                            "credit code or a permit number."), field="q")
+    return "name", text
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(cursor: _Cursor) -> str:
+    payload = {"v": 1, "s": cursor.sort, "d": "a" if cursor.forward else "b", "k": cursor.key}
+    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _bad_cursor() -> DomainError:
+    return DomainError(_("The page cursor is invalid or out of date. Start the search again from the first page."),
+                       field="cursor")
+
+
+def decode_cursor(token: str, sort: str) -> _Cursor:
+    """Parse a cursor and check every field's type, so an edited cursor is either valid or refused clearly."""
+    if len(token) > 1000:
+        raise _bad_cursor()
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise _bad_cursor() from None
+    if not _valid_cursor_payload(data, sort):
+        raise _bad_cursor()
+    return _Cursor(sort, data["d"] == "a", data["k"])
+
+
+def _valid_cursor_payload(data: Any, sort: str) -> bool:
+    if not isinstance(data, dict) or data.get("v") != 1 or data.get("d") not in ("a", "b") or data.get("s") != sort:
+        return False
+    key = data.get("k")
+    if not isinstance(key, list) or len(key) != 2:
+        return False
+    first, last = key
+    if not _is_int(last):
+        return False
+    return _is_int(first) if sort == "relevance" else isinstance(first, str) and len(first) <= 400
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -2**62 < value < 2**62
+
+
+# ---------------------------------------------------------------- query building
+
+
+def fts_match_expression(phrases: list[list[str]]) -> str:
+    """SQLite FTS5 query: one quoted phrase per run, implicitly AND-ed. Tokens only hold CJK characters, letters and
+    digits, but quotes are doubled anyway so the expression can never leave its phrase."""
+    return " ".join('"' + " ".join(tok.replace('"', '""') for tok in phrase) + '"' for phrase in phrases)
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def lone_characters(text: str) -> list[str]:
+    return [run for run in _runs(text) if len(run) == 1 and not run.isascii()]
+
+
+def _name_conditions(text: str, dialect: str) -> tuple[list[sa.ColumnElement[bool]], bool, str]:
+    """WHERE conditions for a name search, whether they need the FTS join (SQLite), and the mode."""
+    phrases = query_phrases(text)
+    conditions: list[sa.ColumnElement[bool]] = []
+    uses_fts = False
+    if phrases:
+        if dialect == "sqlite":
+            conditions.append(sa.literal_column("enterprise_fts").op("MATCH")(
+                sa.bindparam("fts_query", fts_match_expression(phrases))))
+            uses_fts = True
+        else:
+            tsv = sa.literal_column("enterprises.search_tsv")
+            tsquery = None
+            for i, phrase in enumerate(phrases):
+                part = sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"),
+                                                sa.bindparam(f"phrase_{i}", " ".join(phrase), sa.String))
+                tsquery = part if tsquery is None else tsquery.op("&&")(part)
+            conditions.append(tsv.op("@@")(tsquery))
+    for ch in lone_characters(text):
+        conditions.append(Enterprise.name.like(f"%{like_escape(ch)}%", escape="\\"))
+    return conditions, uses_fts, "fulltext" if phrases else "like"
+
+
+def _prefix_range(column, prefix: str) -> sa.ColumnElement[bool]:
+    """column LIKE 'prefix%' written as a range, so both databases can use the plain b-tree index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return sa.and_(column >= prefix, column < upper)
+
+
+def _filter_conditions(region: str, industry: str, key_unit: str) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if region:
+        conditions.append(_prefix_range(Enterprise.region_code, region) if len(region) < 6
+                          else Enterprise.region_code == region)
+    if industry:
+        conditions.append(_prefix_range(Enterprise.industry_code, industry) if len(industry) < 4
+                          else Enterprise.industry_code == industry)
+    if key_unit:
+        conditions.append(sa.exists().where(KeyUnitYear.enterprise_id == Enterprise.id,
+                                            KeyUnitYear.year == current_year(),
+                                            KeyUnitYear.unit_type == KeyUnitType(key_unit)))
+    return conditions
+
+
+def current_year() -> int:
+    return datetime.now(ZoneInfo(current_app.config.get("PORTAL_TIMEZONE", "Asia/Shanghai"))).year
+
+
+def _sort_columns(sort: str) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    return (sa.func.length(Enterprise.name), Enterprise.id) if sort == "relevance" else (Enterprise.name, Enterprise.id)
+
+
+def _sort_key(ent: Enterprise, sort: str) -> list[Any]:
+    return [len(ent.name) if sort == "relevance" else ent.name, ent.id]
+
+
+# ---------------------------------------------------------------- the use case
+
+
+def search_enterprises(params: SearchParams) -> SearchResult:
+    """Search the public registry. Raises DomainError (with .field set to the parameter) on bad input."""
+    if len(params.q or "") > MAX_QUERY_LENGTH:
+        raise DomainError(_("The search text is too long; use at most %(n)d characters.", n=MAX_QUERY_LENGTH),
+                          field="q")
+    if not 1 <= int(params.per_page) <= 1000:
+        raise DomainError(_("The page size must be between 1 and %(n)d.", n=1000), field="per_page")
+    sort = _check_sort(params.sort)
+    region = region_prefix(params.region)
+    industry = _check_industry(params.industry)
+    key_unit = _check_key_unit(params.key_unit)
+    kind, value = classify_query(params.q)
+    dialect = db.engine.dialect.name
+
+    conditions = _filter_conditions(region, industry, key_unit)
+    uses_fts = False
+    if kind == "uscc":
+        conditions.append(Enterprise.uscc == value)
+        mode = "uscc"
+    elif kind == "permit":
+        conditions.append(Enterprise.id.in_(sa.select(Permit.enterprise_id).where(Permit.permit_no == value)))
+        mode = "permit"
+    elif kind == "name":
+        name_conditions, uses_fts, mode = _name_conditions(value, dialect)
+        conditions.extend(name_conditions)
+    else:
+        mode = "all"
+        sort = "name"  # nothing to be relevant to; the name index serves this order
+
+    cursor = decode_cursor(params.after, sort) if params.after else None
+    base = sa.select(Enterprise)
+    if uses_fts:
+        base = base.join(_FTS, _FTS.c.rowid == Enterprise.id)
+    base = base.where(*conditions)
+
+    items, next_cursor, prev_cursor = _page(base, sort, cursor, int(params.per_page))
+    total, capped = _capped_count(conditions, uses_fts)
+    return SearchResult(items=items, next_cursor=next_cursor, total=total, mode=mode, prev_cursor=prev_cursor,
+                        total_is_capped=capped, sort=sort)
+
+
+def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int):
+    first_col, id_col = _sort_columns(sort)
+    forward = cursor is None or cursor.forward
+    stmt = base
+    if cursor is not None:
+        # (a, id) > (ka, kid) spelled out, with a leading range on `a` that a plain index on `a` can serve.
+        ka, kid = cursor.key
+        if forward:
+            stmt = stmt.where(first_col >= ka, sa.or_(first_col > ka, id_col > kid))
+        else:
+            stmt = stmt.where(first_col <= ka, sa.or_(first_col < ka, id_col < kid))
+    order = (first_col, id_col) if forward else (first_col.desc(), id_col.desc())
+    rows = list(db.session.scalars(stmt.order_by(*order).limit(per_page + 1)).unique())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forward:
+        rows.reverse()
+    next_cursor = prev_cursor = None
+    if rows:
+        has_next = more if forward else True
+        has_prev = (cursor is not None) if forward else more
+        if has_next:
+            next_cursor = encode_cursor(_Cursor(sort, True, _sort_key(rows[-1], sort)))
+        if has_prev:
+            prev_cursor = encode_cursor(_Cursor(sort, False, _sort_key(rows[0], sort)))
+    return rows, next_cursor, prev_cursor
+
+
+def _capped_count(conditions: list[sa.ColumnElement[bool]], uses_fts: bool) -> tuple[int, bool]:
+    """Count at most TOTAL_CAP + 1 matching rows: exact for ordinary searches, bounded work for huge ones."""
+    inner = sa.select(Enterprise.id)
+    if uses_fts:
+        inner = inner.join(_FTS, _FTS.c.rowid == Enterprise.id)
+    inner = inner.where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
+    return min(n, TOTAL_CAP), n > TOTAL_CAP
+
+
+# ---------------------------------------------------------------- home page and reference lists
+
+
+@dataclass
+class HomeStats:
+    enterprises: int
+    permits: int
+    outlets: int
+    regions_covered: int
+    popular_regions: list[tuple[Region, int]]
+
+
+def home_stats(popular: int = 8) -> HomeStats:
+    """Registry totals and the prefectures with the most enterprises (one GROUP BY over the region index)."""
+    by_county = db.session.execute(
+        sa.select(Enterprise.region_code, sa.func.count()).group_by(Enterprise.region_code)).all()
+    by_city: dict[str, int] = {}
+    for code, n in by_county:
+        by_city[code[:4] + "00"] = by_city.get(code[:4] + "00", 0) + n
+    top = sorted(by_city.items(), key=lambda kv: (-kv[1], kv[0]))[:popular]
+    regions = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_([c for c, _n in top])))}
+    return HomeStats(
+        enterprises=sum(n for _code, n in by_county),
+        permits=db.session.scalar(sa.select(sa.func.count()).select_from(Permit)) or 0,
+        outlets=db.session.scalar(sa.select(sa.func.count()).select_from(Outlet)) or 0,
+        regions_covered=len(by_county),
+        popular_regions=[(regions[c], n) for c, n in top if c in regions],
+    )
+
+
+REGION_SELECT_LIMIT = 500
+
+
+def list_regions(level: int | None = None) -> list[Region]:
+    stmt = sa.select(Region).order_by(Region.code)
+    if level is not None:
+        stmt = stmt.where(Region.level == level)
+    return list(db.session.scalars(stmt))
+
+
+def regions_for_select() -> list[Region]:
+    """Every seeded region, or only provinces and prefectures when there are too many for one select."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Region)) or 0
+    stmt = sa.select(Region).order_by(Region.code)
+    if total > REGION_SELECT_LIMIT:
+        stmt = stmt.where(Region.level <= 2)
+    return list(db.session.scalars(stmt))
+
+
+def list_industries() -> list[Industry]:
+    return list(db.session.scalars(sa.select(Industry).order_by(Industry.code)))

@@ -144,3 +144,14 @@ def check_validity(valid_from: date | None, valid_to: date | None) -> str | None
 def permit_is_due_for_renewal(valid_to: date, today: date, days_before: int = 60) -> bool:
     """排污许可管理条例 art. 14: renewal must be applied for at least 60 days before expiry."""
     return 0 <= (valid_to - today).days <= days_before
+
+
+def check_reference_o2(reference_o2: Decimal | None, medium: str) -> str | None:
+    """Reference oxygen (基准氧含量) applies to flue gas only and is a percentage below air's 21 %."""
+    if reference_o2 is None:
+        return None
+    if medium != "gas":
+        return str(_l("A reference oxygen content applies only to gas outlets (DA…); leave it empty."))
+    if not 0 <= reference_o2 < 21:
+        return str(_l("The reference oxygen content is a percentage from 0 to below 21."))
+    return None

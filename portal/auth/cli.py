@@ -5,6 +5,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from portal.auth import services
 from portal.auth.models import Role
@@ -39,7 +40,8 @@ def _create(**kwargs) -> None:
 @_password_option
 def create_admin(username: str, display_name: str, email: str, password: str) -> None:
     """Create an administrator account (fails, changing nothing, if the username exists)."""
-    _create(username=username, display_name=display_name, email=email, password=password, role=Role.ADMIN)
+    with force_locale("en"):  # no request here to pick a language from
+        _create(username=username, display_name=display_name, email=email, password=password, role=Role.ADMIN)
 
 
 @users.command("create")
@@ -53,6 +55,12 @@ def create_admin(username: str, display_name: str, email: str, password: str) ->
 def create(username: str, role: str, display_name: str, email: str, jurisdiction: str, uscc: str,
            password: str) -> None:
     """Create an account of any role; enterprise accounts given --uscc are bound to that enterprise directly."""
+    with force_locale("en"):  # no request here to pick a language from
+        _create_any(username, role, display_name, email, jurisdiction, uscc, password)
+
+
+def _create_any(username: str, role: str, display_name: str, email: str, jurisdiction: str, uscc: str,
+                password: str) -> None:
     chosen = Role(role)
     enterprise = None
     if uscc:

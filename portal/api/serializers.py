@@ -1,0 +1,60 @@
+"""to_dict functions for the JSON API: plain JSON values only (dates ISO 8601, decimals as exact strings)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import url_for
+
+from portal.enterprises.models import Enterprise
+from portal.enterprises.services import public_profile, region_path
+from portal.reference.models import Industry, Region
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals become strings so limits keep their exact digits (a float would turn 0.1 into 0.1000000000000000055)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def region_dict(region: Region) -> dict[str, Any]:
+    return {"code": region.code, "name": region.name, "name_en": region.name_en, "level": region.level,
+            "parent_code": region.parent_code, "prefix": region.prefix}
+
+
+def industry_dict(industry: Industry) -> dict[str, Any]:
+    return {"code": industry.code, "name": industry.name, "name_en": industry.name_en}
+
+
+def _links(ent: Enterprise) -> dict[str, str]:
+    return {"self": url_for("api.enterprise", uscc=ent.uscc, _external=True),
+            "html": url_for("enterprises.public", uscc=ent.uscc, _external=True)}
+
+
+def enterprise_summary(ent: Enterprise) -> dict[str, Any]:
+    return {
+        "uscc": ent.uscc,
+        "name": ent.name,
+        "former_names": list(ent.former_names or []),
+        "region": {"code": ent.region_code, "name": ent.region.name if ent.region else ""},
+        "industry": {"code": ent.industry_code, "name": ent.industry.name if ent.industry else ""},
+        "links": _links(ent),
+    }
+
+
+def enterprise_detail(ent: Enterprise) -> dict[str, Any]:
+    """The public profile (shared with the HTML page and the PDF) plus the region path with codes and links."""
+    body = jsonable(public_profile(ent))
+    body["region"] = {"code": ent.region_code, "path": [region_dict(r) for r in region_path(ent.region)]}
+    body["industry"] = {"code": ent.industry_code, "name": ent.industry.name if ent.industry else "",
+                        "name_en": ent.industry.name_en if ent.industry else ""}
+    body["links"] = _links(ent)
+    return body

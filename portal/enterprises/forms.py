@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -45,8 +45,8 @@ def template_labels() -> dict:
             "key_unit": KEY_UNIT_LABELS, "status": STATUS_LABELS, "target": TARGET_LABELS, "field": FIELD_LABELS}
 
 
-def _choices(labels: dict) -> list[tuple[str, str]]:
-    return [(k.value, v) for k, v in labels.items()]
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(k.value, v) for k, v in labels.items()]
 
 
 class EnterpriseForm(FlaskForm):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 from sqlalchemy import select
 
 from portal.audit.rules import jsonable
@@ -53,12 +54,12 @@ def _region_choices(prefix: str | None) -> list[tuple[str, str]]:
         return []
     regions = db.session.scalars(select(Region).where(Region.code.startswith(prefix, autoescape=True))
                                  .order_by(Region.code))
-    return [(r.code, f"{r.code} {'· ' * (r.level - 1)}{r.name}") for r in regions]
+    return [SelectChoice(r.code, f"{r.code} {'· ' * (r.level - 1)}{r.name}") for r in regions]
 
 
 def _pollutant_choices() -> list[tuple[str, str]]:
     pollutants = db.session.scalars(select(Pollutant).order_by(Pollutant.medium, Pollutant.code))
-    return [("", "—")] + [(p.code, f"{p.name} ({p.code}, {p.unit})") for p in pollutants]
+    return [SelectChoice("", "—")] + [SelectChoice(p.code, f"{p.name} ({p.code}, {p.unit})") for p in pollutants]
 
 
 def _prepare(form, ent: Enterprise, region_prefix: str | None = None):
@@ -66,9 +67,9 @@ def _prepare(form, ent: Enterprise, region_prefix: str | None = None):
     if "region_code" in form:
         form.region_code.choices = _region_choices(region_prefix)
     if "permit_id" in form:
-        form.permit_id.choices = [("", "—")] + [(str(p.id), p.permit_no) for p in ent.permits]
+        form.permit_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(p.id), p.permit_no) for p in ent.permits]
     if "outlet_id" in form:
-        form.outlet_id.choices = [(str(o.id), f"{o.code} {o.name}") for o in ent.outlets]
+        form.outlet_id.choices = [SelectChoice(str(o.id), f"{o.code} {o.name}") for o in ent.outlets]
     if "pollutant_code" in form:
         form.pollutant_code.choices = _pollutant_choices()
     return form
@@ -135,7 +136,7 @@ def public(uscc: str):
 @require(Permission.REGISTRY_VIEW_JURISDICTION)
 def regulator_index():
     form = F.FilterForm(request.args)
-    form.region.choices = [("", _("All regions"))] + _region_choices(current_user.jurisdiction_code)
+    form.region.choices = [SelectChoice("", _("All regions"))] + _region_choices(current_user.jurisdiction_code)
     q = (form.q.data or "").strip() if form.validate() else ""
     region = form.region.data or ""
     if region and not region.startswith(current_user.jurisdiction_code or "\x00"):

@@ -10,7 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.enterprises.models import Averaging, KeyUnitType, OutletType, PermitClass, ProposalStatus
 
 PERMIT_CLASS_LABELS = {PermitClass.KEY: _l("Key management"), PermitClass.SIMPLIFIED: _l("Simplified management"),
-                       PermitClass.REGISTRATION: _l("Registration")}
+                       PermitClass.REGISTRATION: _l("Registration management")}
 OUTLET_TYPE_LABELS = {OutletType.MAIN: _l("Main outlet"), OutletType.GENERAL: _l("General outlet"),
                       OutletType.FUGITIVE: _l("Fugitive emissions"), OutletType.BOUNDARY: _l("Site boundary")}
 AVERAGING_LABELS = {Averaging.HOURLY: _l("Hourly average"), Averaging.DAILY: _l("Daily average"),

@@ -26,7 +26,7 @@ def test_log_in_search_two_chinese_characters_and_open_the_enterprise_page(db, l
     page.goto(f"{live_server}/auth/login")
     page.fill("input[name=username]", "huaian_reg")
     page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    page.locator("main form [type=submit]").click()
     page.wait_for_load_state()
     assert "淮安监管员" in page.inner_text("header")
 

@@ -310,6 +310,8 @@ def decide_binding(actor: User, binding: EnterpriseBinding, approve: bool, note:
     user = binding.user
     if approve and not user.role.is_enterprise:
         raise InvalidTransition(_("The account is no longer an enterprise account; reject the request instead."))
+    if approve and user.enterprise_id not in (None, binding.enterprise_id):
+        raise InvalidTransition(_("The account already acts for another enterprise; reject the request instead."))
     before = snapshot(binding)
     binding.status = BindingStatus.APPROVED if approve else BindingStatus.REJECTED
     binding.decided_by_id = actor.id

@@ -200,3 +200,16 @@ def test_a_decided_request_cannot_be_decided_again(login, db):
     db.session.expire_all()
     assert db.session.get(EnterpriseBinding, binding.id).status == BindingStatus.APPROVED
     assert _actions(db).count("binding.approve") == 1 and "binding.reject" not in _actions(db)
+
+
+def test_approval_cannot_move_an_account_already_bound_elsewhere(login, db):
+    first, second = make_enterprise(region_code="320826"), make_enterprise(region_code="320826")
+    user = make_user(Role.ENTERPRISE_STAFF)
+    one, two = _binding(db, first, user), _binding(db, second, user)
+    client = login(make_user(Role.REGULATOR, jurisdiction_code="3208"))
+    db.session.commit()
+    client.post(f"/auth/bindings/{one.id}", data={"approve": "1"})
+    client.post(f"/auth/bindings/{two.id}", data={"approve": "1"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).enterprise_id == first.id
+    assert db.session.get(EnterpriseBinding, two.id).status == BindingStatus.PENDING

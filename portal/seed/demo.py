@@ -2,12 +2,13 @@
 
 The registry is written with Core executemany in batches, each batch its own transaction, because the benchmark
 loads a million enterprises and the ORM would take hours; search_tokens are computed here (the ORM event does not
-run for Core inserts) and the database's own triggers / generated column index them. This bulk loader is an edge
+run for Core inserts; on PostgreSQL the rows go through COPY) and the database's own triggers / generated column index them. This bulk loader is an edge
 like a CLI command, so it commits per batch; the accounts and the audit record go through the session and are
 committed by the caller.
 """
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -81,8 +82,23 @@ def _flush_batch(conn: sa.Connection, batch: list[Bundle]) -> None:
         "key_unit_years": [k for b in batch for k in b.key_units],
     }
     for table in TABLES:
-        if rows[table.name]:
+        if not rows[table.name]:
+            continue
+        if conn.dialect.name == "postgresql":
+            _copy_rows(conn, table, rows[table.name])
+        else:
             conn.execute(table.insert(), rows[table.name])
+
+
+def _copy_rows(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """PostgreSQL COPY: an order of magnitude faster than executemany for the million-row benchmark."""
+    columns = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c], ensure_ascii=False) if c in json_columns else row[c]
+                            for c in columns])
 
 
 def _reset_sequences(conn: sa.Connection) -> None:

@@ -7,6 +7,7 @@ URLFetcherResponse; weasyprint.urls.default_url_fetcher no longer exists.
 """
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 from pathlib import Path
@@ -16,6 +17,8 @@ from urllib.request import url2pathname
 from flask import current_app, render_template
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # one INFO line per step and page otherwise
 
 
 class RefusedURL(ValueError):

@@ -58,7 +58,8 @@ def history(object_type: str, object_id: str):
     ent_id = next(iter(enterprise_ids)) if len(enterprise_ids) == 1 else None
     enterprise = db.session.get(Enterprise, ent_id) if ent_id else None
     return render_template("audit/history.html", entries=_entries(records), enterprise=enterprise,
-                           object_type=object_type, object_id=object_id, L=template_labels(), per_object=True, **_labels())
+                           object_type=object_type, object_id=object_id, L=template_labels(), per_object=True,
+                           **_labels())
 
 
 @bp.get("/enterprises/<int:enterprise_id>/history")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit import services as audit
@@ -51,16 +52,16 @@ def _outlet_of(ent: Enterprise, payload: Mapping[str, Any]) -> Outlet:
 
 def _validate(ent: Enterprise, target_type: str, target: Any, payload: Mapping[str, Any]) -> None:
     if target_type == "enterprise":
-        services.validate_enterprise(services._merge(ent, services.ENTERPRISE_FIELDS, payload), ent.id)
+        services.validate_enterprise(services.merge_current(ent, services.ENTERPRISE_FIELDS, payload), ent.id)
     elif target_type == "permit":
-        services.validate_permit(ent, services._merge(target, services.PERMIT_FIELDS, payload),
+        services.validate_permit(ent, services.merge_current(target, services.PERMIT_FIELDS, payload),
                                  getattr(target, "id", None))
     elif target_type == "outlet":
-        services.validate_outlet(ent, services._merge(target, services.OUTLET_FIELDS, payload),
+        services.validate_outlet(ent, services.merge_current(target, services.OUTLET_FIELDS, payload),
                                  getattr(target, "id", None))
     else:
         outlet = target.outlet if target is not None else _outlet_of(ent, payload)
-        services.validate_limit(outlet, services._merge(target, services.LIMIT_FIELDS, payload),
+        services.validate_limit(outlet, services.merge_current(target, services.LIMIT_FIELDS, payload),
                                 getattr(target, "id", None))
 
 
@@ -76,13 +77,28 @@ def propose_change(actor: Any, ent: Enterprise, target_type: str, target_id: int
     if not reason:
         raise ValidationFailed({"reason": _("Say why the change is needed (for example the new permit's date).")})
     _validate(ent, target_type, target, clean_payload)
+    target_key = getattr(target, "id", None) if target is not None else None
+    duplicate = _pending_duplicate(ent, target_type, target_key, clean_payload)
+    if duplicate is not None:  # a double click or a re-sent form: keep the one proposal
+        return duplicate
     proposal = ChangeProposal(enterprise_id=ent.id, proposer_id=actor.id, target_type=target_type,
-                              target_id=getattr(target, "id", None) if target is not None else None,
+                              target_id=target_key,
                               payload=clean_payload, reason=reason)
     db.session.add(proposal)
     db.session.flush()
     audit.record(actor, "proposal.create", proposal)
     return proposal
+
+
+def _pending_duplicate(ent: Enterprise, target_type: str, target_id: int | None,
+                       payload: Mapping[str, Any]) -> ChangeProposal | None:
+    stmt = sa.select(ChangeProposal).where(ChangeProposal.enterprise_id == ent.id,
+                                           ChangeProposal.target_type == target_type,
+                                           ChangeProposal.status == ProposalStatus.PENDING)
+    for pending in db.session.scalars(stmt):
+        if pending.target_id == target_id and pending.payload == dict(payload):
+            return pending
+    return None
 
 
 def proposal_diff(proposal: ChangeProposal) -> list[tuple[str, Any, Any]]:

@@ -146,7 +146,7 @@ def _current(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
-def _merge(obj: Any, fields: tuple[str, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+def merge_current(obj: Any, fields: tuple[str, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     """Partial updates: fields missing from data keep their current value."""
     merged = _current(obj, fields) if obj is not None else {}
     merged.update({k: v for k, v in data.items() if k in fields})
@@ -202,7 +202,7 @@ def validate_enterprise(data: Mapping[str, Any], enterprise_id: int | None = Non
 
 def create_enterprise(actor: Any, data: Mapping[str, Any], note: str | None = None) -> Enterprise:
     """Register an enterprise under its credit code (the registry's key)."""
-    clean = validate_enterprise(_merge(None, ENTERPRISE_FIELDS, data))
+    clean = validate_enterprise(merge_current(None, ENTERPRISE_FIELDS, data))
     ent = Enterprise(**clean)
     db.session.add(ent)
     db.session.flush()
@@ -212,7 +212,7 @@ def create_enterprise(actor: Any, data: Mapping[str, Any], note: str | None = No
 
 def update_enterprise(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: str | None = None) -> Enterprise:
     """Change registry data; a changed name is kept among the former names so searches still find it."""
-    merged = _merge(ent, ENTERPRISE_FIELDS, data)
+    merged = merge_current(ent, ENTERPRISE_FIELDS, data)
     clean = validate_enterprise(merged, ent.id)
     if clean["name"] != ent.name and ent.name not in clean["former_names"]:
         clean["former_names"] = [*clean["former_names"], ent.name]
@@ -246,7 +246,7 @@ def validate_permit(ent: Enterprise, data: Mapping[str, Any], permit_id: int | N
 
 
 def create_permit(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: str | None = None) -> Permit:
-    clean = validate_permit(ent, _merge(None, PERMIT_FIELDS, data))
+    clean = validate_permit(ent, merge_current(None, PERMIT_FIELDS, data))
     permit = Permit(enterprise_id=ent.id, **clean)
     db.session.add(permit)
     db.session.flush()
@@ -255,7 +255,7 @@ def create_permit(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: st
 
 
 def update_permit(actor: Any, permit: Permit, data: Mapping[str, Any], note: str | None = None) -> Permit:
-    clean = validate_permit(permit.enterprise, _merge(permit, PERMIT_FIELDS, data), permit.id)
+    clean = validate_permit(permit.enterprise, merge_current(permit, PERMIT_FIELDS, data), permit.id)
     before = audit.snapshot(permit)
     _apply(permit, clean)
     db.session.flush()
@@ -297,7 +297,7 @@ def validate_outlet(ent: Enterprise, data: Mapping[str, Any], outlet_id: int | N
 
 
 def create_outlet(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: str | None = None) -> Outlet:
-    clean = validate_outlet(ent, _merge(None, OUTLET_FIELDS, data))
+    clean = validate_outlet(ent, merge_current(None, OUTLET_FIELDS, data))
     outlet = Outlet(enterprise_id=ent.id, **clean)
     db.session.add(outlet)
     db.session.flush()
@@ -306,7 +306,7 @@ def create_outlet(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: st
 
 
 def update_outlet(actor: Any, outlet: Outlet, data: Mapping[str, Any], note: str | None = None) -> Outlet:
-    clean = validate_outlet(outlet.enterprise, _merge(outlet, OUTLET_FIELDS, data), outlet.id)
+    clean = validate_outlet(outlet.enterprise, merge_current(outlet, OUTLET_FIELDS, data), outlet.id)
     if outlet.limits and rules.outlet_medium(clean["code"]) != outlet.medium:
         raise ValidationFailed({"code": _("This outlet has %(medium)s pollutant limits; remove them before changing "
                                           "between DA (air) and DW (water).", medium=_medium(outlet.medium))})
@@ -354,7 +354,7 @@ def validate_limit(outlet: Outlet, data: Mapping[str, Any], limit_id: int | None
 
 
 def create_limit(actor: Any, outlet: Outlet, data: Mapping[str, Any], note: str | None = None) -> OutletLimit:
-    clean = validate_limit(outlet, _merge(None, LIMIT_FIELDS, data))
+    clean = validate_limit(outlet, merge_current(None, LIMIT_FIELDS, data))
     limit = OutletLimit(outlet_id=outlet.id, **clean)
     db.session.add(limit)
     db.session.flush()
@@ -364,7 +364,7 @@ def create_limit(actor: Any, outlet: Outlet, data: Mapping[str, Any], note: str 
 
 
 def update_limit(actor: Any, limit: OutletLimit, data: Mapping[str, Any], note: str | None = None) -> OutletLimit:
-    clean = validate_limit(limit.outlet, _merge(limit, LIMIT_FIELDS, data), limit.id)
+    clean = validate_limit(limit.outlet, merge_current(limit, LIMIT_FIELDS, data), limit.id)
     before = audit.snapshot(limit)
     _apply(limit, clean)
     db.session.flush()

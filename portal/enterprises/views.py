@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.rules import jsonable
 from portal.auth.permissions import Permission, require
@@ -96,6 +97,22 @@ def _show_errors(form, exc: ValidationFailed) -> None:
             flash(f"{F.FIELD_LABELS.get(name, name)}: {message}", "error")
 
 
+def _save(form, call) -> bool:
+    """Run one service call and commit; on broken rules or a concurrent duplicate, roll back and show why."""
+    try:
+        call()
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _show_errors(form, exc)
+        return False
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("The same record was just saved by another request; reload the page and check."), "error")
+        return False
+    return True
+
+
 def _regulated(ent: Enterprise) -> Enterprise:
     if not can_edit_registry(current_user.role, current_user.jurisdiction_code, ent.region_code):
         abort(404)
@@ -152,16 +169,12 @@ def create():
     form = F.EnterpriseForm()
     form.region_code.choices = _region_choices(current_user.jurisdiction_code)
     back = url_for(".regulator_index")
-    if form.validate_on_submit():
-        try:
-            ent = services.create_enterprise(current_user, F.form_values(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Enterprise %(name)s was registered.", name=ent.name), "success")
-            return redirect(url_for(".regulator_detail", enterprise_id=ent.id))
+    created: list[Enterprise] = []
+    if form.validate_on_submit() and _save(
+            form, lambda: created.append(services.create_enterprise(current_user, F.form_values(form)))):
+        ent = created[0]
+        flash(_("Enterprise %(name)s was registered.", name=ent.name), "success")
+        return redirect(url_for(".regulator_detail", enterprise_id=ent.id))
     status = 400 if form.errors else 200
     return _form_page(form, _("Register an enterprise"), back, _("Register"), status)
 
@@ -188,16 +201,9 @@ def _detail(ent: Enterprise, status: int = 200, **bound):
 def _add(enterprise_id: int, key: str, form_cls, prefix: str, call):
     ent = _enterprise_for_regulator(enterprise_id)
     form = _prepare(form_cls(prefix=prefix), ent)
-    if form.validate_on_submit():
-        try:
-            call(ent, form)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".regulator_detail", enterprise_id=ent.id) + f"#{prefix}")
+    if form.validate_on_submit() and _save(form, lambda: call(ent, form)):
+        flash(_("Saved."), "success")
+        return redirect(url_for(".regulator_detail", enterprise_id=ent.id) + f"#{prefix}")
     return _detail(db.session.get(Enterprise, enterprise_id), 400, **{key: form})
 
 
@@ -242,16 +248,9 @@ def _edit(obj, ent: Enterprise, form_cls, fields, update, title: str, **extra):
     if "outlet_id" in form:
         del form.outlet_id
     back = url_for(".regulator_detail", enterprise_id=ent.id)
-    if form.validate_on_submit():
-        try:
-            update(F.form_values(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(back)
+    if form.validate_on_submit() and _save(form, lambda: update(F.form_values(form))):
+        flash(_("Saved."), "success")
+        return redirect(back)
     return _form_page(form, title, back, _("Save"), 400 if form.errors else 200, **extra)
 
 
@@ -357,17 +356,10 @@ def propose(target_type: str, target_id: int | None):
         if name in form:
             delattr(form, name)
     back = url_for(".my_enterprise")
-    if form.validate_on_submit():
-        try:
-            proposals.propose_change(current_user, ent, target_type, getattr(target, "id", None),
-                                     F.form_values(form), form.reason.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Your proposal was sent to the regulator."), "success")
-            return redirect(back)
+    if form.validate_on_submit() and _save(form, lambda: proposals.propose_change(
+            current_user, ent, target_type, getattr(target, "id", None), F.form_values(form), form.reason.data)):
+        flash(_("Your proposal was sent to the regulator."), "success")
+        return redirect(back)
     title = _("Propose a change: %(what)s", what=F.TARGET_LABELS[target_type])
     return _form_page(form, title, back, _("Send proposal"), 400 if form.errors else 200)
 

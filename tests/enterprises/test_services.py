@@ -210,3 +210,12 @@ def test_enterprise_users_cannot_propose_a_new_credit_code(db, regulator):
     proposals.approve_proposal(regulator, proposal)
     assert ent.legal_rep == "王五"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeProposal)) == 1
+
+
+def test_sending_the_same_proposal_twice_keeps_one(db):
+    ent = make_enterprise()
+    user = make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
+    first = proposals.propose_change(user, ent, "enterprise", ent.id, {"legal_rep": "王五"}, "变更")
+    again = proposals.propose_change(user, ent, "enterprise", ent.id, {"legal_rep": "王五"}, "变更")
+    assert first.id == again.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeProposal)) == 1

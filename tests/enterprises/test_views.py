@@ -297,3 +297,54 @@ def test_rejecting_needs_a_note_and_then_records_it(login, ent, regulator, db):
     db.session.expire_all()
     assert db.session.get(ChangeProposal, proposal.id).decision_note == "材料不全"
     assert db.session.get(Enterprise, ent.id).legal_rep == "张三"
+
+
+REGULATOR_POSTS = ["/regulator/enterprises/new", "/regulator/enterprises/{id}/edit",
+                   "/regulator/enterprises/{id}/permits", "/regulator/enterprises/{id}/outlets",
+                   "/regulator/enterprises/{id}/limits", "/regulator/enterprises/{id}/key-units",
+                   "/regulator/permits/{permit}/edit", "/regulator/outlets/{outlet}/edit",
+                   "/regulator/limits/{limit}/edit", "/regulator/limits/{limit}/delete"]
+
+
+@pytest.mark.parametrize("url", REGULATOR_POSTS)
+def test_anonymous_posts_are_sent_to_login_and_write_nothing(client, ent, url):
+    response = client.post(_fill(url, ent), data={"name": "x"})
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    assert _count(AuditRecord) == 0
+
+
+@pytest.mark.parametrize("url", REGULATOR_POSTS)
+def test_enterprise_users_cannot_post_to_regulator_pages(login, ent, url):
+    user = make_user(Role.ENTERPRISE_SIGNATORY, enterprise=ent)
+    assert login(user).post(_fill(url, ent), data={"name": "x"}).status_code == 403
+    assert _count(AuditRecord) == 0
+
+
+def test_unbound_user_gets_the_binding_request_link_when_it_exists(app, login, db):
+    html = login(make_user(Role.ENTERPRISE_STAFF)).get("/my/enterprise").get_data(as_text=True)
+    if "auth.binding_request" in app.view_functions:
+        from flask import url_for
+        assert url_for("auth.binding_request") in html
+
+
+def test_proposing_a_new_limit_names_the_outlet_and_applies_on_approval(client, login, ent, regulator, db):
+    user = make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
+    db.session.commit()
+    outlet_id = ent.outlets[0].id
+    login(user)
+    assert client.get("/my/enterprise/propose/outlet_limit").status_code == 200
+    r = client.post("/my/enterprise/propose/outlet_limit", data={
+        "outlet_id": str(outlet_id), "pollutant_code": "w21003", "limit_value": "8", "averaging": "daily",
+        "reason": "新增氨氮"})
+    assert r.status_code == 302
+    proposal = db.session.scalar(sa.select(ChangeProposal))
+    assert proposal.payload["outlet_id"] == str(outlet_id) and proposal.target_id is None
+    login(regulator)
+    assert client.post(f"/regulator/proposals/{proposal.id}/approve", data={"note": ""}).status_code == 302
+    assert _count(OutletLimit) == 2
+
+
+def test_the_enterprise_proposal_form_has_no_credit_code_field(login, ent):
+    user = make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
+    html = login(user).get(f"/my/enterprise/propose/enterprise/{ent.id}").get_data(as_text=True)
+    assert 'name="uscc"' not in html and 'name="legal_rep"' in html and 'value="张三"' in html

@@ -85,7 +85,7 @@ def test_seed_demo_loads_enterprises_permits_outlets_and_limits(runner):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyUnitYear)) > 0
 
 
-def test_seed_demo_is_deterministic_across_databases(runner):
+def test_seed_demo_loads_the_same_registry_again_into_an_emptied_database(runner):
     _seed(runner, seed=42)
     first = db.session.execute(sa.select(Enterprise.uscc, Enterprise.name).order_by(Enterprise.id)).all()
     from tests.conftest import _empty_tables

@@ -59,7 +59,9 @@ SCHEMAS: dict[str, Any] = {
                 "total": {"type": "integer", "description": "Matching enterprises, counted up to 10,000."},
                 "total_is_capped": {"type": "boolean", "description": "True when more than 10,000 match."},
                 "mode": {"type": "string", "enum": ["uscc", "permit", "fulltext", "like", "all"]},
-                "sort": {"type": "string", "enum": ["relevance", "name"]},
+                "sort": {"type": "string", "enum": ["relevance", "name", "id"],
+                         "description": "The order used: name when q is empty; id (registry order) when more "
+                                        "than 10,000 match, since ranking them all would be slow."},
                 "per_page": {"type": "integer"}}},
             "links": {"type": "object", "properties": {
                 "self": {"type": "string", "format": "uri"},

@@ -55,7 +55,7 @@ class SearchResult:
     mode: str  # "uscc" / "permit" / "fulltext" / "like" / "all"
     prev_cursor: str | None = None
     total_is_capped: bool = False  # True when more than TOTAL_CAP rows match (the UI says "10,000+")
-    sort: str = "relevance"  # the sort actually used ("all" mode has no relevance and sorts by name)
+    sort: str = "relevance"  # the order used: "name" without a query, "id" (registry order) above TOTAL_CAP
 
 
 @dataclass
@@ -173,7 +173,7 @@ def _valid_cursor_payload(data: Any, sort: str) -> bool:
     first, last = key
     if not _is_int(last):
         return False
-    return _is_int(first) if sort == "relevance" else isinstance(first, str) and len(first) <= 400
+    return isinstance(first, str) and len(first) <= 400 if sort == "name" else _is_int(first)
 
 
 def _is_int(value: Any) -> bool:
@@ -197,27 +197,26 @@ def lone_characters(text: str) -> list[str]:
     return [run for run in _runs(text) if len(run) == 1 and not run.isascii()]
 
 
-def _name_conditions(text: str, dialect: str) -> tuple[list[sa.ColumnElement[bool]], bool, str]:
-    """WHERE conditions for a name search, whether they need the FTS join (SQLite), and the mode."""
+def _name_conditions(text: str, dialect: str) -> tuple[sa.ColumnElement[bool] | None, list, str]:
+    """(FTS5 MATCH condition or None, other WHERE conditions, mode) for a name search.
+
+    The SQLite MATCH is returned apart because where it goes depends on the plan (join or EXISTS probe)."""
     phrases = query_phrases(text)
+    match = None
     conditions: list[sa.ColumnElement[bool]] = []
-    uses_fts = False
-    if phrases:
-        if dialect == "sqlite":
-            conditions.append(sa.literal_column("enterprise_fts").op("MATCH")(
-                sa.bindparam("fts_query", fts_match_expression(phrases))))
-            uses_fts = True
-        else:
-            tsv = sa.literal_column("enterprises.search_tsv")
-            tsquery = None
-            for i, phrase in enumerate(phrases):
-                part = sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"),
-                                                sa.bindparam(f"phrase_{i}", " ".join(phrase), sa.String))
-                tsquery = part if tsquery is None else tsquery.op("&&")(part)
-            conditions.append(tsv.op("@@")(tsquery))
+    if phrases and dialect == "sqlite":
+        match = sa.literal_column("enterprise_fts").op("MATCH")(
+            sa.bindparam("fts_query", fts_match_expression(phrases)))
+    elif phrases:
+        tsquery = None
+        for i, phrase in enumerate(phrases):
+            part = sa.func.phraseto_tsquery(sa.literal_column("'simple'::regconfig"),
+                                            sa.bindparam(f"phrase_{i}", " ".join(phrase), sa.String))
+            tsquery = part if tsquery is None else tsquery.op("&&")(part)
+        conditions.append(sa.literal_column("enterprises.search_tsv").op("@@")(tsquery))
     for ch in lone_characters(text):
         conditions.append(Enterprise.name.like(f"%{like_escape(ch)}%", escape="\\"))
-    return conditions, uses_fts, "fulltext" if phrases else "like"
+    return match, conditions, "fulltext" if phrases else "like"
 
 
 def _prefix_range(column, prefix: str) -> sa.ColumnElement[bool]:
@@ -245,19 +244,31 @@ def current_year() -> int:
     return datetime.now(ZoneInfo(current_app.config.get("PORTAL_TIMEZONE", "Asia/Shanghai"))).year
 
 
-def _sort_columns(sort: str) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
-    return (sa.func.length(Enterprise.name), Enterprise.id) if sort == "relevance" else (Enterprise.name, Enterprise.id)
+def _sort_columns(sort: str, id_col: sa.ColumnElement[Any]) -> list[sa.ColumnElement[Any]]:
+    """Sort columns, id last. "id" (registry order) is what the full-text index yields for free."""
+    if sort == "relevance":
+        return [sa.func.length(Enterprise.name), id_col]
+    if sort == "name":
+        return [Enterprise.name, id_col]
+    return [id_col]
 
 
 def _sort_key(ent: Enterprise, sort: str) -> list[Any]:
-    return [len(ent.name) if sort == "relevance" else ent.name, ent.id]
+    first = {"relevance": len(ent.name), "name": ent.name}.get(sort, ent.id)
+    return [first, ent.id]
 
 
 # ---------------------------------------------------------------- the use case
 
 
 def search_enterprises(params: SearchParams) -> SearchResult:
-    """Search the public registry. Raises DomainError (with .field set to the parameter) on bad input."""
+    """Search the public registry. Raises DomainError (with .field set to the parameter) on bad input.
+
+    The capped count runs first and picks the plan. Up to TOTAL_CAP matches are fetched through the full-text
+    index and sorted as asked (cheap). Above that, sorting every match would cost hundreds of milliseconds on a
+    million rows, so matches come in registry order (id), which the index yields without sorting; the result says
+    so (sort == "id") and the page asks the user to narrow the search. Measured in the issue report.
+    """
     if len(params.q or "") > MAX_QUERY_LENGTH:
         raise DomainError(_("The search text is too long; use at most %(n)d characters.", n=MAX_QUERY_LENGTH),
                           field="q")
@@ -268,10 +279,9 @@ def search_enterprises(params: SearchParams) -> SearchResult:
     industry = _check_industry(params.industry)
     key_unit = _check_key_unit(params.key_unit)
     kind, value = classify_query(params.q)
-    dialect = db.engine.dialect.name
 
     conditions = _filter_conditions(region, industry, key_unit)
-    uses_fts = False
+    match = None
     if kind == "uscc":
         conditions.append(Enterprise.uscc == value)
         mode = "uscc"
@@ -279,37 +289,49 @@ def search_enterprises(params: SearchParams) -> SearchResult:
         conditions.append(Enterprise.id.in_(sa.select(Permit.enterprise_id).where(Permit.permit_no == value)))
         mode = "permit"
     elif kind == "name":
-        name_conditions, uses_fts, mode = _name_conditions(value, dialect)
+        match, name_conditions, mode = _name_conditions(value, db.engine.dialect.name)
         conditions.extend(name_conditions)
     else:
         mode = "all"
-        sort = "name"  # nothing to be relevant to; the name index serves this order
 
+    total, capped = _capped_count(match, conditions)
+    if mode == "all":
+        sort = "name"  # no relevance without a query; the name index serves this order
+    elif capped:
+        sort = "id"  # too many matches to rank on every request (see the docstring)
     cursor = decode_cursor(params.after, sort) if params.after else None
     base = sa.select(Enterprise)
-    if uses_fts:
-        base = base.join(_FTS, _FTS.c.rowid == Enterprise.id)
+    id_col: sa.ColumnElement[Any] = Enterprise.id
+    if match is not None:
+        base = base.join(_FTS, _FTS.c.rowid == Enterprise.id).where(match)
+        id_col = _FTS.c.rowid  # FTS5 consumes ORDER BY rowid and rowid ranges itself
     base = base.where(*conditions)
-
-    items, next_cursor, prev_cursor = _page(base, sort, cursor, int(params.per_page))
-    total, capped = _capped_count(conditions, uses_fts)
+    items, next_cursor, prev_cursor = _page(base, sort, cursor, int(params.per_page), id_col)
     return SearchResult(items=items, next_cursor=next_cursor, total=total, mode=mode, prev_cursor=prev_cursor,
                         total_is_capped=capped, sort=sort)
 
 
-def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int):
-    first_col, id_col = _sort_columns(sort)
+def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int, id_col: sa.ColumnElement[Any]):
+    columns = _sort_columns(sort, id_col)
     forward = cursor is None or cursor.forward
     stmt = base
     if cursor is not None:
-        # (a, id) > (ka, kid) spelled out, with a leading range on `a` that a plain index on `a` can serve.
         ka, kid = cursor.key
-        if forward:
-            stmt = stmt.where(first_col >= ka, sa.or_(first_col > ka, id_col > kid))
+        if len(columns) == 1:
+            stmt = stmt.where(id_col > kid if forward else id_col < kid)
         else:
-            stmt = stmt.where(first_col <= ka, sa.or_(first_col < ka, id_col < kid))
-    order = (first_col, id_col) if forward else (first_col.desc(), id_col.desc())
-    rows = list(db.session.scalars(stmt.order_by(*order).limit(per_page + 1)).unique())
+            # (a, id) > (ka, kid) spelled out, with a leading range on `a` that a plain index on `a` can serve.
+            first_col = columns[0]
+            if forward:
+                stmt = stmt.where(first_col >= ka, sa.or_(first_col > ka, id_col > kid))
+            else:
+                stmt = stmt.where(first_col <= ka, sa.or_(first_col < ka, id_col < kid))
+    order = columns if forward else [c.desc() for c in columns]
+    stmt = stmt.order_by(*order).limit(per_page + 1)
+    if len(columns) == 1 and db.engine.dialect.name == "postgresql":
+        rows = _walk_primary_key(stmt)
+    else:
+        rows = list(db.session.scalars(stmt).unique())
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not forward:
@@ -325,12 +347,33 @@ def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int):
     return rows, next_cursor, prev_cursor
 
 
-def _capped_count(conditions: list[sa.ColumnElement[bool]], uses_fts: bool) -> tuple[int, bool]:
+def _walk_primary_key(stmt: sa.Select) -> list[Enterprise]:
+    """Registry-order pages on PostgreSQL: walk the primary key and test each row.
+
+    Only used when more than TOTAL_CAP rows are known to match, so a page is found after a short walk. The
+    planner cannot know that: it estimates a phrase of bigrams as a product of independent words (a few rows),
+    and would fetch and sort every match instead. SET LOCAL lasts to the end of the transaction, so the settings
+    are put back right after the query.
+    """
+    settings = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
+    for name in settings:
+        db.session.execute(sa.text(f"SET LOCAL {name} = off"))
+    try:
+        return list(db.session.scalars(stmt).unique())
+    finally:
+        for name in settings:
+            db.session.execute(sa.text(f"SET LOCAL {name} TO DEFAULT"))
+
+
+def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list) -> tuple[int, bool]:
     """Count at most TOTAL_CAP + 1 matching rows: exact for ordinary searches, bounded work for huge ones."""
-    inner = sa.select(Enterprise.id)
-    if uses_fts:
-        inner = inner.join(_FTS, _FTS.c.rowid == Enterprise.id)
-    inner = inner.where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    if match is not None and not conditions:
+        inner = sa.select(_FTS.c.rowid).where(match)  # the index alone answers
+    elif match is not None:
+        inner = sa.select(Enterprise.id).join(_FTS, _FTS.c.rowid == Enterprise.id).where(match, *conditions)
+    else:
+        inner = sa.select(Enterprise.id).where(*conditions)
+    inner = inner.limit(TOTAL_CAP + 1).subquery()
     n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
     return min(n, TOTAL_CAP), n > TOTAL_CAP
 

@@ -210,3 +210,37 @@ def test_bad_parameters_name_their_field(registry, req, field, kw):
     with pytest.raises(DomainError) as exc:
         search(**kw)
     assert exc.value.field == field
+
+
+@pytest.mark.parametrize("q", ["化工", "化"])
+def test_above_the_cap_matches_come_in_registry_order_and_paginate_exactly_once(db, monkeypatch, q):
+    from portal.search import queries
+
+    monkeypatch.setattr(queries, "TOTAL_CAP", 4)
+    made = [make_enterprise(f"{'长' * (i % 3)}化工{i}厂").id for i in range(11)]
+    make_enterprise("无关企业")
+    db.session.commit()
+    pages, cursor = [], ""
+    while True:
+        result = search(q=q, per_page=3, after=cursor)
+        assert (result.sort, result.total_is_capped) == ("id", True)
+        pages.append([e.id for e in result.items])
+        if not result.next_cursor:
+            break
+        cursor = result.next_cursor
+    assert [i for page in pages for i in page] == sorted(made)
+    back = search(q=q, per_page=3, after=result.prev_cursor)
+    assert [e.id for e in back.items] == pages[-2]
+
+
+def test_registry_order_cursor_is_refused_once_the_set_is_small_again(db, monkeypatch, req):
+    from portal.search import queries
+
+    monkeypatch.setattr(queries, "TOTAL_CAP", 2)
+    for i in range(4):
+        make_enterprise(f"化工{i}厂")
+    db.session.commit()
+    cursor = search(q="化工", per_page=1).next_cursor
+    monkeypatch.setattr(queries, "TOTAL_CAP", 100)
+    with pytest.raises(DomainError):
+        search(q="化工", per_page=1, after=cursor)

@@ -114,7 +114,6 @@ def test_capped_total_is_shown_as_10000_plus(client, db, monkeypatch):
     make_enterprise("化工一厂")
     make_enterprise("化工二厂")
     db.session.commit()
-    monkeypatch.setattr("portal.search.views.queries.TOTAL_CAP", 1)
     page = text(client.get("/search?q=化工&lang=en"))
     assert "More than 1 enterprises found" in page
 
@@ -135,3 +134,12 @@ def test_search_is_public_and_the_same_for_every_user(client, registry, login, r
 
 def test_search_is_get_only(client):
     assert client.post("/search", data={"q": "化工"}).status_code == 405
+
+
+def test_too_many_matches_are_explained(client, db, monkeypatch):
+    monkeypatch.setattr("portal.search.queries.TOTAL_CAP", 1)
+    make_enterprise("化工一厂")
+    make_enterprise("化工二厂")
+    db.session.commit()
+    page = text(client.get("/search?q=化工&lang=en"))
+    assert "registration order" in page

@@ -28,7 +28,7 @@ def _search_helpers():
 
 @bp.get("/")
 def home():
-    stats = queries.home_stats()
+    stats = queries.cached_home_stats()
     form = SearchForm(formdata=None)
     return render_template("search/home.html", stats=stats, form=form)
 

@@ -13,3 +13,4 @@ from portal.reference.models import Industry, Pollutant, Region  # noqa: F401
 from portal.jobs.models import JobRun  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
 from portal.workdays.models import CalendarOverride  # noqa: F401
+from portal.credit.models import Evidence  # noqa: F401

@@ -1,18 +1,20 @@
 """Locale and timezone selection: Chinese first, English complete; the visible switch stores the choice."""
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # jobs and CLI: Chinese unless the caller forces a locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"]) if request else None
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
     if best and best.startswith("en"):
         return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 
+from portal.core.clock import china_today
 from portal.core.navigation import nav_items
 
 
@@ -19,10 +19,6 @@ def local_dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
-
-
-def china_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
 
 
 def switch_language_url(lang: str) -> str:

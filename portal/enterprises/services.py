@@ -11,12 +11,12 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit import services as audit
+from portal.core.clock import china_today  # noqa: F401  (re-exported for views)
 from portal.enterprises import rules
 from portal.enterprises.models import (Averaging, Enterprise, KeyUnitType, KeyUnitYear, Outlet, OutletLimit,
                                        OutletType, Permit, PermitClass)
@@ -34,15 +34,10 @@ LIMIT_FIELDS = ("pollutant_code", "limit_value", "limit_min", "limit_max", "unit
 MAX_LEN = {"name": 200, "legal_rep": 64, "address": 300, "production_address": 300, "contact_phone": 32,
            "stock_code": 16, "issued_by": 100, "destination": 200, "unit": 16, "standard_code": 64}
 OUTLET_NAME_MAX = 100
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _medium(medium: str) -> str:
     return {"water": _("water"), "gas": _("gas")}.get(medium, medium)
-
-
-def china_today() -> date:
-    return datetime.now(CHINA_TZ).date()
 
 
 # --- coercion (strings from forms / JSON payloads → typed values, errors collected per field) -------------------

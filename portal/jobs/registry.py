@@ -2,95 +2,41 @@
 run by hand (`flask --app wsgi jobs run NAME`); the scheduler process runs them on their schedule."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Callable
-from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
-from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
-from portal.auth.models import User
-from portal.enterprises.models import Enterprise, Permit
-from portal.extensions import db
-from portal.mail import services as mail
 
 TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
 class Job:
+    """A named job. `target` is a callable or a "module:function" path imported when the job runs, so job bodies
+    stay service functions in their own domain package (STYLE.md §6.6) and this module imports none of them."""
+
     name: str
-    func: Callable[[], object]
+    target: Callable[..., object] | str
     cron: str
     description: str
+
+    @property
+    def func(self) -> Callable[..., object]:
+        if callable(self.target):
+            return self.target
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
 
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.cron, timezone=TIMEZONE)
 
 
-def china_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config.get("PORTAL_TIMEZONE", TIMEZONE))).date()
-
-
-def send_outbox() -> str:
-    """Deliver queued e-mails; queued messages are committed before this run, so nothing rolled back is sent."""
-    return str(mail.send_pending())
-
-
-def public_enterprise_url(uscc: str) -> str:
-    """Link to the public enterprise page for use outside a request (e-mails, PDFs, QR codes)."""
-    from urllib.parse import urlsplit
-
-    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    return adapter.build("enterprises.public", {"uscc": uscc}, force_external=True)
-
-
-def _reminder(user: User, permit: Permit, enterprise: Enterprise, today: date) -> tuple[str, str]:
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject = _("Pollutant discharge permit %(no)s expires on %(date)s", no=permit.permit_no,
-                    date=permit.valid_to.isoformat())
-        body = _("Dear %(name)s,\n\nThe pollutant discharge permit %(no)s of %(enterprise)s is valid until %(date)s "
-                 "(%(days)d days from today). Under article 14 of the Regulations on the Administration of Pollutant "
-                 "Discharge Permits, renewal must be applied for at least 60 days before the permit expires.\n\n"
-                 "Enterprise page: %(url)s\n\nThis message was sent automatically by the portal.",
-                 name=user.display_name, no=permit.permit_no, enterprise=enterprise.name,
-                 date=permit.valid_to.isoformat(), days=(permit.valid_to - today).days,
-                 url=public_enterprise_url(enterprise.uscc))
-    return subject, body
-
-
-def permit_renewal_reminders(today: date | None = None) -> str:
-    """Queue one reminder per permit expiring within PERMIT_RENEWAL_REMINDER_DAYS (排污许可管理条例 art. 14) and per
-    enterprise user with an e-mail address; the dedupe key makes daily re-runs queue nothing new."""
-    today = today or china_today()
-    horizon = today + timedelta(days=int(current_app.config["PERMIT_RENEWAL_REMINDER_DAYS"]))
-    permits = db.session.scalars(sa.select(Permit).where(Permit.valid_to >= today, Permit.valid_to <= horizon)
-                                 .order_by(Permit.id))
-    queued = 0
-    for permit in permits:
-        users = db.session.scalars(sa.select(User).where(
-            User.enterprise_id == permit.enterprise_id, User.email.is_not(None), User.email != "",
-            User.is_active_account.is_(True)).order_by(User.id))
-        for user in users:
-            key = f"permit-renewal:{permit.id}:{permit.valid_to}:{user.id}"
-            if mail.is_queued(key):
-                continue
-            subject, body = _reminder(user, permit, permit.enterprise, today)
-            mail.queue_mail(user.email, subject, body, dedupe_key=key)
-            queued += 1
-    return f"queued {queued} reminder(s) for permits expiring {today}..{horizon}"
-
-
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("send-outbox", send_outbox, "* * * * *", "Deliver queued e-mails."),
-        Job("permit-renewal-reminders", permit_renewal_reminders, "0 8 * * *",
+        Job("send-outbox", "portal.mail.services:send_pending", "* * * * *", "Deliver queued e-mails."),
+        Job("permit-renewal-reminders", "portal.enterprises.reminders:permit_renewal_reminders", "0 8 * * *",
             "E-mail enterprise users about permits expiring within PERMIT_RENEWAL_REMINDER_DAYS days."),
     )
 }

@@ -17,7 +17,7 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc, normalise_code
 from portal.enterprises.services import public_profile
 from portal.extensions import db
-from portal.jobs.registry import public_enterprise_url
+from portal.core.links import public_enterprise_url
 from portal.reports.pdf import css_page_counter
 
 

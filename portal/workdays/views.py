@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
-from portal.core.templating import china_today
+from portal.core.clock import china_today
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.workdays import services

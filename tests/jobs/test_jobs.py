@@ -98,7 +98,7 @@ def test_unknown_jobs_are_refused(app):
 
 
 def test_every_job_has_a_valid_crontab_in_china_time():
-    assert set(registry.JOBS) == {"send-outbox", "permit-renewal-reminders"}
+    assert {"send-outbox", "permit-renewal-reminders"} <= set(registry.JOBS)
     for job in registry.JOBS.values():
         trigger = job.trigger()
         assert isinstance(trigger, CronTrigger) and str(trigger.timezone) == "Asia/Shanghai"

@@ -66,6 +66,7 @@ class Config:
     PERMIT_RENEWAL_REMINDER_DAYS = 60
 
     # Search
+    HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process
     SEARCH_PER_PAGE = 20
     API_MAX_PER_PAGE = 100
 
@@ -76,3 +77,4 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    HOME_STATS_TTL = 0

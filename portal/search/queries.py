@@ -404,7 +404,7 @@ _home_cache: dict[str, tuple[float, HomeStats]] = {}
 def cached_home_stats() -> HomeStats:
     """home_stats() kept for HOME_STATS_TTL seconds per process (default 60; 0 when testing): on a million rows the
     GROUP BY takes 50–250 ms, and the totals need not be fresher than a minute."""
-    ttl = current_app.config.get("HOME_STATS_TTL", 0 if current_app.testing else 60)
+    ttl = current_app.config["HOME_STATS_TTL"]
     key = str(db.engine.url)
     now = time.monotonic()
     hit = _home_cache.get(key)

@@ -6,6 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portal.db import UTCDateTime
 from portal.search.ddl import UNMANAGED_COLUMNS, UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIXES
 
 config = context.config
@@ -36,6 +37,13 @@ def include_name(name, type_, parent_names):
     return True
 
 
+def render_item(type_, obj, autogen_context):
+    """Render the app's column types as plain SQLAlchemy types, so migrations never import portal code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_offline():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata,
                       literal_binds=True, include_name=include_name, render_as_batch=True)
@@ -54,6 +62,7 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args["include_name"] = include_name
+    conf_args["render_item"] = render_item
 
     with get_engine().connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)

@@ -1,0 +1,226 @@
+"""HJ 212-2017 frame and data-segment parser (pure: bytes in, a packet or Hj212Error out).
+
+Frame: ``##`` + 4-digit decimal length of the data segment + data segment + 4 hex CRC16 + CRLF. The CRC is the
+standard's appendix algorithm (register 0xFFFF; per byte ``reg = (reg >> 8) ^ byte`` then eight shifts with the
+reflected polynomial 0xA001), computed over the data segment only. Note the per-byte step differs from Modbus CRC16
+(``reg ^= byte``); the appendix vector ``...CP=&&RtdInterval=30&&`` → ``1C80`` pins it.
+
+The data segment holds ``key=value`` fields separated by ``;`` in any order (QN, ST, CN, PW, MN, Flag, PNUM, PNO) and
+``CP=&&...&&``. Inside CP, groups are separated by ``;`` and items by ``,``: ``DataTime=YYYYMMDDhhmmss`` and
+``<code>-<Field>=<value>`` with Field one of Rtd/Avg/Min/Max/Cou/ZsRtd/ZsAvg/ZsMin/ZsMax/Flag/EFlag/SampleTime.
+2005-edition packets (no QN) are accepted. Anything else raises Hj212Error and nothing else.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+NUMERIC_FIELDS = frozenset({"Rtd", "Avg", "Min", "Max", "Cou", "ZsRtd", "ZsAvg", "ZsMin", "ZsMax"})
+TEXT_FIELDS = frozenset({"Flag", "EFlag", "SampleTime", "Info", "Ala", "UpValue", "LowValue"})
+SEGMENT_FIELDS = frozenset({"QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO", "CP"})
+REQUIRED_FIELDS = ("ST", "CN", "MN", "PW")
+DATA_FLAGS = frozenset("NFMSDCTB")
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
+_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
+_DIGITS = re.compile(r"\d+")
+MAX_SEGMENT = 9999
+
+
+class Hj212Error(Exception):
+    """A packet that cannot be accepted. `code` is a stable machine name (bad_crc, bad_length, malformed_item, ...);
+    `position` is the 1-based item number inside CP for item errors."""
+
+    def __init__(self, code: str, message: str, position: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Packet:
+    segment: str
+    fields: dict[str, str]
+    cp: dict[str, str]  # CP keys that are not pollutant items (DataTime, RtdInterval, ...)
+    items: dict[str, dict[str, float | str]]  # pollutant code -> {"Avg": 1.2, "Flag": "N", ...}
+    data_time: datetime | None = None  # naive, local China time as sent
+    qn: str | None = None
+    st: str = ""
+    cn: str = ""
+    pw: str = ""
+    mn: str = ""
+    flag: int | None = None
+    pnum: int | None = None
+    pno: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def crc16(data: bytes) -> int:
+    """CRC16 of HJ 212-2017 appendix A (see the module docstring)."""
+    reg = 0xFFFF
+    for byte in data:
+        reg = (reg >> 8) ^ byte
+        for _ in range(8):
+            carry = reg & 1
+            reg >>= 1
+            if carry:
+                reg ^= 0xA001
+    return reg
+
+
+def build_frame(segment: str) -> bytes:
+    """The complete frame for a data segment (devices, tests and the bench use it)."""
+    raw = segment.encode("ascii")
+    return b"##%04d%s%04X\r\n" % (len(raw), raw, crc16(raw))
+
+
+def parse_frame(frame: bytes | str) -> Packet:
+    """Check the frame (header, length, CRC, terminator) and parse its data segment."""
+    if isinstance(frame, str):
+        try:
+            frame = frame.encode("ascii")
+        except UnicodeEncodeError:
+            raise Hj212Error("bad_encoding", "The packet contains non-ASCII characters.") from None
+    if not frame.startswith(b"##"):
+        raise Hj212Error("bad_header", "The packet must start with ##.")
+    length_raw = frame[2:6]
+    if len(length_raw) < 4 or not length_raw.isdigit():
+        raise Hj212Error("bad_length", "The 4 characters after ## must be the decimal length of the data segment.")
+    length = int(length_raw)
+    body = frame[6:]
+    if body.endswith(b"\r\n"):
+        body = body[:-2]
+    if len(body) < length + 4:
+        raise Hj212Error("bad_length", f"The length field says {length} but the packet is shorter (truncated?).")
+    if len(body) > length + 4:
+        if b"\r" in body or b"\n" in body:
+            raise Hj212Error("bad_terminator", "The packet must end with CRLF and nothing after it.")
+        raise Hj212Error("bad_length", f"The length field says {length} but the data segment is longer.")
+    segment_raw, crc_raw = body[:length], body[length:]
+    try:
+        crc_text = crc_raw.decode("ascii")
+        sent = int(crc_text, 16) if re.fullmatch(r"[0-9A-Fa-f]{4}", crc_text) else None
+    except UnicodeDecodeError:
+        sent = None
+    if sent is None:
+        raise Hj212Error("bad_crc", "The 4 characters before CRLF must be the hexadecimal CRC16.")
+    if sent != crc16(segment_raw):
+        raise Hj212Error("bad_crc", f"CRC mismatch: the packet says {crc_text.upper()}, "
+                                    f"the data segment gives {crc16(segment_raw):04X}.")
+    try:
+        segment = segment_raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise Hj212Error("bad_encoding", "The data segment contains non-ASCII bytes.") from None
+    return parse_segment(segment)
+
+
+def _split_cp(segment: str) -> tuple[str, str]:
+    start = segment.find("CP=&&")
+    if start < 0:
+        raise Hj212Error("missing_field", "The data segment has no CP=&&...&& part.")
+    end = segment.find("&&", start + 5)
+    if end < 0:
+        raise Hj212Error("malformed_field", "CP is not closed with &&.")
+    if segment.find("CP=&&", end + 2) >= 0:
+        raise Hj212Error("duplicate_field", "The field CP appears twice.")
+    rest = segment[:start] + ";" + segment[end + 2:]
+    return rest, segment[start + 5:end]
+
+
+def _int_field(fields: dict[str, str], name: str) -> int | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if not _DIGITS.fullmatch(value) or len(value) > 9:
+        raise Hj212Error("malformed_field", f"The field {name} must be a whole number; got {value[:20]!r}.")
+    return int(value)
+
+
+def _parse_time(value: str, what: str, position: int | None = None) -> datetime:
+    if len(value) not in (14, 17) or not value.isdigit():
+        raise Hj212Error("bad_datetime", f"{what} must be YYYYMMDDhhmmss; got {value[:20]!r}.", position)
+    try:
+        return datetime.strptime(value[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        raise Hj212Error("bad_datetime", f"{what} is not a real date and time: {value!r}.", position) from None
+
+
+def parse_segment(segment: str) -> Packet:
+    """Parse a data segment whose framing is already checked."""
+    rest, cp_text = _split_cp(segment)
+    fields: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for piece in rest.split(";"):
+        if not piece:
+            continue
+        key, sep, value = piece.partition("=")
+        if not sep or not key:
+            raise Hj212Error("malformed_field", f"The field {piece[:20]!r} has no key=value form.")
+        target = fields if key in SEGMENT_FIELDS else extra
+        if key in target:
+            raise Hj212Error("duplicate_field", f"The field {key} appears twice.")
+        target[key] = value
+    for name in REQUIRED_FIELDS:
+        if not fields.get(name):
+            raise Hj212Error("missing_field", f"The required field {name} is missing.")
+    if not _DIGITS.fullmatch(fields["CN"]) or not _DIGITS.fullmatch(fields["ST"]):
+        raise Hj212Error("malformed_field", "ST and CN must be numeric codes.")
+    qn = fields.get("QN")
+    if qn is not None and not (_DIGITS.fullmatch(qn) and len(qn) == 17):
+        raise Hj212Error("malformed_field", f"QN must be 17 digits (YYYYMMDDhhmmssSSS); got {qn[:20]!r}.")
+    cp, items = parse_cp(cp_text)
+    data_time = _parse_time(cp["DataTime"], "DataTime") if "DataTime" in cp else None
+    return Packet(segment=segment, fields=fields, cp=cp, items=items, data_time=data_time, qn=qn, st=fields["ST"],
+                  cn=fields["CN"], pw=fields["PW"], mn=fields["MN"], flag=_int_field(fields, "Flag"),
+                  pnum=_int_field(fields, "PNUM"), pno=_int_field(fields, "PNO"), extra=extra)
+
+
+def _item_value(name: str, value: str, position: int) -> float | str:
+    if name in NUMERIC_FIELDS:
+        if not _NUMBER.fullmatch(value):
+            raise Hj212Error("malformed_item", f"Item {position}: {name} must be a number; got {value[:20]!r}.",
+                             position)
+        number = float(value)
+        if not math.isfinite(number):
+            raise Hj212Error("malformed_item", f"Item {position}: {name} is out of range.", position)
+        return number
+    if name == "Flag" and value not in DATA_FLAGS:
+        raise Hj212Error("malformed_item", f"Item {position}: the data flag must be one of N F M S D C T B; "
+                                           f"got {value[:20]!r}.", position)
+    if name == "SampleTime":
+        _parse_time(value, f"Item {position}: SampleTime", position)
+    return value
+
+
+def parse_cp(cp_text: str) -> tuple[dict[str, str], dict[str, dict[str, float | str]]]:
+    """Split CP into plain keys and pollutant items; position counts items from 1 across groups."""
+    cp: dict[str, str] = {}
+    items: dict[str, dict[str, float | str]] = {}
+    position = 0
+    for group in cp_text.split(";"):
+        for element in group.split(","):
+            if not element:
+                continue
+            position += 1
+            key, sep, value = element.partition("=")
+            if not sep or not key:
+                raise Hj212Error("malformed_item", f"Item {position}: {element[:20]!r} has no key=value form.",
+                                 position)
+            code, dash, name = key.rpartition("-")
+            if not dash:
+                if key in cp:
+                    raise Hj212Error("duplicate_item", f"Item {position}: {key} appears twice.", position)
+                cp[key] = value
+                continue
+            if not _CODE.fullmatch(code) or not (name in NUMERIC_FIELDS or name in TEXT_FIELDS):
+                raise Hj212Error("malformed_item", f"Item {position}: {key[:30]!r} is not <code>-<field> with a "
+                                                   f"known field (Rtd, Avg, Min, Max, Cou, ZsRtd, ZsAvg, Flag).",
+                                 position)
+            entry = items.setdefault(code, {})
+            if name in entry:
+                raise Hj212Error("duplicate_item", f"Item {position}: {key} appears twice.", position)
+            entry[name] = _item_value(name, value, position)
+    return cp, items

@@ -1,0 +1,127 @@
+"""Photo and video uploads: type sniffed from content, size capped, images re-encoded without EXIF/GPS.
+
+The reporter's original bytes are kept for the handler (evidence); the public copy shown back on the tracking page
+is a fresh encode that carries no metadata. Image dimensions are checked before decoding, and Pillow's own
+decompression-bomb guard is turned into a rejection, so a small file cannot expand into gigabytes in memory.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_TYPES = {"JPEG": ("image/jpeg", ("jpg", "jpeg")), "PNG": ("image/png", ("png",)),
+               "WEBP": ("image/webp", ("webp",))}
+VIDEO_TYPES = {"video/mp4": ("mp4", "m4v"), "video/quicktime": ("mov",), "video/webm": ("webm",)}
+ACCEPT_ATTRIBUTE = "image/jpeg,image/png,image/webp,video/mp4,video/quicktime,video/webm"
+
+
+class UploadRejected(ValueError):
+    """The message is translated and names the file."""
+
+
+@dataclass
+class PreparedFile:
+    kind: str  # image | video
+    content_type: str
+    ext: str
+    original: bytes
+    public: bytes | None
+    sha256: str
+
+
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def _sniff_video(data: bytes) -> str | None:
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return "video/quicktime" if data[8:12] == b"qt  " else "video/mp4"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/webm"
+    return None
+
+
+def _open_image(data: bytes, max_pixels: int, name: str) -> Image.Image | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            if img.width * img.height > max_pixels:
+                raise UploadRejected(_("%(name)s: the image is too large (%(w)s × %(h)s pixels).",
+                                       name=name, w=img.width, h=img.height))
+            img.load()
+            return img
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRejected(_("%(name)s: the image is too large to process.", name=name)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+
+
+def _reencode(img: Image.Image) -> bytes:
+    """A new JPEG (PNG when transparent) from the pixels only: no EXIF, GPS, XMP or comments survive."""
+    img = ImageOps.exif_transpose(img)
+    out = io.BytesIO()
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        clean = Image.new("RGBA", img.size)
+        clean.paste(img.convert("RGBA"))
+        clean.save(out, format="PNG", optimize=True)
+    else:
+        clean = Image.new("RGB", img.size)
+        clean.paste(img.convert("RGB"))
+        clean.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def prepare_upload(filename: str, stream, max_bytes: int, max_pixels: int) -> PreparedFile:
+    """Read at most max_bytes + 1 bytes, sniff the type, check the name matches it, build the public copy."""
+    name = os.path.basename(filename or "") or _("the file")
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadRejected(_("%(name)s is larger than %(mb)s MB.", name=name, mb=max_bytes // (1024 * 1024)))
+    if not data:
+        raise UploadRejected(_("%(name)s is empty.", name=name))
+    ext = _extension(name)
+    video = _sniff_video(data)
+    if video:
+        if ext not in VIDEO_TYPES[video]:
+            raise UploadRejected(_("%(name)s is a video but its name does not end in %(exts)s.",
+                                   name=name, exts=", ".join("." + e for e in VIDEO_TYPES[video])))
+        return PreparedFile("video", video, ext, data, None, hashlib.sha256(data).hexdigest())
+    img = _open_image(data, max_pixels, name)
+    if img is None or img.format not in IMAGE_TYPES:
+        raise UploadRejected(_("%(name)s is not a JPEG, PNG or WebP photo or an MP4, MOV or WebM video.",
+                               name=name))
+    content_type, exts = IMAGE_TYPES[img.format]
+    if ext not in exts:
+        raise UploadRejected(_("%(name)s is a %(kind)s image but its name ends in .%(ext)s; rename it to .%(good)s.",
+                               name=name, kind=img.format, ext=ext or "", good=exts[0]))
+    return PreparedFile("image", content_type, ext, data, _reencode(img), hashlib.sha256(data).hexdigest())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():  # content-addressed: the same bytes are already there
+        return
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def store(prepared: PreparedFile, root: Path) -> tuple[str, str | None]:
+    """Write the original and the public copy under root (names from the content hash); returns relative paths."""
+    sha = prepared.sha256
+    original = f"originals/{sha[:2]}/{sha}.{prepared.ext}"
+    _write_atomic(root / original, prepared.original)
+    public = None
+    if prepared.public is not None:
+        public_ext = "png" if prepared.public[:8] == b"\x89PNG\r\n\x1a\n" else "jpg"
+        public = f"public/{sha[:2]}/{sha}.{public_ext}"
+        _write_atomic(root / public, prepared.public)
+    return original, public

@@ -1,0 +1,142 @@
+"""Batch ingest of monitoring values with SQLAlchemy Core: no ORM object per value on the hot path.
+
+ingest_values() inserts a batch (duplicates skipped by the unique key), adds the inserted hourly and manual values
+to the hour/day/month roll-ups with one upsert per resolution, and returns what was inserted so the caller can
+detect exceedances. Works on SQLite and PostgreSQL (INSERT ... ON CONFLICT).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.extensions import db
+from portal.monitoring import rules
+from portal.monitoring.models import MonitoringRollup, MonitoringValue
+
+VALUES = MonitoringValue.__table__
+ROLLUPS = MonitoringRollup.__table__
+ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
+CHUNK = 2000
+
+
+@dataclass
+class BatchResult:
+    inserted: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+    touched_hours: set[tuple[int, str, datetime]] = field(default_factory=set)
+    touched_days: set[tuple[int, str, datetime]] = field(default_factory=set)
+
+
+def dialect_insert(table: sa.Table):
+    name = db.session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+
+
+def _least(a, b):
+    return sa.func.least(a, b) if db.session.get_bind().dialect.name == "postgresql" else sa.func.min(a, b)
+
+
+def _greatest(a, b):
+    return sa.func.greatest(a, b) if db.session.get_bind().dialect.name == "postgresql" else sa.func.max(a, b)
+
+
+def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Insert raw values, skipping any already stored; returns the inserted rows and the duplicate count."""
+    conn = db.session.connection()
+    key_cols = (VALUES.c.outlet_id, VALUES.c.pollutant_code, VALUES.c.period, VALUES.c.measured_at)
+    inserted_keys: set[tuple] = set()
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        stmt = dialect_insert(VALUES).on_conflict_do_nothing().returning(*key_cols)
+        for row in conn.execute(stmt, chunk):
+            inserted_keys.add((row[0], row[1], str(row[2]), row[3]))
+    inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
+                in inserted_keys]
+    return inserted, len(rows) - len(inserted)
+
+
+def _rollup_increments(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tuple, list]:
+    acc: dict[tuple, list] = {}
+    for row in rows:
+        if str(row["period"]) not in ROLLUP_PERIODS or row["value"] is None:
+            continue
+        valid = rules.is_valid_flag(row["flag"])
+        conv = row.get("value_converted")
+        for resolution in ("hour", "day", "month"):
+            start = rules.local_period_start(row["measured_at"], resolution, tz)
+            key = (row["outlet_id"], row["pollutant_code"], resolution, start)
+            a = acc.setdefault(key, [0, 0, 0.0, None, None, 0, 0.0])
+            a[0] += 1
+            if valid:
+                v = row["value"]
+                a[1] += 1
+                a[2] += v
+                a[3] = v if a[3] is None else min(a[3], v)
+                a[4] = v if a[4] is None else max(a[4], v)
+                if conv is not None:
+                    a[5] += 1
+                    a[6] += conv
+    return acc
+
+
+def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> None:
+    """Add newly inserted values to the hour/day/month roll-ups (one upsert statement per chunk)."""
+    acc = _rollup_increments(rows, tz)
+    if not acc:
+        return
+    params = [{"outlet_id": k[0], "pollutant_code": k[1], "resolution": k[2], "period_start": k[3], "n_all": a[0],
+               "n_valid": a[1], "sum_valid": a[2], "min_valid": a[3], "max_valid": a[4], "n_conv": a[5],
+               "sum_conv": a[6]} for k, a in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
+                                                                               kv[0][3]))]
+    stmt = dialect_insert(ROLLUPS)
+    ex = stmt.excluded
+    t = ROLLUPS.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.outlet_id, t.pollutant_code, t.resolution, t.period_start],
+        set_={"n_all": t.n_all + ex.n_all, "n_valid": t.n_valid + ex.n_valid, "sum_valid": t.sum_valid + ex.sum_valid,
+              "min_valid": _least(sa.func.coalesce(t.min_valid, ex.min_valid), sa.func.coalesce(ex.min_valid,
+                                                                                                t.min_valid)),
+              "max_valid": _greatest(sa.func.coalesce(t.max_valid, ex.max_valid), sa.func.coalesce(ex.max_valid,
+                                                                                                   t.max_valid)),
+              "n_conv": t.n_conv + ex.n_conv, "sum_conv": t.sum_conv + ex.sum_conv})
+    conn = db.session.connection()
+    for start in range(0, len(params), CHUNK):
+        conn.execute(stmt, params[start:start + CHUNK])
+
+
+def ingest_values(rows: list[dict[str, Any]], tz: ZoneInfo) -> BatchResult:
+    """Insert a batch of raw values and keep the roll-ups current; the caller detects exceedances."""
+    inserted, duplicates = insert_values(rows)
+    update_rollups(inserted, tz)
+    result = BatchResult(inserted=inserted, duplicates=duplicates)
+    for row in inserted:
+        if str(row["period"]) in ROLLUP_PERIODS:
+            key = (row["outlet_id"], row["pollutant_code"])
+            result.touched_hours.add((*key, rules.local_period_start(row["measured_at"], "hour", tz)))
+            result.touched_days.add((*key, rules.local_period_start(row["measured_at"], "day", tz)))
+    return result
+
+
+def rollups_for(keys: set[tuple[int, str, datetime]], resolution: str) -> dict[tuple, MonitoringRollup]:
+    """Load the roll-up rows of the given (outlet, pollutant, period start) keys."""
+    if not keys:
+        return {}
+    by_outlet: dict[int, set] = defaultdict(set)
+    for outlet_id, code, start in keys:
+        by_outlet[outlet_id].add(start)
+    found: dict[tuple, MonitoringRollup] = {}
+    for outlet_id, starts in by_outlet.items():
+        stmt = sa.select(MonitoringRollup).where(MonitoringRollup.outlet_id == outlet_id,
+                                                 MonitoringRollup.resolution == resolution,
+                                                 MonitoringRollup.period_start.between(min(starts), max(starts)))
+        for r in db.session.scalars(stmt):
+            key = (r.outlet_id, r.pollutant_code, r.period_start)
+            if key in keys:
+                found[key] = r
+    return found

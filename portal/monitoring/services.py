@@ -1,0 +1,347 @@
+"""Self-monitoring use cases: devices, HJ 212 ingest, exceedance incidents and the gap job.
+
+Services flush, never commit (views, CLI and the job runner commit).
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.audit.services import record, snapshot
+from portal.auth import rules as auth_rules
+from portal.auth.services import hash_password, verify_password
+from portal.core.clock import china_today, china_tz
+from portal.credit.evidence import add_evidence
+from portal.credit.models import EvidenceKind, EvidenceSource
+from portal.db import utcnow
+from portal.enterprises.models import Enterprise, Outlet, OutletLimit
+from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from portal.extensions import db
+from portal.monitoring import hj212, ingest, rules
+from portal.monitoring.models import (Basis, Device, ExceedanceIncident, IncidentState, MonitoringRollup,
+                                      MonitoringValue, ReceivedPacket)
+from portal.reference.models import Pollutant
+
+UTC = timezone.utc
+_AUTH_CACHE: dict[tuple[str, str, str], bool] = {}
+
+
+# ---------------------------------------------------------------- devices
+
+def add_device(actor: Any, *, mn: str, password: str, uscc: str, outlet_code: str) -> Device:
+    """Register a device for one outlet; MN + password authenticate its packets."""
+    mn = (mn or "").strip()
+    errors = {}
+    if not mn or len(mn) > 24 or not mn.isascii() or not mn.isalnum():
+        errors["mn"] = _("The MN must be 1 to 24 letters or digits, as configured in the data logger.")
+    if not password or len(password) > 64 or not password.isascii():
+        errors["password"] = _("The password must be 1 to 64 ASCII characters, as configured in the data logger.")
+    enterprise = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == (uscc or "").strip().upper()))
+    if enterprise is None:
+        errors["uscc"] = _("No enterprise has this unified social credit code.")
+    outlet = None
+    if enterprise is not None:
+        outlet = db.session.scalar(sa.select(Outlet).where(Outlet.enterprise_id == enterprise.id,
+                                                           Outlet.code == (outlet_code or "").strip().upper()))
+        if outlet is None:
+            errors["outlet"] = _("This enterprise has no outlet with this code (for example DA001 or DW001).")
+    if errors:
+        raise ValidationFailed(errors)
+    if db.session.scalar(sa.select(Device.id).where(Device.mn == mn)) is not None:
+        raise Conflict(_("A device with MN %(mn)s is already registered.", mn=mn), field="mn")
+    device = Device(mn=mn, password_hash=hash_password(password), enterprise_id=enterprise.id, outlet_id=outlet.id)
+    db.session.add(device)
+    db.session.flush()
+    record(actor, "monitoring.device.add", device)
+    return device
+
+
+def jurisdiction_devices(jurisdiction_code: str | None) -> list[Device]:
+    if not jurisdiction_code:
+        return []
+    stmt = (sa.select(Device).join(Enterprise, Device.enterprise_id == Enterprise.id)
+            .where(Enterprise.region_code.startswith(jurisdiction_code)).order_by(Device.mn))
+    return list(db.session.scalars(stmt))
+
+
+def add_device_as_regulator(actor: Any, **kwargs: str) -> Device:
+    """A regulator registers devices only for enterprises in their jurisdiction."""
+    enterprise = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == (kwargs["uscc"] or "").strip()
+                                                               .upper()))
+    if enterprise is not None and not auth_rules.can_edit_registry(actor.role, actor.jurisdiction_code,
+                                                                   enterprise.region_code):
+        raise NotAllowed(_("This enterprise is outside your jurisdiction."), field="uscc")
+    return add_device(actor, **kwargs)
+
+
+def _password_ok(device: Device, password: str) -> bool:
+    """argon2 is deliberately slow; a verified (hash, password) pair is remembered so a busy device does not cost
+    a hash per packet. The key includes the stored hash, so a password change invalidates it."""
+    key = (device.mn, device.password_hash, hashlib.sha256(password.encode()).hexdigest())
+    if key not in _AUTH_CACHE:
+        if len(_AUTH_CACHE) > 10000:
+            _AUTH_CACHE.clear()
+        _AUTH_CACHE[key] = verify_password(device.password_hash, password)
+    return _AUTH_CACHE[key]
+
+
+# ---------------------------------------------------------------- limits
+
+def limit_specs(outlet_ids: set[int]) -> dict[int, dict[str, rules.LimitSpec]]:
+    specs: dict[int, dict[str, rules.LimitSpec]] = {i: {} for i in outlet_ids}
+    if not outlet_ids:
+        return specs
+    for lim in db.session.scalars(sa.select(OutletLimit).where(OutletLimit.outlet_id.in_(outlet_ids))):
+        specs[lim.outlet_id][lim.pollutant_code] = rules.LimitSpec(
+            averaging=str(lim.averaging), pollutant_code=lim.pollutant_code,
+            limit_value=_f(lim.limit_value), limit_min=_f(lim.limit_min), limit_max=_f(lim.limit_max),
+            reference_o2=_f(lim.reference_o2))
+    return specs
+
+
+def _f(value) -> float | None:
+    return None if value is None else float(value)
+
+
+# ---------------------------------------------------------------- HJ 212 ingest
+
+def _result(line_no: int, result: str, message: str = "", **extra: Any) -> dict[str, Any]:
+    return {"line": line_no, "result": result, "message": message, **extra}
+
+
+def split_packets(body: bytes) -> list[tuple[int, bytes]]:
+    """One packet per line; a CRLF-terminated line keeps its CRLF for the frame check."""
+    lines = []
+    for number, part in enumerate(body.split(b"\n"), start=1):
+        if not part.strip():
+            continue
+        lines.append((number, part + b"\n" if part.endswith(b"\r") else part))
+    return lines
+
+
+def ingest_hj212(body: bytes, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Parse, authenticate and store every packet of a request body; one result per packet line."""
+    now = now or utcnow()
+    tz = china_tz()
+    results: list[dict[str, Any]] = []
+    parsed: list[tuple[int, hj212.Packet]] = []
+    for number, frame in split_packets(body):
+        try:
+            parsed.append((number, hj212.parse_frame(frame)))
+        except hj212.Hj212Error as exc:
+            results.append(_result(number, exc.code, exc.message, **({"position": exc.position}
+                                                                     if exc.position else {})))
+    devices = {d.mn: d for d in db.session.scalars(sa.select(Device).where(
+        Device.mn.in_({p.mn for _, p in parsed}), Device.is_active.is_(True)))} if parsed else {}
+    accepted: list[tuple[int, hj212.Packet, Device]] = []
+    seen: set[tuple[str, str]] = set()
+    existing = _existing_packets([(p.mn, p.qn) for _, p in parsed if p.qn])
+    for number, packet in parsed:
+        base = {"mn": packet.mn, "qn": packet.qn}
+        device = devices.get(packet.mn)
+        if device is None:
+            results.append(_result(number, "unknown_device", "No active device is registered with this MN.", **base))
+        elif not _password_ok(device, packet.pw):
+            results.append(_result(number, "wrong_password", "The password does not match this device.", **base))
+        elif packet.cn not in rules.CN_PERIODS:
+            results.append(_result(number, "unsupported_command",
+                                   "Only data uploads are accepted (CN 2011, 2051, 2061, 2031).", **base))
+        elif packet.data_time is None:
+            results.append(_result(number, "missing_field", "The data packet has no DataTime.", **base))
+        elif packet.qn and ((packet.mn, packet.qn) in existing or (packet.mn, packet.qn) in seen):
+            results.append(_result(number, "duplicate", "This packet (same MN and QN) was already received.", **base))
+        else:
+            if packet.qn:
+                seen.add((packet.mn, packet.qn))
+            accepted.append((number, packet, device))
+    results.extend(_store_packets(accepted, tz, now))
+    results.sort(key=lambda r: r["line"])
+    return results
+
+
+def _existing_packets(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start:start + 500]
+        stmt = sa.select(ReceivedPacket.mn, ReceivedPacket.qn).where(
+            ReceivedPacket.mn.in_({m for m, _ in chunk}), ReceivedPacket.qn.in_({q for _, q in chunk}))
+        found.update((m, q) for m, q in db.session.execute(stmt))
+    return found
+
+
+def _known_codes() -> set[str]:
+    return set(db.session.scalars(sa.select(Pollutant.code)))
+
+
+def _packet_rows(packet: hj212.Packet, device: Device, specs: dict[str, rules.LimitSpec], tz: ZoneInfo,
+                 packet_id: int) -> list[dict[str, Any]]:
+    period = rules.CN_PERIODS[packet.cn]
+    value_field, conv_field = rules.VALUE_FIELDS[period]
+    measured_at = packet.data_time.replace(tzinfo=tz).astimezone(UTC)
+    o2 = packet.items.get(rules.O2_CODE, {}).get(value_field)
+    rows = []
+    for code, item in packet.items.items():
+        value, conv = item.get(value_field), item.get(conv_field)
+        spec = specs.get(code)
+        if conv is None and value is not None and spec and spec.reference_o2 is not None and o2 is not None:
+            conv = rules.convert_to_reference_o2(float(value), float(o2), spec.reference_o2)
+        rows.append({"enterprise_id": device.enterprise_id, "outlet_id": device.outlet_id, "pollutant_code": code,
+                     "period": period, "measured_at": measured_at, "value": value, "value_min": item.get("Min"),
+                     "value_max": item.get("Max"), "value_converted": conv, "flag": str(item.get("Flag", "N")),
+                     "source": "auto", "packet_id": packet_id})
+    return rows
+
+
+def _store_packets(accepted: list[tuple[int, hj212.Packet, Device]], tz: ZoneInfo,
+                   now: datetime) -> list[dict[str, Any]]:
+    if not accepted:
+        return []
+    known = _known_codes()
+    specs = limit_specs({d.outlet_id for _, _, d in accepted})
+    conn = db.session.connection()
+    table = ReceivedPacket.__table__
+    results, rows = [], []
+    for number, packet, device in accepted:
+        unknown = sorted(c for c in packet.items if c not in known)
+        packet_id = conn.execute(table.insert().returning(table.c.id), {
+            "mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id, "received_at": now,
+            "value_count": len(packet.items), "unknown_codes": ",".join(unknown)[:200]}).scalar_one()
+        rows.extend(_packet_rows(packet, device, specs[device.outlet_id], tz, packet_id))
+        results.append(_result(number, "accepted", "", mn=packet.mn, qn=packet.qn, values=len(packet.items),
+                               unknown_codes=unknown))
+    batch = ingest.ingest_values(rows, tz)
+    detect_exceedances(batch, specs, tz, now)
+    return results
+
+
+# ---------------------------------------------------------------- exceedance
+
+def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rules.LimitSpec]], tz: ZoneInfo,
+                       now: datetime) -> list[ExceedanceIncident]:
+    """DOMAIN §5.8 on a freshly inserted batch: per-value checks (pH ranges, instant limits, manual samples),
+    hourly means for hourly limits and daily means of ended days for daily limits; flagged data never count."""
+    opened = []
+    for row in batch.inserted:
+        spec = specs.get(row["outlet_id"], {}).get(row["pollutant_code"])
+        if spec is None:
+            continue
+        manual = str(row["period"]) == "manual"
+        if manual and not spec.is_range:
+            verdict = rules.check(row["value_converted"] if spec.reference_o2 is not None and
+                                  row["value_converted"] is not None else row["value"], spec) \
+                if rules.is_valid_flag(row["flag"]) else None
+            basis = Basis.MANUAL
+        else:
+            verdict = rules.value_checks(row["value"], row["value_min"], row["value_max"], row["flag"], spec)
+            basis = Basis.RANGE if spec.is_range else Basis.INSTANT
+        if verdict:
+            start = rules.local_period_start(row["measured_at"], "hour", tz) if not manual else row["measured_at"]
+            opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], basis, start, verdict)
+    medium = _outlet_media({k[0] for k in batch.touched_hours})
+    opened += _check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now)
+    opened += _check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now)
+    return opened
+
+
+def _outlet_media(outlet_ids: set[int]) -> dict[int, tuple[str, int]]:
+    if not outlet_ids:
+        return {}
+    stmt = sa.select(Outlet.id, Outlet.code, Outlet.enterprise_id).where(Outlet.id.in_(outlet_ids))
+    return {i: ("gas" if code.startswith("DA") else "water", ent) for i, code, ent in db.session.execute(stmt)}
+
+
+def _check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo, now: datetime) -> list:
+    wanted = set()
+    for outlet_id, code, start in keys:
+        spec = specs.get(outlet_id, {}).get(code)
+        if spec is None or rules.mean_basis(spec, media[outlet_id][0]) != basis.value:
+            continue
+        if rules.period_end(start, resolution, tz) > now and resolution == "day":
+            continue  # a daily mean is judged once the day is over (the hourly job catches up)
+        wanted.add((outlet_id, code, start))
+    opened = []
+    for (outlet_id, code, start), rollup in ingest.rollups_for(wanted, resolution).items():
+        spec = specs[outlet_id][code]
+        mean = rules.compared_mean(rollup.n_valid, rollup.sum_valid, rollup.n_conv, rollup.sum_conv, spec)
+        verdict = rules.check(mean, spec)
+        if verdict:
+            opened += _open(media[outlet_id][1], outlet_id, code, basis, start, verdict)
+    return opened
+
+
+def _open(enterprise_id: int, outlet_id: int, code: str, basis: Basis, start: datetime,
+          verdict: rules.Verdict) -> list[ExceedanceIncident]:
+    """Open one incident per (outlet, pollutant, basis, period) and record it as verified credit evidence."""
+    exists = db.session.scalar(sa.select(ExceedanceIncident.id).where(
+        ExceedanceIncident.outlet_id == outlet_id, ExceedanceIncident.pollutant_code == code,
+        ExceedanceIncident.basis == basis, ExceedanceIncident.period_start == start))
+    if exists is not None:
+        return []
+    incident = ExceedanceIncident(enterprise_id=enterprise_id, outlet_id=outlet_id, pollutant_code=code, basis=basis,
+                                  period_start=start, value=verdict.value, limit_value=verdict.limit_value,
+                                  limit_min=verdict.limit_min, limit_max=verdict.limit_max, multiple=verdict.multiple)
+    db.session.add(incident)
+    db.session.flush()
+    record(None, "monitoring.exceedance.open", incident)
+    occurred = start.astimezone(china_tz()).date()
+    add_evidence(enterprise_id=enterprise_id, kind=EvidenceKind.MONITORING_EXCEEDANCE,
+                 source=EvidenceSource.MONITORING, source_ref=f"exceedance:{incident.id}", occurred_on=occurred,
+                 title=f"{code} {basis.value} {verdict.value:g}", verified=True,
+                 details={"outlet_id": outlet_id, "pollutant_code": code, "basis": basis.value,
+                          "value": verdict.value, "limit_value": verdict.limit_value,
+                          "limit_min": verdict.limit_min, "limit_max": verdict.limit_max,
+                          "multiple": verdict.multiple})
+    return [incident]
+
+
+def explain_incident(actor: Any, incident: ExceedanceIncident, *, cause: str, measures: str, reported_on) -> None:
+    """The enterprise states cause, measures and the date it reported to the bureau (条例 art. 21)."""
+    if incident.state == IncidentState.CLOSED:
+        raise InvalidTransition(_("This incident is closed."))
+    errors = {}
+    if not (cause or "").strip():
+        errors["cause"] = _("Describe the cause of the exceedance.")
+    if not (measures or "").strip():
+        errors["measures"] = _("Describe the measures taken.")
+    if reported_on is None or reported_on > china_today():
+        errors["reported_on"] = _("Give the date the exceedance was reported to the bureau (not in the future).")
+    if errors:
+        raise ValidationFailed(errors)
+    before = snapshot(incident)
+    incident.cause, incident.measures, incident.reported_on = cause.strip(), measures.strip(), reported_on
+    incident.state, incident.explained_by_id = IncidentState.EXPLAINED, actor.id
+    record(actor, "monitoring.exceedance.explain", incident, before=before)
+
+
+def close_incident(actor: Any, incident: ExceedanceIncident) -> None:
+    if incident.state != IncidentState.EXPLAINED:
+        raise InvalidTransition(_("Only an explained incident can be closed."))
+    before = snapshot(incident)
+    incident.state, incident.closed_by_id = IncidentState.CLOSED, actor.id
+    record(actor, "monitoring.exceedance.close", incident, before=before)
+
+
+def incidents_for(enterprise_ids: list[int] | None = None, jurisdiction: str | None = None,
+                  states: tuple[IncidentState, ...] = (IncidentState.OPEN, IncidentState.EXPLAINED),
+                  limit: int = 200) -> list[ExceedanceIncident]:
+    stmt = sa.select(ExceedanceIncident).where(ExceedanceIncident.state.in_(states))
+    if enterprise_ids is not None:
+        stmt = stmt.where(ExceedanceIncident.enterprise_id.in_(enterprise_ids))
+    if jurisdiction is not None:
+        stmt = stmt.join(Enterprise, ExceedanceIncident.enterprise_id == Enterprise.id).where(
+            Enterprise.region_code.startswith(jurisdiction))
+    return list(db.session.scalars(stmt.order_by(ExceedanceIncident.period_start.desc()).limit(limit)))
+
+
+def get_incident(incident_id: int) -> ExceedanceIncident:
+    incident = db.session.get(ExceedanceIncident, incident_id)
+    if incident is None:
+        raise NotFound(_("No such incident."))
+    return incident
+
+

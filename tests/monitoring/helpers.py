@@ -1,0 +1,35 @@
+"""Shared builders for monitoring tests."""
+from __future__ import annotations
+
+from portal.enterprises.models import Averaging
+from portal.monitoring import services
+from portal.monitoring.hj212 import build_frame
+from tests.factories import make_enterprise, make_limit, make_outlet
+
+PASSWORD = "123456"
+
+
+def water_setup(db, mn="MNW0001", region_code="320826"):
+    ent = make_enterprise(region_code=region_code)
+    outlet = make_outlet(ent, "DW001")
+    make_limit(outlet, "w01018", "100", Averaging.DAILY)
+    make_limit(outlet, "w01001", None, Averaging.INSTANT, limit_min=6, limit_max=9, unit="无量纲")
+    device = services.add_device(None, mn=mn, password=PASSWORD, uscc=ent.uscc, outlet_code="DW001")
+    db.session.flush()
+    return ent, outlet, device
+
+
+def gas_setup(db, mn="MNA0001", reference_o2=None):
+    ent = make_enterprise()
+    outlet = make_outlet(ent, "DA001")
+    make_limit(outlet, "a21026", "50", Averaging.HOURLY, standard_code="GB 13223-2011", reference_o2=reference_o2)
+    device = services.add_device(None, mn=mn, password=PASSWORD, uscc=ent.uscc, outlet_code="DA001")
+    db.session.flush()
+    return ent, outlet, device
+
+
+def packet(mn, cn, when, items, qn=None, pw=PASSWORD):
+    """items: {"w01018": "Avg=35.2,Flag=N"} → a framed packet."""
+    cp = ";".join(",".join(f"{code}-{part}" for part in spec.split(",")) for code, spec in items.items())
+    head = f"QN={qn};" if qn else ""
+    return build_frame(f"{head}ST=32;CN={cn};PW={pw};MN={mn};Flag=4;CP=&&DataTime={when};{cp}&&")

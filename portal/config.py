@@ -64,6 +64,10 @@ class Config:
 
     # Business defaults that DOMAIN.md tags [M]: configurable.
     PERMIT_RENEWAL_REMINDER_DAYS = 60
+    # Disclosure (DOMAIN §1.4): annual report due on this MM-DD of the following year, inclusive; a jurisdiction may
+    # set its own day by region-code prefix, e.g. {"4403": "02-10"} (the longest prefix wins).
+    DISCLOSURE_ANNUAL_DEADLINE = "03-15"
+    DISCLOSURE_ANNUAL_DEADLINES: dict = {}
 
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process

@@ -20,6 +20,9 @@ class Permission(enum.StrEnum):
     BINDING_DECIDE = "auth:bindings:decide"
     BINDING_REQUEST = "auth:bindings:request"
     CALENDAR_MANAGE = "admin:calendar:manage"
+    DISCLOSURE_EDIT = "disclosures:drafts:edit"
+    DISCLOSURE_SUBMIT = "disclosures:reports:submit"
+    DISCLOSURE_SUPERVISE = "disclosures:obligations:supervise"
     ENTERPRISE_PRIVATE_VIEW = "enterprises:private:view"
     ENTERPRISE_PROPOSE = "enterprises:proposals:create"
     PROPOSAL_DECIDE = "enterprises:proposals:decide"
@@ -27,7 +30,8 @@ class Permission(enum.StrEnum):
     REGISTRY_VIEW_JURISDICTION = "enterprises:registry:view"
 
 
-_ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE})
+_ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE,
+                         Permission.DISCLOSURE_EDIT})
 _REGULATOR = frozenset(
     {
         Permission.AUDIT_VIEW,
@@ -35,12 +39,13 @@ _REGULATOR = frozenset(
         Permission.PROPOSAL_DECIDE,
         Permission.REGISTRY_EDIT,
         Permission.REGISTRY_VIEW_JURISDICTION,
+        Permission.DISCLOSURE_SUPERVISE,
     }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENTERPRISE_STAFF: _ENTERPRISE,
-    Role.ENTERPRISE_SIGNATORY: _ENTERPRISE,
+    Role.ENTERPRISE_SIGNATORY: _ENTERPRISE | {Permission.DISCLOSURE_SUBMIT},
     Role.REGULATOR: _REGULATOR,
     Role.REGULATOR_LEAD: _REGULATOR,
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.CALENDAR_MANAGE}),

@@ -1,0 +1,424 @@
+"""Disclosure use cases: pre-filled annual drafts, section saves, temporary and CHANGE reports, signing (freeze,
+hash, publish), the copy-of-record PDF and public verification. Services flush; views commit."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from portal.audit.services import record, snapshot
+from portal.auth.models import Role, User
+from portal.auth.services import verify_password
+from portal.core.clock import china_tz
+from portal.db import utcnow
+from portal.disclosures import rules
+from portal.disclosures.models import (AnnualReport, Obligation, ObligationKind, ReportStatus, TemporaryReport,
+                                       Trigger)
+from portal.enterprises.models import Enterprise
+from portal.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from portal.extensions import db
+from portal.workdays import services as workdays
+
+Report = AnnualReport | TemporaryReport
+
+# Where a pre-filled value came from (shown next to the value; the labels are translated in the templates).
+SOURCE_REGISTRY, SOURCE_PERMITS, SOURCE_OUTLETS = "registry", "permits", "outlets"
+SOURCE_KEY_UNITS, SOURCE_TEMPORARY = "key_units", "temporary_reports"
+
+
+def enterprise_flags(ent: Enterprise) -> dict[str, bool]:
+    return {"financing": bool(ent.is_listed or ent.is_bond_issuer)}
+
+
+def annual_due(ent: Enterprise, year: int) -> date:
+    config = current_app.config
+    return rules.annual_due_date(year, ent.region_code, config.get("DISCLOSURE_ANNUAL_DEADLINE", "03-15"),
+                                 config.get("DISCLOSURE_ANNUAL_DEADLINES") or {})
+
+
+def ensure_annual_obligation(ent: Enterprise, year: int) -> Obligation:
+    """One obligation row per enterprise and report year, however often it is asked for."""
+    ref = f"annual:{ent.id}:{year}"
+    existing = db.session.scalar(sa.select(Obligation).where(Obligation.ref == ref))
+    if existing is not None:
+        return existing
+    ob = Obligation(ref=ref, enterprise_id=ent.id, kind=ObligationKind.ANNUAL, year=year, due_on=annual_due(ent, year))
+    db.session.add(ob)
+    db.session.flush()
+    record("system", "disclosure_obligation.create", ob)
+    return ob
+
+
+# --- annual drafts ------------------------------------------------------------------------------------------------
+
+def _prefilled(entry: dict, name: str, value: Any, source: str) -> None:
+    entry["data"][name] = value
+    entry["prefill"][name] = {"value": value, "source": source}
+
+
+def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
+    """填一次、多处用: what the registry already knows, each value with its source."""
+    sections = {s.code: rules.empty_section() for s in rules.SECTIONS}
+    basic = sections["basic"]
+    for name, value in (("name", ent.name), ("uscc", ent.uscc), ("legal_rep", ent.legal_rep),
+                        ("production_address", ent.production_address or ent.address),
+                        ("contact_phone", ent.contact_phone),
+                        ("industry", f"{ent.industry_code} {ent.industry.name if ent.industry else ''}".strip())):
+        _prefilled(basic, name, value, SOURCE_REGISTRY)
+    _prefilled(basic, "key_unit_types", "、".join(t.value for t in ent.key_unit_types(year)), SOURCE_KEY_UNITS)
+    permits = [{"permit_no": p.permit_no, "management_class": p.management_class.value,
+                "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat()} for p in ent.permits]
+    _prefilled(sections["management"], "permits", permits, SOURCE_PERMITS)
+    emissions = [{"outlet_code": o.code, "pollutant": f"{lim.pollutant.name if lim.pollutant else ''} "
+                                                      f"({lim.pollutant_code})", "unit": lim.unit,
+                  "standard": lim.standard_code, "limit": _plain(lim.limit_value if lim.limit_value is not None
+                                                                 else lim.limit_max)}
+                 for o in ent.outlets for lim in o.limits]
+    _prefilled(sections["pollution"], "emissions", emissions, SOURCE_OUTLETS)
+    reports = [{"trigger": t.trigger.value, "legal_doc_no": t.legal_doc_no,
+                "published_on": t.submitted_at.astimezone(china_tz()).date().isoformat()}
+               for t in published_temporary(ent.id, year)]
+    _prefilled(sections["temporary"], "reports", reports, SOURCE_TEMPORARY)
+    return sections
+
+
+def _plain(value) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def published_temporary(enterprise_id: int, year: int) -> list[TemporaryReport]:
+    stmt = (sa.select(TemporaryReport).where(TemporaryReport.enterprise_id == enterprise_id,
+                                             TemporaryReport.status != ReportStatus.DRAFT)
+            .order_by(TemporaryReport.submitted_at))
+    tz = china_tz()
+    return [t for t in db.session.scalars(stmt) if t.submitted_at.astimezone(tz).year == year]
+
+
+def create_annual_draft(actor: User, ent: Enterprise, year: int) -> AnnualReport:
+    """This year's draft, pre-filled; asking twice returns the same report (one per enterprise and year)."""
+    existing = db.session.scalar(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id,
+                                                               AnnualReport.year == year))
+    if existing is not None:
+        return existing
+    report = AnnualReport(enterprise_id=ent.id, year=year, sections=prefill_sections(ent, year),
+                          created_by_id=actor.id, acknowledged_warnings=[])
+    db.session.add(report)
+    db.session.flush()
+    ensure_annual_obligation(ent, year)
+    record(actor, "annual_report.create", report, after={"year": year, "status": report.status.value})
+    return report
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, list):
+        return [{k: str(v).strip() for k, v in row.items()} for row in value
+                if any(str(v).strip() for v in row.values())]
+    return str(value if value is not None else "").strip()
+
+
+def save_section(actor: User, report: AnnualReport, code: str, state: str, reason: str, data: Mapping[str, Any],
+                 reasons: Mapping[str, str]) -> dict:
+    """Save one section of a draft as typed (checks run in the dry run and at signing, not here: drafts may be
+    incomplete). Changing a pre-filled value records an override with its reason and source."""
+    rules.transition(report.status, "edit")
+    section = rules.SECTION_BY_CODE.get(code)
+    if section is None or state not in ("empty", "filled", "not_applicable"):
+        raise ValidationFailed({"state": _("Choose whether the section is filled or not applicable.")})
+    sections = json.loads(json.dumps(report.sections or {}))
+    entry = sections.get(code) or rules.empty_section()
+    before = {"section": code, "value": entry}
+    names = [f.name for f in section.fields] + [t.name for t in section.tables]
+    entry["data"] = {name: _clean(data.get(name, [] if name in {t.name for t in section.tables} else ""))
+                     for name in names}
+    entry["state"], entry["reason"] = state, (reason or "").strip()
+    entry["overrides"] = {}
+    for name, prefilled in (entry.get("prefill") or {}).items():
+        if entry["data"].get(name) != prefilled["value"]:
+            entry["overrides"][name] = {"value": entry["data"].get(name), "reason": (reasons.get(name) or "").strip(),
+                                        "source": prefilled["source"]}
+    sections[code] = entry
+    report.sections = sections
+    report.acknowledged_warnings = []  # warnings are acknowledged for the content as signed
+    record(actor, "annual_report.save_section", report, before=before, after={"section": code, "value": entry})
+    return entry
+
+
+def check_annual(report: AnnualReport) -> rules.Check:
+    """The dry run: the same checks as signing, with no legal effect."""
+    return rules.validate_report(report.sections or {}, enterprise_flags(report.enterprise), report.enterprise.uscc)
+
+
+# --- temporary and CHANGE reports -----------------------------------------------------------------------------------
+
+def _trigger_data(trigger: Trigger, data: Mapping[str, Any], uscc: str) -> dict[str, str]:
+    fields = rules.TRIGGER_FIELDS[trigger]
+    clean = {f.name: str(data.get(f.name, "") or "").strip() for f in fields}
+    errors = {i.field: i.message for i in rules.check_fields("temporary", fields, clean, uscc)}
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def _legal_doc(trigger: Trigger, doc_no: str, received_raw: Any) -> tuple[str, date | None]:
+    if trigger == Trigger.CHANGE:
+        return "", None
+    errors = {}
+    doc_no = (doc_no or "").strip()
+    if not doc_no:
+        errors["legal_doc_no"] = _("Enter the number of the legal document (e.g. 淮环罚〔2026〕3号).")
+    received = received_raw if isinstance(received_raw, date) else None
+    if received is None:
+        errors["legal_doc_received_on"] = _("Enter the date the legal document was received (YYYY-MM-DD).")
+    elif received > datetime.now(china_tz()).date():
+        errors["legal_doc_received_on"] = _("The receipt date cannot be in the future.")
+    if errors:
+        raise ValidationFailed(errors)
+    return doc_no, received
+
+
+def _ensure_temporary_obligation(report: TemporaryReport) -> None:
+    if report.due_on is None:
+        return
+    ref = f"temporary:{report.id}"
+    ob = db.session.scalar(sa.select(Obligation).where(Obligation.ref == ref))
+    if ob is None:
+        ob = Obligation(ref=ref, enterprise_id=report.enterprise_id, kind=ObligationKind.TEMPORARY,
+                        year=report.legal_doc_received_on.year, temporary_report_id=report.id, due_on=report.due_on)
+        db.session.add(ob)
+        db.session.flush()
+        record("system", "disclosure_obligation.create", ob)
+    elif ob.due_on != report.due_on:
+        before = snapshot(ob)
+        ob.due_on = report.due_on
+        record("system", "disclosure_obligation.due_change", ob, before=before)
+
+
+def save_temporary(actor: User, ent: Enterprise, trigger: Trigger, doc_no: str, received: Any,
+                   data: Mapping[str, Any], report: TemporaryReport | None = None) -> TemporaryReport:
+    """Create or update a temporary-report draft; the due date follows the working-day calendar (Art. 17)."""
+    if report is not None:
+        rules.transition(report.status, "edit")
+    doc_no, received_on = _legal_doc(trigger, doc_no, received)
+    clean = _trigger_data(trigger, data, ent.uscc)
+    due = rules.temporary_due_date(received_on, trigger, workdays.is_workday) if received_on else None
+    before = snapshot(report) if report is not None else None
+    if report is None:
+        report = TemporaryReport(enterprise_id=ent.id, trigger=trigger, created_by_id=actor.id, changes=[])
+        db.session.add(report)
+    report.legal_doc_no, report.legal_doc_received_on, report.due_on, report.data = doc_no, received_on, due, clean
+    db.session.flush()
+    _ensure_temporary_obligation(report)
+    record(actor, "temporary_report.save", report, before=before)
+    return report
+
+
+def save_change(actor: User, ent: Enterprise, original: Report, proposed: Mapping[str, str],
+                reasons: Mapping[str, str], basis: str, report: TemporaryReport | None = None) -> TemporaryReport:
+    """A CHANGE report (Art. 18): the changed fields of a published report, each with old value, new value and
+    reason. The original is untouched until the change is signed."""
+    if original.enterprise_id != ent.id or original.status == ReportStatus.DRAFT:
+        raise NotAllowed(_("Only this enterprise's published reports can be corrected."))
+    changes, errors = rules.diff_changes(original_fields(original), proposed, reasons)
+    if not changes:
+        errors["changes"] = _("Change at least one value.")
+    if not (basis or "").strip():
+        errors["basis"] = _("Give the main basis for the change.")
+    if errors:
+        raise ValidationFailed(errors)
+    if report is not None:
+        rules.transition(report.status, "edit")
+    before = snapshot(report) if report is not None else None
+    if report is None:
+        report = TemporaryReport(enterprise_id=ent.id, trigger=Trigger.CHANGE, created_by_id=actor.id)
+        db.session.add(report)
+    report.corrects_kind, report.corrects_id = original.kind, original.id
+    report.changes, report.data = changes, {"basis": basis.strip()}
+    db.session.flush()
+    record(actor, "temporary_report.save", report, before=before)
+    return report
+
+
+def original_fields(report: Report) -> dict[str, Any]:
+    """The correctable values of a published report, keyed "section.field" (annual) or "data.field" (temporary)."""
+    content = json.loads(report.content_json or "{}")
+    if report.kind == "annual":
+        return rules.flat_fields(content.get("sections") or {})
+    return {f"data.{k}": v for k, v in (content.get("data") or {}).items()}
+
+
+def corrected_original(report: TemporaryReport) -> Report | None:
+    if report.corrects_kind is None:
+        return None
+    model = AnnualReport if report.corrects_kind == "annual" else TemporaryReport
+    return db.session.get(model, report.corrects_id)
+
+
+# --- signing ------------------------------------------------------------------------------------------------------
+
+def _check_signer(actor: User, report: Report, password: str) -> None:
+    if actor.role != Role.ENTERPRISE_SIGNATORY or actor.enterprise_id != report.enterprise_id:
+        raise NotAllowed(_("Only a signatory of this enterprise can sign and submit the report."))
+    if not verify_password(actor.password_hash, password or ""):
+        raise ValidationFailed({"password": _("The password is not correct; enter your login password to sign.")})
+
+
+def _lock(report: Report) -> Report:
+    """Re-read the report under a row lock so two submits in a race publish it once."""
+    model = type(report)
+    db.session.flush()
+    db.session.expire(report)
+    return db.session.execute(sa.select(model).where(model.id == report.id).with_for_update()).scalar_one()
+
+
+def _identity(ent: Enterprise) -> dict[str, str]:
+    return {"uscc": ent.uscc, "name": ent.name, "region_code": ent.region_code}
+
+
+def _freeze(actor: User, report: Report, content: dict, now: datetime) -> None:
+    content.update({"signer": {"name": actor.display_name, "user_id": actor.id}, "submitted_at": now.isoformat(),
+                    "commitment": rules.COMMITMENT})
+    report.content_json = rules.canonical_json(content)
+    report.sha256 = rules.sha256_hex(report.content_json)
+    report.status = rules.transition(report.status, "submit")
+    report.submitted_at, report.signer_id = now, actor.id
+
+
+def submit_annual(actor: User, report: AnnualReport, password: str, acknowledged: list[str],
+                  now: datetime | None = None) -> AnnualReport:
+    """Sign: checks pass, every warning acknowledged, the password re-entered; then freeze, hash, publish and settle
+    the obligation. A second submit finds the report published and changes nothing."""
+    _check_signer(actor, report, password)
+    report = _lock(report)
+    rules.transition(report.status, "submit")
+    check = check_annual(report)
+    if not check.ok:
+        raise ValidationFailed({"report": _("The report has %(n)d error(s); run the check and correct them.",
+                                            n=len(check.errors))})
+    missing = check.unacknowledged(acknowledged)
+    if missing:
+        raise ValidationFailed({"warnings": _("Acknowledge each warning before signing (%(n)d left).",
+                                              n=len(missing))})
+    now = now or utcnow()
+    report.acknowledged_warnings = sorted(w.code for w in check.warnings)
+    content = {"kind": "annual", "year": report.year, "enterprise": _identity(report.enterprise),
+               "sections": _public_sections(report), "acknowledged_warnings": report.acknowledged_warnings}
+    before = snapshot(report, exclude=("pdf_bytes", "created_at", "updated_at"))
+    _freeze(actor, report, content, now)
+    record(actor, "annual_report.submit", report, before=before, after=_published_snapshot(report))
+    from portal.disclosures.supervision import settle_obligation
+    settle_obligation(ensure_annual_obligation(report.enterprise, report.year), now)
+    return report
+
+
+def _public_sections(report: AnnualReport) -> dict:
+    flags = enterprise_flags(report.enterprise)
+    out = {}
+    for s in rules.applicable_sections(flags):
+        entry = (report.sections or {}).get(s.code) or rules.empty_section()
+        out[s.code] = {"state": entry["state"], "reason": entry.get("reason", ""),
+                       "data": entry.get("data", {}) if entry["state"] == "filled" else {},
+                       "sources": {k: v["source"] for k, v in (entry.get("prefill") or {}).items()},
+                       "overrides": entry.get("overrides", {}) if entry["state"] == "filled" else {}}
+    return out
+
+
+def _published_snapshot(report: Report) -> dict:
+    return {"status": report.status.value, "sha256": report.sha256, "submitted_at": report.submitted_at.isoformat(),
+            "signer_id": report.signer_id}
+
+
+def submit_temporary(actor: User, report: TemporaryReport, password: str, now: datetime | None = None
+                     ) -> TemporaryReport:
+    """Sign a temporary report; a CHANGE report also marks its original CORRECTED (never edited)."""
+    _check_signer(actor, report, password)
+    report = _lock(report)
+    rules.transition(report.status, "submit")
+    original = corrected_original(report)
+    if report.trigger == Trigger.CHANGE and original is None:
+        raise Conflict(_("The corrected report no longer exists."))
+    now = now or utcnow()
+    content = {"kind": "temporary", "trigger": report.trigger.value, "enterprise": _identity(report.enterprise),
+               "legal_doc_no": report.legal_doc_no,
+               "legal_doc_received_on": report.legal_doc_received_on.isoformat() if report.legal_doc_received_on
+               else None, "due_on": report.due_on.isoformat() if report.due_on else None, "data": report.data,
+               "corrects": {"kind": original.kind, "sha256": original.sha256} if original else None,
+               "changes": report.changes or []}
+    before = snapshot(report, exclude=("pdf_bytes", "created_at", "updated_at"))
+    _freeze(actor, report, content, now)
+    record(actor, "temporary_report.submit", report, before=before, after=_published_snapshot(report))
+    if original is not None:
+        before_original = {"status": original.status.value}
+        original.status = rules.transition(original.status, "correct")
+        record(actor, f"{original.kind}_report.corrected", original, before=before_original,
+               after={"status": original.status.value, "corrected_by": report.sha256})
+    ob = db.session.scalar(sa.select(Obligation).where(Obligation.ref == f"temporary:{report.id}"))
+    if ob is not None:
+        from portal.disclosures.supervision import settle_obligation
+        settle_obligation(ob, now)
+    return report
+
+
+# --- public access, PDF and verification ----------------------------------------------------------------------------
+
+def find_published(digest: str) -> Report | None:
+    for model in (AnnualReport, TemporaryReport):
+        found = db.session.scalar(sa.select(model).where(model.sha256 == digest, model.status != ReportStatus.DRAFT))
+        if found is not None:
+            return found
+    return None
+
+
+def find_by_pdf(pdf_digest: str) -> Report | None:
+    for model in (AnnualReport, TemporaryReport):
+        found = db.session.scalar(sa.select(model).where(model.pdf_sha256 == pdf_digest))
+        if found is not None:
+            return found
+    return None
+
+
+def content(report: Report) -> dict:
+    return json.loads(report.content_json or "{}")
+
+
+def corrections_of(report: Report) -> list[TemporaryReport]:
+    stmt = (sa.select(TemporaryReport).where(TemporaryReport.corrects_kind == report.kind,
+                                             TemporaryReport.corrects_id == report.id,
+                                             TemporaryReport.status != ReportStatus.DRAFT)
+            .order_by(TemporaryReport.submitted_at))
+    return list(db.session.scalars(stmt))
+
+
+def copy_of_record(report: Report, render) -> bytes:
+    """The copy-of-record PDF, rendered once (off the signing request) and kept byte for byte, so that the SHA-256
+    of a downloaded copy identifies it and any altered copy does not match."""
+    if report.status == ReportStatus.DRAFT:
+        raise InvalidTransition(_("A draft has no copy of record."))
+    if report.pdf_sha256:
+        return report.pdf_bytes
+    pdf = render(report)
+    digest = rules.sha256_hex(pdf)
+    model = type(report)
+    db.session.execute(sa.update(model).where(model.id == report.id, model.pdf_sha256.is_(None))
+                       .values(pdf_bytes=pdf, pdf_sha256=digest))
+    db.session.flush()
+    db.session.refresh(report)
+    return report.pdf_bytes
+
+
+def enterprise_disclosures(enterprise_id: int) -> dict[int, list[Report]]:
+    """Published reports by year (newest first), annual and temporary, with corrected versions kept."""
+    annual = db.session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == enterprise_id,
+                                                              AnnualReport.status != ReportStatus.DRAFT))
+    temporary = db.session.scalars(sa.select(TemporaryReport).where(TemporaryReport.enterprise_id == enterprise_id,
+                                                                    TemporaryReport.status != ReportStatus.DRAFT))
+    tz = china_tz()
+    years: dict[int, list[Report]] = {}
+    for r in annual:
+        years.setdefault(r.year, []).append(r)
+    for r in temporary:
+        years.setdefault(r.submitted_at.astimezone(tz).year, []).append(r)
+    return {y: sorted(v, key=lambda r: r.submitted_at) for y, v in sorted(years.items(), reverse=True)}

@@ -19,6 +19,8 @@ BLUEPRINTS = (
     "portal.workdays.views",
     "portal.reports.views",
     "portal.api.views",
+    "portal.credit.views",
+    "portal.credit.api",
 )
 
 CLI_MODULES = (
@@ -26,6 +28,7 @@ CLI_MODULES = (
     "portal.audit.cli",
     "portal.jobs.cli",
     "portal.seed.cli",
+    "portal.credit.cli",
 )
 
 

@@ -5,11 +5,15 @@ and until its URL parameters are known to OBJECT_PARAMS below (so the foreign-ob
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditRecord
 from portal.audit.services import record
+from portal.credit.evidence import add_evidence
+from portal.credit.models import EvidenceKind, EvidenceSource
 from portal.auth.models import BindingStatus, EnterpriseBinding, Role
 from portal.auth.permissions import ROLE_PERMISSIONS
 from portal.enterprises.models import ChangeProposal
@@ -19,8 +23,9 @@ from tests.factories import make_enterprise, make_limit, make_outlet, make_permi
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
     "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register",
+    "credit.schemes",
 }
-PUBLIC_PREFIXES = ("api.",)
+PUBLIC_PREFIXES = ("api.", "credit_api.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "workdays.admin_calendar", "workdays.save_override",
@@ -56,11 +61,15 @@ def world(db):
                                     requested_role=Role.ENTERPRISE_SIGNATORY, status=BindingStatus.PENDING)
         db.session.add_all([proposal, binding])
         db.session.flush()
+        evidence = add_evidence(enterprise_id=ent.id, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR,
+                                source_ref=f"world:{key}", occurred_on=date(2026, 3, 1), title="罚款", verified=False,
+                                document_no=f"环罚〔2026〕{ent.id}号", authority="生态环境局", amount_yuan=20000)
         objects[key] = {"enterprise_id": ent.id, "permit_id": permit.id, "outlet_id": outlet.id,
                         "limit_id": limit.id, "proposal_id": proposal.id, "binding_id": binding.id,
                         "user_id": applicant.id, "uscc": ent.uscc, "object_type": "enterprises",
                         "object_id": ent.id, "target_type": "permit", "target_id": permit.id, "day": "2026-10-01",
-                        "lang": "en", "filename": "css/portal.css"}
+                        "lang": "en", "filename": "css/portal.css",
+                        "evidence_id": evidence.id}
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)

@@ -130,6 +130,37 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+_credit_grade = {"type": ["object", "null"], "properties": {
+    "code": {"type": "string", "examples": ["green", "blue", "yellow", "red", "black"]},
+    "label": {"type": "string"}, "colour": {"type": "string", "description": "CSS colour, e.g. #2e7d32."}}}
+SCHEMAS["EnterpriseCredit"] = {
+    "type": "object", "required": ["uscc", "scheme", "grade", "ledger", "history"],
+    "properties": {
+        "uscc": {"type": "string"},
+        "scheme": {"type": ["object", "null"], "properties": {
+            "code": {"type": "string", "examples": ["national-2013", "jiangsu-12"]}, "name": {"type": "string"},
+            "version": {"type": "integer"}, "start_score": {"type": "integer"}, "max_score": {"type": "integer"}}},
+        "as_of": {"type": "string", "format": "date"},
+        "score": {"type": ["integer", "null"]},
+        "grade": _credit_grade,
+        "vetoed": {"type": "boolean", "description": "A one-vote veto event counts and caps the grade."},
+        "ledger": {"type": "array", "items": {"type": "object", "properties": {
+            "rule": {"type": "string"}, "rule_label": {"type": "string"}, "points": {"type": "integer"},
+            "veto": {"type": "boolean"}, "counts_from": {"type": "string", "format": "date"},
+            "expires_on": {"type": ["string", "null"], "format": "date",
+                           "description": "First day the entry no longer counts."},
+            "counting": {"type": "boolean"},
+            "evidence": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "kind": {"type": "string"}, "source": {"type": "string"},
+                "occurred_on": {"type": "string", "format": "date"},
+                "title": {"type": ["string", "null"], "description": "null when the details are not public."},
+                "document_no": {"type": ["string", "null"]}, "authority": {"type": ["string", "null"]}}}}}},
+        "history": {"type": "array", "items": {"type": "object", "properties": {
+            "grade": _credit_grade, "score": {"type": "integer"},
+            "effective_on": {"type": "string", "format": "date"}, "scheme_version": {"type": "integer"}}}},
+    },
+}
+
 _list_of = lambda ref: {"type": "object", "required": ["data"], "properties": {  # noqa: E731
     "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}},
     "meta": {"type": "object", "properties": {"total": {"type": "integer"}}}}}
@@ -168,6 +199,18 @@ PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "The enterprise.", "content": {"application/json": {"schema": {
             "type": "object", "required": ["data"],
             "properties": {"data": {"$ref": "#/components/schemas/EnterpriseDetail"}}}}}},
+            "400": _ERROR, "404": _ERROR},
+    }},
+    "/api/v1/enterprises/{uscc}/credit": {"get": {
+        "operationId": "getEnterpriseCredit",
+        "summary": "An enterprise's environmental credit: grade, score, the points ledger rule by rule (evidence "
+                   "details where public) and the grade history.",
+        "parameters": [_param("uscc", "path", "统一社会信用代码 (normalised as for /enterprises/{uscc}).",
+                              {"type": "string"}, required=True)],
+        "responses": {"200": {"description": "The credit record; `scheme` and `grade` are null when no scheme "
+                                             "applies yet.", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["data"],
+            "properties": {"data": {"$ref": "#/components/schemas/EnterpriseCredit"}}}}}},
             "400": _ERROR, "404": _ERROR},
     }},
     "/api/v1/regions": {"get": {

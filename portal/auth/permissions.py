@@ -20,6 +20,7 @@ class Permission(enum.StrEnum):
     BINDING_DECIDE = "auth:bindings:decide"
     BINDING_REQUEST = "auth:bindings:request"
     CALENDAR_MANAGE = "admin:calendar:manage"
+    CREDIT_EVIDENCE_RECORD = "credit:evidence:record"
     DISCLOSURE_EDIT = "disclosures:drafts:edit"
     DISCLOSURE_SUBMIT = "disclosures:reports:submit"
     DISCLOSURE_SUPERVISE = "disclosures:obligations:supervise"
@@ -36,6 +37,7 @@ _REGULATOR = frozenset(
     {
         Permission.AUDIT_VIEW,
         Permission.BINDING_DECIDE,
+        Permission.CREDIT_EVIDENCE_RECORD,
         Permission.PROPOSAL_DECIDE,
         Permission.REGISTRY_EDIT,
         Permission.REGISTRY_VIEW_JURISDICTION,

@@ -14,6 +14,7 @@ NAV = (
     (Permission.REGISTRY_VIEW_JURISDICTION, "enterprises.regulator_index", _l("Registry")),
     (Permission.BINDING_DECIDE, "auth.binding_queue", _l("Binding requests")),
     (Permission.PROPOSAL_DECIDE, "enterprises.proposal_queue", _l("Change proposals")),
+    (Permission.CREDIT_EVIDENCE_RECORD, "credit.evidence_queue", _l("Credit evidence")),
     (Permission.ACCOUNTS_MANAGE, "auth.admin_users", _l("Accounts")),
     (Permission.CALENDAR_MANAGE, "workdays.admin_calendar", _l("Working-day calendar")),
 )

@@ -39,7 +39,8 @@ def add_evidence(*, enterprise_id: int, kind: EvidenceKind, source: EvidenceSour
                         occurred_on=occurred_on, title=title, document_no=document_no, authority=authority,
                         amount_yuan=amount_yuan, details=details or {}, is_verified=verified, is_public=is_public,
                         verified_at=utcnow() if verified else None,
-                        verified_by_id=getattr(actor, "id", None) if verified else None)
+                        verified_by_id=getattr(actor, "id", None) if verified else None,
+                        recorded_by_id=getattr(actor, "id", None))
     db.session.add(evidence)
     db.session.flush()
     record(actor, "evidence.add", evidence)

@@ -67,5 +67,115 @@ class Evidence(TimestampMixin, db.Model):
     is_public: Mapped[bool] = mapped_column(default=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column()  # revoked decision, repaired, or entered in error
     withdrawn_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # Who recorded it by hand (regulator evidence must be confirmed by someone else, or by a lead).
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     enterprise = relationship("Enterprise")
+
+
+# --- schemes, ledger and standing ---------------------------------------------------------------------------------
+
+class SchemeStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class CreditScheme(TimestampMixin, db.Model):
+    """A named credit scheme (national 2013, Jiangsu 12-point, a provincial variant). Its rules live in versions."""
+
+    __tablename__ = "credit_schemes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    versions = relationship("CreditSchemeVersion", back_populates="scheme", order_by="CreditSchemeVersion.number")
+
+
+class CreditSchemeVersion(TimestampMixin, db.Model):
+    """One version of a scheme's rules as data (see credit.scoring.SchemeRules for the shape). Only drafts are ever
+    edited; an activated version is frozen so that every result can name the rules that produced it."""
+
+    __tablename__ = "credit_scheme_versions"
+    __table_args__ = (sa.UniqueConstraint("scheme_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_schemes.id"))
+    number: Mapped[int] = mapped_column()
+    status: Mapped[SchemeStatus] = mapped_column(str_enum(SchemeStatus, 16), default=SchemeStatus.DRAFT)
+    rules: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    activated_at: Mapped[datetime | None] = mapped_column()
+    activated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    scheme = relationship("CreditScheme", back_populates="versions")
+
+
+class JurisdictionScheme(TimestampMixin, db.Model):
+    """Which scheme a jurisdiction uses: the longest region-code prefix wins; no match means the national scheme."""
+
+    __tablename__ = "credit_jurisdiction_schemes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_prefix: Mapped[str] = mapped_column(sa.String(6), unique=True)
+    scheme_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_schemes.id"))
+
+    scheme = relationship("CreditScheme")
+
+
+class LedgerEntry(db.Model):
+    """One line of an enterprise's public points ledger: a rule applied to one piece of evidence."""
+
+    __tablename__ = "credit_ledger_entries"
+    __table_args__ = (sa.Index("ix_credit_ledger_entries_enterprise", "enterprise_id", "counts_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"))
+    evidence_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence.id"))
+    scheme_version_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_scheme_versions.id"))
+    rule_code: Mapped[str] = mapped_column(sa.String(60))
+    rule_label: Mapped[str] = mapped_column(sa.String(200))
+    points: Mapped[int] = mapped_column()
+    is_veto: Mapped[bool] = mapped_column(default=False)
+    counts_from: Mapped[date] = mapped_column()
+    expires_on: Mapped[date | None] = mapped_column()
+
+    evidence = relationship("Evidence")
+
+
+class CreditStanding(db.Model):
+    """An enterprise's current score and grade, recomputed from its ledger whenever its evidence changes and daily
+    when an entry starts or stops counting (next_change_on)."""
+
+    __tablename__ = "credit_standings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), unique=True)
+    scheme_version_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_scheme_versions.id"))
+    score: Mapped[int] = mapped_column()
+    grade: Mapped[str] = mapped_column(sa.String(16))
+    is_vetoed: Mapped[bool] = mapped_column(default=False)
+    as_of: Mapped[date] = mapped_column()
+    next_change_on: Mapped[date | None] = mapped_column(index=True)
+    computed_at: Mapped[datetime] = mapped_column()
+
+    scheme_version = relationship("CreditSchemeVersion")
+
+
+class GradeChange(db.Model):
+    """Grade history: one row each time an enterprise's grade (or its scheme version) changes."""
+
+    __tablename__ = "credit_grade_changes"
+    __table_args__ = (sa.Index("ix_credit_grade_changes_enterprise", "enterprise_id", "effective_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"))
+    scheme_version_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_scheme_versions.id"))
+    grade: Mapped[str] = mapped_column(sa.String(16))
+    score: Mapped[int] = mapped_column()
+    effective_on: Mapped[date] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    scheme_version = relationship("CreditSchemeVersion")

@@ -53,6 +53,8 @@ def register(app: Flask) -> None:
         if not demo.schema_ready():
             raise click.ClickException("The database has no tables yet: run `flask --app wsgi db upgrade` first.")
         results = load_reference()
+        from portal.credit.services import seed_schemes
+        results["credit schemes"] = seed_schemes()
         db.session.commit()
         click.echo("Reference data loaded:")
         _echo_reference(results)

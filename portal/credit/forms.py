@@ -1,0 +1,78 @@
+"""Credit forms (shape only); the evidence rules run in services/rules and report every field."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal.credit.models import EvidenceKind, EvidenceSource
+from portal.credit.rules import INCIDENT_LEVELS, PENALTY_TYPES, REGULATOR_KINDS
+
+KIND_LABELS = {
+    EvidenceKind.PENALTY: _l("Administrative penalty"),
+    EvidenceKind.DAILY_PENALTY: _l("Daily continuous penalty"),
+    EvidenceKind.PRODUCTION_LIMIT: _l("Order to limit production"),
+    EvidenceKind.PRODUCTION_STOP: _l("Order to stop production for rectification"),
+    EvidenceKind.PERMIT_REVOKED: _l("Permit revoked"),
+    EvidenceKind.DETENTION: _l("Administrative detention"),
+    EvidenceKind.CRIMINAL: _l("Criminal liability"),
+    EvidenceKind.SUPERVISED_LISTING: _l("Listed supervision (挂牌督办)"),
+    EvidenceKind.INSPECTION_FINDING: _l("Inspection finding"),
+    EvidenceKind.INCIDENT: _l("Environmental incident"),
+    EvidenceKind.DISCLOSURE_LATE: _l("Late disclosure"),
+    EvidenceKind.DISCLOSURE_MISSING: _l("Missing disclosure"),
+    EvidenceKind.DISCLOSURE_DEFECTIVE: _l("Defective disclosure"),
+    EvidenceKind.MONITORING_EXCEEDANCE: _l("Monitoring exceedance"),
+    EvidenceKind.MONITORING_GAP: _l("Monitoring data gap"),
+    EvidenceKind.MONITORING_LATE: _l("Monitoring data published late"),
+    EvidenceKind.COMPLAINT_SUBSTANTIATED: _l("Substantiated complaint"),
+    EvidenceKind.COMMENDATION: _l("Commendation"),
+}
+SOURCE_LABELS = {EvidenceSource.REGULATOR: _l("Regulator"), EvidenceSource.DISCLOSURE: _l("Disclosure system"),
+                 EvidenceSource.MONITORING: _l("Self-monitoring"), EvidenceSource.COMPLAINT: _l("Complaints")}
+PENALTY_TYPE_LABELS = {"warning": _l("Warning"), "fine": _l("Fine"), "confiscation": _l("Confiscation"),
+                       "order_to_correct": _l("Order to correct"), "seal_seizure": _l("Seal or seizure"),
+                       "other": _l("Other")}
+INCIDENT_LEVEL_LABELS = {"general": _l("General (一般)"), "larger": _l("Larger (较大)"), "major": _l("Major (重大)"),
+                         "especially_major": _l("Especially major (特别重大)")}
+FIELD_LABELS = {
+    "kind": _l("Kind"), "occurred_on": _l("Decision date"), "title": _l("Summary"),
+    "document_no": _l("Document number"), "authority": _l("Issuing authority"), "amount_yuan": _l("Amount (yuan)"),
+    "penalty_type": _l("Penalty type"), "legal_basis": _l("Legal basis"), "incident_level": _l("Incident level"),
+    "findings": _l("Findings"), "is_public": _l("Details may be published"), "reason": _l("Reason"),
+}
+
+assert set(PENALTY_TYPE_LABELS) == set(PENALTY_TYPES) and set(INCIDENT_LEVEL_LABELS) == set(INCIDENT_LEVELS)
+
+
+def _with_blank(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in labels.items()]
+
+
+class EvidenceForm(FlaskForm):
+    kind = SelectField(_l("Kind"), [InputRequired()],
+                       choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in REGULATOR_KINDS])
+    occurred_on = DateField(_l("Decision date"), [InputRequired()])
+    document_no = StringField(_l("Document number"), [InputRequired(), Length(max=100)])
+    authority = StringField(_l("Issuing authority"), [InputRequired(), Length(max=100)])
+    title = StringField(_l("Summary"), [Optional(), Length(max=300)])
+    penalty_type = SelectField(_l("Penalty type"), choices=_with_blank(PENALTY_TYPE_LABELS), default="")
+    amount_yuan = IntegerField(_l("Amount (yuan)"), [Optional(), NumberRange(min=0, max=10**12)])
+    legal_basis = StringField(_l("Legal basis"), [Optional(), Length(max=300)])
+    incident_level = SelectField(_l("Incident level"), choices=_with_blank(INCIDENT_LEVEL_LABELS), default="")
+    findings = TextAreaField(_l("Findings"), [Optional(), Length(max=4000)])
+    is_public = BooleanField(_l("Details may be published"), default=True)
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Reason"), [InputRequired(), Length(max=500)])
+
+
+class ConfirmForm(FlaskForm):
+    """CSRF only."""
+
+
+def template_labels() -> dict:
+    return {"kind": KIND_LABELS, "source": SOURCE_LABELS, "penalty_type": PENALTY_TYPE_LABELS,
+            "incident_level": INCIDENT_LEVEL_LABELS, "field": FIELD_LABELS}

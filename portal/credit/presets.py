@@ -1,0 +1,145 @@
+"""The two schemes the portal ships (DOMAIN §2.1, §2.3), as data. `credit seed-schemes` loads them; a regulator
+lead can copy one into a draft version, change it, and activate it.
+
+National 2013 (环发〔2013〕150号): its annex scores 21 weighted indicators, but the per-evidence deductions of the
+annex were not verified; like Anqing and Sichuan we run it as annual deduction scoring from 100 with the
+configurable cut-offs 95/80/60 (DOMAIN §2.1 default) and the 一票否决 events forcing red for 12 months.
+Jiangsu (2020): start 9 on a 12-point scale, five colours, deductions restored automatically after 6 or 12 months.
+"""
+from __future__ import annotations
+
+NATIONAL_CODE = "national-2013"
+JIANGSU_CODE = "jiangsu-12"
+
+_INCIDENT_LARGER = ["larger", "major", "especially_major"]
+
+NATIONAL_2013 = {
+    "start_score": 100, "max_score": 100, "min_score": 0, "counts_after_days": 0, "veto_grade": "red",
+    "grades": [
+        {"code": "green", "label": "环保诚信企业", "label_en": "Environmentally trustworthy", "colour": "#2e7d32",
+         "min_score": 95},
+        {"code": "blue", "label": "环保良好企业", "label_en": "Environmentally good", "colour": "#1565c0",
+         "min_score": 80},
+        {"code": "yellow", "label": "环保警示企业", "label_en": "Environmental warning", "colour": "#f9a825",
+         "min_score": 60},
+        {"code": "red", "label": "环保不良企业", "label_en": "Environmentally bad", "colour": "#c62828",
+         "min_score": None},
+    ],
+    "rules": [
+        {"code": "criminal", "kind": "criminal", "points": -40, "validity_months": 12, "veto": True,
+         "label": "环境违法构成环境犯罪（一票否决）", "label_en": "Environmental crime (veto)"},
+        {"code": "permit-revoked", "kind": "permit_revoked", "points": -30, "validity_months": 12, "veto": True,
+         "label": "吊销排污许可证（一票否决）", "label_en": "Permit revoked (veto)"},
+        {"code": "detention", "kind": "detention", "points": -30, "validity_months": 12, "veto": True,
+         "label": "责任人被行政拘留（一票否决）", "label_en": "Responsible person detained (veto)"},
+        {"code": "incident-larger", "kind": "incident", "points": -30, "validity_months": 12, "veto": True,
+         "details_in": {"level": _INCIDENT_LARGER},
+         "label": "较大及以上突发环境事件（一票否决）", "label_en": "Larger or worse environmental incident (veto)"},
+        {"code": "incident-general", "kind": "incident", "points": -10, "validity_months": 12,
+         "label": "一般突发环境事件", "label_en": "General environmental incident"},
+        {"code": "daily-penalty", "kind": "daily_penalty", "points": -15, "validity_months": 12,
+         "label": "按日连续处罚", "label_en": "Daily continuous penalty"},
+        {"code": "production-stop", "kind": "production_stop", "points": -15, "validity_months": 12,
+         "label": "责令停产整治", "label_en": "Ordered to stop production for rectification"},
+        {"code": "production-limit", "kind": "production_limit", "points": -8, "validity_months": 12,
+         "label": "责令限制生产", "label_en": "Ordered to limit production"},
+        {"code": "supervised-listing", "kind": "supervised_listing", "points": -10, "validity_months": 12,
+         "label": "挂牌督办", "label_en": "Listed supervision (挂牌督办)"},
+        {"code": "penalty-over-1m", "kind": "penalty", "points": -25, "validity_months": 12, "amount_above": 1000000,
+         "label": "罚款 100 万元以上", "label_en": "Fine above ¥1,000,000"},
+        {"code": "penalty-over-200k", "kind": "penalty", "points": -12, "validity_months": 12,
+         "amount_above": 200000, "label": "罚款 20 万元以上至 100 万元", "label_en": "Fine above ¥200,000 up to ¥1,000,000"},
+        {"code": "penalty-over-50k", "kind": "penalty", "points": -6, "validity_months": 12, "amount_above": 50000,
+         "label": "罚款 5 万元以上至 20 万元", "label_en": "Fine above ¥50,000 up to ¥200,000"},
+        {"code": "penalty", "kind": "penalty", "points": -3, "validity_months": 12,
+         "label": "行政处罚（罚款 5 万元及以下或其他处罚）", "label_en": "Penalty (fine up to ¥50,000 or other)"},
+        {"code": "inspection-finding", "kind": "inspection_finding", "points": -2, "validity_months": 12,
+         "label": "现场检查发现环境问题", "label_en": "Problem found in an inspection"},
+        {"code": "disclosure-missing", "kind": "disclosure_missing", "points": -5, "validity_months": 12,
+         "label": "未依法披露环境信息", "label_en": "Mandatory disclosure not made"},
+        {"code": "disclosure-defective", "kind": "disclosure_defective", "points": -3, "validity_months": 12,
+         "label": "披露信息不真实、不准确或不完整", "label_en": "Disclosure untrue, inaccurate or incomplete"},
+        {"code": "disclosure-late", "kind": "disclosure_late", "points": -2, "validity_months": 12,
+         "label": "未按时披露环境信息", "label_en": "Disclosure made late"},
+        {"code": "monitoring-exceedance", "kind": "monitoring_exceedance", "points": -2, "validity_months": 12,
+         "label": "自行监测数据超标", "label_en": "Self-monitoring exceedance"},
+        {"code": "monitoring-gap", "kind": "monitoring_gap", "points": -1, "validity_months": 12,
+         "label": "自行监测数据缺失", "label_en": "Self-monitoring data missing"},
+        {"code": "monitoring-late", "kind": "monitoring_late", "points": -1, "validity_months": 12,
+         "label": "自行监测数据未按时公开", "label_en": "Self-monitoring data published late"},
+        {"code": "complaint", "kind": "complaint_substantiated", "points": -2, "validity_months": 12,
+         "label": "群众举报经查属实", "label_en": "Substantiated public complaint"},
+        {"code": "commendation", "kind": "commendation", "points": 2, "validity_months": 12,
+         "label": "环保表彰或自愿性环境行为", "label_en": "Commendation or voluntary environmental action"},
+    ],
+}
+
+JIANGSU_12 = {
+    "start_score": 9, "max_score": 12, "min_score": None, "counts_after_days": 0, "veto_grade": "black",
+    "grades": [
+        {"code": "green", "label": "绿色（诚信）", "label_en": "Green (trustworthy)", "colour": "#2e7d32",
+         "min_score": 11},
+        {"code": "blue", "label": "蓝色（良好）", "label_en": "Blue (good)", "colour": "#1565c0", "min_score": 6},
+        {"code": "yellow", "label": "黄色（警示）", "label_en": "Yellow (warning)", "colour": "#f9a825",
+         "min_score": 3},
+        {"code": "red", "label": "红色（较重失信）", "label_en": "Red (fairly serious dishonesty)",
+         "colour": "#c62828", "min_score": 1},
+        {"code": "black", "label": "黑色（严重失信）", "label_en": "Black (serious dishonesty)", "colour": "#212121",
+         "min_score": None},
+    ],
+    "rules": [
+        {"code": "criminal", "kind": "criminal", "points": -12, "validity_months": 12,
+         "label": "被追究刑事责任", "label_en": "Criminal liability for an environmental crime"},
+        {"code": "permit-revoked", "kind": "permit_revoked", "points": -12, "validity_months": 12,
+         "label": "吊销排污许可证", "label_en": "Permit revoked"},
+        {"code": "detention", "kind": "detention", "points": -6, "validity_months": 12,
+         "label": "移送公安机关行政拘留", "label_en": "Referred for administrative detention"},
+        {"code": "incident-larger", "kind": "incident", "points": -12, "validity_months": 12,
+         "details_in": {"level": _INCIDENT_LARGER},
+         "label": "较大及以上突发环境事件", "label_en": "Larger or worse environmental incident"},
+        {"code": "incident-general", "kind": "incident", "points": -3, "validity_months": 6,
+         "label": "一般突发环境事件", "label_en": "General environmental incident"},
+        {"code": "production-stop", "kind": "production_stop", "points": -6, "validity_months": 12,
+         "label": "责令停产整治", "label_en": "Ordered to stop production for rectification"},
+        {"code": "daily-penalty", "kind": "daily_penalty", "points": -6, "validity_months": 6,
+         "label": "按日连续处罚", "label_en": "Daily continuous penalty"},
+        {"code": "production-limit", "kind": "production_limit", "points": -3, "validity_months": 6,
+         "label": "责令限制生产", "label_en": "Ordered to limit production"},
+        {"code": "supervised-listing", "kind": "supervised_listing", "points": -6, "validity_months": 12,
+         "label": "挂牌督办", "label_en": "Listed supervision (挂牌督办)"},
+        {"code": "fine", "kind": "penalty", "points": -3, "validity_months": 6, "amount_above": 0,
+         "label": "罚款并责令改正", "label_en": "Fine and order to correct"},
+        {"code": "warning", "kind": "penalty", "points": -1, "validity_months": 6,
+         "label": "警告、责令停止或改正违法行为", "label_en": "Warning or order to stop or correct"},
+        {"code": "inspection-finding", "kind": "inspection_finding", "points": -1, "validity_months": 6,
+         "label": "责令改正（检查发现问题）", "label_en": "Order to correct (inspection finding)"},
+        {"code": "disclosure-missing", "kind": "disclosure_missing", "points": -2, "validity_months": 6,
+         "label": "未依法披露环境信息", "label_en": "Mandatory disclosure not made"},
+        {"code": "disclosure-defective", "kind": "disclosure_defective", "points": -1, "validity_months": 6,
+         "label": "披露信息不真实、不准确或不完整", "label_en": "Disclosure untrue, inaccurate or incomplete"},
+        {"code": "disclosure-late", "kind": "disclosure_late", "points": -1, "validity_months": 6,
+         "label": "未按时披露环境信息", "label_en": "Disclosure made late"},
+        {"code": "monitoring-exceedance", "kind": "monitoring_exceedance", "points": -1, "validity_months": 6,
+         "label": "自行监测数据超标", "label_en": "Self-monitoring exceedance"},
+        {"code": "monitoring-gap", "kind": "monitoring_gap", "points": -1, "validity_months": 6,
+         "label": "自行监测数据缺失", "label_en": "Self-monitoring data missing"},
+        {"code": "monitoring-late", "kind": "monitoring_late", "points": -1, "validity_months": 6,
+         "label": "自行监测数据未按时公开", "label_en": "Self-monitoring data published late"},
+        {"code": "complaint", "kind": "complaint_substantiated", "points": -1, "validity_months": 6,
+         "label": "群众举报经查属实", "label_en": "Substantiated public complaint"},
+        {"code": "commitment", "kind": "commendation", "points": 1, "validity_months": 12,
+         "label": "签订环保信用承诺或表彰", "label_en": "Signed credit commitment or commendation"},
+    ],
+}
+
+PRESETS = {
+    NATIONAL_CODE: ("企业环境信用评价（环发〔2013〕150号，四级）",
+                    "National 2013 four-grade scheme, run as deduction scoring from 100 (cut-offs 95/80/60).",
+                    NATIONAL_2013),
+    JIANGSU_CODE: ("江苏省企事业环保信用评价（12 分动态记分，五色）",
+                   "Jiangsu 12-point dynamic five-colour scheme: start 9, deductions restored after 6 or 12 months.",
+                   JIANGSU_12),
+}
+
+# Jurisdictions that use a scheme other than the national one, seeded with the presets (most specific prefix wins).
+DEFAULT_JURISDICTIONS = {"32": JIANGSU_CODE}

@@ -1,0 +1,92 @@
+"""Pure credit rules (no database, request or app): who may record, confirm or see what, which scheme a region uses,
+what a regulator's evidence record must contain, and the scheme-version state machine."""
+from __future__ import annotations
+
+from datetime import date
+
+from portal.auth.models import Role
+from portal.auth.rules import can_view_enterprise_private, in_jurisdiction
+from portal.credit.models import EvidenceKind, SchemeStatus
+
+# Evidence a regulator records by hand (PRODUCT §2.4); the other kinds come from disclosures, monitoring, complaints.
+REGULATOR_KINDS = (
+    EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT, EvidenceKind.PRODUCTION_STOP,
+    EvidenceKind.PERMIT_REVOKED, EvidenceKind.DETENTION, EvidenceKind.CRIMINAL, EvidenceKind.SUPERVISED_LISTING,
+    EvidenceKind.INSPECTION_FINDING, EvidenceKind.INCIDENT, EvidenceKind.DISCLOSURE_DEFECTIVE,
+    EvidenceKind.COMPLAINT_SUBSTANTIATED, EvidenceKind.COMMENDATION,
+)
+PENALTY_TYPES = ("warning", "fine", "confiscation", "order_to_correct", "seal_seizure", "other")
+INCIDENT_LEVELS = ("general", "larger", "major", "especially_major")
+AMOUNT_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY)
+
+SCHEME_TRANSITIONS = {
+    SchemeStatus.DRAFT: (SchemeStatus.ACTIVE,),
+    SchemeStatus.ACTIVE: (SchemeStatus.RETIRED,),
+    SchemeStatus.RETIRED: (),
+}
+
+
+def can_record_evidence(role: Role | None, jurisdiction: str | None, region_code: str) -> bool:
+    """Regulators record evidence only about enterprises in their jurisdiction."""
+    return role is not None and role.is_regulator and in_jurisdiction(jurisdiction, region_code)
+
+
+def verify_refusal(role: Role | None, user_id: int, jurisdiction: str | None, region_code: str,
+                   recorded_by_id: int | None, is_verified: bool, is_withdrawn: bool) -> str | None:
+    """Why this user may not confirm this evidence, or None. Four eyes: the recorder cannot confirm their own
+    record unless they are a lead (DOMAIN §2.1: only verified information scores)."""
+    if not can_record_evidence(role, jurisdiction, region_code):
+        return "jurisdiction"
+    if is_withdrawn:
+        return "withdrawn"
+    if is_verified:
+        return "verified"
+    if recorded_by_id == user_id and role != Role.REGULATOR_LEAD:
+        return "own_record"
+    return None
+
+
+def can_see_what_if(role: Role | None, user_enterprise_id: int | None, jurisdiction: str | None,
+                    enterprise_id: int, region_code: str) -> bool:
+    """The what-if (expiry dates, earliest improvement) is for the enterprise itself and its regulators."""
+    return can_view_enterprise_private(role, user_enterprise_id, jurisdiction, enterprise_id, region_code)
+
+
+def scheme_prefix_for(region_code: str, prefixes: list[str]) -> str | None:
+    """The most specific mapped jurisdiction prefix that contains the region, or None (national default)."""
+    matching = [p for p in prefixes if p and region_code.startswith(p)]
+    return max(matching, key=len) if matching else None
+
+
+def evidence_problems(kind: EvidenceKind, occurred_on: date | None, today: date, document_no: str, authority: str,
+                      amount_yuan: int | None, penalty_type: str, incident_level: str, findings: str) -> dict[str, str]:
+    """Field → problem code for a regulator's evidence record (services turn the codes into messages)."""
+    problems: dict[str, str] = {}
+    if kind not in REGULATOR_KINDS:
+        problems["kind"] = "kind"
+    if occurred_on is None:
+        problems["occurred_on"] = "required"
+    elif occurred_on > today:
+        problems["occurred_on"] = "future"
+    if not document_no.strip():
+        problems["document_no"] = "required"
+    if not authority.strip():
+        problems["authority"] = "required"
+    if amount_yuan is not None and amount_yuan < 0:
+        problems["amount_yuan"] = "negative"
+    if kind == EvidenceKind.PENALTY:
+        if penalty_type not in PENALTY_TYPES:
+            problems["penalty_type"] = "required"
+        elif penalty_type == "fine" and not amount_yuan:
+            problems["amount_yuan"] = "fine_amount"
+    if kind == EvidenceKind.DAILY_PENALTY and not amount_yuan:
+        problems["amount_yuan"] = "fine_amount"
+    if kind == EvidenceKind.INCIDENT and incident_level not in INCIDENT_LEVELS:
+        problems["incident_level"] = "required"
+    if kind == EvidenceKind.INSPECTION_FINDING and not findings.strip():
+        problems["findings"] = "required"
+    return problems
+
+
+def can_transition_scheme(current: SchemeStatus, target: SchemeStatus) -> bool:
+    return target in SCHEME_TRANSITIONS[current]

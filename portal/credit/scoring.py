@@ -1,0 +1,254 @@
+"""The points ledger as pure functions: scheme rules (data) + verified evidence → ledger entries, score, grade, veto,
+and the what-if (when each entry stops counting, and the earliest date the grade can improve).
+
+No database, request or app here: the same functions serve the incremental update, the annual evaluation run,
+the public page, the API and the benchmark (DOMAIN §2.4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Iterable
+
+from dateutil.relativedelta import relativedelta
+
+
+class SchemeError(ValueError):
+    """A scheme version's rules are malformed; the message names the key at fault."""
+
+
+@dataclass(frozen=True)
+class Grade:
+    code: str
+    label: str
+    label_en: str
+    colour: str
+    min_score: int | None  # None: everything below the grade above
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    kind: str
+    points: int
+    validity_months: int
+    label: str
+    label_en: str
+    veto: bool = False
+    amount_above: int | None = None  # exclusive lower bound on amount_yuan
+    amount_at_most: int | None = None  # inclusive upper bound
+    details_in: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def matches(self, fact: "Fact") -> bool:
+        if fact.kind != self.kind:
+            return False
+        if self.amount_above is not None and (fact.amount_yuan is None or fact.amount_yuan <= self.amount_above):
+            return False
+        if self.amount_at_most is not None and (fact.amount_yuan is None or fact.amount_yuan > self.amount_at_most):
+            return False
+        return all(str(fact.details.get(key, "")) in allowed for key, allowed in self.details_in.items())
+
+
+@dataclass(frozen=True)
+class SchemeRules:
+    start_score: int
+    max_score: int
+    min_score: int | None
+    counts_after_days: int
+    veto_grade: str
+    grades: tuple[Grade, ...]  # best first
+    rules: tuple[Rule, ...]
+
+    @property
+    def grade_codes(self) -> list[str]:
+        return [g.code for g in self.grades]
+
+    def grade(self, code: str) -> Grade:
+        return next(g for g in self.grades if g.code == code)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the engine needs from one verified, non-withdrawn evidence item."""
+
+    evidence_id: int
+    kind: str
+    occurred_on: date
+    amount_yuan: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entry:
+    evidence_id: int
+    rule_code: str
+    rule_label: str
+    points: int
+    is_veto: bool
+    counts_from: date
+    expires_on: date | None  # first day it no longer counts
+
+    def counts_on(self, day: date) -> bool:
+        return self.counts_from <= day and (self.expires_on is None or day < self.expires_on)
+
+
+@dataclass(frozen=True)
+class Standing:
+    score: int
+    grade: str
+    is_vetoed: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """One future date on which the score changes, with the entries that start or stop counting then."""
+
+    on: date
+    standing: Standing
+    expiring: tuple[Entry, ...]
+    starting: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    as_of: date
+    standing: Standing
+    entries: tuple[Entry, ...]
+    steps: tuple[Step, ...]
+    earliest_improvement: date | None
+    next_change_on: date | None
+
+    @property
+    def counting(self) -> list[Entry]:
+        return [e for e in self.entries if e.counts_on(self.as_of)]
+
+
+# --- parsing ------------------------------------------------------------------------------------------------------
+
+def _int(data: dict, key: str, where: str, default: Any = ..., allow_none: bool = False) -> Any:
+    if key not in data:
+        if default is ...:
+            raise SchemeError(f"{where}: '{key}' is required")
+        return default
+    value = data[key]
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SchemeError(f"{where}: '{key}' must be a whole number")
+    return value
+
+
+def parse_rules(data: dict) -> SchemeRules:
+    """Read a scheme version's JSON; raises SchemeError naming the first bad key."""
+    if not isinstance(data, dict):
+        raise SchemeError("rules: must be an object")
+    grades = []
+    for i, g in enumerate(data.get("grades") or []):
+        where = f"grades[{i}]"
+        if not isinstance(g, dict) or not g.get("code"):
+            raise SchemeError(f"{where}: 'code' is required")
+        grades.append(Grade(code=str(g["code"]), label=str(g.get("label", g["code"])),
+                            label_en=str(g.get("label_en", g["code"])), colour=str(g.get("colour", "#777777")),
+                            min_score=_int(g, "min_score", where, None, allow_none=True)))
+    if len(grades) < 2:
+        raise SchemeError("grades: at least two grades are needed")
+    mins = [g.min_score for g in grades]
+    if mins[-1] is not None or any(m is None for m in mins[:-1]):
+        raise SchemeError("grades: every grade but the last needs 'min_score'; the last has none")
+    if any(a <= b for a, b in zip(mins[:-2], mins[1:-1])):
+        raise SchemeError("grades: 'min_score' must fall from the best grade to the worst")
+    rules = []
+    for i, r in enumerate(data.get("rules") or []):
+        where = f"rules[{i}]"
+        if not isinstance(r, dict) or not r.get("code") or not r.get("kind"):
+            raise SchemeError(f"{where}: 'code' and 'kind' are required")
+        details = {str(k): tuple(str(x) for x in v) for k, v in (r.get("details_in") or {}).items()}
+        rules.append(Rule(code=str(r["code"]), kind=str(r["kind"]), points=_int(r, "points", where),
+                          validity_months=_int(r, "validity_months", where),
+                          label=str(r.get("label", r["code"])), label_en=str(r.get("label_en", r["code"])),
+                          veto=bool(r.get("veto", False)),
+                          amount_above=_int(r, "amount_above", where, None, allow_none=True),
+                          amount_at_most=_int(r, "amount_at_most", where, None, allow_none=True),
+                          details_in=details))
+    veto_grade = str(data.get("veto_grade") or grades[-1].code)
+    if veto_grade not in [g.code for g in grades]:
+        raise SchemeError("veto_grade: must be one of the grade codes")
+    return SchemeRules(start_score=_int(data, "start_score", "rules"), max_score=_int(data, "max_score", "rules"),
+                       min_score=_int(data, "min_score", "rules", None, allow_none=True),
+                       counts_after_days=_int(data, "counts_after_days", "rules", 0), veto_grade=veto_grade,
+                       grades=tuple(grades), rules=tuple(rules))
+
+
+# --- the ledger ---------------------------------------------------------------------------------------------------
+
+def match_rule(scheme: SchemeRules, fact: Fact) -> Rule | None:
+    """Rules are tried in order; the first that matches the evidence kind and its conditions applies."""
+    return next((r for r in scheme.rules if r.matches(fact)), None)
+
+
+def ledger(scheme: SchemeRules, facts: Iterable[Fact]) -> list[Entry]:
+    entries = []
+    for fact in facts:
+        rule = match_rule(scheme, fact)
+        if rule is None:
+            continue
+        counts_from = fact.occurred_on + timedelta(days=scheme.counts_after_days)
+        expires = counts_from + relativedelta(months=rule.validity_months) if rule.validity_months > 0 else None
+        entries.append(Entry(evidence_id=fact.evidence_id, rule_code=rule.code, rule_label=rule.label,
+                             points=rule.points, is_veto=rule.veto, counts_from=counts_from, expires_on=expires))
+    entries.sort(key=lambda e: (e.counts_from, e.evidence_id))
+    return entries
+
+
+def grade_for(scheme: SchemeRules, score: int) -> str:
+    for g in scheme.grades:
+        if g.min_score is None or score >= g.min_score:
+            return g.code
+    return scheme.grades[-1].code
+
+
+def worse(scheme: SchemeRules, a: str, b: str) -> str:
+    codes = scheme.grade_codes
+    return a if codes.index(a) >= codes.index(b) else b
+
+
+def is_better(scheme: SchemeRules, a: str, b: str) -> bool:
+    codes = scheme.grade_codes
+    return codes.index(a) < codes.index(b)
+
+
+def standing_on(scheme: SchemeRules, entries: Iterable[Entry], day: date) -> Standing:
+    """Start score plus every entry counting on `day`, clamped to the scheme's range; a counting veto entry caps
+    the grade at the veto grade (DOMAIN §2.1 一票否决)."""
+    counting = [e for e in entries if e.counts_on(day)]
+    score = scheme.start_score + sum(e.points for e in counting)
+    score = min(score, scheme.max_score)
+    if scheme.min_score is not None:
+        score = max(score, scheme.min_score)
+    grade = grade_for(scheme, score)
+    vetoed = any(e.is_veto for e in counting)
+    if vetoed:
+        grade = worse(scheme, grade, scheme.veto_grade)
+    return Standing(score=score, grade=grade, is_vetoed=vetoed)
+
+
+def evaluate(scheme: SchemeRules, facts: Iterable[Fact], as_of: date) -> Result:
+    """The standing on `as_of` from evidence facts (see evaluate_entries)."""
+    return evaluate_entries(scheme, ledger(scheme, facts), as_of)
+
+
+def evaluate_entries(scheme: SchemeRules, entries: list[Entry], as_of: date) -> Result:
+    """The standing on `as_of`, and every later date on which it changes as entries start or stop counting; the
+    earliest improvement is the first of those dates with a better grade, if nothing new is recorded."""
+    current = standing_on(scheme, entries, as_of)
+    change_days = sorted({d for e in entries for d in (e.counts_from, e.expires_on) if d is not None and d > as_of})
+    steps, earliest = [], None
+    for day in change_days:
+        standing = standing_on(scheme, entries, day)
+        steps.append(Step(on=day, standing=standing,
+                          expiring=tuple(e for e in entries if e.expires_on == day),
+                          starting=tuple(e for e in entries if e.counts_from == day)))
+        if earliest is None and is_better(scheme, standing.grade, current.grade):
+            earliest = day
+    return Result(as_of=as_of, standing=current, entries=tuple(entries), steps=tuple(steps),
+                  earliest_improvement=earliest, next_change_on=change_days[0] if change_days else None)

@@ -1,0 +1,288 @@
+"""Credit use cases: seed the scheme presets, keep each enterprise's ledger and standing current, record and confirm
+regulators' evidence, and read an enterprise's credit for the public page and the API. Services flush; the caller's
+edge (view, CLI, job runner) commits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.credit import presets, rules, scoring
+from portal.credit.evidence import EVIDENCE_LISTENERS, add_evidence, scoring_evidence, verify_evidence, \
+    withdraw_evidence
+from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, Evidence, EvidenceKind,
+                                  EvidenceSource, GradeChange, JurisdictionScheme, LedgerEntry, SchemeStatus)
+from portal.core.clock import china_today
+from portal.db import utcnow
+from portal.enterprises.models import Enterprise
+from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
+from portal.extensions import db
+
+
+# --- schemes ------------------------------------------------------------------------------------------------------
+
+def seed_schemes() -> dict[str, str]:
+    """Create the preset schemes (version 1, active) and the default jurisdiction mapping when missing; never
+    touches a scheme or mapping that exists, so it is safe to run on every deploy. Like the reference data this is
+    installation data, not a regulator's decision, so it is not audited; later changes by a lead are."""
+    result = {}
+    for code, (name, description, data) in presets.PRESETS.items():
+        scheme = db.session.scalar(sa.select(CreditScheme).where(CreditScheme.code == code))
+        if scheme is not None:
+            result[code] = "exists"
+            continue
+        scheme = CreditScheme(code=code, name=name, description=description)
+        db.session.add(scheme)
+        db.session.flush()
+        version = CreditSchemeVersion(scheme_id=scheme.id, number=1, status=SchemeStatus.ACTIVE, rules=data,
+                                      activated_at=utcnow())
+        db.session.add(version)
+        db.session.flush()
+        result[code] = "created"
+    for prefix, code in presets.DEFAULT_JURISDICTIONS.items():
+        if db.session.scalar(sa.select(JurisdictionScheme).where(JurisdictionScheme.jurisdiction_prefix == prefix)):
+            continue
+        scheme = db.session.scalar(sa.select(CreditScheme).where(CreditScheme.code == code))
+        mapping = JurisdictionScheme(jurisdiction_prefix=prefix, scheme_id=scheme.id)
+        db.session.add(mapping)
+        db.session.flush()
+        result[f"jurisdiction {prefix}"] = code
+    return result
+
+
+def active_version(scheme_id: int) -> CreditSchemeVersion | None:
+    return db.session.scalar(sa.select(CreditSchemeVersion).where(CreditSchemeVersion.scheme_id == scheme_id,
+                                                                 CreditSchemeVersion.status == SchemeStatus.ACTIVE))
+
+
+def version_for_region(region_code: str) -> CreditSchemeVersion | None:
+    """The active scheme version for a region: the most specific jurisdiction mapping, else the national scheme."""
+    mappings = {m.jurisdiction_prefix: m.scheme_id for m in db.session.scalars(sa.select(JurisdictionScheme))}
+    prefix = rules.scheme_prefix_for(region_code, list(mappings))
+    if prefix is not None:
+        version = active_version(mappings[prefix])
+        if version is not None:
+            return version
+    national = db.session.scalar(sa.select(CreditScheme).where(CreditScheme.code == presets.NATIONAL_CODE))
+    return active_version(national.id) if national else None
+
+
+def parsed(version: CreditSchemeVersion) -> scoring.SchemeRules:
+    return scoring.parse_rules(version.rules)
+
+
+# --- the ledger ---------------------------------------------------------------------------------------------------
+
+def fact(evidence: Evidence) -> scoring.Fact:
+    return scoring.Fact(evidence_id=evidence.id, kind=evidence.kind.value, occurred_on=evidence.occurred_on,
+                        amount_yuan=evidence.amount_yuan, details=evidence.details or {})
+
+
+def recompute_enterprise(enterprise_id: int, as_of: date | None = None, reason: str = "") -> CreditStanding | None:
+    """Rebuild one enterprise's ledger and standing from its scoring evidence (incremental update after new
+    evidence, and the daily refresh when entries start or stop counting). No active scheme: nothing to do."""
+    ent = db.session.get(Enterprise, enterprise_id)
+    version = version_for_region(ent.region_code) if ent else None
+    if version is None:
+        return None
+    as_of = as_of or china_today()
+    result = scoring.evaluate(parsed(version), [fact(e) for e in scoring_evidence(enterprise_id)], as_of)
+    db.session.execute(sa.delete(LedgerEntry).where(LedgerEntry.enterprise_id == enterprise_id))
+    db.session.add_all([LedgerEntry(enterprise_id=enterprise_id, evidence_id=e.evidence_id,
+                                    scheme_version_id=version.id, rule_code=e.rule_code, rule_label=e.rule_label,
+                                    points=e.points, is_veto=e.is_veto, counts_from=e.counts_from,
+                                    expires_on=e.expires_on) for e in result.entries])
+    return _store_standing(enterprise_id, version, result, reason)
+
+
+def _store_standing(enterprise_id: int, version: CreditSchemeVersion, result: scoring.Result,
+                    reason: str) -> CreditStanding:
+    standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == enterprise_id))
+    now, s = utcnow(), result.standing
+    changed = standing is None or standing.grade != s.grade or standing.scheme_version_id != version.id
+    if standing is None:
+        standing = CreditStanding(enterprise_id=enterprise_id)
+        db.session.add(standing)
+    standing.scheme_version_id, standing.score, standing.grade = version.id, s.score, s.grade
+    standing.is_vetoed, standing.as_of, standing.next_change_on = s.is_vetoed, result.as_of, result.next_change_on
+    standing.computed_at = now
+    if changed:
+        db.session.add(GradeChange(enterprise_id=enterprise_id, scheme_version_id=version.id, grade=s.grade,
+                                   score=s.score, effective_on=result.as_of, recorded_at=now, reason=reason[:200]))
+    db.session.flush()
+    return standing
+
+
+def on_evidence(evidence: Evidence) -> None:
+    recompute_enterprise(evidence.enterprise_id, reason=f"evidence:{evidence.id}")
+
+
+if on_evidence not in EVIDENCE_LISTENERS:
+    EVIDENCE_LISTENERS.append(on_evidence)
+
+
+def refresh_due_standings() -> int:
+    """Job credit-refresh: recompute every standing whose next change (an entry expiring or starting) is due.
+    Idempotent: a recomputed standing's next_change_on moves past today."""
+    today = china_today()
+    due = list(db.session.scalars(sa.select(CreditStanding.enterprise_id)
+                                  .where(CreditStanding.next_change_on <= today)))
+    for enterprise_id in due:
+        recompute_enterprise(enterprise_id, today, reason="expiry")
+    return len(due)
+
+
+def recompute_all(region_prefix: str = "", as_of: date | None = None) -> int:
+    """Recompute every enterprise (optionally under a region prefix); used after a scheme activation and by
+    `credit recompute`."""
+    stmt = sa.select(Enterprise.id).order_by(Enterprise.id)
+    if region_prefix:
+        stmt = stmt.where(Enterprise.region_code.startswith(region_prefix, autoescape=True))
+    count = 0
+    for enterprise_id in list(db.session.scalars(stmt)):
+        if recompute_enterprise(enterprise_id, as_of, reason="recompute") is not None:
+            count += 1
+    return count
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class CreditView:
+    """What the public section, the what-if and the API show about one enterprise."""
+
+    standing: CreditStanding | None
+    version: CreditSchemeVersion | None
+    scheme: scoring.SchemeRules | None
+    ledger: list[LedgerEntry]
+    history: list[GradeChange]
+    result: scoring.Result | None
+
+    def grade(self, code: str) -> scoring.Grade | None:
+        return self.scheme.grade(code) if self.scheme and code in self.scheme.grade_codes else None
+
+
+def credit_view(ent: Enterprise, as_of: date | None = None) -> CreditView:
+    standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == ent.id))
+    version = standing.scheme_version if standing else version_for_region(ent.region_code)
+    if version is None:
+        return CreditView(None, None, None, [], [], None)
+    scheme = parsed(version)
+    ledger = list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.enterprise_id == ent.id)
+                                     .order_by(LedgerEntry.counts_from.desc(), LedgerEntry.id.desc())))
+    history = list(db.session.scalars(sa.select(GradeChange).where(GradeChange.enterprise_id == ent.id)
+                                      .order_by(GradeChange.recorded_at.desc(), GradeChange.id.desc())))
+    entries = [scoring.Entry(e.evidence_id, e.rule_code, e.rule_label, e.points, e.is_veto, e.counts_from,
+                             e.expires_on) for e in ledger]
+    result = scoring.evaluate_entries(scheme, entries, as_of or china_today())
+    return CreditView(standing, version, scheme, ledger, history, result)
+
+
+# --- regulator evidence -------------------------------------------------------------------------------------------
+
+_PROBLEM_MESSAGES = {
+    "required": lambda: _("This field is required."),
+    "future": lambda: _("The date cannot be in the future; give the date on the decision document."),
+    "negative": lambda: _("Give the amount in whole yuan, zero or more."),
+    "fine_amount": lambda: _("A fine needs its amount in yuan."),
+    "kind": lambda: _("Choose one of the listed kinds of evidence."),
+}
+
+
+def record_regulator_evidence(actor: Any, ent: Enterprise, *, kind: EvidenceKind, occurred_on: date | None,
+                              title: str, document_no: str, authority: str, amount_yuan: int | None = None,
+                              penalty_type: str = "", legal_basis: str = "", incident_level: str = "",
+                              findings: str = "", is_public: bool = True) -> tuple[Evidence, bool]:
+    """A regulator records a penalty, order, inspection, incident, criminal outcome or 挂牌督办. It starts
+    unverified and scores only once another regulator (or a lead) confirms it. Returns (evidence, created):
+    the same document number recorded twice for the same enterprise and kind is one record."""
+    if not rules.can_record_evidence(actor.role, actor.jurisdiction_code, ent.region_code):
+        raise NotAllowed(_("This enterprise is outside your jurisdiction."))
+    problems = rules.evidence_problems(kind, occurred_on, china_today(), document_no, authority, amount_yuan,
+                                       penalty_type, incident_level, findings)
+    if problems:
+        raise ValidationFailed({k: _PROBLEM_MESSAGES[v]() for k, v in problems.items()})
+    source_ref = f"regulator:{ent.id}:{document_no.strip()}"
+    existing = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == source_ref, Evidence.kind == kind))
+    if existing is not None:
+        return existing, False
+    details = {k: v for k, v in (("penalty_type", penalty_type), ("legal_basis", legal_basis.strip()),
+                                 ("level", incident_level), ("findings", findings.strip())) if v}
+    evidence = add_evidence(enterprise_id=ent.id, kind=kind, source=EvidenceSource.REGULATOR, source_ref=source_ref,
+                            occurred_on=occurred_on, title=title.strip() or document_no.strip(), verified=False,
+                            actor=actor, document_no=document_no.strip(), authority=authority.strip(),
+                            amount_yuan=amount_yuan, details=details, is_public=is_public)
+    return evidence, True
+
+
+def confirm_evidence(actor: Any, evidence: Evidence) -> Evidence:
+    refusal = rules.verify_refusal(actor.role, actor.id, actor.jurisdiction_code, evidence.enterprise.region_code,
+                                   evidence.recorded_by_id, evidence.is_verified, evidence.withdrawn_at is not None)
+    if refusal == "jurisdiction":
+        raise NotAllowed(_("This enterprise is outside your jurisdiction."))
+    if refusal == "own_record":
+        raise NotAllowed(_("Another regulator must confirm evidence you recorded yourself."))
+    if refusal is not None:
+        raise InvalidTransition(_("This evidence is already confirmed or withdrawn."))
+    return verify_evidence(evidence, actor)
+
+
+def withdraw_regulator_evidence(actor: Any, evidence: Evidence, reason: str) -> Evidence:
+    if not rules.can_record_evidence(actor.role, actor.jurisdiction_code, evidence.enterprise.region_code):
+        raise NotAllowed(_("This enterprise is outside your jurisdiction."))
+    if not reason.strip():
+        raise ValidationFailed({"reason": _("Say why the evidence is withdrawn (for example: decision revoked).")})
+    if evidence.withdrawn_at is not None:
+        raise InvalidTransition(_("This evidence is already confirmed or withdrawn."))
+    return withdraw_evidence(evidence, actor, reason.strip())
+
+
+def evidence_in_jurisdiction(jurisdiction: str, limit: int = 200) -> list[Evidence]:
+    """Evidence about enterprises in a jurisdiction: unconfirmed first, then the newest."""
+    stmt = (sa.select(Evidence).join(Enterprise, Enterprise.id == Evidence.enterprise_id)
+            .where(Enterprise.region_code.startswith(jurisdiction, autoescape=True))
+            .order_by(Evidence.is_verified, Evidence.withdrawn_at.is_not(None), Evidence.occurred_on.desc(),
+                      Evidence.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def _grade_json(scheme: scoring.SchemeRules, code: str, english: bool) -> dict:
+    g = scheme.grade(code)
+    return {"code": g.code, "label": g.label_en if english else g.label, "colour": g.colour}
+
+
+def credit_json(ent: Enterprise, english: bool = False) -> dict:
+    """The public credit record of one enterprise (API): grade, ledger with public evidence details, history."""
+    view = credit_view(ent)
+    if view.scheme is None:
+        return {"uscc": ent.uscc, "scheme": None, "grade": None, "score": None, "ledger": [], "history": []}
+    scheme, result = view.scheme, view.result
+    ledger = []
+    for line in view.ledger:
+        ev = line.evidence
+        public = ev.is_public
+        ledger.append({"rule": line.rule_code, "rule_label": line.rule_label, "points": line.points,
+                       "veto": line.is_veto, "counts_from": line.counts_from.isoformat(),
+                       "expires_on": line.expires_on.isoformat() if line.expires_on else None,
+                       "counting": result.as_of >= line.counts_from and (
+                           line.expires_on is None or result.as_of < line.expires_on),
+                       "evidence": {"id": ev.id, "kind": ev.kind.value, "source": ev.source.value,
+                                    "occurred_on": ev.occurred_on.isoformat(),
+                                    "title": ev.title if public else None,
+                                    "document_no": ev.document_no if public else None,
+                                    "authority": ev.authority if public else None}})
+    return {
+        "uscc": ent.uscc,
+        "scheme": {"code": view.version.scheme.code, "name": view.version.scheme.name,
+                   "version": view.version.number, "start_score": scheme.start_score,
+                   "max_score": scheme.max_score},
+        "as_of": result.as_of.isoformat(), "score": result.standing.score,
+        "grade": _grade_json(scheme, result.standing.grade, english), "vetoed": result.standing.is_vetoed,
+        "ledger": ledger,
+        "history": [{"grade": _grade_json(scheme, h.grade, english) if h.grade in scheme.grade_codes else
+                     {"code": h.grade}, "score": h.score, "effective_on": h.effective_on.isoformat(),
+                     "scheme_version": h.scheme_version_id} for h in view.history],
+    }

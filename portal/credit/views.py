@@ -1,0 +1,155 @@
+"""Credit pages: the regulator's evidence desk (record, confirm, withdraw), the public scheme page, the enterprise
+page's credit section (a template global)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth.permissions import Permission, require
+from portal.credit import forms as F
+from portal.credit import rules, services
+from portal.credit.models import CreditScheme, Evidence, EvidenceKind, SchemeStatus
+from portal.enterprises.models import Enterprise
+from portal.enterprises.rules import check_uscc
+from portal.errors import DomainError, ValidationFailed
+from portal.extensions import db
+
+bp = Blueprint("credit", __name__)
+
+
+@bp.context_processor
+def _labels():
+    return {"CL": F.template_labels()}
+
+
+def english() -> bool:
+    """Scheme labels are stored in Chinese and English; pick by the request's language."""
+    return str(get_locale() or "zh_CN").startswith("en")
+
+
+@bp.app_template_global("credit_section")
+def credit_section(ent: Enterprise) -> dict:
+    """Data for templates/credit/_enterprise_section.html on the public enterprise page."""
+    view = services.credit_view(ent)
+    evidence = {e.evidence_id: e.evidence for e in view.ledger}
+    show_what_if = current_user.is_authenticated and rules.can_see_what_if(
+        current_user.role, current_user.enterprise_id, current_user.jurisdiction_code, ent.id, ent.region_code)
+    may_record = current_user.is_authenticated and rules.can_record_evidence(
+        current_user.role, current_user.jurisdiction_code, ent.region_code)
+    return {"view": view, "evidence": evidence, "show_what_if": show_what_if, "may_record": may_record,
+            "english": english(), "CL": F.template_labels()}
+
+
+# --- regulator evidence desk --------------------------------------------------------------------------------------
+
+def _enterprise_in_jurisdiction(enterprise_id: int) -> Enterprise:
+    ent = db.get_or_404(Enterprise, enterprise_id)
+    if not rules.can_record_evidence(current_user.role, current_user.jurisdiction_code, ent.region_code):
+        abort(404)
+    return ent
+
+
+def _evidence_in_jurisdiction(evidence_id: int) -> Evidence:
+    evidence = db.get_or_404(Evidence, evidence_id)
+    _enterprise_in_jurisdiction(evidence.enterprise_id)
+    return evidence
+
+
+@bp.get("/credit/regulator/evidence")
+@require(Permission.CREDIT_EVIDENCE_RECORD)
+def evidence_queue():
+    uscc = request.args.get("uscc", "").strip()
+    if uscc:
+        check = check_uscc(uscc)
+        ent = (db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
+               if check.ok else None)
+        if ent is not None and rules.can_record_evidence(current_user.role, current_user.jurisdiction_code,
+                                                         ent.region_code):
+            return redirect(url_for(".record_evidence", enterprise_id=ent.id))
+        flash(check.error if not check.ok else
+              _("No enterprise with this credit code is registered in your jurisdiction."), "error")
+    items = services.evidence_in_jurisdiction(current_user.jurisdiction_code or "")
+    return render_template("credit/evidence_queue.html", items=items, uscc=uscc, confirm_form=F.ConfirmForm(),
+                           withdraw_form=F.WithdrawForm())
+
+
+@bp.route("/credit/regulator/enterprises/<int:enterprise_id>/evidence/new", methods=["GET", "POST"])
+@require(Permission.CREDIT_EVIDENCE_RECORD)
+def record_evidence(enterprise_id: int):
+    ent = _enterprise_in_jurisdiction(enterprise_id)
+    form = F.EvidenceForm()
+    if form.validate_on_submit():
+        try:
+            evidence, created = services.record_regulator_evidence(
+                current_user, ent, kind=EvidenceKind(form.kind.data), occurred_on=form.occurred_on.data,
+                title=form.title.data or "", document_no=form.document_no.data, authority=form.authority.data,
+                amount_yuan=form.amount_yuan.data, penalty_type=form.penalty_type.data or "",
+                legal_basis=form.legal_basis.data or "", incident_level=form.incident_level.data or "",
+                findings=form.findings.data or "", is_public=form.is_public.data)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for name, message in exc.errors.items():
+                form[name].errors = [*form[name].errors, message]
+        except IntegrityError:
+            db.session.rollback()
+            flash(_("The same record was just saved by another request; reload the page and check."), "error")
+        else:
+            flash(_("Evidence recorded; it counts once another regulator confirms it.") if created else
+                  _("This document number is already recorded for this enterprise; nothing was added."),
+                  "success" if created else "info")
+            return redirect(url_for(".evidence_queue"))
+    status = 400 if form.errors else 200
+    return render_template("credit/record_evidence.html", form=form, ent=ent), status
+
+
+def _act(call, success: str):
+    try:
+        call()
+        db.session.commit()
+        flash(success, "success")
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        flash(exc.message, "error")
+    return redirect(url_for(".evidence_queue"))
+
+
+@bp.post("/credit/regulator/evidence/<int:evidence_id>/confirm")
+@require(Permission.CREDIT_EVIDENCE_RECORD)
+def confirm_evidence(evidence_id: int):
+    evidence = _evidence_in_jurisdiction(evidence_id)
+    if not F.ConfirmForm().validate_on_submit():
+        abort(400)
+    return _act(lambda: services.confirm_evidence(current_user, evidence),
+                _("Evidence confirmed; the enterprise's ledger is updated."))
+
+
+@bp.post("/credit/regulator/evidence/<int:evidence_id>/withdraw")
+@require(Permission.CREDIT_EVIDENCE_RECORD)
+def withdraw_evidence(evidence_id: int):
+    evidence = _evidence_in_jurisdiction(evidence_id)
+    form = F.WithdrawForm()
+    if not form.validate_on_submit():
+        flash(_("Reason: say why the evidence is withdrawn (for example: decision revoked)."), "error")
+        return redirect(url_for(".evidence_queue"))
+    return _act(lambda: services.withdraw_regulator_evidence(current_user, evidence, form.reason.data),
+                _("Evidence withdrawn; it no longer counts."))
+
+
+# --- public -------------------------------------------------------------------------------------------------------
+
+@bp.get("/credit/schemes")
+def schemes():
+    """How grades are computed, rule by rule, for every scheme in use (the ledger's key)."""
+    items = []
+    for scheme in db.session.scalars(sa.select(CreditScheme).order_by(CreditScheme.code)):
+        version = next((v for v in scheme.versions if v.status == SchemeStatus.ACTIVE), None)
+        if version is not None:
+            items.append((scheme, version, services.parsed(version)))
+    return render_template("credit/schemes.html", items=items, english=english())

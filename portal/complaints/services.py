@@ -38,7 +38,7 @@ class Intake:
     category: Category
     description: str
     region_code: str = ""
-    enterprise_id: int | None = None
+    enterprise_uscc: str = ""
     reported_name: str = ""
     reported_address: str = ""
     latitude: float | None = None
@@ -121,9 +121,11 @@ def notify_reporters(c: Complaint, subject: str, body: str, key: str) -> int:
 
 def _check_intake(data: Intake, files: list[PreparedFile]) -> Enterprise | None:
     errors: dict[str, str] = {}
-    ent = db.session.get(Enterprise, data.enterprise_id) if data.enterprise_id else None
-    if data.enterprise_id and ent is None:
-        errors["enterprise_id"] = _("Choose an enterprise from the list, or type its name and address instead.")
+    uscc = (data.enterprise_uscc or "").strip().upper()
+    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == uscc)) if uscc else None
+    if uscc and ent is None:
+        errors["enterprise_uscc"] = _("No registered enterprise has this credit code; leave it empty and give "
+                                      "the name and address instead.")
     if ent is None and not data.reported_name.strip():
         errors["reported_name"] = _("Name the unit you are reporting, or choose it from the registry.")
     if ent is None and not data.reported_address.strip():

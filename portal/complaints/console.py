@@ -1,0 +1,156 @@
+"""Regulator console: the jurisdiction's queue with SLA clocks, the case page and every handling decision."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from portal.auth.permissions import Permission, has_permission, require
+from portal.complaints import services
+from portal.complaints.forms import FINDINGS_LABELS, REJECTION_LABELS, ActionForm, QueueFilterForm
+from portal.complaints.models import Complaint, ComplaintAttachment, Findings, RejectionCode, Status
+from portal.complaints.views import event_labels, status_labels
+from portal.core.clock import china_today
+from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.extensions import db
+
+bp = Blueprint("complaints_console", __name__, url_prefix="/console/complaints")
+
+
+@bp.context_processor
+def _labels():
+    from portal.complaints.forms import CATEGORY_LABELS
+
+    return {"STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(),
+            "CATEGORY_LABELS": {c.value: label for c, label in CATEGORY_LABELS.items()},
+            "REJECTION_LABELS": {c.value: label for c, label in REJECTION_LABELS.items()},
+            "FINDINGS_LABELS": {f.value: label for f, label in FINDINGS_LABELS.items()}}
+
+
+def _load(complaint_id: int) -> Complaint:
+    try:
+        return services.get_for_handler(current_user, complaint_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("")
+@require(Permission.COMPLAINT_HANDLE)
+def queue():
+    form = QueueFilterForm(request.args)
+    form.status.choices = [SelectChoice("", _("All open cases"))] + [SelectChoice(k, v)
+                                                                     for k, v in status_labels().items()]
+    status = Status(form.status.data) if form.validate() and form.status.data else None
+    items = services.queue(current_user, status=status, overdue_only=bool(form.overdue.data))
+    today = china_today()
+    rows = [(c, services.due_of(c), services.sla_of(c, today)) for c in items]
+    return render_template("complaints/console_queue.html", form=form, rows=rows, today=today)
+
+
+def _action_form(c: Complaint) -> ActionForm:
+    form = ActionForm()
+    form.handler_id.choices = [SelectChoice(u.id, f"{u.display_name} ({u.jurisdiction_code})")
+                               for u in services.dispatch_candidates(current_user, c)]
+    return form
+
+
+@bp.get("/<int:complaint_id>")
+@require(Permission.COMPLAINT_HANDLE)
+def detail(complaint_id: int):
+    c = _load(complaint_id)
+    return _render_detail(c, _action_form(c))
+
+
+def _render_detail(c: Complaint, form: ActionForm, status: int = 200):
+    merged = list(db.session.scalars(select(Complaint).where(Complaint.merged_into_id == c.id)))
+    return render_template(
+        "complaints/console_detail.html", c=c, form=form, identity=services.reporter_identity(current_user, c),
+        due=services.due_of(c), sla=services.sla_of(c), duplicates=services.duplicate_candidates(c),
+        merged=merged, can_extend=has_permission(current_user, Permission.COMPLAINT_EXTEND)), status
+
+
+def _apply(action: str, c: Complaint, form: ActionForm) -> str:
+    """Call the one service the action names; returns the success message."""
+    text = (form.text.data or "").strip()
+    if action == "accept":
+        services.accept_complaint(c, current_user, urgent=bool(form.urgent.data))
+        return _("The case is accepted.")
+    if action == "reject":
+        services.reject_complaint(c, current_user, RejectionCode(form.rejection_code.data), text)
+        return _("The case is not accepted; the reporter is told why.")
+    if action == "dispatch":
+        services.dispatch_complaint(c, current_user, form.handler_id.data or 0)
+        return _("The case is dispatched.")
+    if action == "investigate":
+        services.start_investigation(c, current_user)
+        return _("Investigation started.")
+    if action == "note":
+        services.add_note(c, current_user, text)
+        return _("Note added.")
+    if action == "request_extension":
+        services.request_extension(c, current_user, form.days.data or 0, text)
+        return _("Extension requested from the lead.")
+    if action in ("approve_extension", "refuse_extension"):
+        if not has_permission(current_user, Permission.COMPLAINT_EXTEND):
+            abort(403)
+        services.decide_extension(c, current_user, approve=action == "approve_extension")
+        return _("Extension decided.")
+    if action == "result":
+        services.report_result(c, current_user, Findings(form.findings.data), text)
+        return _("Result recorded.")
+    if action == "reply":
+        services.reply_complaint(c, current_user, text)
+        return _("Reply sent to the reporter.")
+    if action == "close":
+        services.close_complaint(c, current_user)
+        return _("The case is closed.")
+    if action == "reopen":
+        services.reopen_complaint(c, current_user, text)
+        return _("The case is reopened.")
+    if action == "merge":
+        target = db.session.scalar(select(Complaint).where(Complaint.case_no == (form.target_case_no.data or "")
+                                                           .strip()))
+        if target is None:
+            raise ValidationFailed({"target_case_no": _("No case has this number.")})
+        services.merge_complaint(c, target, current_user)
+        return _("The case is merged.")
+    raise ValidationFailed({"action": _("Unknown action.")})
+
+
+@bp.post("/<int:complaint_id>/act")
+@require(Permission.COMPLAINT_HANDLE)
+def act(complaint_id: int):
+    c = _load(complaint_id)
+    form = _action_form(c)
+    if not form.validate():
+        return _render_detail(c, form, 400)
+    try:
+        message = _apply(form.action.data, c, form)
+        db.session.commit()
+    except (ValueError, KeyError):
+        db.session.rollback()
+        flash(_("Fill in the fields this decision needs."), "error")
+        return _render_detail(_load(complaint_id), form, 400)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _render_detail(_load(complaint_id), form, exc.status)
+    flash(message, "success")
+    return redirect(url_for(".detail", complaint_id=complaint_id))
+
+
+@bp.get("/<int:complaint_id>/files/<int:attachment_id>")
+@require(Permission.COMPLAINT_HANDLE)
+def original_file(complaint_id: int, attachment_id: int):
+    """The reporter's original file, as evidence for the handler (not the public copy)."""
+    c = _load(complaint_id)
+    att = db.session.get(ComplaintAttachment, attachment_id)
+    if att is None or att.complaint_id != c.id:
+        abort(404)
+    path = services.upload_root() / att.original_path
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=att.content_type, as_attachment=True,
+                     download_name=f"{c.case_no}-{att.id}.{att.original_path.rsplit('.', 1)[-1]}")

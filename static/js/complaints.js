@@ -1,0 +1,71 @@
+/* Complaint intake: suggest registered enterprises while the reporter types a name (GET /api/v1/enterprises?q=).
+   Without JavaScript the name, credit code and address fields work as plain text. */
+(function () {
+  "use strict";
+  var box = document.getElementById("enterprise-picker");
+  if (!box || !window.fetch) { return; }
+  var input = document.getElementById("reported_name");
+  var uscc = document.getElementById("enterprise_uscc");
+  var region = document.getElementById("region_code");
+  var list = document.getElementById("enterprise-suggestions");
+  var timer = null;
+  var last = "";
+
+  function clear() {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+  }
+
+  function choose(item) {
+    input.value = item.name;
+    uscc.value = item.uscc;
+    if (region && item.region && item.region.code) { region.value = item.region.code; }
+    clear();
+    input.focus();
+  }
+
+  function show(items) {
+    clear();
+    if (!items.length) {
+      var empty = document.createElement("li");
+      empty.className = "muted";
+      empty.textContent = box.getAttribute("data-empty");
+      list.appendChild(empty);
+    }
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button";
+      button.setAttribute("role", "option");
+      button.textContent = item.name + " · " + (item.region ? item.region.name : "") + " · " + item.uscc;
+      button.addEventListener("click", function () { choose(item); });
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  function search() {
+    var q = input.value.trim();
+    if (q.length < 2 || q === last) { return; }
+    last = q;
+    var url = box.getAttribute("data-api") + "?per_page=8&q=" + encodeURIComponent(q);
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { data: [] }; })
+      .then(function (body) { if (input.value.trim() === q) { show(body.data || []); } })
+      .catch(clear);
+  }
+
+  input.setAttribute("autocomplete", "off");
+  input.setAttribute("aria-controls", "enterprise-suggestions");
+  input.setAttribute("aria-expanded", "false");
+  input.addEventListener("input", function () {
+    uscc.value = "";
+    window.clearTimeout(timer);
+    timer = window.setTimeout(search, 250);
+  });
+  input.addEventListener("keydown", function (e) { if (e.key === "Escape") { clear(); } });
+}());

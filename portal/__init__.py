@@ -19,6 +19,8 @@ BLUEPRINTS = (
     "portal.workdays.views",
     "portal.reports.views",
     "portal.api.views",
+    "portal.monitoring.views",
+    "portal.monitoring.api",
     "portal.credit.views",
     "portal.credit.api",
 )
@@ -28,6 +30,7 @@ CLI_MODULES = (
     "portal.audit.cli",
     "portal.jobs.cli",
     "portal.seed.cli",
+    "portal.monitoring.cli",
     "portal.credit.cli",
 )
 

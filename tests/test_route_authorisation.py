@@ -23,9 +23,9 @@ from tests.factories import make_enterprise, make_limit, make_outlet, make_permi
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
     "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register",
-    "credit.schemes",
+    "credit.schemes", "monitoring.enterprise_csv",
 }
-PUBLIC_PREFIXES = ("api.", "credit_api.")
+PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "workdays.admin_calendar", "workdays.save_override",
@@ -69,13 +69,26 @@ def world(db):
                         "user_id": applicant.id, "uscc": ent.uscc, "object_type": "enterprises",
                         "object_id": ent.id, "target_type": "permit", "target_id": permit.id, "day": "2026-10-01",
                         "lang": "en", "filename": "css/portal.css",
-                        "evidence_id": evidence.id}
+                        "evidence_id": evidence.id, "incident_id": _incident(db, ent, outlet)}
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)
              for role in ROLES if role}
     db.session.commit()
     return objects, users
+
+
+def _incident(db, ent, outlet) -> int:
+    from datetime import datetime, timezone
+
+    from portal.monitoring.models import Basis, ExceedanceIncident
+
+    incident = ExceedanceIncident(enterprise_id=ent.id, outlet_id=outlet.id, pollutant_code="w01018",
+                                  basis=Basis.DAILY_MEAN, period_start=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                                  value=150.0, limit_value=100.0, multiple=0.5)
+    db.session.add(incident)
+    db.session.flush()
+    return incident.id
 
 
 def _ent(db, ent_id):

@@ -26,13 +26,15 @@ class Permission(enum.StrEnum):
     DISCLOSURE_SUPERVISE = "disclosures:obligations:supervise"
     ENTERPRISE_PRIVATE_VIEW = "enterprises:private:view"
     ENTERPRISE_PROPOSE = "enterprises:proposals:create"
+    MONITORING_SUBMIT = "monitoring:results:submit"
+    MONITORING_SUPERVISE = "monitoring:supervise"
     PROPOSAL_DECIDE = "enterprises:proposals:decide"
     REGISTRY_EDIT = "enterprises:registry:edit"
     REGISTRY_VIEW_JURISDICTION = "enterprises:registry:view"
 
 
 _ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE,
-                         Permission.DISCLOSURE_EDIT})
+                         Permission.DISCLOSURE_EDIT, Permission.MONITORING_SUBMIT})
 _REGULATOR = frozenset(
     {
         Permission.AUDIT_VIEW,
@@ -42,6 +44,7 @@ _REGULATOR = frozenset(
         Permission.REGISTRY_EDIT,
         Permission.REGISTRY_VIEW_JURISDICTION,
         Permission.DISCLOSURE_SUPERVISE,
+        Permission.MONITORING_SUPERVISE,
     }
 )
 

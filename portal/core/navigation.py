@@ -15,6 +15,9 @@ NAV = (
     (Permission.BINDING_DECIDE, "auth.binding_queue", _l("Binding requests")),
     (Permission.PROPOSAL_DECIDE, "enterprises.proposal_queue", _l("Change proposals")),
     (Permission.CREDIT_EVIDENCE_RECORD, "credit.evidence_queue", _l("Credit evidence")),
+    (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
+    (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),
+    (Permission.MONITORING_SUPERVISE, "monitoring.devices", _l("Monitoring devices")),
     (Permission.ACCOUNTS_MANAGE, "auth.admin_users", _l("Accounts")),
     (Permission.CALENDAR_MANAGE, "workdays.admin_calendar", _l("Working-day calendar")),
 )

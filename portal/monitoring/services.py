@@ -345,3 +345,7 @@ def get_incident(incident_id: int) -> ExceedanceIncident:
     return incident
 
 
+
+
+def all_devices() -> list[Device]:
+    return list(db.session.scalars(sa.select(Device).order_by(Device.mn)))

@@ -1,0 +1,45 @@
+"""`flask devices add|list`: register HJ 212 data loggers (MN + password) against an enterprise outlet."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from portal.errors import DomainError, ValidationFailed
+from portal.extensions import db
+from portal.monitoring import services
+
+devices = AppGroup("devices", help="Automatic monitoring devices (HJ 212 data loggers).")
+
+
+@devices.command("add")
+@click.option("--mn", required=True, help="The device's MN as configured in the data logger.")
+@click.option("--password", prompt=True, hide_input=True, help="The device's PW; prompted for when not given.")
+@click.option("--uscc", required=True, help="Credit code of the enterprise.")
+@click.option("--outlet", "outlet_code", required=True, help="Outlet code, e.g. DA001 or DW001.")
+def add(mn: str, password: str, uscc: str, outlet_code: str) -> None:
+    """Register a device (audited); fails, changing nothing, if the MN is taken."""
+    with force_locale("en"):
+        try:
+            device = services.add_device("cli", mn=mn, password=password, uscc=uscc, outlet_code=outlet_code)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
+        db.session.commit()
+        click.echo(f"Registered device {device.mn} for outlet {outlet_code.upper()} (id {device.id}).")
+
+
+@devices.command("list")
+def list_devices() -> None:
+    """Print every registered device."""
+    for device in services.all_devices():
+        state = "active" if device.is_active else "inactive"
+        click.echo(f"{device.mn}\t{device.enterprise.uscc}\t{device.outlet.code}\t{state}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(devices)

@@ -1,0 +1,52 @@
+"""Shapes of the monitoring forms (the rules live in services.py and rules.py)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, DateTimeLocalField, DecimalField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class DeviceForm(FlaskForm):
+    mn = StringField(_l("Device MN"), validators=[DataRequired(message=_l("Enter the MN set in the data logger.")),
+                                                  Length(max=24, message=_l("The MN has at most 24 characters."))])
+    password = PasswordField(_l("Device password (PW)"), validators=[
+        DataRequired(message=_l("Enter the password set in the data logger.")),
+        Length(max=64, message=_l("The password has at most 64 characters."))])
+    uscc = StringField(_l("Unified social credit code"), validators=[
+        DataRequired(message=_l("Enter the enterprise's 18-character credit code.")), Length(max=40)])
+    outlet = StringField(_l("Outlet code"), validators=[
+        DataRequired(message=_l("Enter the outlet code, for example DA001 or DW001.")), Length(max=8)])
+
+
+class ExplainForm(FlaskForm):
+    cause = TextAreaField(_l("Cause of the exceedance"), validators=[
+        DataRequired(message=_l("Describe the cause of the exceedance.")), Length(max=4000)])
+    measures = TextAreaField(_l("Measures taken"), validators=[
+        DataRequired(message=_l("Describe the measures taken.")), Length(max=4000)])
+    reported_on = DateField(_l("Date reported to the bureau"), validators=[
+        DataRequired(message=_l("Enter the date as YYYY-MM-DD."))])
+
+
+class CloseForm(FlaskForm):
+    """Carries only the CSRF token for the close button."""
+
+
+class ManualResultForm(FlaskForm):
+    outlet = SelectField(_l("Outlet and pollutant"), validators=[DataRequired(message=_l("Choose the outlet and pollutant."))])
+    sampled_at = DateTimeLocalField(_l("Sampled at (China time)"), format="%Y-%m-%dT%H:%M", validators=[
+        DataRequired(message=_l("Enter the sampling date and time."))])
+    value = DecimalField(_l("Result"), places=None, validators=[InputRequired(message=_l("Enter the measured value as a number."))])
+    completed_on = DateField(_l("Monitoring completed on"), validators=[
+        DataRequired(message=_l("Enter the date the analysis was completed (YYYY-MM-DD)."))])
+    lab_name = StringField(_l("Laboratory"), validators=[Optional(), Length(max=100)])
+    method = StringField(_l("Method standard"), validators=[Optional(), Length(max=64)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("CSV or XLSX file"), validators=[DataRequired(message=_l("Choose a CSV or XLSX file."))])
+
+
+class CommitForm(FlaskForm):
+    token = StringField(validators=[DataRequired()])

@@ -1,0 +1,140 @@
+"""Read side: per outlet and pollutant time series from the roll-ups (public charts, the API and CSV)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.core.clock import china_today, china_tz
+from portal.enterprises.models import Enterprise, Outlet, OutletLimit
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.monitoring import rules
+from portal.monitoring.models import ExceedanceIncident, MonitoringRollup
+from portal.reference.models import Pollutant
+
+RESOLUTIONS = ("hour", "day", "month")
+MAX_SPAN_DAYS = {"hour": 92, "day": 366 * 5 + 1, "month": 366 * 20}
+DEFAULT_SPAN_DAYS = {"hour": 7, "day": 90, "month": 365 * 2}
+
+
+class BadQuery(DomainError):
+    code = "invalid_parameter"
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    outlet: str = ""
+    pollutant: str = ""
+    start: date | None = None
+    end: date | None = None
+    resolution: str = "day"
+
+
+def parse_query(args: dict[str, str]) -> SeriesQuery:
+    """Validate the query parameters; every error names its parameter."""
+    resolution = args.get("resolution") or "day"
+    if resolution not in RESOLUTIONS:
+        raise BadQuery(_("must be one of hour, day, month."), field="resolution")
+    dates = {}
+    for name in ("from", "to"):
+        raw = args.get(name) or ""
+        try:
+            dates[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise BadQuery(_("must be a date written YYYY-MM-DD."), field=name) from None
+    end = dates["to"] or china_today()
+    start = dates["from"] or end - timedelta(days=DEFAULT_SPAN_DAYS[resolution])
+    if start > end:
+        raise BadQuery(_("must not be after “to”."), field="from")
+    if (end - start).days > MAX_SPAN_DAYS[resolution]:
+        raise BadQuery(_("the range is too long for this resolution; at most %(n)d days.",
+                         n=MAX_SPAN_DAYS[resolution]), field="from")
+    return SeriesQuery(outlet=(args.get("outlet") or "").strip().upper(),
+                       pollutant=(args.get("pollutant") or "").strip(), start=start, end=end, resolution=resolution)
+
+
+def _bounds(query: SeriesQuery) -> tuple[datetime, datetime]:
+    tz = china_tz()
+    return (datetime.combine(query.start, time(), tz),
+            datetime.combine(query.end + timedelta(days=1), time(), tz))
+
+
+def monitored_pairs(enterprise: Enterprise) -> list[tuple[Outlet, OutletLimit]]:
+    """Every outlet/pollutant the permit sets a limit for (the series the public page shows)."""
+    stmt = (sa.select(Outlet, OutletLimit).join(OutletLimit, OutletLimit.outlet_id == Outlet.id)
+            .where(Outlet.enterprise_id == enterprise.id).order_by(Outlet.code, OutletLimit.pollutant_code))
+    return [(o, lim) for o, lim in db.session.execute(stmt)]
+
+
+def _spec(lim: OutletLimit) -> rules.LimitSpec:
+    f = (lambda v: None if v is None else float(v))
+    return rules.LimitSpec(averaging=str(lim.averaging), limit_value=f(lim.limit_value), limit_min=f(lim.limit_min),
+                           limit_max=f(lim.limit_max), reference_o2=f(lim.reference_o2),
+                           pollutant_code=lim.pollutant_code)
+
+
+def series(enterprise: Enterprise, query: SeriesQuery) -> list[dict[str, Any]]:
+    """Roll-up points per outlet/pollutant with the limit and exceedance marks (mean vs limit, or min/max vs a
+    range for pH, which is never averaged)."""
+    pairs = [(o, lim) for o, lim in monitored_pairs(enterprise)
+             if (not query.outlet or o.code == query.outlet) and (not query.pollutant or
+                                                                 lim.pollutant_code == query.pollutant)]
+    if (query.outlet or query.pollutant) and not pairs:
+        field = "pollutant" if query.pollutant else "outlet"
+        raise BadQuery(_("no monitored outlet and pollutant of this enterprise matches."), field=field)
+    start, end = _bounds(query)
+    names = dict(db.session.execute(sa.select(Pollutant.code, Pollutant.name)).all())
+    out = []
+    for outlet, lim in pairs:
+        spec = _spec(lim)
+        stmt = (sa.select(MonitoringRollup).where(
+            MonitoringRollup.outlet_id == outlet.id, MonitoringRollup.pollutant_code == lim.pollutant_code,
+            MonitoringRollup.resolution == query.resolution, MonitoringRollup.period_start >= start,
+            MonitoringRollup.period_start < end).order_by(MonitoringRollup.period_start))
+        points = [_point(r, spec) for r in db.session.scalars(stmt)]
+        out.append({"outlet": outlet.code, "outlet_name": outlet.name, "pollutant": lim.pollutant_code,
+                    "pollutant_name": names.get(lim.pollutant_code, lim.pollutant_code), "unit": lim.unit,
+                    "averaging": str(lim.averaging), "limit_value": spec.limit_value, "limit_min": spec.limit_min,
+                    "limit_max": spec.limit_max, "reference_o2": spec.reference_o2,
+                    "standard": lim.standard_code, "resolution": query.resolution, "points": points,
+                    "incidents": _incidents(outlet.id, lim.pollutant_code, start, end)})
+    return out
+
+
+def _point(r: MonitoringRollup, spec: rules.LimitSpec) -> dict[str, Any]:
+    tz = china_tz()
+    mean = None if spec.is_range else rules.compared_mean(r.n_valid, r.sum_valid, r.n_conv, r.sum_conv, spec)
+    if spec.is_range:
+        exceeds = any(rules.check(v, spec) for v in (r.min_valid, r.max_valid))
+    else:
+        exceeds = rules.check(mean, spec) is not None
+    return {"period": r.period_start.astimezone(tz).isoformat(), "mean": _round(mean), "min": _round(r.min_valid),
+            "max": _round(r.max_valid), "valid": r.n_valid, "total": r.n_all, "exceeds": exceeds}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _incidents(outlet_id: int, code: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    stmt = (sa.select(ExceedanceIncident).where(
+        ExceedanceIncident.outlet_id == outlet_id, ExceedanceIncident.pollutant_code == code,
+        ExceedanceIncident.period_start >= start, ExceedanceIncident.period_start < end)
+        .order_by(ExceedanceIncident.period_start).limit(500))
+    tz = china_tz()
+    return [{"period": i.period_start.astimezone(tz).isoformat(), "basis": str(i.basis), "value": _round(i.value),
+             "multiple": i.multiple, "state": str(i.state)} for i in db.session.scalars(stmt)]
+
+
+def csv_rows(data: list[dict[str, Any]]) -> list[list[Any]]:
+    rows = []
+    for s in data:
+        for p in s["points"]:
+            rows.append([s["outlet"], s["pollutant"], s["pollutant_name"], s["unit"], p["period"], p["mean"],
+                         p["min"], p["max"], p["valid"], p["total"], s["limit_value"], s["limit_min"],
+                         s["limit_max"], "1" if p["exceeds"] else "0"])
+    return rows

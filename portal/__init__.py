@@ -19,10 +19,13 @@ BLUEPRINTS = (
     "portal.workdays.views",
     "portal.reports.views",
     "portal.api.views",
+    "portal.disclosures.views",
     "portal.monitoring.views",
     "portal.monitoring.api",
     "portal.credit.views",
     "portal.credit.api",
+    "portal.complaints.views",
+    "portal.complaints.console",
 )
 
 CLI_MODULES = (
@@ -84,7 +87,8 @@ def _resolve_database_url(app: Flask, overrides: Mapping[str, Any]) -> None:
 def configure_logging(app: Flask) -> None:
     level = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    for noisy in ("alembic.runtime.plugins", "weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:

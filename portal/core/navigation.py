@@ -14,6 +14,8 @@ NAV = (
     (Permission.REGISTRY_VIEW_JURISDICTION, "enterprises.regulator_index", _l("Registry")),
     (Permission.BINDING_DECIDE, "auth.binding_queue", _l("Binding requests")),
     (Permission.PROPOSAL_DECIDE, "enterprises.proposal_queue", _l("Change proposals")),
+    (Permission.DISCLOSURE_EDIT, "disclosures.my_index", _l("Disclosure")),
+    (Permission.DISCLOSURE_SUPERVISE, "disclosures.dashboard", _l("Disclosure obligations")),
     (Permission.CREDIT_EVIDENCE_RECORD, "credit.evidence_queue", _l("Credit evidence")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
     (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),

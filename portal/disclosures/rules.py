@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 

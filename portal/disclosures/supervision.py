@@ -193,3 +193,13 @@ def upcoming(enterprise_id: int) -> list[Obligation]:
             .order_by(Obligation.due_on.desc()).limit(50))
     return list(db.session.scalars(stmt))
 
+
+
+def obligation_digest(ob: Obligation) -> str | None:
+    """The published report that answered an obligation (for the dashboard's review link)."""
+    if ob.kind == ObligationKind.TEMPORARY:
+        report = db.session.get(TemporaryReport, ob.temporary_report_id)
+    else:
+        report = db.session.scalar(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ob.enterprise_id,
+                                                                 AnnualReport.year == ob.year))
+    return report.sha256 if report is not None and report.status != ReportStatus.DRAFT else None

@@ -38,6 +38,8 @@ JOBS: dict[str, Job] = {
         Job("send-outbox", "portal.mail.services:send_pending", "* * * * *", "Deliver queued e-mails."),
         Job("permit-renewal-reminders", "portal.enterprises.reminders:permit_renewal_reminders", "0 8 * * *",
             "E-mail enterprise users about permits expiring within PERMIT_RENEWAL_REMINDER_DAYS days."),
+        Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",
+            "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("credit-refresh", "portal.credit.services:refresh_due_standings", "10 0 * * *",
             "Recompute credit standings whose ledger entries start or stop counting today."),
     )

@@ -1,0 +1,24 @@
+"""Disclosure objects for the route-authorisation matrix (tests/test_route_authorisation.py `world`)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from portal.auth.models import Role
+from portal.disclosures import services
+from portal.disclosures.models import Trigger
+from tests.disclosures.helpers import valid_sections
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+
+def disclosure_objects(db, ent) -> dict:
+    """A draft annual report (report_id), a draft temporary report (temp_id) and a published annual report
+    (digest) of `ent`."""
+    signer = make_user(Role.ENTERPRISE_SIGNATORY, enterprise=ent)
+    published = services.create_annual_draft(signer, ent, 2024)
+    published.sections = valid_sections(ent.uscc)
+    services.submit_annual(signer, published, DEFAULT_PASSWORD, [], now=datetime(2025, 3, 1, tzinfo=timezone.utc))
+    draft = services.create_annual_draft(signer, ent, 2025)
+    temp = services.save_temporary(signer, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5),
+                                   {"position": "车间主任", "case": "非法排放", "decided_on": "2026-01-04"})
+    db.session.flush()
+    return {"report_id": draft.id, "temp_id": temp.id, "section": "basic", "digest": published.sha256}

@@ -20,7 +20,6 @@ BLUEPRINTS = (
     "portal.reports.views",
     "portal.api.views",
     "portal.disclosures.views",
-    "portal.disclosures.views",
     "portal.monitoring.views",
     "portal.monitoring.api",
     "portal.credit.views",

@@ -1,6 +1,8 @@
 """Regulator console: the jurisdiction's queue with SLA clocks, the case page and every handling decision."""
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -152,5 +154,5 @@ def original_file(complaint_id: int, attachment_id: int):
     path = services.upload_root() / att.original_path
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=att.content_type, as_attachment=True,
+    return send_file(io.BytesIO(path.read_bytes()), mimetype=att.content_type, as_attachment=True,
                      download_name=f"{c.case_no}-{att.id}.{att.original_path.rsplit('.', 1)[-1]}")

@@ -1,6 +1,8 @@
 """Public complaint pages: intake, receipt, tracking by case number and query code (no account needed)."""
 from __future__ import annotations
 
+import io
+
 import logging
 import secrets
 from urllib.parse import quote
@@ -320,4 +322,4 @@ def public_file(case_no: str, attachment_id: int):
     if not path.is_file():
         abort(404)
     mimetype = "image/png" if att.public_path.endswith(".png") else "image/jpeg"
-    return send_file(path, mimetype=mimetype, max_age=0)
+    return send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, max_age=0)

@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "portal.reports.views",
     "portal.api.views",
     "portal.disclosures.views",
+    "portal.disclosures.api",
     "portal.monitoring.views",
     "portal.monitoring.api",
     "portal.credit.views",

@@ -224,3 +224,19 @@ def test_a_regulator_review_flag_records_evidence_and_foreign_reviews_are_refuse
     evidence = db.session.scalar(sa.select(Evidence).where(Evidence.kind == EvidenceKind.DISCLOSURE_DEFECTIVE))
     assert evidence is not None and not evidence.is_verified
     assert db.session.scalar(sa.select(Obligation)).enterprise_id == published.enterprise_id
+
+
+def test_the_api_lists_an_enterprises_disclosures_and_returns_the_signed_content(client, published):
+    listing = client.get(f"/api/v1/enterprises/{published.enterprise.uscc}/disclosures").get_json()
+    assert [d["sha256"] for d in listing["data"]] == [published.sha256] and listing["data"][0]["year"] == 2025
+    detail = client.get(f"/api/v1/disclosures/{published.sha256}").get_json()["data"]
+    from portal.disclosures import rules
+    assert rules.sha256_hex(rules.canonical_json(detail["content"])) == published.sha256
+    assert client.get("/api/v1/disclosures/xyz").get_json()["error"]["code"] == "invalid_parameter"
+    assert client.get("/api/v1/disclosures/" + "a" * 64).status_code == 404
+    assert client.get("/api/v1/enterprises/123/disclosures").status_code == 400
+
+
+def test_drafts_never_appear_in_the_api(client, db, draft):
+    db.session.commit()
+    assert client.get(f"/api/v1/enterprises/{draft.enterprise.uscc}/disclosures").get_json()["data"] == []

@@ -1,0 +1,58 @@
+"""Open data: GET /api/v1/enterprises/<uscc>/disclosures (published reports, every version) and
+GET /api/v1/disclosures/<digest> (one report's frozen content). Published reports are identified by their SHA-256."""
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, url_for
+from flask_babel import gettext as _
+
+from portal.disclosures import rules, services
+from portal.enterprises.models import Enterprise
+from portal.enterprises.rules import check_uscc
+from portal.errors import json_error
+from portal.extensions import csrf, db
+
+bp = Blueprint("disclosures_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def summary(report) -> dict:
+    correction = services.corrected_original(report) if report.kind == "temporary" else None
+    return {
+        "id": report.sha256, "sha256": report.sha256, "kind": report.kind,
+        "year": report.year if report.kind == "annual" else None,
+        "trigger": report.trigger.value if report.kind == "temporary" else None,
+        "status": report.status.value, "submitted_at": report.submitted_at.isoformat(),
+        "corrects": correction.sha256 if correction else None,
+        "corrected_by": [t.sha256 for t in services.corrections_of(report)],
+        "links": {"self": url_for("disclosures_api.disclosure", digest=report.sha256, _external=True),
+                  "html": url_for("disclosures.report", digest=report.sha256, _external=True),
+                  "pdf": url_for("disclosures.report_pdf", digest=report.sha256, _external=True)},
+    }
+
+
+@bp.get("/enterprises/<uscc>/disclosures")
+def enterprise_disclosures(uscc: str):
+    check = check_uscc(uscc)
+    if check.error:
+        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name="uscc",
+                                                 message=check.error), 400)
+    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
+    if ent is None:
+        return json_error("not_found", _("No enterprise has the credit code %(uscc)s.", uscc=check.value), 404)
+    reports = [r for year in services.enterprise_disclosures(ent.id).values() for r in year]
+    return jsonify({"data": [summary(r) for r in reports], "meta": {"total": len(reports)}})
+
+
+@bp.get("/disclosures/<digest>")
+def disclosure(digest: str):
+    clean = rules.normalise_digest(digest)
+    if clean is None:
+        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name="digest",
+                                                 message=_("a SHA-256 digest has 64 hexadecimal characters.")), 400)
+    report = services.find_published(clean)
+    if report is None:
+        return json_error("not_found", _("No published disclosure report has this digest."), 404)
+    return jsonify({"data": {**summary(report), "content": json.loads(report.content_json)}})

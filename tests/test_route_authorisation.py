@@ -27,6 +27,7 @@ PUBLIC = {
     "credit.schemes", "monitoring.enterprise_csv",
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
+PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",

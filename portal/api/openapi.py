@@ -235,6 +235,10 @@ PATHS: dict[str, Any] = {
     }},
 }
 
+from portal.disclosures.openapi import PATHS as _DISCLOSURE_PATHS  # noqa: E402
+
+PATHS.update(_DISCLOSURE_PATHS)
+
 
 def document() -> dict[str, Any]:
     """A fresh copy, so a caller can add `servers` without changing the module data."""

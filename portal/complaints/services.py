@@ -338,7 +338,7 @@ def reject_complaint(c: Complaint, actor, code: RejectionCode, note: str) -> Non
         raise ValidationFailed({"note": _("Tell the reporter where to turn instead.")})
     before = _facts(c)
     _move(c, Status.REJECTED)
-    c.rejection_code, c.rejection_note, c.closed_at = code, note.strip(), utcnow()
+    c.rejection_code, c.rejection_note, c.closed_at = RejectionCode(code), note.strip(), utcnow()
     _event(c, "rejected", note.strip(), actor=actor)
     _audit(actor, "complaint.reject", c, before)
     notify_reporters(c, _("Your complaint %(no)s was not accepted", no=c.case_no), note.strip(), "rejected")

@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "portal.credit.api",
     "portal.complaints.views",
     "portal.complaints.console",
+    "portal.complaints.open311",
 )
 
 CLI_MODULES = (

@@ -69,6 +69,19 @@ class Config:
     DISCLOSURE_ANNUAL_DEADLINE = "03-15"
     DISCLOSURE_ANNUAL_DEADLINES: dict = {}
 
+    # Complaints (DOMAIN §6). REPORTER_KEY: Fernet key(s), comma-separated, first one encrypts. The default is for
+    # development only and is logged as a warning; instance/portal.cfg (scripts/ensure-instance.sh) sets a real one.
+    REPORTER_KEY = "ZGV2LW9ubHktcmVwb3J0ZXIta2V5LW5vdC1zZWNyZXQ="
+    COMPLAINT_UPLOAD_DIR = ""  # default: instance/uploads/complaints
+    COMPLAINT_MAX_FILE_BYTES = 10 * 1024 * 1024
+    COMPLAINT_MAX_REQUEST_BYTES = 60 * 1024 * 1024  # read oversize files to say which one is too big
+    COMPLAINT_MAX_IMAGE_PIXELS = 40_000_000
+    COMPLAINT_RATE_LIMIT = "10 per minute;100 per day"
+    COMPLAINT_DUPLICATE_RADIUS_M = 500
+    COMPLAINT_DUPLICATE_DAYS = 30
+    OPEN311_API_KEYS: dict = {}  # {"key": "partner name"}; partners post DISPATCH_12345 cases
+    OPEN311_JURISDICTION_ID = "portal.example.cn"
+
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process
     SEARCH_PER_PAGE = 20
@@ -82,3 +95,4 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     HOME_STATS_TTL = 0
+    REPORTER_KEY = "dGVzdC1yZXBvcnRlci1rZXktMzItYnl0ZXMtbG9uZyE="

@@ -102,3 +102,31 @@ def make_limit(outlet: Outlet, pollutant_code: str = "w01018", limit_value: str 
     db.session.add(limit)
     db.session.flush()
     return limit
+
+
+def make_complaint(enterprise: Enterprise | None = None, region_code: str = "320826", *, photo: bool = False,
+                   identity: dict | None = None, **kw):
+    """A web complaint through the intake service; returns (complaint, query code)."""
+    import io
+
+    from PIL import Image
+
+    from portal.complaints.models import Category
+    from portal.complaints.services import Intake, submit_complaint
+    from portal.complaints.uploads import prepare_upload
+
+    ensure_reference()
+    files = []
+    if photo:
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 30), "green").save(buf, format="JPEG")
+        buf.seek(0)
+        files.append(prepare_upload("photo.jpg", buf, 10 * 1024 * 1024, 10_000_000))
+    data = Intake(category=kw.pop("category", Category.WATER),
+                  description=kw.pop("description", "黑色污水从排污口直排河道，气味刺鼻。"),
+                  region_code="" if enterprise else region_code,
+                  enterprise_uscc=kw.pop("enterprise_uscc", enterprise.uscc if enterprise else ""),
+                  reported_name=kw.pop("reported_name", "" if enterprise else "无名小作坊"),
+                  reported_address=kw.pop("reported_address", "" if enterprise else "涟水县某村河边"),
+                  anonymous=identity is None, identity=identity or {}, **kw)
+    return submit_complaint(data, files)

@@ -18,6 +18,7 @@ from portal.auth.models import BindingStatus, EnterpriseBinding, Role
 from portal.auth.permissions import ROLE_PERMISSIONS
 from portal.enterprises.models import ChangeProposal
 from tests.conftest import login_as
+from tests.credit.world import credit_objects
 from tests.disclosures.world import disclosure_objects
 from tests.factories import make_enterprise, make_limit, make_outlet, make_permit, make_user
 
@@ -28,6 +29,7 @@ PUBLIC = {
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
+PUBLIC |= {"credit.public_runs", "credit.public_run"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
@@ -74,6 +76,7 @@ def world(db):
                         "lang": "en", "filename": "css/portal.css",
                         "evidence_id": evidence.id, "incident_id": _incident(db, ent, outlet)}
         objects[key].update(disclosure_objects(db, ent))
+        objects[key].update(credit_objects(db, ent, owner))
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)

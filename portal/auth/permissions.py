@@ -21,6 +21,8 @@ class Permission(enum.StrEnum):
     BINDING_REQUEST = "auth:bindings:request"
     CALENDAR_MANAGE = "admin:calendar:manage"
     CREDIT_EVIDENCE_RECORD = "credit:evidence:record"
+    CREDIT_EVALUATE = "credit:runs:manage"
+    CREDIT_OBJECT = "credit:objections:file"
     DISCLOSURE_EDIT = "disclosures:drafts:edit"
     DISCLOSURE_SUBMIT = "disclosures:reports:submit"
     DISCLOSURE_SUPERVISE = "disclosures:obligations:supervise"
@@ -34,12 +36,14 @@ class Permission(enum.StrEnum):
 
 
 _ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE,
-                         Permission.DISCLOSURE_EDIT, Permission.MONITORING_SUBMIT})
+                         Permission.DISCLOSURE_EDIT, Permission.MONITORING_SUBMIT,
+                         Permission.CREDIT_OBJECT})
 _REGULATOR = frozenset(
     {
         Permission.AUDIT_VIEW,
         Permission.BINDING_DECIDE,
         Permission.CREDIT_EVIDENCE_RECORD,
+        Permission.CREDIT_EVALUATE,
         Permission.PROPOSAL_DECIDE,
         Permission.REGISTRY_EDIT,
         Permission.REGISTRY_VIEW_JURISDICTION,

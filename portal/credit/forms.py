@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.credit.models import EvidenceKind, EvidenceSource
+from portal.credit.models import EvidenceKind, EvidenceSource, ObjectionStatus, RunStatus
 from portal.credit.rules import INCIDENT_LEVELS, PENALTY_TYPES, REGULATOR_KINDS
 
 KIND_LABELS = {
@@ -36,6 +36,10 @@ PENALTY_TYPE_LABELS = {"warning": _l("Warning"), "fine": _l("Fine"), "confiscati
                        "other": _l("Other")}
 INCIDENT_LEVEL_LABELS = {"general": _l("General (一般)"), "larger": _l("Larger (较大)"), "major": _l("Major (重大)"),
                          "especially_major": _l("Especially major (特别重大)")}
+RUN_STATUS_LABELS = {RunStatus.COMPUTED: _l("proposed, not yet public"), RunStatus.PUBLIC_NOTICE: _l("on public notice"),
+                     RunStatus.FINAL: _l("final, published")}
+OBJECTION_STATUS_LABELS = {ObjectionStatus.OPEN: _l("under review"), ObjectionStatus.SUSTAINED: _l("sustained"),
+                           ObjectionStatus.DISMISSED: _l("dismissed")}
 FIELD_LABELS = {
     "kind": _l("Kind"), "occurred_on": _l("Decision date"), "title": _l("Summary"),
     "document_no": _l("Document number"), "authority": _l("Issuing authority"), "amount_yuan": _l("Amount (yuan)"),
@@ -75,4 +79,26 @@ class ConfirmForm(FlaskForm):
 
 def template_labels() -> dict:
     return {"kind": KIND_LABELS, "source": SOURCE_LABELS, "penalty_type": PENALTY_TYPE_LABELS,
-            "incident_level": INCIDENT_LEVEL_LABELS, "field": FIELD_LABELS}
+            "incident_level": INCIDENT_LEVEL_LABELS, "field": FIELD_LABELS, "run_status": RUN_STATUS_LABELS,
+            "objection_status": OBJECTION_STATUS_LABELS}
+
+
+class RunForm(FlaskForm):
+    year = IntegerField(_l("Year evaluated"), [InputRequired(), NumberRange(min=2014, max=2100)])
+    notice_days = IntegerField(_l("Public notice (days)"), [InputRequired(), NumberRange(min=7, max=30)], default=15)
+
+
+class NoticeForm(FlaskForm):
+    notice_days = IntegerField(_l("Public notice (days)"), [InputRequired(), NumberRange(min=7, max=30)], default=15)
+
+
+class ObjectionForm(FlaskForm):
+    grounds = TextAreaField(_l("Grounds of the objection"), [InputRequired(), Length(max=4000)])
+    supporting_evidence = TextAreaField(_l("Supporting evidence"), [Optional(), Length(max=4000)])
+
+
+class AnswerForm(FlaskForm):
+    decision = SelectField(_l("Decision"), [InputRequired()],
+                           choices=[SelectChoice("dismiss", _l("Dismiss: the result stands")),
+                                    SelectChoice("sustain", _l("Sustain: recompute the result"))])
+    reply = TextAreaField(_l("Written answer"), [InputRequired(), Length(max=4000)])

@@ -179,3 +179,82 @@ class GradeChange(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
 
     scheme_version = relationship("CreditSchemeVersion")
+
+
+# --- annual evaluation runs ---------------------------------------------------------------------------------------
+
+class RunStatus(enum.StrEnum):
+    """DOMAIN §2.5: computed (拟评) → public notice (公示) → final (审定, published)."""
+
+    COMPUTED = "computed"
+    PUBLIC_NOTICE = "public_notice"
+    FINAL = "final"
+
+
+class ObjectionStatus(enum.StrEnum):
+    OPEN = "open"
+    SUSTAINED = "sustained"  # the result was recomputed
+    DISMISSED = "dismissed"
+
+
+class EvaluationRun(TimestampMixin, db.Model):
+    """The annual evaluation of one period (1 Jan–31 Dec of `year`) for the enterprises under a region prefix."""
+
+    __tablename__ = "credit_evaluation_runs"
+    __table_args__ = (sa.UniqueConstraint("year", "jurisdiction_prefix"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column()
+    jurisdiction_prefix: Mapped[str] = mapped_column(sa.String(6), default="")
+    status: Mapped[RunStatus] = mapped_column(str_enum(RunStatus, 16), default=RunStatus.COMPUTED)
+    notice_days: Mapped[int] = mapped_column(default=15)
+    notice_starts_on: Mapped[date | None] = mapped_column()
+    notice_ends_on: Mapped[date | None] = mapped_column()  # last day objections are accepted
+    computed_at: Mapped[datetime] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    finalised_at: Mapped[datetime | None] = mapped_column()
+    finalised_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    results = relationship("EvaluationResult", back_populates="run", order_by="EvaluationResult.id")
+
+
+class EvaluationResult(TimestampMixin, db.Model):
+    """One enterprise's proposed (then final) grade in a run, with the scheme version and the ledger lines that
+    produced it; `revision` rises when a sustained objection recomputes it."""
+
+    __tablename__ = "credit_evaluation_results"
+    __table_args__ = (sa.UniqueConstraint("run_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_evaluation_runs.id"))
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    scheme_version_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_scheme_versions.id"))
+    score: Mapped[int] = mapped_column()
+    grade: Mapped[str] = mapped_column(sa.String(16))
+    is_vetoed: Mapped[bool] = mapped_column(default=False)
+    explanation: Mapped[list] = mapped_column(sa.JSON, default=list)
+    revision: Mapped[int] = mapped_column(default=1)
+
+    run = relationship("EvaluationRun", back_populates="results")
+    enterprise = relationship("Enterprise")
+    scheme_version = relationship("CreditSchemeVersion")
+    objections = relationship("Objection", back_populates="result", order_by="Objection.id")
+
+
+class Objection(TimestampMixin, db.Model):
+    """An enterprise's objection (异议) to its proposed result, answered in writing before the run is final."""
+
+    __tablename__ = "credit_objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_evaluation_results.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"))
+    submitted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    grounds: Mapped[str] = mapped_column(sa.Text)
+    supporting_evidence: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[ObjectionStatus] = mapped_column(str_enum(ObjectionStatus, 16), default=ObjectionStatus.OPEN)
+    reply: Mapped[str] = mapped_column(sa.Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    result = relationship("EvaluationResult", back_populates="objections")

@@ -2,11 +2,11 @@
 what a regulator's evidence record must contain, and the scheme-version state machine."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from portal.auth.models import Role
-from portal.auth.rules import can_view_enterprise_private, in_jurisdiction
-from portal.credit.models import EvidenceKind, SchemeStatus
+from portal.auth.rules import can_view_enterprise_private, in_jurisdiction, jurisdiction_covers
+from portal.credit.models import EvidenceKind, ObjectionStatus, RunStatus, SchemeStatus
 
 # Evidence a regulator records by hand (PRODUCT §2.4); the other kinds come from disclosures, monitoring, complaints.
 REGULATOR_KINDS = (
@@ -90,3 +90,57 @@ def evidence_problems(kind: EvidenceKind, occurred_on: date | None, today: date,
 
 def can_transition_scheme(current: SchemeStatus, target: SchemeStatus) -> bool:
     return target in SCHEME_TRANSITIONS[current]
+
+
+# --- evaluation runs (DOMAIN §2.5) ----------------------------------------------------------------------------------
+
+RUN_TRANSITIONS = {
+    RunStatus.COMPUTED: (RunStatus.COMPUTED, RunStatus.PUBLIC_NOTICE),  # recomputing a proposal is allowed
+    RunStatus.PUBLIC_NOTICE: (RunStatus.FINAL,),
+    RunStatus.FINAL: (),
+}
+MIN_NOTICE_DAYS, MAX_NOTICE_DAYS = 7, 30
+
+
+def can_transition_run(current: RunStatus, target: RunStatus) -> bool:
+    return target in RUN_TRANSITIONS[current]
+
+
+def can_manage_run(role: Role | None, jurisdiction: str | None, run_prefix: str) -> bool:
+    """A regulator manages runs for its own jurisdiction or a part of it (a county regulator not a city run)."""
+    return role is not None and role.is_regulator and (
+        jurisdiction_covers(jurisdiction, run_prefix) if run_prefix else False)
+
+
+def can_finalise_run(role: Role | None, jurisdiction: str | None, run_prefix: str) -> bool:
+    """Only a lead approves (审定) the results of a run in its jurisdiction."""
+    return role == Role.REGULATOR_LEAD and can_manage_run(role, jurisdiction, run_prefix)
+
+
+def notice_period(starts_on: date, days: int) -> tuple[date, date]:
+    """Public notice of `days` natural days starting on `starts_on`: (first day, last day objections are taken)."""
+    return starts_on, starts_on + timedelta(days=days - 1)
+
+
+def finalise_refusal(status: RunStatus, notice_ends_on: date | None, today: date, open_objections: int) -> str | None:
+    """Why a run cannot be finalised yet, or None: the notice must have ended and every objection be answered."""
+    if status != RunStatus.PUBLIC_NOTICE:
+        return "status"
+    if notice_ends_on is not None and today <= notice_ends_on:
+        return "notice_running"
+    if open_objections:
+        return "open_objections"
+    return None
+
+
+def objection_refusal(status: RunStatus, notice_ends_on: date | None, today: date, has_open: bool) -> str | None:
+    """Objections are taken during the public notice, one open objection per result at a time."""
+    if status != RunStatus.PUBLIC_NOTICE or notice_ends_on is None or today > notice_ends_on:
+        return "closed"
+    if has_open:
+        return "open"
+    return None
+
+
+def can_answer_objection(status: ObjectionStatus, run_status: RunStatus) -> bool:
+    return status == ObjectionStatus.OPEN and run_status == RunStatus.PUBLIC_NOTICE

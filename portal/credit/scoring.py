@@ -58,6 +58,7 @@ class SchemeRules:
     veto_grade: str
     grades: tuple[Grade, ...]  # best first
     rules: tuple[Rule, ...]
+    measures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # grade → incentives or measures
 
     @property
     def grade_codes(self) -> list[str]:
@@ -176,7 +177,14 @@ def parse_rules(data: dict) -> SchemeRules:
     return SchemeRules(start_score=_int(data, "start_score", "rules"), max_score=_int(data, "max_score", "rules"),
                        min_score=_int(data, "min_score", "rules", None, allow_none=True),
                        counts_after_days=_int(data, "counts_after_days", "rules", 0), veto_grade=veto_grade,
-                       grades=tuple(grades), rules=tuple(rules))
+                       grades=tuple(grades), rules=tuple(rules), measures=_measures(data, grades))
+
+
+def _measures(data: dict, grades: list[Grade]) -> dict[str, tuple[str, ...]]:
+    raw = data.get("measures") or {}
+    if not isinstance(raw, dict) or any(k not in [g.code for g in grades] for k in raw):
+        raise SchemeError("measures: must map grade codes to lists of measures")
+    return {str(k): tuple(str(x) for x in v) for k, v in raw.items()}
 
 
 # --- the ledger ---------------------------------------------------------------------------------------------------

@@ -11,14 +11,16 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.permissions import Permission, require
 from portal.credit import forms as F
-from portal.credit import rules, services
-from portal.credit.models import CreditScheme, Evidence, EvidenceKind, SchemeStatus
+from portal.credit import evaluation, rules, services
+from portal.credit.models import (CreditScheme, EvaluationResult, EvaluationRun, Evidence, EvidenceKind, Objection,
+                                  RunStatus, SchemeStatus)
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 
 bp = Blueprint("credit", __name__)
+PER_PAGE = 200
 
 
 @bp.context_processor
@@ -42,6 +44,16 @@ def credit_section(ent: Enterprise) -> dict:
         current_user.role, current_user.jurisdiction_code, ent.region_code)
     return {"view": view, "evidence": evidence, "show_what_if": show_what_if, "may_record": may_record,
             "english": english(), "CL": F.template_labels()}
+
+
+@bp.app_template_global("credit_grade_label")
+def credit_grade_label(version, code: str) -> str:
+    """The label of a grade code in the scheme version that produced it."""
+    scheme = services.parsed(version)
+    if code not in scheme.grade_codes:
+        return code
+    grade = scheme.grade(code)
+    return grade.label_en if english() else grade.label
 
 
 # --- regulator evidence desk --------------------------------------------------------------------------------------
@@ -153,3 +165,154 @@ def schemes():
         if version is not None:
             items.append((scheme, version, services.parsed(version)))
     return render_template("credit/schemes.html", items=items, english=english())
+
+
+# --- evaluation runs ----------------------------------------------------------------------------------------------
+
+def _run_in_jurisdiction(run_id: int) -> EvaluationRun:
+    run = db.get_or_404(EvaluationRun, run_id)
+    if not rules.can_manage_run(current_user.role, current_user.jurisdiction_code, run.jurisdiction_prefix):
+        abort(404)
+    return run
+
+
+def _commit_or_flash(call, success: str, form=None) -> bool:
+    try:
+        call()
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for name, message in exc.errors.items():
+            if form is not None and name in form:
+                form[name].errors = [*form[name].errors, message]
+            else:
+                flash(message, "error")
+        return False
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            abort(403)
+        flash(exc.message, "error")
+        return False
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("The same record was just saved by another request; reload the page and check."), "error")
+        return False
+    flash(success, "success")
+    return True
+
+
+@bp.route("/credit/regulator/runs", methods=["GET", "POST"])
+@require(Permission.CREDIT_EVALUATE)
+def runs():
+    form = F.RunForm()
+    jurisdiction = current_user.jurisdiction_code or ""
+    if form.validate_on_submit():
+        holder = {}
+
+        def compute():
+            holder["run"] = evaluation.compute_run(form.year.data, jurisdiction, current_user, form.notice_days.data)
+
+        if _commit_or_flash(compute, _("Proposed results computed."), form):
+            return redirect(url_for(".run_detail", run_id=holder["run"].id))
+    status = 400 if form.errors else 200
+    return render_template("credit/runs.html", form=form, runs=evaluation.runs_for(jurisdiction),
+                           jurisdiction=jurisdiction), status
+
+
+@bp.get("/credit/regulator/runs/<int:run_id>")
+@require(Permission.CREDIT_EVALUATE)
+def run_detail(run_id: int):
+    run = _run_in_jurisdiction(run_id)
+    objections = list(db.session.scalars(sa.select(Objection).join(EvaluationResult)
+                                         .where(EvaluationResult.run_id == run.id).order_by(Objection.id)))
+    return render_template("credit/run_detail.html", run=run, objections=objections, notice_form=F.NoticeForm(),
+                           answer_form=F.AnswerForm(), confirm_form=F.ConfirmForm(),
+                           may_finalise=rules.can_finalise_run(current_user.role, current_user.jurisdiction_code,
+                                                               run.jurisdiction_prefix), RunStatus=RunStatus)
+
+
+@bp.post("/credit/regulator/runs/<int:run_id>/notice")
+@require(Permission.CREDIT_EVALUATE)
+def run_notice(run_id: int):
+    run = _run_in_jurisdiction(run_id)
+    form = F.NoticeForm()
+    if form.validate_on_submit():
+        _commit_or_flash(lambda: evaluation.start_notice(run, current_user, form.notice_days.data),
+                         _("The proposed results are on public notice."))
+    else:
+        flash(_("Public notice (days): give a whole number from 7 to 30."), "error")
+    return redirect(url_for(".run_detail", run_id=run.id))
+
+
+@bp.post("/credit/regulator/runs/<int:run_id>/finalise")
+@require(Permission.CREDIT_EVALUATE)
+def run_finalise(run_id: int):
+    run = _run_in_jurisdiction(run_id)
+    if not F.ConfirmForm().validate_on_submit():
+        abort(400)
+    _commit_or_flash(lambda: evaluation.finalise_run(run, current_user), _("The results are final and published."))
+    return redirect(url_for(".run_detail", run_id=run.id))
+
+
+@bp.post("/credit/regulator/objections/<int:objection_id>/answer")
+@require(Permission.CREDIT_EVALUATE)
+def answer_objection(objection_id: int):
+    objection = db.get_or_404(Objection, objection_id)
+    run = _run_in_jurisdiction(objection.result.run_id)
+    form = F.AnswerForm()
+    if form.validate_on_submit():
+        _commit_or_flash(lambda: evaluation.answer_objection(current_user, objection, form.decision.data == "sustain",
+                                                             form.reply.data),
+                         _("The objection is answered."))
+    else:
+        flash(_("Written answer: write the answer the enterprise will receive."), "error")
+    return redirect(url_for(".run_detail", run_id=run.id))
+
+
+# --- the enterprise's results and objections ----------------------------------------------------------------------
+
+@bp.get("/credit/my")
+@require(Permission.CREDIT_OBJECT)
+def my_results():
+    results = evaluation.results_of(current_user.enterprise_id) if current_user.enterprise_id else []
+    return render_template("credit/my_results.html", results=results, RunStatus=RunStatus)
+
+
+@bp.route("/credit/my/results/<int:result_id>/objection", methods=["GET", "POST"])
+@require(Permission.CREDIT_OBJECT)
+def file_objection(result_id: int):
+    result = db.get_or_404(EvaluationResult, result_id)
+    if current_user.enterprise_id != result.enterprise_id:
+        abort(404)
+    form = F.ObjectionForm()
+    if form.validate_on_submit():
+        if _commit_or_flash(lambda: evaluation.file_objection(current_user, result, form.grounds.data,
+                                                              form.supporting_evidence.data or ""),
+                            _("Your objection is filed; you will receive a written answer."), form):
+            return redirect(url_for(".my_results"))
+    status = 400 if form.errors else 200
+    return render_template("credit/objection_form.html", form=form, result=result, RunStatus=RunStatus), status
+
+
+# --- public results -----------------------------------------------------------------------------------------------
+
+@bp.get("/credit/results")
+def public_runs():
+    return render_template("credit/public_runs.html", runs=evaluation.public_runs(), RunStatus=RunStatus)
+
+
+@bp.get("/credit/results/<int:run_id>")
+def public_run(run_id: int):
+    run = db.get_or_404(EvaluationRun, run_id)
+    if run.status == RunStatus.COMPUTED:
+        abort(404)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    results = list(db.session.scalars(sa.select(EvaluationResult).where(EvaluationResult.run_id == run.id)
+                                      .order_by(EvaluationResult.id).offset((page - 1) * PER_PAGE)
+                                      .limit(PER_PAGE + 1)))
+    has_next, results = len(results) > PER_PAGE, results[:PER_PAGE]
+    schemes = {r.scheme_version_id: services.parsed(r.scheme_version) for r in results}
+    return render_template("credit/public_run.html", run=run, results=results, schemes=schemes, english=english(),
+                           page=page, has_next=has_next, RunStatus=RunStatus)

@@ -38,6 +38,8 @@ JOBS: dict[str, Job] = {
         Job("send-outbox", "portal.mail.services:send_pending", "* * * * *", "Deliver queued e-mails."),
         Job("permit-renewal-reminders", "portal.enterprises.reminders:permit_renewal_reminders", "0 8 * * *",
             "E-mail enterprise users about permits expiring within PERMIT_RENEWAL_REMINDER_DAYS days."),
+        Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
+            "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("credit-refresh", "portal.credit.services:refresh_due_standings", "10 0 * * *",

@@ -1,0 +1,29 @@
+"""Credit objects for the route-authorisation matrix (tests/test_route_authorisation.py `world`)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from portal.credit import services
+from portal.credit.models import EvaluationResult, EvaluationRun, Objection, RunStatus
+from portal.db import utcnow
+
+
+def credit_objects(db, ent, owner) -> dict:
+    """A run for the enterprise's county on public notice (run_id), its result (result_id) and an open objection by
+    the enterprise's user (objection_id)."""
+    services.seed_schemes()
+    version = services.version_for_region(ent.region_code)
+    today = date.today()
+    run = EvaluationRun(year=2025, jurisdiction_prefix=ent.region_code, status=RunStatus.PUBLIC_NOTICE,
+                        notice_days=15, notice_starts_on=today - timedelta(days=1),
+                        notice_ends_on=today + timedelta(days=13), computed_at=utcnow())
+    db.session.add(run)
+    db.session.flush()
+    result = EvaluationResult(run_id=run.id, enterprise_id=ent.id, scheme_version_id=version.id, score=9,
+                              grade="blue", explanation=[])
+    db.session.add(result)
+    db.session.flush()
+    objection = Objection(result_id=result.id, enterprise_id=ent.id, submitted_by_id=owner.id, grounds="处罚已撤销")
+    db.session.add(objection)
+    db.session.flush()
+    return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id}

@@ -20,7 +20,7 @@ from portal.enterprises.models import ChangeProposal
 from tests.conftest import login_as
 from tests.credit.world import credit_objects
 from tests.disclosures.world import disclosure_objects
-from tests.factories import make_enterprise, make_limit, make_outlet, make_permit, make_user
+from tests.factories import make_complaint, make_enterprise, make_limit, make_outlet, make_permit, make_user
 
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
@@ -30,7 +30,7 @@ PUBLIC = {
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
 PUBLIC |= {"credit.public_runs", "credit.public_run"}
-PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.")
+PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "workdays.admin_calendar", "workdays.save_override",
@@ -75,6 +75,10 @@ def world(db):
                         "object_id": ent.id, "target_type": "permit", "target_id": permit.id, "day": "2026-10-01",
                         "lang": "en", "filename": "css/portal.css",
                         "evidence_id": evidence.id, "incident_id": _incident(db, ent, outlet)}
+        complaint, _code = make_complaint(ent, photo=True)
+        objects[key].update(complaint_id=complaint.id, case_no=complaint.case_no,
+                            attachment_id=complaint.attachments[0].id, service_code="water",
+                            service_request_id=complaint.case_no, token="open311:unknown")
         objects[key].update(disclosure_objects(db, ent))
         objects[key].update(credit_objects(db, ent, owner))
     own_ent_id = objects["own"]["enterprise_id"]

@@ -18,3 +18,4 @@ from portal.credit.models import CreditScheme, CreditSchemeVersion, CreditStandi
 from portal.credit.models import EvaluationResult, EvaluationRun, Objection  # noqa: F401
 from portal.monitoring.models import Device, ExceedanceIncident, MonitoringRollup, MonitoringValue, ReceivedPacket  # noqa: F401,E501
 from portal.disclosures.models import AnnualReport, Obligation, Review, TemporaryReport  # noqa: F401
+from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent  # noqa: F401

@@ -20,6 +20,8 @@ class Permission(enum.StrEnum):
     BINDING_DECIDE = "auth:bindings:decide"
     BINDING_REQUEST = "auth:bindings:request"
     CALENDAR_MANAGE = "admin:calendar:manage"
+    COMPLAINT_EXTEND = "complaints:extension:approve"
+    COMPLAINT_HANDLE = "complaints:cases:handle"
     CREDIT_EVIDENCE_RECORD = "credit:evidence:record"
     CREDIT_EVALUATE = "credit:runs:manage"
     CREDIT_OBJECT = "credit:objections:file"
@@ -42,6 +44,7 @@ _REGULATOR = frozenset(
     {
         Permission.AUDIT_VIEW,
         Permission.BINDING_DECIDE,
+        Permission.COMPLAINT_HANDLE,
         Permission.CREDIT_EVIDENCE_RECORD,
         Permission.CREDIT_EVALUATE,
         Permission.PROPOSAL_DECIDE,
@@ -56,7 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENTERPRISE_STAFF: _ENTERPRISE,
     Role.ENTERPRISE_SIGNATORY: _ENTERPRISE | {Permission.DISCLOSURE_SUBMIT},
     Role.REGULATOR: _REGULATOR,
-    Role.REGULATOR_LEAD: _REGULATOR,
+    Role.REGULATOR_LEAD: _REGULATOR | {Permission.COMPLAINT_EXTEND},
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.CALENDAR_MANAGE}),
 }
 

@@ -14,6 +14,7 @@ NAV = (
     (Permission.REGISTRY_VIEW_JURISDICTION, "enterprises.regulator_index", _l("Registry")),
     (Permission.BINDING_DECIDE, "auth.binding_queue", _l("Binding requests")),
     (Permission.PROPOSAL_DECIDE, "enterprises.proposal_queue", _l("Change proposals")),
+    (Permission.COMPLAINT_HANDLE, "complaints_console.queue", _l("Complaints")),
     (Permission.CREDIT_EVIDENCE_RECORD, "credit.evidence_queue", _l("Credit evidence")),
     (Permission.CREDIT_EVALUATE, "credit.runs", _l("Credit evaluation runs")),
     (Permission.CREDIT_OBJECT, "credit.my_results", _l("My credit evaluations")),

@@ -14,6 +14,7 @@ from portal.audit.services import record, snapshot
 from portal.auth.models import Role, User
 from portal.auth.services import verify_password
 from portal.core.clock import china_tz
+from portal.credit.models import Evidence, EvidenceKind
 from portal.db import utcnow
 from portal.disclosures import rules
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationKind, ReportStatus, TemporaryReport,
@@ -27,7 +28,9 @@ Report = AnnualReport | TemporaryReport
 
 # Where a pre-filled value came from (shown next to the value; the labels are translated in the templates).
 SOURCE_REGISTRY, SOURCE_PERMITS, SOURCE_OUTLETS = "registry", "permits", "outlets"
-SOURCE_KEY_UNITS, SOURCE_TEMPORARY = "key_units", "temporary_reports"
+SOURCE_KEY_UNITS, SOURCE_TEMPORARY, SOURCE_PENALTIES = "key_units", "temporary_reports", "penalties"
+PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT,
+                 EvidenceKind.PRODUCTION_STOP, EvidenceKind.PERMIT_REVOKED)
 
 
 def enterprise_flags(ent: Enterprise) -> dict[str, bool]:
@@ -79,11 +82,25 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
                                                                  else lim.limit_max)}
                  for o in ent.outlets for lim in o.limits]
     _prefilled(sections["pollution"], "emissions", emissions, SOURCE_OUTLETS)
+    penalties = [{"decision_no": e.document_no, "decided_on": e.occurred_on.isoformat(), "authority": e.authority,
+                  "facts": e.title, "amount_yuan": "" if e.amount_yuan is None else str(e.amount_yuan),
+                  "rectified": ""} for e in _penalty_evidence(ent.id, year)]
+    _prefilled(sections["violations"], "penalties", penalties, SOURCE_PENALTIES)
     reports = [{"trigger": t.trigger.value, "legal_doc_no": t.legal_doc_no,
                 "published_on": t.submitted_at.astimezone(china_tz()).date().isoformat()}
                for t in published_temporary(ent.id, year)]
     _prefilled(sections["temporary"], "reports", reports, SOURCE_TEMPORARY)
     return sections
+
+
+def _penalty_evidence(enterprise_id: int, year: int) -> list[Evidence]:
+    """Verified, public penalty decisions of the year that the portal already holds (credit evidence)."""
+    stmt = (sa.select(Evidence).where(Evidence.enterprise_id == enterprise_id, Evidence.kind.in_(PENALTY_KINDS),
+                                      Evidence.is_verified.is_(True), Evidence.is_public.is_(True),
+                                      Evidence.withdrawn_at.is_(None),
+                                      Evidence.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
+            .order_by(Evidence.occurred_on, Evidence.id))
+    return list(db.session.scalars(stmt))
 
 
 def _plain(value) -> str:

@@ -66,8 +66,8 @@ def ensure_annual_obligations(year: int) -> int:
     """Key units of `year` owe the annual report for `year` (DOMAIN §1.2); create their obligations once."""
     from portal.disclosures.services import ensure_annual_obligation
 
-    stmt = (sa.select(Enterprise).join(KeyUnitYear, KeyUnitYear.enterprise_id == Enterprise.id)
-            .where(KeyUnitYear.year == year).distinct())
+    key_units = sa.select(KeyUnitYear.enterprise_id).where(KeyUnitYear.year == year)
+    stmt = sa.select(Enterprise).where(Enterprise.id.in_(key_units)).order_by(Enterprise.id)
     existing = set(db.session.scalars(sa.select(Obligation.ref).where(Obligation.kind == ObligationKind.ANNUAL,
                                                                       Obligation.year == year)))
     created = 0

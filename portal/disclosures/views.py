@@ -45,7 +45,8 @@ def _labels():
     return {"R": rules, "SOURCE_LABELS": {
         services.SOURCE_REGISTRY: _("registry"), services.SOURCE_PERMITS: _("permit registry"),
         services.SOURCE_OUTLETS: _("outlets and permitted limits"), services.SOURCE_KEY_UNITS: _("key-unit list"),
-        services.SOURCE_TEMPORARY: _("temporary reports published on this portal")},
+        services.SOURCE_TEMPORARY: _("temporary reports published on this portal"),
+        services.SOURCE_PENALTIES: _("penalty decisions recorded on this portal")},
         "STATUS_LABELS": {"draft": _("Draft"), "published": _("Published"), "corrected": _("Corrected"),
                           "pending": _("Pending"), "on_time": _("On time"), "late": _("Late"),
                           "missing": _("Missing")},

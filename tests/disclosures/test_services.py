@@ -38,6 +38,21 @@ def test_a_new_draft_is_prefilled_from_the_registry_with_sources(db, ent, staff)
     assert db.session.scalar(sa.select(Obligation)).due_on == date(2026, 3, 15)
 
 
+def test_verified_penalties_of_the_year_are_prefilled_and_unverified_ones_are_not(db, ent, staff):
+    from portal.credit.evidence import add_evidence
+    from portal.credit.models import EvidenceSource
+    for ref, day, verified in (("p1", date(2025, 5, 6), True), ("p2", date(2025, 7, 1), False),
+                               ("p3", date(2024, 12, 31), True)):
+        add_evidence(enterprise_id=ent.id, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR,
+                     source_ref=ref, occurred_on=day, title="超标排放", verified=verified,
+                     document_no=f"淮环罚〔2025〕{ref}号", authority="淮安市生态环境局", amount_yuan=120000)
+    report = services.create_annual_draft(staff, ent, 2025)
+    penalties = report.sections["violations"]["data"]["penalties"]
+    assert penalties == [{"decision_no": "淮环罚〔2025〕p1号", "decided_on": "2025-05-06", "authority": "淮安市生态环境局",
+                          "facts": "超标排放", "amount_yuan": "120000", "rectified": ""}]
+    assert report.sections["violations"]["prefill"]["penalties"]["source"] == "penalties"
+
+
 def test_changing_a_prefilled_value_records_an_override_that_needs_a_reason(db, ent, staff):
     report = services.create_annual_draft(staff, ent, 2025)
     data = dict(report.sections["basic"]["data"], legal_rep="李新")

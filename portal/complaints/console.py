@@ -13,7 +13,7 @@ from portal.auth.permissions import Permission, has_permission, require
 from portal.complaints import services
 from portal.complaints.forms import FINDINGS_LABELS, REJECTION_LABELS, ActionForm, QueueFilterForm
 from portal.complaints.models import Complaint, ComplaintAttachment, Findings, RejectionCode, Status
-from portal.complaints.views import event_labels, status_labels
+from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.core.clock import china_today
 from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.extensions import db
@@ -25,7 +25,7 @@ bp = Blueprint("complaints_console", __name__, url_prefix="/console/complaints")
 def _labels():
     from portal.complaints.forms import CATEGORY_LABELS
 
-    return {"STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(),
+    return {"STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(), "CHANNEL_LABELS": channel_labels(),
             "CATEGORY_LABELS": {c.value: label for c, label in CATEGORY_LABELS.items()},
             "REJECTION_LABELS": {c.value: label for c, label in REJECTION_LABELS.items()},
             "FINDINGS_LABELS": {f.value: label for f, label in FINDINGS_LABELS.items()}}

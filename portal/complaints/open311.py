@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.complaints import rules, services
 from portal.complaints.forms import CATEGORY_LABELS
+from portal.complaints.labels import status_labels
 from portal.complaints.models import Category, Channel, Complaint
 from portal.core.clock import china_tz
 from portal.errors import DomainError, ValidationFailed
@@ -160,8 +161,6 @@ def request_dict(c: Complaint, partner: str | None) -> dict:
 
 
 def _status_note(c: Complaint) -> str:
-    from portal.complaints.views import status_labels
-
     return status_labels()[c.status.value]
 
 

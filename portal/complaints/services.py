@@ -19,6 +19,7 @@ from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.complaints import rules
 from portal.complaints.crypto import decrypt_identity, encrypt_identity
+from portal.complaints.labels import status_labels
 from portal.complaints.models import (Category, Channel, Complaint, ComplaintAttachment, ComplaintEvent, Findings,
                                       RejectionCode, Status)
 from portal.complaints.uploads import PreparedFile, store
@@ -86,8 +87,9 @@ def _event(c: Complaint, kind: str, text: str = "", *, public: bool = True, acto
 
 def _move(c: Complaint, new: Status) -> None:
     if not rules.can_transition(c.status, new):
-        raise InvalidTransition(_("A case that is %(old)s cannot become %(new)s.", old=c.status.value,
-                                  new=new.value))
+        labels = status_labels()
+        raise InvalidTransition(_("A case that is “%(old)s” cannot become “%(new)s”.", old=labels[c.status.value],
+                                  new=labels[new.value]))
     c.status = new
 
 
@@ -426,13 +428,14 @@ def report_result(c: Complaint, actor, findings: Findings, text: str) -> None:
     _event(c, "result_reported", public=False, actor=actor, text=text.strip())
     _audit(actor, "complaint.result", c, before)
     if findings == Findings.SUBSTANTIATED and c.enterprise_id:
+        from portal.complaints.forms import CATEGORY_LABELS
         from portal.credit.evidence import add_evidence
         from portal.credit.models import EvidenceKind, EvidenceSource
 
         add_evidence(enterprise_id=c.enterprise_id, kind=EvidenceKind.COMPLAINT_SUBSTANTIATED,
                      source=EvidenceSource.COMPLAINT, source_ref=f"complaint:{c.id}", occurred_on=china_today(),
                      title=_("Substantiated complaint %(no)s (%(category)s)", no=c.case_no,
-                             category=c.category.value),
+                             category=str(CATEGORY_LABELS[c.category])),
                      verified=True, actor=actor, document_no=c.case_no)
 
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from portal.complaints import rules, services
+from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, RatingForm, ReviewForm,
                                      TrackForm)
 from portal.complaints.models import Category, Complaint, ComplaintAttachment
@@ -45,26 +46,8 @@ def complaint_counts(enterprise_id: int) -> dict[str, int]:
 @bp.context_processor
 def _labels():
     return {"CATEGORY_LABELS": {c.value: label for c, label in CATEGORY_LABELS.items()},
-            "STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(), "format_code": rules.format_query_code}
-
-
-def status_labels() -> dict[str, str]:
-    return {"received": _("Received"), "rejected": _("Not accepted"), "merged": _("Merged into another case"),
-            "accepted": _("Accepted"), "assigned": _("Dispatched to the competent bureau"),
-            "investigating": _("Under investigation"), "extended": _("Extended"),
-            "result_reported": _("Result reported"), "replied": _("Replied"), "closed": _("Closed"),
-            "reopened": _("Reopened for review")}
-
-
-def event_labels() -> dict[str, str]:
-    return {"received": _("Complaint received"), "accepted": _("Accepted for handling"),
-            "rejected": _("Not accepted"), "merged": _("Merged into case"), "assigned": _("Dispatched"),
-            "investigating": _("Investigation started"), "extended": _("Handling extended"),
-            "replied": _("Reply sent"), "closed": _("Closed"), "reopened": _("Reopened"),
-            "reporter_added": _("Reporter added information"), "rated": _("Reporter rated the handling"),
-            "note": _("Note"), "assigned_to": _("Assigned to"), "extension_requested": _("Extension requested"),
-            "extension_refused": _("Extension refused"), "result_reported": _("Result reported"),
-            "co_reporter": _("Another report merged in"), "escalated": _("Overdue: escalated")}
+            "STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(), "CHANNEL_LABELS": channel_labels(),
+            "format_code": rules.format_query_code}
 
 
 def _rate_limit() -> str:

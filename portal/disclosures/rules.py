@@ -460,12 +460,24 @@ def validate_report(sections: Mapping[str, dict], flags: Mapping[str, bool], usc
     return check
 
 
+def prefill_changed(prefilled: Any, current: Any) -> bool:
+    """Whether the user changed a pre-filled value. For tables only the pre-filled cells count: completing a row
+    (measured concentrations next to a pre-filled limit) or adding rows is not a change; editing or removing is."""
+    if not isinstance(prefilled, list):
+        return (current or "") != (prefilled or "")
+    rows = current if isinstance(current, list) else []
+    if len(rows) < len(prefilled):
+        return True
+    return any({k: row.get(k, "") for k in pre} != pre for pre, row in zip(prefilled, rows))
+
+
 def _override_issues(s: Section, entry: Mapping[str, Any]) -> list[Issue]:
     """A pre-filled value that was changed needs a reason (the source stays on record)."""
     issues = []
     for name, prefilled in (entry.get("prefill") or {}).items():
         current = (entry.get("data") or {}).get(name)
-        if current != prefilled.get("value") and _blank((entry.get("overrides") or {}).get(name, {}).get("reason")):
+        if (prefill_changed(prefilled.get("value"), current)
+                and _blank((entry.get("overrides") or {}).get(name, {}).get("reason"))):
             issues.append(Issue(f"{s.code}.{name}.override", s.code, name,
                                 str(_l("You changed a value taken from %(src)s: give the reason.",
                                        src=prefilled.get("source", "")))))

@@ -154,7 +154,7 @@ def save_section(actor: User, report: AnnualReport, code: str, state: str, reaso
     entry["state"], entry["reason"] = state, (reason or "").strip()
     entry["overrides"] = {}
     for name, prefilled in (entry.get("prefill") or {}).items():
-        if entry["data"].get(name) != prefilled["value"]:
+        if rules.prefill_changed(prefilled["value"], entry["data"].get(name)):
             entry["overrides"][name] = {"value": entry["data"].get(name), "reason": (reasons.get(name) or "").strip(),
                                         "source": prefilled["source"]}
     sections[code] = entry

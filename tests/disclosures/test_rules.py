@@ -190,3 +190,22 @@ def test_flat_fields_skip_sections_not_filled():
     sections = copy.deepcopy(valid_sections(USCC))
     flat = rules.flat_fields(sections)
     assert flat["basic.legal_rep"] == "张三" and not any(k.startswith("carbon.") for k in flat)
+
+
+PRE = [{"outlet_code": "DW001", "limit": "100"}, {"outlet_code": "DA001", "limit": "20"}]
+
+
+@pytest.mark.parametrize("current, changed", [
+    ([{"outlet_code": "DW001", "limit": "100", "avg_conc": "35"}, {"outlet_code": "DA001", "limit": "20"}], False),
+    (PRE + [{"outlet_code": "DW002", "limit": "50"}], False),  # an added row is not a change
+    ([{"outlet_code": "DW001", "limit": "120"}, {"outlet_code": "DA001", "limit": "20"}], True),
+    ([{"outlet_code": "DW001", "limit": "100"}], True),  # a removed row is
+])
+def test_completing_or_adding_prefilled_rows_is_not_an_override_but_editing_or_removing_is(current, changed):
+    assert rules.prefill_changed(PRE, current) is changed
+
+
+@pytest.mark.parametrize("prefilled, current, changed", [("张三", "张三", False), ("张三", "李四", True),
+                                                         ("", None, False), (None, "", False)])
+def test_scalar_prefill_changes(prefilled, current, changed):
+    assert rules.prefill_changed(prefilled, current) is changed

@@ -79,6 +79,19 @@ def test_saving_a_section_keeps_table_rows_and_overrides(login, db, draft, staff
          "amount_yuan": "50000", "rectified": ""}]
 
 
+def test_completing_prefilled_emission_rows_needs_no_reason(login, db, ent, staff):
+    report = services.create_annual_draft(staff, ent, 2025)
+    db.session.commit()
+    row = report.sections["pollution"]["data"]["emissions"][0]
+    form = {"state": "filled", "rows-emissions": "1", **{f"t-emissions-0-{k}": v for k, v in row.items()},
+            "t-emissions-0-avg_conc": "35", "t-emissions-0-max_conc": "80", "t-emissions-0-annual_t": "3"}
+    login(staff).post(f"/my/disclosures/annual/{report.id}/sections/pollution", data=form)
+    db.session.refresh(report)
+    assert report.sections["pollution"]["data"]["emissions"][0]["avg_conc"] == "35"
+    assert report.sections["pollution"]["overrides"] == {}
+    assert not [i for i in services.check_annual(report).errors if i.section == "pollution"]
+
+
 def test_the_dry_run_shows_errors_and_saves_nothing(login, db, draft, staff):
     draft.sections = dict(draft.sections, carbon={"state": "empty", "data": {}})
     db.session.commit()

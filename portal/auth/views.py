@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from portal.core.forms import apply_domain_error
 from portal.auth import forms, services
 from portal.auth.models import EnterpriseBinding, Role, User
 from portal.auth.permissions import Permission, require
 from portal.core.views import safe_next
 from portal.db import utcnow
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import DomainError
 from portal.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -20,18 +21,6 @@ bp = Blueprint("auth", __name__)
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _apply_error(form, exc: DomainError) -> None:
-    """Attach a service error to the form field it names, or flash it when it names none."""
-    errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field: exc.message} if exc.field else {}
-    placed = False
-    for name, message in errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-            placed = True
-    if not placed:
-        flash(exc.message, "error")
 
 
 def _start_session(user: User) -> None:
@@ -91,7 +80,7 @@ def register():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         except IntegrityError:  # a simultaneous registration took the name
             db.session.rollback()
             form.username.errors = [_("The username “%(name)s” is already taken. Choose another one.",
@@ -113,7 +102,7 @@ def binding_request():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             flash(_("Your request was sent. A regulator of the enterprise's region will verify it."), "success")
             return redirect(url_for("auth.binding_request"))
@@ -174,7 +163,7 @@ def admin_user_new():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         except IntegrityError:
             db.session.rollback()
             form.username.errors = [_("The username “%(name)s” is already taken. Choose another one.",
@@ -198,7 +187,7 @@ def admin_user_edit(user_id: int):
                                     jurisdiction_code=form.jurisdiction_code.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Account %(name)s updated.", name=user.username), "success")
@@ -270,7 +259,7 @@ def account_password():
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your password was changed."), "success")

@@ -428,9 +428,37 @@ def _waste_checks(data: Mapping[str, Any], rows: list[Mapping[str, Any]], check:
                                                "hazardous waste table, %(s)s t.", t=total, s=listed))))
 
 
-def validate_report(sections: Mapping[str, dict], flags: Mapping[str, bool], uscc: str) -> Check:
+POLLUTANT_CODE_RE = re.compile(r"\(([A-Za-z0-9]+)\)\s*$")
+
+
+def _monitoring_checks(rows: list[Mapping[str, Any]], monitoring: Mapping[tuple[str, str], dict],
+                       check: Check) -> None:
+    """Cross-check declared figures with the portal's own monitoring data (roll-ups and exceedance incidents)."""
+    for i, row in enumerate(rows, start=1):
+        match = POLLUTANT_CODE_RE.search(str(row.get("pollutant", "")))
+        known = monitoring.get((str(row.get("outlet_code", "")).strip(), match.group(1))) if match else None
+        if not known:
+            continue
+        where = f"{row.get('outlet_code', '')} {row.get('pollutant', '')}".strip()
+        declared = _num(row, "exceedances") or Decimal(0)
+        if known.get("exceedances") and declared < known["exceedances"]:
+            check.warnings.append(Issue(f"pollution.emissions.{i}.monitoring_exceedances", "pollution",
+                                        f"emissions-{i}",
+                                        str(_l("%(w)s: the portal's monitoring data show %(n)d exceedance(s) this "
+                                               "year; the report declares %(d)s.", w=where, n=known["exceedances"],
+                                               d=declared))))
+        peak, seen = _num(row, "max_conc"), known.get("max")
+        if peak is not None and seen is not None and peak < Decimal(str(seen)):
+            check.warnings.append(Issue(f"pollution.emissions.{i}.monitoring_max", "pollution", f"emissions-{i}",
+                                        str(_l("%(w)s: the declared maximum %(d)s is below the maximum in the "
+                                               "portal's monitoring data, %(m)s.", w=where, d=peak, m=seen))))
+
+
+def validate_report(sections: Mapping[str, dict], flags: Mapping[str, bool], uscc: str,
+                    monitoring: Mapping[tuple[str, str], dict] | None = None) -> Check:
     """Hard errors block submission; warnings must each be acknowledged. Every applicable section must be filled or
-    declared not applicable with a reason (Art. 16)."""
+    declared not applicable with a reason (Art. 16). `monitoring` maps (outlet code, pollutant code) to the
+    portal's own figures for the year, when it has them."""
     check = Check()
     for s in applicable_sections(flags):
         entry = sections.get(s.code) or empty_section()
@@ -456,6 +484,7 @@ def validate_report(sections: Mapping[str, dict], flags: Mapping[str, bool], usc
         check.errors.extend(_override_issues(s, entry))
         if s.code == "pollution":
             _emission_checks(data.get("emissions") or [], check)
+            _monitoring_checks(data.get("emissions") or [], monitoring or {}, check)
             _waste_checks(data, data.get("waste") or [], check)
     return check
 

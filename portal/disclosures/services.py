@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -19,7 +20,8 @@ from portal.db import utcnow
 from portal.disclosures import rules
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationKind, ReportStatus, TemporaryReport,
                                        Trigger)
-from portal.enterprises.models import Enterprise
+from portal.enterprises.models import Enterprise, Outlet
+from portal.monitoring.models import ExceedanceIncident, MonitoringRollup, Resolution
 from portal.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from portal.extensions import db
 from portal.workdays import services as workdays
@@ -29,6 +31,7 @@ Report = AnnualReport | TemporaryReport
 # Where a pre-filled value came from (shown next to the value; the labels are translated in the templates).
 SOURCE_REGISTRY, SOURCE_PERMITS, SOURCE_OUTLETS = "registry", "permits", "outlets"
 SOURCE_KEY_UNITS, SOURCE_TEMPORARY, SOURCE_PENALTIES = "key_units", "temporary_reports", "penalties"
+SOURCE_MONITORING = "outlets_monitoring"
 PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT,
                  EvidenceKind.PRODUCTION_STOP, EvidenceKind.PERMIT_REVOKED)
 
@@ -76,12 +79,21 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
     permits = [{"permit_no": p.permit_no, "management_class": p.management_class.value,
                 "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat()} for p in ent.permits]
     _prefilled(sections["management"], "permits", permits, SOURCE_PERMITS)
-    emissions = [{"outlet_code": o.code, "pollutant": f"{lim.pollutant.name if lim.pollutant else ''} "
-                                                      f"({lim.pollutant_code})", "unit": lim.unit,
-                  "standard": lim.standard_code, "limit": _plain(lim.limit_value if lim.limit_value is not None
-                                                                 else lim.limit_max)}
-                 for o in ent.outlets for lim in o.limits]
-    _prefilled(sections["pollution"], "emissions", emissions, SOURCE_OUTLETS)
+    monitoring = monitoring_summary(ent.id, year)
+    emissions = []
+    for o in ent.outlets:
+        for lim in o.limits:
+            row = {"outlet_code": o.code, "pollutant": f"{lim.pollutant.name if lim.pollutant else ''} "
+                                                       f"({lim.pollutant_code})", "unit": lim.unit,
+                   "standard": lim.standard_code,
+                   "limit": _plain(lim.limit_value if lim.limit_value is not None else lim.limit_max)}
+            seen = monitoring.get((o.code, lim.pollutant_code))
+            if seen:
+                row.update(avg_conc=_figure(seen["mean"]), max_conc=_figure(seen["max"]),
+                           exceedances=str(seen["exceedances"]))
+            emissions.append(row)
+    _prefilled(sections["pollution"], "emissions", emissions,
+               SOURCE_MONITORING if any(len(r) > 5 for r in emissions) else SOURCE_OUTLETS)
     penalties = [{"decision_no": e.document_no, "decided_on": e.occurred_on.isoformat(), "authority": e.authority,
                   "facts": e.title, "amount_yuan": "" if e.amount_yuan is None else str(e.amount_yuan),
                   "rectified": ""} for e in _penalty_evidence(ent.id, year)]
@@ -166,7 +178,37 @@ def save_section(actor: User, report: AnnualReport, code: str, state: str, reaso
 
 def check_annual(report: AnnualReport) -> rules.Check:
     """The dry run: the same checks as signing, with no legal effect."""
-    return rules.validate_report(report.sections or {}, enterprise_flags(report.enterprise), report.enterprise.uscc)
+    return rules.validate_report(report.sections or {}, enterprise_flags(report.enterprise), report.enterprise.uscc,
+                                 monitoring_summary(report.enterprise_id, report.year))
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None else format(Decimal(str(round(value, 3))).normalize(), "f")
+
+
+def monitoring_summary(enterprise_id: int, year: int) -> dict[tuple[str, str], dict]:
+    """The year's valid-data mean and maximum per outlet and pollutant (monthly roll-ups) and the number of
+    exceedance incidents, from the portal's own self-monitoring data."""
+    tz = china_tz()
+    start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+    rollups = db.session.execute(
+        sa.select(Outlet.code, MonitoringRollup.pollutant_code, sa.func.sum(MonitoringRollup.sum_valid),
+                  sa.func.sum(MonitoringRollup.n_valid), sa.func.max(MonitoringRollup.max_valid))
+        .join(Outlet, Outlet.id == MonitoringRollup.outlet_id)
+        .where(Outlet.enterprise_id == enterprise_id, MonitoringRollup.resolution == Resolution.MONTH,
+               MonitoringRollup.period_start >= start, MonitoringRollup.period_start < end)
+        .group_by(Outlet.code, MonitoringRollup.pollutant_code))
+    summary = {(code, pollutant): {"mean": total / n if n else None, "max": peak, "exceedances": 0}
+               for code, pollutant, total, n, peak in rollups}
+    incidents = db.session.execute(
+        sa.select(Outlet.code, ExceedanceIncident.pollutant_code, sa.func.count())
+        .join(Outlet, Outlet.id == ExceedanceIncident.outlet_id)
+        .where(ExceedanceIncident.enterprise_id == enterprise_id, ExceedanceIncident.period_start >= start,
+               ExceedanceIncident.period_start < end)
+        .group_by(Outlet.code, ExceedanceIncident.pollutant_code))
+    for code, pollutant, count in incidents:
+        summary.setdefault((code, pollutant), {"mean": None, "max": None, "exceedances": 0})["exceedances"] = count
+    return summary
 
 
 # --- temporary and CHANGE reports -----------------------------------------------------------------------------------

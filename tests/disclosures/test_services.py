@@ -223,3 +223,39 @@ def test_a_regulator_flag_records_unverified_defect_evidence(db, draft, signator
     assert review.checklist["units_present"] is True and review.checklist["uscc_valid"] is False
     assert supervision.open_flags(report.enterprise_id) == [review]
     assert _count(db, Review) == 1
+
+
+def _monitoring(db, ent):
+    from zoneinfo import ZoneInfo
+
+    from portal.monitoring.models import Basis, ExceedanceIncident, MonitoringRollup, Resolution
+    tz = ZoneInfo("Asia/Shanghai")
+    outlet = ent.outlets[0]
+    for month, total, n, peak in ((5, 3000.0, 100, 120.0), (6, 1000.0, 50, 60.0)):
+        db.session.add(MonitoringRollup(outlet_id=outlet.id, pollutant_code="w01018", resolution=Resolution.MONTH,
+                                        period_start=datetime(2025, month, 1, tzinfo=tz), n_all=n, n_valid=n,
+                                        sum_valid=total, max_valid=peak))
+    db.session.add(MonitoringRollup(outlet_id=outlet.id, pollutant_code="w01018", resolution=Resolution.MONTH,
+                                    period_start=datetime(2024, 12, 1, tzinfo=tz), n_all=1, n_valid=1,
+                                    sum_valid=999.0, max_valid=999.0))  # another year: ignored
+    for day in (3, 4):
+        db.session.add(ExceedanceIncident(enterprise_id=ent.id, outlet_id=outlet.id, pollutant_code="w01018",
+                                          basis=Basis.DAILY_MEAN, period_start=datetime(2025, 5, day, tzinfo=tz),
+                                          value=120.0, limit_value=100.0))
+    db.session.flush()
+
+
+def test_monitoring_data_prefill_the_emission_rows(db, ent, staff):
+    _monitoring(db, ent)
+    report = services.create_annual_draft(staff, ent, 2025)
+    row = report.sections["pollution"]["data"]["emissions"][0]
+    assert (row["avg_conc"], row["max_conc"], row["exceedances"]) == ("26.667", "120", "2")
+    assert report.sections["pollution"]["prefill"]["emissions"]["source"] == "outlets_monitoring"
+
+
+def test_declared_figures_below_the_portals_monitoring_data_are_warnings(db, ent, draft):
+    _monitoring(db, ent)
+    row = draft.sections["pollution"]["data"]["emissions"][0]
+    assert (row["max_conc"], row["exceedances"]) == ("80", "0")
+    codes = {w.code for w in services.check_annual(draft).warnings}
+    assert {"pollution.emissions.1.monitoring_exceedances", "pollution.emissions.1.monitoring_max"} <= codes

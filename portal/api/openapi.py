@@ -239,6 +239,10 @@ from portal.disclosures.openapi import PATHS as _DISCLOSURE_PATHS  # noqa: E402
 
 PATHS.update(_DISCLOSURE_PATHS)
 
+from portal.monitoring.openapi import PATHS as _MONITORING_PATHS  # noqa: E402
+
+PATHS.update(_MONITORING_PATHS)
+
 
 def document() -> dict[str, Any]:
     """A fresh copy, so a caller can add `servers` without changing the module data."""

@@ -21,6 +21,7 @@ NAV = (
     (Permission.DISCLOSURE_EDIT, "disclosures.my_index", _l("Disclosure")),
     (Permission.DISCLOSURE_SUPERVISE, "disclosures.dashboard", _l("Disclosure obligations")),
     (Permission.CREDIT_EVIDENCE_RECORD, "credit.evidence_queue", _l("Credit evidence")),
+    (Permission.MONITORING_SUBMIT, "monitoring.my_results", _l("Monitoring results")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
     (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),
     (Permission.MONITORING_SUPERVISE, "monitoring.devices", _l("Monitoring devices")),

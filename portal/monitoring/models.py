@@ -105,6 +105,7 @@ class MonitoringValue(db.Model):
     flag: Mapped[str] = mapped_column(sa.String(2), default="N")
     source: Mapped[Source] = mapped_column(str_enum(Source, 8))
     packet_id: Mapped[int | None] = mapped_column(BigId)
+    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("monitoring_manual_submissions.id"))
 
 
 class MonitoringRollup(db.Model):
@@ -162,3 +163,24 @@ class ExceedanceIncident(TimestampMixin, db.Model):
 
     enterprise = relationship("Enterprise")
     outlet = relationship("Outlet")
+
+
+class ManualSubmission(TimestampMixin, db.Model):
+    """Manual results completed on one day, published together; due 5 working days after completion
+    (环办监测〔2023〕5号, DOMAIN §5.3)."""
+
+    __tablename__ = "monitoring_manual_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    completed_on: Mapped[date] = mapped_column()
+    due_on: Mapped[date] = mapped_column()
+    published_on: Mapped[date] = mapped_column()
+    is_late: Mapped[bool] = mapped_column(default=False)
+    lab_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    method: Mapped[str] = mapped_column(sa.String(64), default="")
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    row_count: Mapped[int] = mapped_column(default=0)
+
+    submitted_by = relationship("User")

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
+from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +18,7 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import forms, queries, services
+from portal.monitoring import forms, importers, manual, queries, services
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
@@ -176,3 +179,131 @@ def _labels():
                   "instant": _("instantaneous value"), "manual": _("manual sample")},
         "state": {"open": _("open"), "explained": _("explained"), "closed": _("closed")},
     }}
+
+
+# --- manual results (enterprise) ----------------------------------------------------------------------------------
+
+def _own_enterprise() -> Enterprise:
+    if current_user.enterprise_id is None:
+        abort(403)
+    return db.get_or_404(Enterprise, current_user.enterprise_id)
+
+
+def _result_choices(ent: Enterprise) -> list[tuple[str, str]]:
+    return [(f"{o.code}|{lim.pollutant_code}", f"{o.code} {o.name} · {lim.pollutant.name if lim.pollutant else ''} "
+             f"({lim.pollutant_code})") for o, lim in queries.monitored_pairs(ent)]
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads" / "monitoring"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _results_page(ent: Enterprise, form, upload_form, status: int = 200):
+    return render_template("monitoring/results.html", ent=ent, form=form, upload_form=upload_form,
+                           submissions=manual.recent_submissions(ent.id)), status
+
+
+@bp.route("/monitoring/my/results", methods=["GET", "POST"])
+@require(Permission.MONITORING_SUBMIT)
+def my_results():
+    ent = _own_enterprise()
+    form = forms.ManualResultForm()
+    form.outlet.choices = _result_choices(ent)
+    if form.validate_on_submit():
+        outlet, _sep, pollutant = form.outlet.data.partition("|")
+        row = importers.ManualRow(line=0, outlet=outlet, pollutant=pollutant, sampled_at=form.sampled_at.data,
+                                  value=float(form.value.data), completed_on=form.completed_on.data,
+                                  lab=form.lab_name.data or "", method=form.method.data or "")
+        try:
+            result = manual.submit_one(current_user, ent, row)
+        except DomainError as exc:
+            db.session.rollback()
+            if isinstance(exc, ValidationFailed):
+                exc = ValidationFailed({{"pollutant": "outlet", "lab": "lab_name"}.get(k, k): v
+                                        for k, v in exc.errors.items()})
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            _flash_commit(result)
+            return redirect(url_for(".my_results"))
+    return _results_page(ent, form, forms.UploadForm(), 400 if form.errors else 200)
+
+
+def _flash_commit(result: manual.CommitResult) -> None:
+    flash(_("%(n)d results published, %(d)d already on record.", n=result.inserted, d=result.duplicates), "success")
+    if any(s.is_late for s in result.submissions):
+        flash(_("Published after the deadline of 5 working days after completion: this is recorded as late "
+                "publication."), "warning")
+    if result.incidents:
+        flash(_("%(n)d exceedances were found; explain them under Exceedances.", n=result.incidents), "warning")
+
+
+@bp.post("/monitoring/my/results/upload")
+@require(Permission.MONITORING_SUBMIT)
+def upload_results():
+    ent = _own_enterprise()
+    upload_form = forms.UploadForm()
+    form = forms.ManualResultForm(formdata=None)
+    form.outlet.choices = _result_choices(ent)
+    if not upload_form.validate_on_submit() or not upload_form.file.data:
+        if not upload_form.file.errors:
+            upload_form.file.errors = [_("Choose a CSV or XLSX file.")]
+        return _results_page(ent, form, upload_form, 400)
+    token = secrets.token_urlsafe(16)
+    path = _upload_dir() / token
+    upload_form.file.data.save(path)
+    try:
+        check = manual.check_upload(ent, path)
+    except importers.ImportFailed as exc:
+        path.unlink(missing_ok=True)
+        upload_form.file.errors = [str(exc)]
+        return _results_page(ent, form, upload_form, 400)
+    filename = upload_form.file.data.filename or ""
+    if check.error_count:
+        path.unlink(missing_ok=True)
+    else:
+        session["monitoring_upload"] = {"token": token, "enterprise_id": ent.id, "filename": filename[:200]}
+    return render_template("monitoring/preview.html", ent=ent, check=check, filename=filename,
+                           commit_form=forms.CommitForm(token=token)), 400 if check.error_count else 200
+
+
+@bp.post("/monitoring/my/results/commit")
+@require(Permission.MONITORING_SUBMIT)
+def commit_results():
+    ent = _own_enterprise()
+    form = forms.CommitForm()
+    pending = session.get("monitoring_upload") or {}
+    if (not form.validate_on_submit() or pending.get("token") != form.token.data
+            or pending.get("enterprise_id") != ent.id):
+        flash(_("This upload is no longer waiting; upload the file again."), "error")
+        return redirect(url_for(".my_results"))
+    path = _upload_dir() / pending["token"]
+    if not path.exists():
+        session.pop("monitoring_upload", None)
+        flash(_("This upload is no longer waiting; upload the file again."), "error")
+        return redirect(url_for(".my_results"))
+    try:
+        result = manual.commit_upload(current_user, ent, path, pending["filename"])
+    except (DomainError, importers.ImportFailed) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        _flash_commit(result)
+    path.unlink(missing_ok=True)
+    session.pop("monitoring_upload", None)
+    return redirect(url_for(".my_results"))
+
+
+@bp.get("/monitoring/my/results/template.csv")
+@require(Permission.MONITORING_SUBMIT)
+def results_template():
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(importers.TEMPLATE_HEADER)
+    writer.writerow(importers.TEMPLATE_EXAMPLE)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=manual-results-template.csv"})

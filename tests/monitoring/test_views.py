@@ -1,7 +1,9 @@
 """Monitoring routes: HJ 212 intake, public API/CSV/section, regulator devices and incidents, enterprise explanations."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import io
+import re
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -248,3 +250,118 @@ def test_regulators_may_not_use_the_enterprise_incident_pages(client, db, login)
     login(make_user(Role.REGULATOR, jurisdiction_code="3208"))
     db.session.commit()
     assert client.get("/monitoring/my/incidents").status_code == 403
+
+
+# --- manual results -----------------------------------------------------------------------------------------------
+
+def _upload(client, text: str, name: str = "r.csv"):
+    return client.post("/monitoring/my/results/upload", data={"file": (io.BytesIO(text.encode("utf-8")), name)},
+                       content_type="multipart/form-data")
+
+
+def _rows(days_ago: int = 1) -> str:
+    day = date.today() - timedelta(days=days_ago)
+    return ("排放口编码,污染物编码,采样时间,监测结果,监测完成日期\n"
+            f"DW001,w01018,{day} 09:30,35.6,{day}\nDW001,w21003,{day} 09:30,1.2,{day}\n")
+
+
+def test_anonymous_and_regulators_cannot_open_manual_results(client, db, login):
+    assert "/auth/login" in client.get("/monitoring/my/results").headers["Location"]
+    login(make_user(Role.REGULATOR, jurisdiction_code="3208"))
+    db.session.commit()
+    assert client.get("/monitoring/my/results").status_code == 403
+    assert client.post("/monitoring/my/results/commit", data={"token": "x"}).status_code == 403
+
+
+def test_the_template_is_chinese_csv_with_a_bom(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    response = client.get("/monitoring/my/results/template.csv")
+    assert response.data.decode("utf-8").startswith("\ufeff排放口编码,污染物编码,采样时间")
+
+
+def test_upload_preview_then_commit_publishes_every_row(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    preview = _upload(client, _rows())
+    assert preview.status_code == 200
+    assert "DW001" in preview.text and db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 0
+    token = re.search(r'name="token"[^>]*value="([^"]+)"', preview.text).group(1)
+    response = client.post("/monitoring/my/results/commit", data={"token": token})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 2
+    again = client.post("/monitoring/my/results/commit", data={"token": token})  # a second click publishes nothing
+    assert again.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 2
+
+
+def test_an_upload_with_errors_lists_line_and_column_and_offers_no_commit(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    response = _upload(client, _rows() + "DW001,w01018,bad,1,2026-11-01\n")
+    assert response.status_code == 400
+    assert "<td>4</td><td>采样时间</td>" in response.text
+    assert 'name="token"' not in response.text
+
+
+def test_a_file_that_is_not_csv_or_xlsx_is_refused_on_the_form(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    response = client.post("/monitoring/my/results/upload",
+                           data={"file": (io.BytesIO(b"\x00\x01binary"), "x.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert 'id="file-error"' in response.text
+
+
+def test_a_token_from_another_session_commits_nothing(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    assert client.post("/monitoring/my/results/commit", data={"token": "forged"}).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 0
+
+
+def test_one_result_by_form_and_a_late_warning(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    day = date.today() - timedelta(days=40)
+    response = client.post("/monitoring/my/results", data={
+        "outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "20", "completed_on": day.isoformat()},
+        follow_redirects=True)
+    assert response.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 1
+    assert "late" in response.text or "逾期" in response.text
+
+
+def test_the_result_form_names_the_bad_field(client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    response = client.post("/monitoring/my/results", data={"outlet": "DW001|w01018", "sampled_at": "2999-01-01T09:30",
+                                                           "value": "x", "completed_on": "2999-01-02"})
+    assert response.status_code == 400
+    assert 'id="value-error"' in response.text
+
+
+def test_an_enterprise_user_without_an_enterprise_is_refused(client, db, login):
+    login(make_user(Role.ENTERPRISE_STAFF))
+    db.session.commit()
+    assert client.get("/monitoring/my/results").status_code == 403
+
+
+def test_an_upload_without_a_csrf_token_is_refused(app, client, db, login):
+    ent, _, _ = water_setup(db)
+    login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = _upload(client, _rows())
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 400
+    assert 'name="token"' not in response.text

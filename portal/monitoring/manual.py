@@ -1,0 +1,202 @@
+"""Manual (lab) monitoring results: one by form or many from a CSV/XLSX file, checked, previewed, committed
+all or nothing. Publication is due 5 working days after the monitoring is completed (DOMAIN §5.3)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.audit.services import record
+from portal.core.clock import china_now, china_today, china_tz
+from portal.credit.evidence import add_evidence
+from portal.credit.models import EvidenceKind, EvidenceSource
+from portal.enterprises.models import Enterprise, Outlet
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.monitoring import ingest, importers, services
+from portal.monitoring.importers import ManualRow, RowError
+from portal.monitoring.models import ManualSubmission
+from portal.reference.models import Pollutant
+from portal.workdays.services import add_working_days
+
+MAX_ERRORS = 200
+PREVIEW_ROWS = 20
+CHUNK = 2000
+
+
+@dataclass
+class UploadCheck:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    preview: list[ManualRow] = field(default_factory=list)
+    groups: dict[tuple[date, str, str], int] = field(default_factory=dict)
+
+
+@dataclass
+class CommitResult:
+    inserted: int = 0
+    duplicates: int = 0
+    submissions: list[ManualSubmission] = field(default_factory=list)
+    incidents: int = 0
+
+
+class _Context:
+    """The enterprise's outlets and known pollutant codes, loaded once per file."""
+
+    def __init__(self, enterprise: Enterprise):
+        self.enterprise = enterprise
+        self.outlets = dict(db.session.execute(sa.select(Outlet.code, Outlet.id)
+                                               .where(Outlet.enterprise_id == enterprise.id)).all())
+        self.pollutants = set(db.session.scalars(sa.select(Pollutant.code)))
+        self.now = china_now().replace(tzinfo=None)
+
+    def check(self, row: ManualRow) -> list[RowError]:
+        errors = []
+        if row.outlet not in self.outlets:
+            errors.append(RowError(row.line, importers.COLUMNS["outlet"][0],
+                                   _("this enterprise has no outlet %(code)s.", code=row.outlet)))
+        if row.pollutant not in self.pollutants:
+            errors.append(RowError(row.line, importers.COLUMNS["pollutant"][0],
+                                   _("%(code)s is not an HJ 212 pollutant code known to the portal.",
+                                     code=row.pollutant)))
+        if row.sampled_at > self.now:
+            errors.append(RowError(row.line, importers.COLUMNS["sampled_at"][0], _("is in the future.")))
+        if row.completed_on > self.now.date():
+            errors.append(RowError(row.line, importers.COLUMNS["completed_on"][0], _("is in the future.")))
+        return errors
+
+
+def _checked_rows(ctx: _Context, rows: Iterator[ManualRow | list[RowError]]) -> Iterator[ManualRow | list]:
+    for item in rows:
+        if isinstance(item, list):
+            yield item
+            continue
+        problems = ctx.check(item)
+        yield problems or item
+
+
+def check_upload(enterprise: Enterprise, path: Path) -> UploadCheck:
+    """Read the whole file once (streaming), collecting row errors, a preview and the publication groups."""
+    ctx = _Context(enterprise)
+    result = UploadCheck()
+    seen: set[tuple[str, str, datetime]] = set()
+    for item in _checked_rows(ctx, importers.read_rows(path)):
+        result.rows += 1
+        if isinstance(item, list):
+            result.error_count += len(item)
+            result.errors.extend(item[:max(0, MAX_ERRORS - len(result.errors))])
+            continue
+        key = (item.outlet, item.pollutant, item.sampled_at)
+        if key in seen:
+            result.error_count += 1
+            if len(result.errors) < MAX_ERRORS:
+                result.errors.append(RowError(item.line, importers.COLUMNS["sampled_at"][0],
+                                              _("the same outlet, pollutant and sampling time appear on an "
+                                                "earlier line.")))
+            continue
+        seen.add(key)
+        if len(result.preview) < PREVIEW_ROWS:
+            result.preview.append(item)
+        group = (item.completed_on, item.lab, item.method)
+        result.groups[group] = result.groups.get(group, 0) + 1
+    if result.rows == 0:
+        raise importers.ImportFailed(_("The file has a header but no data rows."))
+    return result
+
+
+def _submission(actor: Any, enterprise: Enterprise, group: tuple[date, str, str], filename: str,
+                today: date) -> ManualSubmission:
+    completed_on, lab, method = group
+    due_on = add_working_days(completed_on, 5)
+    submission = ManualSubmission(enterprise_id=enterprise.id, submitted_by_id=getattr(actor, "id", None),
+                                  completed_on=completed_on, due_on=due_on, published_on=today,
+                                  is_late=today > due_on, lab_name=lab, method=method, filename=filename[:200])
+    db.session.add(submission)
+    db.session.flush()
+    return submission
+
+
+def _late_evidence(submission: ManualSubmission, actor: Any) -> None:
+    """Publishing after the deadline is a fact the credit engine may count."""
+    add_evidence(enterprise_id=submission.enterprise_id, kind=EvidenceKind.MONITORING_LATE,
+                 source=EvidenceSource.MONITORING, source_ref=f"manual-late:{submission.id}",
+                 occurred_on=submission.published_on, verified=True, actor=actor,
+                 title=_("Manual monitoring results completed on %(c)s published on %(p)s (due %(d)s)",
+                         c=submission.completed_on.isoformat(), p=submission.published_on.isoformat(),
+                         d=submission.due_on.isoformat()),
+                 details={"completed_on": submission.completed_on.isoformat(),
+                          "due_on": submission.due_on.isoformat(), "published_on": submission.published_on.isoformat()})
+
+
+def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | list[RowError]],
+                groups: dict[tuple[date, str, str], int], filename: str = "") -> CommitResult:
+    """Insert every row or none: the first bad row raises ValidationFailed and the caller rolls back."""
+    ctx = _Context(enterprise)
+    today = china_today()
+    tz = china_tz()
+    submissions = {g: _submission(actor, enterprise, g, filename, today) for g in sorted(groups)}
+    specs = services.limit_specs(set(ctx.outlets.values()))
+    result = CommitResult(submissions=list(submissions.values()))
+    chunk: list[dict[str, Any]] = []
+    for item in _checked_rows(ctx, rows):
+        if isinstance(item, list):
+            first = item[0]
+            raise ValidationFailed({"file": _("Line %(line)d, column %(col)s: %(msg)s", line=first.line,
+                                              col=first.column, msg=first.message)})
+        group = (item.completed_on, item.lab, item.method)
+        if group not in submissions:
+            raise ValidationFailed({"file": _("The file changed since it was checked. Upload it again.")})
+        chunk.append({"enterprise_id": enterprise.id, "outlet_id": ctx.outlets[item.outlet],
+                      "pollutant_code": item.pollutant, "period": "manual",
+                      "measured_at": item.sampled_at.replace(tzinfo=tz).astimezone(timezone.utc),
+                      "value": item.value, "value_min": None, "value_max": None, "value_converted": None,
+                      "flag": item.flag, "source": "manual", "packet_id": None,
+                      "submission_id": submissions[group].id})
+        if len(chunk) >= CHUNK:
+            _flush_chunk(chunk, specs, result)
+            chunk = []
+    if chunk:
+        _flush_chunk(chunk, specs, result)
+    for group, submission in submissions.items():
+        submission.row_count = groups[group]
+        if submission.is_late:
+            _late_evidence(submission, actor)
+        record(actor, "monitoring.manual.publish", submission)
+    result.duplicates = sum(groups.values()) - result.inserted
+    return result
+
+
+def _flush_chunk(chunk: list[dict[str, Any]], specs, result: CommitResult) -> None:
+    batch = ingest.ingest_values(chunk, china_tz())
+    result.inserted += len(batch.inserted)
+    result.incidents += len(services.detect_exceedances(batch, specs, china_tz(),
+                                                        datetime.now(timezone.utc)))
+
+
+def commit_upload(actor: Any, enterprise: Enterprise, path: Path, filename: str) -> CommitResult:
+    check = check_upload(enterprise, path)
+    if check.error_count:
+        first = check.errors[0]
+        raise ValidationFailed({"file": _("Line %(line)d, column %(col)s: %(msg)s", line=first.line,
+                                          col=first.column, msg=first.message)})
+    return commit_rows(actor, enterprise, importers.read_rows(path), check.groups, filename)
+
+
+def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResult:
+    """A single result entered in the form (same checks and deadline as an upload)."""
+    problems = _Context(enterprise).check(row)
+    if problems:
+        names = {v[0]: k for k, v in importers.COLUMNS.items()}
+        raise ValidationFailed({names.get(p.column, p.column): p.message for p in problems})
+    return commit_rows(actor, enterprise, iter([row]), {(row.completed_on, row.lab, row.method): 1})
+
+
+def recent_submissions(enterprise_id: int, limit: int = 50) -> list[ManualSubmission]:
+    stmt = (sa.select(ManualSubmission).where(ManualSubmission.enterprise_id == enterprise_id)
+            .order_by(ManualSubmission.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))

@@ -150,6 +150,7 @@ def test_home_counts_are_cached_when_a_ttl_is_set(client, app, db):
 
     make_enterprise("化工一厂")
     db.session.commit()
+    previous = app.config["HOME_STATS_TTL"]
     app.config["HOME_STATS_TTL"] = 60
     try:
         queries._home_cache.clear()
@@ -158,6 +159,6 @@ def test_home_counts_are_cached_when_a_ttl_is_set(client, app, db):
         db.session.commit()
         assert text(client.get("/")).count('<dd class="stat">1</dd>') == 2  # still the cached totals
     finally:
-        app.config.pop("HOME_STATS_TTL")
+        app.config["HOME_STATS_TTL"] = previous
         queries._home_cache.clear()
     assert '<dd class="stat">2</dd>' in text(client.get("/"))

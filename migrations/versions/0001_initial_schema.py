@@ -105,7 +105,7 @@ def upgrade():
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enterprises_industry_code'), ['industry_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_enterprises_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_enterprises_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_enterprises_region_name', ['region_code', 'name', 'id'], unique=False)
 
     op.create_table('key_unit_years',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -377,7 +377,7 @@ def downgrade():
 
     op.drop_table('key_unit_years')
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_enterprises_region_code'))
+        batch_op.drop_index('ix_enterprises_region_name')
         batch_op.drop_index(batch_op.f('ix_enterprises_name'))
         batch_op.drop_index(batch_op.f('ix_enterprises_industry_code'))
 

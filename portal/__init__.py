@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "portal.monitoring.api",
     "portal.credit.views",
     "portal.credit.api",
+    "portal.credit.list_views",
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",
@@ -37,6 +38,7 @@ CLI_MODULES = (
     "portal.seed.cli",
     "portal.monitoring.cli",
     "portal.credit.cli",
+    "portal.ops.cli",
 )
 
 

@@ -38,6 +38,9 @@ JOBS: dict[str, Job] = {
         Job("send-outbox", "portal.mail.services:send_pending", "* * * * *", "Deliver queued e-mails."),
         Job("permit-renewal-reminders", "portal.enterprises.reminders:permit_renewal_reminders", "0 8 * * *",
             "E-mail enterprise users about permits expiring within PERMIT_RENEWAL_REMINDER_DAYS days."),
+        Job("monitoring-gaps", "portal.monitoring.jobs:hourly_checks", "5 * * * *",
+            "Record automatic-monitoring gaps (no valid hour for MONITORING_GAP_HOURS hours) and judge daily means "
+            "of days that have ended."),
         Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",

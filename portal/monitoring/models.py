@@ -184,3 +184,22 @@ class ManualSubmission(TimestampMixin, db.Model):
     row_count: Mapped[int] = mapped_column(default=0)
 
     submitted_by = relationship("User")
+
+
+class MonitoringFinding(db.Model):
+    """A problem found by the hourly job, e.g. no valid hourly value from an automatic device for N hours.
+    `ref` is stable per gap (device, pollutant, last valid hour), so re-running the job adds nothing."""
+
+    __tablename__ = "monitoring_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # gap
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id"))
+    pollutant_code: Mapped[str] = mapped_column(sa.String(16))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    enterprise = relationship("Enterprise")
+    outlet = relationship("Outlet")

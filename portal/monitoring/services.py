@@ -5,7 +5,7 @@ Services flush, never commit (views, CLI and the job runner commit).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +23,7 @@ from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.monitoring import hj212, ingest, rules
-from portal.monitoring.models import (Basis, Device, ExceedanceIncident, IncidentState, MonitoringRollup,
-                                      MonitoringValue, ReceivedPacket)
+from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding, ReceivedPacket
 from portal.reference.models import Pollutant
 
 UTC = timezone.utc
@@ -242,20 +241,20 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
         if verdict:
             start = rules.local_period_start(row["measured_at"], "hour", tz) if not manual else row["measured_at"]
             opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], basis, start, verdict)
-    medium = _outlet_media({k[0] for k in batch.touched_hours})
-    opened += _check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now)
-    opened += _check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now)
+    medium = outlet_media({k[0] for k in batch.touched_hours})
+    opened += check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now)
+    opened += check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now)
     return opened
 
 
-def _outlet_media(outlet_ids: set[int]) -> dict[int, tuple[str, int]]:
+def outlet_media(outlet_ids: set[int]) -> dict[int, tuple[str, int]]:
     if not outlet_ids:
         return {}
     stmt = sa.select(Outlet.id, Outlet.code, Outlet.enterprise_id).where(Outlet.id.in_(outlet_ids))
     return {i: ("gas" if code.startswith("DA") else "water", ent) for i, code, ent in db.session.execute(stmt)}
 
 
-def _check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo, now: datetime) -> list:
+def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo, now: datetime) -> list:
     wanted = set()
     for outlet_id, code, start in keys:
         spec = specs.get(outlet_id, {}).get(code)
@@ -336,6 +335,13 @@ def incidents_for(enterprise_ids: list[int] | None = None, jurisdiction: str | N
         stmt = stmt.join(Enterprise, ExceedanceIncident.enterprise_id == Enterprise.id).where(
             Enterprise.region_code.startswith(jurisdiction))
     return list(db.session.scalars(stmt.order_by(ExceedanceIncident.period_start.desc()).limit(limit)))
+
+
+def recent_findings(jurisdiction: str, limit: int = 200) -> list[MonitoringFinding]:
+    stmt = (sa.select(MonitoringFinding).join(Enterprise, MonitoringFinding.enterprise_id == Enterprise.id)
+            .where(Enterprise.region_code.startswith(jurisdiction))
+            .order_by(MonitoringFinding.detected_at.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
 
 
 def get_incident(incident_id: int) -> ExceedanceIncident:

@@ -77,8 +77,9 @@ def devices():
 @bp.get("/monitoring/incidents")
 @require(Permission.MONITORING_SUPERVISE)
 def incidents():
-    items = services.incidents_for(jurisdiction=current_user.jurisdiction_code or "\x00")
-    return render_template("monitoring/incidents.html", incidents=items, regulator=True)
+    jurisdiction = current_user.jurisdiction_code or "\x00"
+    return render_template("monitoring/incidents.html", incidents=services.incidents_for(jurisdiction=jurisdiction),
+                           findings=services.recent_findings(jurisdiction), regulator=True)
 
 
 def _regulator_incident(incident_id: int) -> ExceedanceIncident:

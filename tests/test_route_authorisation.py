@@ -29,7 +29,7 @@ PUBLIC = {
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
-PUBLIC |= {"credit.public_runs", "credit.public_run"}
+PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",

@@ -161,6 +161,13 @@ SCHEMAS["EnterpriseCredit"] = {
     },
 }
 
+SCHEMAS["ListEntry"] = {"type": "object", "properties": {
+    "uscc": {"type": "string"}, "name": {"type": "string"}, "reason": {"type": "string"},
+    "decision": {"type": "string"}, "listed_on": {"type": "string", "format": "date"},
+    "removable_from": {"type": ["string", "null"], "format": "date",
+                       "description": "End of the minimum period (black list); null for the positive list."},
+    "expires_on": {"type": "string", "format": "date", "description": "End of the maximum period."}}}
+
 _list_of = lambda ref: {"type": "object", "required": ["data"], "properties": {  # noqa: E731
     "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}},
     "meta": {"type": "object", "properties": {"total": {"type": "integer"}}}}}
@@ -212,6 +219,18 @@ PATHS: dict[str, Any] = {
             "type": "object", "required": ["data"],
             "properties": {"data": {"$ref": "#/components/schemas/EnterpriseCredit"}}}}}},
             "400": _ERROR, "404": _ERROR},
+    }},
+    "/api/v1/lists/black": {"get": {
+        "operationId": "getBlackList",
+        "summary": "Enterprises on the black list (serious environmental dishonesty) with reason and listed period.",
+        "responses": {"200": {"description": "Listed enterprises, newest first.",
+                              "content": {"application/json": {"schema": _list_of("ListEntry")}}}},
+    }},
+    "/api/v1/lists/white": {"get": {
+        "operationId": "getWhiteList",
+        "summary": "Enterprises on the enforcement positive list (whitelist) with reason and listed period.",
+        "responses": {"200": {"description": "Listed enterprises, newest first.",
+                              "content": {"application/json": {"schema": _list_of("ListEntry")}}}},
     }},
     "/api/v1/regions": {"get": {
         "operationId": "listRegions",

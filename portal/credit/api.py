@@ -1,11 +1,13 @@
-"""GET /api/v1/enterprises/<uscc>/credit: an enterprise's grade, ledger (public evidence details) and history."""
+"""GET /api/v1/enterprises/<uscc>/credit (grade, ledger with public evidence details, history) and the black and
+white lists GET /api/v1/lists/black|white."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 
-from portal.credit import services
+from portal.credit import lists, services
+from portal.credit.models import ListKind
 from portal.credit.views import english
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
@@ -26,3 +28,20 @@ def enterprise_credit(uscc: str):
     if ent is None:
         return json_error("not_found", _("No enterprise has the credit code %(uscc)s.", uscc=check.value), 404)
     return jsonify({"data": services.credit_json(ent, english=english())})
+
+
+def _list_json(kind: ListKind):
+    return jsonify({"data": [{"uscc": e.enterprise.uscc, "name": e.enterprise.name, "reason": e.reason,
+                              "decision": e.decision_note, "listed_on": e.listed_on.isoformat(),
+                              "removable_from": e.min_until.isoformat() if e.min_until else None,
+                              "expires_on": e.max_until.isoformat()} for e in lists.listed(kind)]})
+
+
+@bp.get("/lists/black")
+def blacklist():
+    return _list_json(ListKind.BLACK)
+
+
+@bp.get("/lists/white")
+def whitelist():
+    return _list_json(ListKind.WHITE)

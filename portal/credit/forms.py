@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.credit.models import EvidenceKind, EvidenceSource, ObjectionStatus, RunStatus
+from portal.credit.models import EvidenceKind, EvidenceSource, ListKind, ListStatus, ObjectionStatus, RunStatus
 from portal.credit.rules import INCIDENT_LEVELS, PENALTY_TYPES, REGULATOR_KINDS
 
 KIND_LABELS = {
@@ -80,7 +80,8 @@ class ConfirmForm(FlaskForm):
 def template_labels() -> dict:
     return {"kind": KIND_LABELS, "source": SOURCE_LABELS, "penalty_type": PENALTY_TYPE_LABELS,
             "incident_level": INCIDENT_LEVEL_LABELS, "field": FIELD_LABELS, "run_status": RUN_STATUS_LABELS,
-            "objection_status": OBJECTION_STATUS_LABELS}
+            "objection_status": OBJECTION_STATUS_LABELS, "list_kind": LIST_KIND_LABELS,
+            "list_status": LIST_STATUS_LABELS}
 
 
 class RunForm(FlaskForm):
@@ -102,3 +103,36 @@ class AnswerForm(FlaskForm):
                            choices=[SelectChoice("dismiss", _l("Dismiss: the result stands")),
                                     SelectChoice("sustain", _l("Sustain: recompute the result"))])
     reply = TextAreaField(_l("Written answer"), [InputRequired(), Length(max=4000)])
+
+
+LIST_KIND_LABELS = {ListKind.BLACK: _l("Black list (serious dishonesty)"),
+                    ListKind.WHITE: _l("Positive list (enforcement whitelist)")}
+LIST_STATUS_LABELS = {ListStatus.CANDIDATE: _l("candidate"), ListStatus.PRIOR_NOTICE: _l("prior notice sent"),
+                      ListStatus.LISTED: _l("listed"), ListStatus.REJECTED: _l("not listed"),
+                      ListStatus.REMOVED: _l("removed"), ListStatus.EXPIRED: _l("expired"),
+                      ListStatus.REVOKED: _l("revoked")}
+
+
+class ProposeForm(FlaskForm):
+    uscc = StringField(_l("Unified social credit code"), [InputRequired(), Length(max=40)])
+    kind = SelectField(_l("List"), [InputRequired()],
+                       choices=[SelectChoice(k.value, v) for k, v in LIST_KIND_LABELS.items()])
+    reason = TextAreaField(_l("Reason"), [InputRequired(), Length(max=2000)])
+
+
+class DecideForm(FlaskForm):
+    decision = SelectField(_l("Decision"), [InputRequired()],
+                           choices=[SelectChoice("list", _l("List the enterprise")),
+                                    SelectChoice("reject", _l("Do not list"))])
+    note = TextAreaField(_l("Reasons for the decision"), [InputRequired(), Length(max=2000)])
+
+
+class EndForm(FlaskForm):
+    action = SelectField(_l("Action"), [InputRequired()],
+                         choices=[SelectChoice("remove", _l("Remove (minimum period reached)")),
+                                  SelectChoice("revoke", _l("Revoke (decision annulled)"))])
+    reason = TextAreaField(_l("Reason"), [InputRequired(), Length(max=2000)])
+
+
+class StatementForm(FlaskForm):
+    statement = TextAreaField(_l("Your statement"), [InputRequired(), Length(max=4000)])

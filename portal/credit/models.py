@@ -258,3 +258,51 @@ class Objection(TimestampMixin, db.Model):
     answered_at: Mapped[datetime | None] = mapped_column()
 
     result = relationship("EvaluationResult", back_populates="objections")
+
+
+# --- black and white lists (DOMAIN §4) ------------------------------------------------------------------------------
+
+class ListKind(enum.StrEnum):
+    BLACK = "black"  # 严重失信名单 / 联合惩戒对象
+    WHITE = "white"  # 监督执法正面清单
+
+
+class ListStatus(enum.StrEnum):
+    """CANDIDATE → PRIOR_NOTICE → LISTED → REMOVED | EXPIRED | REVOKED; a candidate may be REJECTED."""
+
+    CANDIDATE = "candidate"
+    PRIOR_NOTICE = "prior_notice"
+    LISTED = "listed"
+    REJECTED = "rejected"
+    REMOVED = "removed"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class ListEntry(TimestampMixin, db.Model):
+    """One enterprise's passage through the black or white list, from candidate to removal."""
+
+    __tablename__ = "credit_list_entries"
+    __table_args__ = (sa.Index("ix_credit_list_entries_kind_status", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    kind: Mapped[ListKind] = mapped_column(str_enum(ListKind, 8))
+    status: Mapped[ListStatus] = mapped_column(str_enum(ListStatus, 16), default=ListStatus.CANDIDATE)
+    basis: Mapped[str] = mapped_column(sa.String(40))  # rule that made it a candidate, or "proposal"
+    reason: Mapped[str] = mapped_column(sa.Text)
+    proposed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    notice_sent_on: Mapped[date | None] = mapped_column()
+    statement_due_on: Mapped[date | None] = mapped_column()
+    statement: Mapped[str] = mapped_column(sa.Text, default="")
+    statement_at: Mapped[datetime | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decision_note: Mapped[str] = mapped_column(sa.Text, default="")
+    listed_on: Mapped[date | None] = mapped_column()
+    min_until: Mapped[date | None] = mapped_column()
+    max_until: Mapped[date | None] = mapped_column()
+    ended_on: Mapped[date | None] = mapped_column()
+    end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    enterprise = relationship("Enterprise")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from portal.auth.models import Role
 from portal.auth.rules import can_view_enterprise_private, in_jurisdiction, jurisdiction_covers
-from portal.credit.models import EvidenceKind, ObjectionStatus, RunStatus, SchemeStatus
+from portal.credit.models import EvidenceKind, ListKind, ListStatus, ObjectionStatus, RunStatus, SchemeStatus
 
 # Evidence a regulator records by hand (PRODUCT §2.4); the other kinds come from disclosures, monitoring, complaints.
 REGULATOR_KINDS = (
@@ -144,3 +146,65 @@ def objection_refusal(status: RunStatus, notice_ends_on: date | None, today: dat
 
 def can_answer_objection(status: ObjectionStatus, run_status: RunStatus) -> bool:
     return status == ObjectionStatus.OPEN and run_status == RunStatus.PUBLIC_NOTICE
+
+
+# --- black and white lists (DOMAIN §4) ------------------------------------------------------------------------------
+
+LIST_TRANSITIONS = {
+    ListStatus.CANDIDATE: (ListStatus.PRIOR_NOTICE, ListStatus.REJECTED),
+    ListStatus.PRIOR_NOTICE: (ListStatus.LISTED, ListStatus.REJECTED),
+    ListStatus.LISTED: (ListStatus.REMOVED, ListStatus.EXPIRED, ListStatus.REVOKED),
+    ListStatus.REJECTED: (), ListStatus.REMOVED: (), ListStatus.EXPIRED: (), ListStatus.REVOKED: (),
+}
+ACTIVE_LIST_STATUSES = (ListStatus.CANDIDATE, ListStatus.PRIOR_NOTICE, ListStatus.LISTED)
+BAD_GRADES = ("red", "black")
+
+
+def can_transition_list(current: ListStatus, target: ListStatus) -> bool:
+    return target in LIST_TRANSITIONS[current]
+
+
+def black_list_basis(vetoed_now: bool, last_final_grades: list[str]) -> str | None:
+    """Why an enterprise is a black-list candidate: a veto event counts now, or its two latest final grades are
+    both red or black (DOMAIN §4.1, §2.3 'red twice in a row')."""
+    if vetoed_now:
+        return "veto"
+    if len(last_final_grades) >= 2 and all(g in BAD_GRADES for g in last_final_grades[:2]):
+        return "bad_twice"
+    return None
+
+
+def white_list_basis(current_grade: str | None, last_final_grades: list[str], deductions_in_two_years: int) -> str | None:
+    """Positive-list candidate: green now and in its two latest final results, and no deduction in the last two
+    years (DOMAIN §4.2: Fujian 2-year condition, Guangzhou Baiyun green two years running)."""
+    if current_grade == "green" and len(last_final_grades) >= 2 and all(g == "green" for g in last_final_grades[:2]) \
+            and deductions_in_two_years == 0:
+        return "green_twice"
+    return None
+
+
+def listing_period(kind: ListKind, listed_on: date, months: dict[str, int]) -> tuple[date | None, date]:
+    """(earliest removal, automatic expiry). Black: min/max months (default 12/36, the 2026 serious-dishonesty
+    periods); white: no minimum, reviewed at the maximum (default 12)."""
+    if kind == ListKind.BLACK:
+        return (listed_on + relativedelta(months=months["black_min"]),
+                listed_on + relativedelta(months=months["black_max"]))
+    return None, listed_on + relativedelta(months=months["white_max"])
+
+
+def decision_refusal(status: ListStatus, statement_due_on: date | None, has_statement: bool, today: date) -> str | None:
+    """The lead decides only after the enterprise was told and had its say (statement given or time elapsed)."""
+    if status != ListStatus.PRIOR_NOTICE:
+        return "status"
+    if not has_statement and statement_due_on is not None and today <= statement_due_on:
+        return "statement_pending"
+    return None
+
+
+def removal_refusal(status: ListStatus, min_until: date | None, today: date) -> str | None:
+    """A listing is removed (repaired) only after its minimum period; a revocation (decision annulled) any time."""
+    if status != ListStatus.LISTED:
+        return "status"
+    if min_until is not None and today < min_until:
+        return "min_period"
+    return None

@@ -13,7 +13,7 @@ from portal.auth.permissions import Permission, require
 from portal.credit import forms as F
 from portal.credit import evaluation, rules, services
 from portal.credit.models import (CreditScheme, EvaluationResult, EvaluationRun, Evidence, EvidenceKind, Objection,
-                                  RunStatus, SchemeStatus)
+                                  ListStatus, RunStatus, SchemeStatus)
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
@@ -42,7 +42,11 @@ def credit_section(ent: Enterprise) -> dict:
         current_user.role, current_user.enterprise_id, current_user.jurisdiction_code, ent.id, ent.region_code)
     may_record = current_user.is_authenticated and rules.can_record_evidence(
         current_user.role, current_user.jurisdiction_code, ent.region_code)
+    from portal.credit import lists
+
+    listings = [e for e in lists.entries_of(ent.id) if e.status == ListStatus.LISTED]
     return {"view": view, "evidence": evidence, "show_what_if": show_what_if, "may_record": may_record,
+            "listings": listings,
             "english": english(), "CL": F.template_labels()}
 
 
@@ -275,8 +279,12 @@ def answer_objection(objection_id: int):
 @bp.get("/credit/my")
 @require(Permission.CREDIT_OBJECT)
 def my_results():
-    results = evaluation.results_of(current_user.enterprise_id) if current_user.enterprise_id else []
-    return render_template("credit/my_results.html", results=results, RunStatus=RunStatus)
+    from portal.credit import lists
+
+    ent_id = current_user.enterprise_id
+    results = evaluation.results_of(ent_id) if ent_id else []
+    entries = lists.entries_of(ent_id) if ent_id else []
+    return render_template("credit/my_results.html", results=results, entries=entries, RunStatus=RunStatus)
 
 
 @bp.route("/credit/my/results/<int:result_id>/objection", methods=["GET", "POST"])

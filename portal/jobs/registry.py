@@ -47,5 +47,7 @@ JOBS: dict[str, Job] = {
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("credit-refresh", "portal.credit.services:refresh_due_standings", "10 0 * * *",
             "Recompute credit standings whose ledger entries start or stop counting today."),
+        Job("credit-list-expiry", "portal.credit.lists:expire_listings", "20 0 * * *",
+            "Black and positive listings past their maximum period leave the list."),
     )
 }

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from portal.credit import services
-from portal.credit.models import EvaluationResult, EvaluationRun, Objection, RunStatus
+from portal.credit.models import EvaluationResult, EvaluationRun, ListEntry, ListKind, ListStatus, Objection, RunStatus
 from portal.db import utcnow
 
 
 def credit_objects(db, ent, owner) -> dict:
-    """A run for the enterprise's county on public notice (run_id), its result (result_id) and an open objection by
-    the enterprise's user (objection_id)."""
+    """A run for the enterprise's county on public notice (run_id), its result (result_id), an open objection by
+    the enterprise's user (objection_id) and a black-list entry on prior notice (entry_id)."""
     services.seed_schemes()
     version = services.version_for_region(ent.region_code)
     today = date.today()
@@ -24,6 +24,8 @@ def credit_objects(db, ent, owner) -> dict:
     db.session.add(result)
     db.session.flush()
     objection = Objection(result_id=result.id, enterprise_id=ent.id, submitted_by_id=owner.id, grounds="处罚已撤销")
-    db.session.add(objection)
+    entry = ListEntry(enterprise_id=ent.id, kind=ListKind.BLACK, status=ListStatus.PRIOR_NOTICE, basis="veto",
+                      reason="一票否决事项", notice_sent_on=today, statement_due_on=today + timedelta(days=7))
+    db.session.add_all([objection, entry])
     db.session.flush()
-    return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id}
+    return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id}

@@ -99,7 +99,7 @@ class Complaint(TimestampMixin, db.Model):
     extension_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     extension_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     extended_until: Mapped[date | None] = mapped_column()
-    assigned_region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    assigned_region_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)  # a jurisdiction prefix
     handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     rejection_code: Mapped[RejectionCode | None] = mapped_column(str_enum(RejectionCode, 40))
     rejection_note: Mapped[str] = mapped_column(sa.Text, default="")

@@ -240,3 +240,13 @@ def test_attachments_keep_the_original_and_a_public_copy(db, app):
     assert (root / att.original_path).is_file() and (root / att.public_path).is_file()
     assert att.kind == "image" and att.content_type == "image/jpeg"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 1
+
+
+def test_a_province_dispatches_to_the_city_and_the_city_then_sees_the_case(db, officers):
+    province = make_user(Role.REGULATOR, jurisdiction_code="32")
+    c, _ = make_complaint()
+    services.accept_complaint(c, province)
+    services.dispatch_complaint(c, province, officers["handler"].id)
+    db.session.flush()
+    assert c.assigned_region_code == "3208" and c.handler_id == officers["handler"].id
+    assert services.get_for_handler(officers["handler"], c.id) is c

@@ -14,9 +14,7 @@ def select_locale() -> str:
         return chosen
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
-    if best and best.startswith("en"):
-        return "en"
+    # Chinese first: the browser's Accept-Language does not switch the portal to English; the visible switch does.
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

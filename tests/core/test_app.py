@@ -56,3 +56,8 @@ def test_unknown_api_path_gets_a_json_404(client):
 
 def test_health_endpoint_reports_the_database(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_an_english_browser_still_gets_chinese_until_the_switch_is_used(client):
+    response = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "企业环境信用与信息披露平台" in response.get_data(as_text=True)

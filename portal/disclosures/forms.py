@@ -40,7 +40,7 @@ class ReviewForm(FlaskForm):
     numbers_non_negative = BooleanField(CHECK_LABELS["numbers_non_negative"])
     commitment_signed = BooleanField(CHECK_LABELS["commitment_signed"])
     plain_language = BooleanField(CHECK_LABELS["plain_language"])
-    flag = RadioField(_l("Result"), choices=[SelectChoice(f.value, label) for f, label in FLAG_LABELS.items()],
+    flag = RadioField(_l("Review result"), choices=[SelectChoice(f.value, label) for f, label in FLAG_LABELS.items()],
                       default=ReviewFlag.NONE.value, validators=[DataRequired()])
     note = TextAreaField(_l("Note to the enterprise"), validators=[Optional(), Length(max=2000)])
 

@@ -23,6 +23,9 @@ COMMITMENT = ("企业负责人保证年度报告内容的真实、准确、完�
 TEMPORARY_WORKING_DAYS = 5  # Art. 17
 REMINDER_DAYS = (30, 7, 1)
 DEFAULT_ANNUAL_DEADLINE = "03-15"  # Art. 19, inclusive
+# Names of the 环境监管重点单位 categories as the report states them (DOMAIN §1.2); the report is a Chinese document.
+KEY_UNIT_NAMES = {"water": "水环境重点排污单位", "air": "大气环境重点排污单位", "groundwater": "地下水污染防治重点排污单位",
+                  "noise": "噪声重点排污单位", "soil": "土壤污染重点监管单位", "risk": "环境风险重点管控单位"}
 
 # --- catalogue --------------------------------------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ SECTIONS: tuple[Section, ...] = (
             F("max_conc", _l("Maximum concentration"), "number"),
             F("annual_t", _l("Annual emission"), "number", unit="t"),
             F("permitted_t", _l("Permitted annual emission"), "number", unit="t"),
-            F("exceedances", _l("Exceedances"), "number"),
+            F("exceedances", _l("Exceedance count"), "number"),
         )),
         Table("waste", _l("Industrial solid and hazardous waste"), (
             F("name", _l("Waste"), required=True),

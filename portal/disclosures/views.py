@@ -48,8 +48,8 @@ def _labels():
         services.SOURCE_TEMPORARY: _("temporary reports published on this portal"),
         services.SOURCE_PENALTIES: _("penalty decisions recorded on this portal"),
         services.SOURCE_MONITORING: _("outlets, permitted limits and the portal's self-monitoring data")},
-        "STATUS_LABELS": {"draft": _("Draft"), "published": _("Published"), "corrected": _("Corrected"),
-                          "pending": _("Pending"), "on_time": _("On time"), "late": _("Late"),
+        "STATUS_LABELS": {"draft": _("Draft"), "published": _("Disclosed"), "corrected": _("Corrected"),
+                          "pending": _("Awaiting disclosure"), "on_time": _("On time"), "late": _("Late"),
                           "missing": _("Missing")},
         "STATE_LABELS": {"empty": _("Empty"), "filled": _("Filled"), "not_applicable": _("Not applicable")},
         "report_digest": supervision.obligation_digest, "TRIGGER_LABELS": rules.TRIGGER_LABELS, "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS}

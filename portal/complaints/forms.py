@@ -83,6 +83,16 @@ class ReviewForm(FlaskForm):
                            validators=[DataRequired(message=_l("Give the reason.")), Length(max=MAX_TEXT)])
 
 
+class MonthForm(FlaskForm):
+    """GET form choosing the bulletin's month (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(min=2000, max=2100)])
+    month = IntegerField(_l("Month"), validators=[Optional(), NumberRange(min=1, max=12)])
+
+
 class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False

@@ -169,3 +169,14 @@ def overdue_on(today: date, status: Status, accept_due_on: date, close_due_on: d
                extended_until: date | None) -> bool:
     return sla_state(today, effective_due(status, accept_due_on, close_due_on, extended_until)) == "overdue"
 
+
+
+def share(part: int, whole: int) -> float | None:
+    """A percentage with one decimal, or None when there is nothing to count."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    """First day of the month and first day of the next."""
+    first = date(year, month, 1)
+    return first, date(year + (month == 12), month % 12 + 1, 1)

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.complaints import rules, services
 from portal.complaints.labels import channel_labels, event_labels, status_labels
-from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, RatingForm, ReviewForm,
-                                     TrackForm)
+from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, MonthForm, RatingForm,
+                                     ReviewForm, TrackForm)
 from portal.complaints.models import Category, Complaint, ComplaintAttachment
 from portal.complaints.uploads import ACCEPT_ATTRIBUTE, PreparedFile, UploadRejected, prepare_upload
 from portal.config import Config
@@ -306,3 +306,23 @@ def public_file(case_no: str, attachment_id: int):
         abort(404)
     mimetype = "image/png" if att.public_path.endswith(".png") else "image/jpeg"
     return send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, max_age=0)
+
+
+# --- public statistics --------------------------------------------------------------------------------------------
+
+@bp.get("/statistics")
+def statistics():
+    """Monthly bulletin; by default the last complete month."""
+    from portal.core.clock import china_today
+
+    today = china_today()
+    last = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    form = MonthForm(request.args)
+    year, month = last
+    if form.validate() and form.year.data and form.month.data:
+        year, month = form.year.data, form.month.data
+    else:
+        form.year.data, form.month.data = year, month
+    stats = services.monthly_statistics(year, month)
+    return render_template("complaints/statistics.html", form=form, s=stats,
+                           channels=channel_labels(), categories={c.value: l for c, l in CATEGORY_LABELS.items()})

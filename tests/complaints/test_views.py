@@ -279,3 +279,20 @@ def test_the_handler_downloads_the_original_file(client, case):
     login_as(client, users["handler"])
     response = client.get(f"/console/complaints/{c.id}/files/{c.attachments[0].id}")
     assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"
+
+
+def test_monthly_statistics_count_by_category_channel_and_district_without_reporters(client, db):
+    officer = make_user(Role.REGULATOR, jurisdiction_code="3208")
+    a, _ = make_complaint(identity=REPORTER)
+    b, _ = make_complaint(region_code="320803")
+    services.accept_complaint(a, officer)
+    db.session.commit()
+    received = a.received_at.astimezone(services.china_tz())
+    stats = services.monthly_statistics(received.year, received.month)
+    assert stats["received"] == 2 and stats["by_category"] == [("water", 2)]
+    assert stats["by_channel"] == [("web", 2)] and {d[0] for d in stats["by_district"]} == {"320826", "320803"}
+    assert stats["decided"] == 1 and stats["decided_on_time"] == 100.0 and stats["replied_on_time"] is None
+    page = client.get(f"/complaints/statistics?year={received.year}&month={received.month}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "涟水县" in text and "李四" not in text
+    assert client.get("/complaints/statistics?year=abc&month=13").status_code == 200

@@ -49,7 +49,7 @@ class IntakeForm(FlaskForm):
     identity = RadioField(_l("Report"), choices=[SelectChoice("anonymous", _l("anonymously")),
                                                  SelectChoice("named", _l("with my name and contact"))],
                           default="anonymous", validators=[DataRequired()])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=64)])
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=64)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(message=_l("Enter a valid e-mail address.")),
                                                   Length(max=254)])
@@ -110,7 +110,7 @@ class ActionForm(FlaskForm):
                                  choices=[SelectChoice(c.value, label) for c, label in REJECTION_LABELS.items()])
     handler_id = SelectField(_l("Handler"), coerce=int, validators=[Optional()])
     days = IntegerField(_l("Days (1–30)"), validators=[Optional(), NumberRange(min=1, max=30)])
-    findings = SelectField(_l("Findings"), validators=[Optional()],
+    findings = SelectField(_l("Investigation findings"), validators=[Optional()],
                            choices=[SelectChoice(f.value, label) for f, label in FINDINGS_LABELS.items()])
     target_case_no = StringField(_l("Merge into case number"), validators=[Optional(), Length(max=32)])
     text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=MAX_TEXT)])

@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 
 
 def status_labels() -> dict[str, str]:
-    return {"received": _("Received"), "rejected": _("Not accepted"), "merged": _("Merged into another case"),
+    return {"received": _("Awaiting the acceptance decision"), "rejected": _("Not accepted"),
+            "merged": _("Merged into another case"),
             "accepted": _("Accepted"), "assigned": _("Dispatched to the competent bureau"),
             "investigating": _("Under investigation"), "extended": _("Extended"),
             "result_reported": _("Result reported"), "replied": _("Replied"), "closed": _("Closed"),
@@ -18,7 +19,7 @@ def event_labels() -> dict[str, str]:
             "investigating": _("Investigation started"), "extended": _("Handling extended"),
             "replied": _("Reply sent"), "closed": _("Closed"), "reopened": _("Reopened"),
             "reporter_added": _("Reporter added information"), "rated": _("Reporter rated the handling"),
-            "note": _("Note"), "assigned_to": _("Assigned to"), "extension_requested": _("Extension requested"),
+            "note": _("Internal note"), "assigned_to": _("Assigned to"), "extension_requested": _("Extension requested"),
             "extension_refused": _("Extension refused"), "result_reported": _("Result reported"),
             "co_reporter": _("Another report merged in"), "escalated": _("Overdue: escalated")}
 

@@ -179,7 +179,7 @@ def submit_complaint(data: Intake, files: list[PreparedFile]) -> tuple[Complaint
     db.session.add(c)
     db.session.flush()
     c.case_no = rules.case_number(_local_date(received), c.id)
-    _event(c, "received", data.channel.value)
+    _event(c, "received")
     _attach(c, files)
     email = identity.get("email")
     if email:

@@ -250,3 +250,16 @@ def test_a_province_dispatches_to_the_city_and_the_city_then_sees_the_case(db, o
     db.session.flush()
     assert c.assigned_region_code == "3208" and c.handler_id == officers["handler"].id
     assert services.get_for_handler(officers["handler"], c.id) is c
+
+
+def test_the_complaint_sla_job_runs_the_escalation(db, runner):
+    from portal.jobs.registry import JOBS
+
+    assert JOBS["complaint-sla"].func is services.escalate_overdue
+    c, _ = make_complaint()
+    c.accept_due = c.accept_due - timedelta(days=30)
+    db.session.commit()
+    result = runner.invoke(args=["jobs", "run", "complaint-sla"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Complaint, c.id).escalated_on is not None

@@ -296,3 +296,28 @@ def test_monthly_statistics_count_by_category_channel_and_district_without_repor
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "涟水县" in text and "李四" not in text
     assert client.get("/complaints/statistics?year=abc&month=13").status_code == 200
+
+
+def test_intake_and_anonymous_open311_posts_are_rate_limited_but_partners_are_not(app, db, regions):
+    from portal import create_app
+    from portal.extensions import limiter
+
+    was_enabled = limiter.enabled
+    config = {k: v for k, v in app.config.items() if k.isupper()}
+    config.update(RATELIMIT_ENABLED=True, COMPLAINT_RATE_LIMIT="2 per minute", RATELIMIT_STORAGE_URI="memory://",
+                  OPEN311_API_KEYS={"k1": "partner"})
+    try:
+        limited = create_app(config)
+        client = limited.test_client()
+        with limited.app_context():
+            intake = [client.post("/complaints/new", data={}).status_code for _ in range(3)]
+            assert client.get("/complaints/new").status_code == 200  # GET is not limited
+            partner = [client.post("/open311/v2/requests.json", data={"api_key": "k1"}).status_code
+                       for _ in range(3)]
+            anonymous = [client.post("/open311/v2/requests.json", data={}).status_code for _ in range(3)]
+            db.engine.dispose()
+    finally:
+        limiter.enabled = was_enabled
+    assert intake == [400, 400, 429]
+    assert partner == [400, 400, 400]
+    assert anonymous[-1] == 429

@@ -75,10 +75,12 @@ def _rollup_increments(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tup
             a[0] += 1
             if valid:
                 v = row["value"]
+                low = v if row.get("value_min") is None else row["value_min"]  # the period's true extremes
+                high = v if row.get("value_max") is None else row["value_max"]
                 a[1] += 1
                 a[2] += v
-                a[3] = v if a[3] is None else min(a[3], v)
-                a[4] = v if a[4] is None else max(a[4], v)
+                a[3] = low if a[3] is None else min(a[3], low)
+                a[4] = high if a[4] is None else max(a[4], high)
                 if conv is not None:
                     a[5] += 1
                     a[6] += conv

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
@@ -22,6 +23,9 @@ from portal.monitoring import forms, importers, manual, queries, services
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
+
+# The navigation labels this package adds to portal/core/navigation.py, listed here so this catalog translates them.
+NAV_LABELS = (_l("Monitoring results"), _l("Exceedances"), _l("Exceedance incidents"), _l("Monitoring devices"))
 
 
 def _apply_error(form, exc: DomainError) -> None:

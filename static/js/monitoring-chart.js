@@ -32,12 +32,13 @@
 
   function draw(el, s) {
     var built = seriesFor(s, el);
+    el.classList.add("is-ready");  /* hidden until there is something to draw (no blank box without JS) */
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 48, right: 16, top: 32, bottom: 56 },
+      grid: { left: 48, right: 48, top: 32, bottom: 56 },
       xAxis: { type: "category", data: built.times },
       yAxis: { type: "value", name: s.unit, scale: true },
       dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],

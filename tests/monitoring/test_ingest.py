@@ -115,3 +115,10 @@ def test_a_device_sent_converted_value_is_used_as_is(db):
     _, _, device = gas_setup(db, reference_o2=6)
     services.ingest_hj212(packet(device.mn, 2061, "20261101090000", {"a21026": "Avg=80,ZsAvg=45"}), now=NOW)
     assert _count(db, ExceedanceIncident) == 0
+
+
+def test_roll_up_extremes_use_the_periods_own_minimum_and_maximum(db):
+    _, _, device = water_setup(db)
+    services.ingest_hj212(packet(device.mn, 2061, "20261101090000", {"w01001": "Avg=7,Min=5.5,Max=8.2"}), now=NOW)
+    day = db.session.scalar(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "day"))
+    assert (day.min_valid, day.max_valid, day.mean) == (5.5, 8.2, 7.0)

@@ -3,7 +3,6 @@ on public notice, take and answer objections (a sustained one recomputes), and l
 Services flush; the caller commits."""
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -25,20 +24,6 @@ def _explain(result: scoring.Result) -> list[dict]:
     return [{"evidence_id": e.evidence_id, "rule": e.rule_code, "label": e.rule_label, "points": e.points,
              "veto": e.is_veto, "counts_from": e.counts_from.isoformat(),
              "expires_on": e.expires_on.isoformat() if e.expires_on else None} for e in result.counting]
-
-
-def _facts_by_enterprise(enterprise_ids: list[int]) -> dict[int, list[scoring.Fact]]:
-    facts: dict[int, list[scoring.Fact]] = defaultdict(list)
-    for start in range(0, len(enterprise_ids), 5000):
-        chunk = enterprise_ids[start:start + 5000]
-        stmt = (sa.select(Evidence.id, Evidence.enterprise_id, Evidence.kind, Evidence.occurred_on,
-                          Evidence.amount_yuan, Evidence.details)
-                .where(Evidence.enterprise_id.in_(chunk), Evidence.is_verified.is_(True),
-                       Evidence.withdrawn_at.is_(None)))
-        for row in db.session.execute(stmt):
-            facts[row.enterprise_id].append(scoring.Fact(row.id, row.kind.value, row.occurred_on, row.amount_yuan,
-                                                         row.details or {}))
-    return facts
 
 
 def compute_run(year: int, prefix: str, actor: Any = None, notice_days: int | None = None) -> EvaluationRun:
@@ -69,17 +54,15 @@ def _compute_results(run: EvaluationRun) -> None:
     if run.jurisdiction_prefix:
         stmt = stmt.where(Enterprise.region_code.startswith(run.jurisdiction_prefix, autoescape=True))
     enterprises = db.session.execute(stmt).all()
-    facts = _facts_by_enterprise([e.id for e in enterprises])
+    facts = services.facts_by_enterprise([e.id for e in enterprises])
     existing = {r.enterprise_id: r for r in run.results}
-    versions: dict[str, Any] = {}
+    versions = services.VersionCache()
     for ent_id, region in enterprises:
-        if region not in versions:
-            version = services.version_for_region(region)
-            versions[region] = (version, services.parsed(version)) if version else None
-        if versions[region] is None:
+        resolved = versions.get(region)
+        if resolved is None:
             continue
-        version, scheme = versions[region]
-        result = scoring.evaluate(scheme, facts.get(ent_id, []), as_of)
+        version, scheme = resolved
+        result = scoring.evaluate(scheme, facts.get(ent_id, []), as_of, with_steps=False)
         row = existing.get(ent_id)
         if row is None:
             row = EvaluationResult(run=run, enterprise_id=ent_id)
@@ -171,7 +154,7 @@ def answer_objection(actor: Any, objection: Objection, sustain: bool, reply: str
 
 def _recompute_result(row: EvaluationResult) -> None:
     version = row.scheme_version
-    facts = _facts_by_enterprise([row.enterprise_id]).get(row.enterprise_id, [])
+    facts = services.facts_by_enterprise([row.enterprise_id]).get(row.enterprise_id, [])
     result = scoring.evaluate(services.parsed(version), facts, date(row.run.year, 12, 31))
     row.score, row.grade, row.is_vetoed = result.standing.score, result.standing.grade, result.standing.is_vetoed
     row.explanation, row.revision = _explain(result), row.revision + 1

@@ -6,11 +6,11 @@ the public page, the API and the benchmark (DOMAIN §2.4).
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, Iterable
-
-from dateutil.relativedelta import relativedelta
 
 
 class SchemeError(ValueError):
@@ -66,6 +66,13 @@ class SchemeRules:
 
     def grade(self, code: str) -> Grade:
         return next(g for g in self.grades if g.code == code)
+
+    @cached_property
+    def rules_by_kind(self) -> dict[str, tuple[Rule, ...]]:
+        by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            by_kind.setdefault(rule.kind, []).append(rule)
+        return {k: tuple(v) for k, v in by_kind.items()}
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,14 @@ def _measures(data: dict, grades: list[Grade]) -> dict[str, tuple[str, ...]]:
 
 def match_rule(scheme: SchemeRules, fact: Fact) -> Rule | None:
     """Rules are tried in order; the first that matches the evidence kind and its conditions applies."""
-    return next((r for r in scheme.rules if r.matches(fact)), None)
+    return next((r for r in scheme.rules_by_kind.get(fact.kind, ()) if r.matches(fact)), None)
+
+
+def add_months(day: date, months: int) -> date:
+    """Same calendar day `months` later, or the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def ledger(scheme: SchemeRules, facts: Iterable[Fact]) -> list[Entry]:
@@ -201,7 +215,7 @@ def ledger(scheme: SchemeRules, facts: Iterable[Fact]) -> list[Entry]:
         if rule is None:
             continue
         counts_from = fact.occurred_on + timedelta(days=scheme.counts_after_days)
-        expires = counts_from + relativedelta(months=rule.validity_months) if rule.validity_months > 0 else None
+        expires = add_months(counts_from, rule.validity_months) if rule.validity_months > 0 else None
         entries.append(Entry(evidence_id=fact.evidence_id, rule_code=rule.code, rule_label=rule.label,
                              points=rule.points, is_veto=rule.veto, counts_from=counts_from, expires_on=expires))
     entries.sort(key=lambda e: (e.counts_from, e.evidence_id))
@@ -240,18 +254,19 @@ def standing_on(scheme: SchemeRules, entries: Iterable[Entry], day: date) -> Sta
     return Standing(score=score, grade=grade, is_vetoed=vetoed)
 
 
-def evaluate(scheme: SchemeRules, facts: Iterable[Fact], as_of: date) -> Result:
+def evaluate(scheme: SchemeRules, facts: Iterable[Fact], as_of: date, with_steps: bool = True) -> Result:
     """The standing on `as_of` from evidence facts (see evaluate_entries)."""
-    return evaluate_entries(scheme, ledger(scheme, facts), as_of)
+    return evaluate_entries(scheme, ledger(scheme, facts), as_of, with_steps)
 
 
-def evaluate_entries(scheme: SchemeRules, entries: list[Entry], as_of: date) -> Result:
+def evaluate_entries(scheme: SchemeRules, entries: list[Entry], as_of: date, with_steps: bool = True) -> Result:
     """The standing on `as_of`, and every later date on which it changes as entries start or stop counting; the
-    earliest improvement is the first of those dates with a better grade, if nothing new is recorded."""
+    earliest improvement is the first of those dates with a better grade, if nothing new is recorded. Batch paths
+    that need only the standing and its next change pass with_steps=False."""
     current = standing_on(scheme, entries, as_of)
     change_days = sorted({d for e in entries for d in (e.counts_from, e.expires_on) if d is not None and d > as_of})
     steps, earliest = [], None
-    for day in change_days:
+    for day in change_days if with_steps else ():
         standing = standing_on(scheme, entries, day)
         steps.append(Step(on=day, standing=standing,
                           expiring=tuple(e for e in entries if e.expires_on == day),

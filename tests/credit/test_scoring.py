@@ -161,3 +161,19 @@ def test_no_improvement_is_promised_when_nothing_expires():
 def test_a_malformed_scheme_is_refused_naming_the_key(change, message):
     with pytest.raises(SchemeError, match=message):
         scoring.parse_rules({**presets.JIANGSU_12, **change})
+
+
+@pytest.mark.parametrize("day, months, expected", [
+    (date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2024, 1, 31), 1, date(2024, 2, 29)),
+    (date(2026, 8, 31), 6, date(2027, 2, 28)), (date(2026, 7, 15), 6, date(2027, 1, 15)),
+    (date(2026, 12, 1), 12, date(2027, 12, 1)), (date(2026, 3, 10), 0, date(2026, 3, 10)),
+])
+def test_validity_months_end_on_the_same_day_or_the_months_last_day(day, months, expected):
+    assert scoring.add_months(day, months) == expected
+
+
+def test_without_steps_the_standing_and_next_change_are_the_same():
+    facts = [Fact(1, "penalty", date(2026, 1, 10), 50000), Fact(2, "criminal", date(2026, 2, 1))]
+    full, quick = scoring.evaluate(JS, facts, DAY), scoring.evaluate(JS, facts, DAY, with_steps=False)
+    assert (quick.standing, quick.next_change_on) == (full.standing, full.next_change_on)
+    assert quick.steps == () and full.steps

@@ -176,3 +176,22 @@ def test_recompute_all_covers_every_enterprise_under_a_prefix(db, schemes):
     assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == a.id)).score == 9
     assert services.recompute_all() == 2
     assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == b.id)).grade == "green"
+
+
+def test_the_batch_recompute_gives_the_same_ledger_and_standing_as_the_incremental_update(db, schemes):
+    ents = [make_enterprise() for _ in range(3)]
+    _penalty(ents[0], "p:1")
+    _penalty(ents[0], "p:2")
+    _penalty(ents[1], "p:3", amount=None)
+    incremental = {s.enterprise_id: (s.score, s.grade, s.next_change_on)
+                   for s in db.session.scalars(sa.select(CreditStanding))}
+    lines = sorted((e.enterprise_id, e.evidence_id, e.points, e.expires_on)
+                   for e in db.session.scalars(sa.select(LedgerEntry)))
+    assert services.recompute_all(batch=2) == 3
+    batch = {s.enterprise_id: (s.score, s.grade, s.next_change_on) for s in db.session.scalars(sa.select(CreditStanding))}
+    assert {k: batch[k] for k in incremental} == incremental
+    assert batch[ents[2].id][:2] == (9, "blue")
+    assert sorted((e.enterprise_id, e.evidence_id, e.points, e.expires_on)
+                  for e in db.session.scalars(sa.select(LedgerEntry))) == lines
+    history = [h.grade for h in db.session.scalars(sa.select(GradeChange).where(GradeChange.enterprise_id == ents[0].id))]
+    assert history == ["blue", "yellow"]  # no new row: the grade did not change

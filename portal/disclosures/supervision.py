@@ -173,12 +173,36 @@ def review_report(actor: User, report: AnnualReport | TemporaryReport, checklist
     db.session.flush()
     record(actor, "disclosure_review.create", review)
     if flag_value != ReviewFlag.NONE:
+        _notify_flag(review, report)
         add_evidence(enterprise_id=report.enterprise_id, kind=EvidenceKind.DISCLOSURE_DEFECTIVE,
                      source=EvidenceSource.DISCLOSURE, source_ref=f"review:{review.id}", occurred_on=china_today(),
                      title=f"披露报告{FLAG_TITLES[flag_value]}（{report.sha256[:12]}）", verified=False, actor=actor,
                      authority=actor.display_name, details={"flag": flag_value.value, "note": note,
                                                             "report_sha256": report.sha256})
     return review
+
+
+def _notify_flag(review: Review, report) -> None:
+    """E-mail the enterprise's users: a finding asks for a CHANGE report (Art. 18)."""
+    link = public_url("disclosures.my_index")
+    for user in _reminder_recipients(report.enterprise_id):
+        subject = f"【依法披露】生态环境部门认为贵单位披露的报告{FLAG_TITLES[review.flag]}，请提交变更报告"
+        body = (f"{user.display_name}：\n\n审查意见：{review.note}\n\n请登录平台，对该报告提交临时报告（变更），"
+                f"说明变更事项和理由：{link}\n\n报告摘要：{report.sha256}")
+        queue_mail(user.email, subject, body, dedupe_key=f"disclosure-review:{review.id}:{user.id}")
+
+
+def review_queue(jurisdiction: str | None, limit: int = 200) -> list:
+    """Published reports in the jurisdiction that no regulator has reviewed yet, oldest first."""
+    reviewed = sa.select(Review.report_sha256)
+    items = []
+    for model in (AnnualReport, TemporaryReport):
+        stmt = (sa.select(model).join(model.enterprise)
+                .where(model.status != ReportStatus.DRAFT, model.sha256.not_in(reviewed),
+                       Enterprise.region_code.startswith(jurisdiction or "\x00", autoescape=True))
+                .order_by(model.submitted_at).limit(limit))
+        items.extend(db.session.scalars(stmt))
+    return sorted(items, key=lambda r: r.submitted_at)[:limit]
 
 
 def open_flags(enterprise_id: int) -> list[Review]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -100,6 +100,9 @@ def _year_choices() -> list[int]:
 @bp.get("/my/disclosures")
 @require(Permission.DISCLOSURE_EDIT)
 def my_index():
+    if current_user.enterprise_id is None:
+        binding_url = url_for("auth.binding_request") if "auth.binding_request" in current_app.view_functions else None
+        return render_template("enterprises/my_unbound.html", binding_url=binding_url)
     ent = _my_enterprise()
     form = F.NewAnnualForm()
     form.year.choices = [SelectChoice(y, str(y)) for y in _year_choices()]
@@ -109,7 +112,8 @@ def my_index():
                                    .order_by(TemporaryReport.id.desc())).all()
     return render_template("disclosures/my_index.html", ent=ent, form=form, annual=annual, temporary=temporary,
                            obligations=supervision.upcoming(ent.id), flags=supervision.open_flags(ent.id),
-                           today=china_today(), triggers=[t for t in Trigger if t != Trigger.CHANGE])
+                           today=china_today(), timedelta30=timedelta(days=30),
+                           triggers=[t for t in Trigger if t != Trigger.CHANGE])
 
 
 @bp.post("/my/disclosures/annual")
@@ -419,6 +423,14 @@ def dashboard():
     return render_template("disclosures/dashboard.html", page=page, status=status, kind=kind, year=year,
                            counts=supervision.status_counts(current_user.jurisdiction_code),
                            statuses=list(ObligationStatus), kinds=list(ObligationKind))
+
+
+@bp.get("/regulator/disclosures/reviews")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def review_queue():
+    """Published reports of the jurisdiction awaiting a format review (DOMAIN §1.10)."""
+    return render_template("disclosures/review_queue.html",
+                           reports=supervision.review_queue(current_user.jurisdiction_code))
 
 
 @bp.get("/regulator/disclosures.csv")

@@ -253,3 +253,40 @@ def test_the_api_lists_an_enterprises_disclosures_and_returns_the_signed_content
 def test_drafts_never_appear_in_the_api(client, db, draft):
     db.session.commit()
     assert client.get(f"/api/v1/enterprises/{draft.enterprise.uscc}/disclosures").get_json()["data"] == []
+
+
+def test_an_unbound_enterprise_user_is_asked_to_request_a_binding(login, db):
+    user = make_user(Role.ENTERPRISE_STAFF)
+    db.session.commit()
+    response = login(user).get("/my/disclosures")
+    assert response.status_code == 200 and "/auth/binding" in response.get_data(as_text=True)
+
+
+def test_the_index_shows_a_notice_when_a_deadline_is_near(login, db, ent, staff, monkeypatch):
+    from datetime import date
+
+    import portal.disclosures.views as views
+    monkeypatch.setattr(views, "china_today", lambda: date(2026, 3, 8))
+    services.create_annual_draft(staff, ent, 2025)
+    db.session.commit()
+    page = login(staff).get("/my/disclosures").get_data(as_text=True)
+    assert 'role="status"' in page and "2026-03-15" in page
+
+
+def test_the_review_queue_lists_unreviewed_reports_of_the_jurisdiction_only(login, db, published, signatory):
+    regulator = make_user(Role.REGULATOR, jurisdiction_code="3208")
+    outsider = make_user(Role.REGULATOR, jurisdiction_code="2101")
+    db.session.commit()
+    assert published.sha256 in login(regulator).get("/regulator/disclosures/reviews").get_data(as_text=True)
+    assert published.sha256 not in login(outsider).get("/regulator/disclosures/reviews").get_data(as_text=True)
+    login(regulator).post(f"/regulator/disclosures/review/{published.sha256}",
+                          data={"flag": "untrue", "note": "与监测数据不符"})
+    assert published.sha256 not in login(regulator).get("/regulator/disclosures/reviews").get_data(as_text=True)
+    from portal.mail.models import OutboxMessage
+    mail = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert "sign@example.cn" in {m.to_address for m in mail} and all("不真实" in m.subject for m in mail)
+
+
+def test_the_deadline_job_runs_from_the_command_line(runner, db, published):
+    result = runner.invoke(args=["jobs", "run", "disclosure-deadlines"])
+    assert result.exit_code == 0, result.output

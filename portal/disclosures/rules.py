@@ -343,6 +343,9 @@ def check_value(f: Field, value: Any, uscc: str = "") -> str | None:
     if _blank(value):
         return None
     text = str(value).strip()
+    limit = 5000 if f.kind == "textarea" else 500
+    if len(text) > limit:
+        return str(_l("%(n)d characters; at most %(max)d are allowed.", n=len(text), max=limit))
     if f.kind == "number":
         try:
             number = parse_number(text)

@@ -229,6 +229,8 @@ def _legal_doc(trigger: Trigger, doc_no: str, received_raw: Any) -> tuple[str, d
     doc_no = (doc_no or "").strip()
     if not doc_no:
         errors["legal_doc_no"] = _("Enter the number of the legal document (e.g. 淮环罚〔2026〕3号).")
+    elif len(doc_no) > 100:
+        errors["legal_doc_no"] = _("The document number has %(n)d characters; at most 100 are allowed.", n=len(doc_no))
     received = received_raw if isinstance(received_raw, date) else None
     if received is None:
         errors["legal_doc_received_on"] = _("Enter the date the legal document was received (YYYY-MM-DD).")
@@ -256,6 +258,18 @@ def _ensure_temporary_obligation(report: TemporaryReport) -> None:
         record("system", "disclosure_obligation.due_change", ob, before=before)
 
 
+def _same_document(enterprise_id: int, trigger: Trigger, doc_no: str) -> TemporaryReport | None:
+    """A repeated "new report" for the same legal document returns the existing draft; if that document is already
+    disclosed, a second report would duplicate it (corrections go through a change report)."""
+    existing = db.session.scalar(sa.select(TemporaryReport).where(
+        TemporaryReport.enterprise_id == enterprise_id, TemporaryReport.trigger == trigger,
+        TemporaryReport.legal_doc_no == doc_no).order_by(TemporaryReport.id))
+    if existing is not None and existing.status != ReportStatus.DRAFT:
+        raise Conflict(_("A report on legal document %(no)s is already published; to correct it, file a change "
+                         "report.", no=doc_no))
+    return existing
+
+
 def save_temporary(actor: User, ent: Enterprise, trigger: Trigger, doc_no: str, received: Any,
                    data: Mapping[str, Any], report: TemporaryReport | None = None) -> TemporaryReport:
     """Create or update a temporary-report draft; the due date follows the working-day calendar (Art. 17)."""
@@ -264,6 +278,8 @@ def save_temporary(actor: User, ent: Enterprise, trigger: Trigger, doc_no: str, 
     doc_no, received_on = _legal_doc(trigger, doc_no, received)
     clean = _trigger_data(trigger, data, ent.uscc)
     due = rules.temporary_due_date(received_on, trigger, workdays.is_workday) if received_on else None
+    if report is None:
+        report = _same_document(ent.id, trigger, doc_no)
     before = snapshot(report) if report is not None else None
     if report is None:
         report = TemporaryReport(enterprise_id=ent.id, trigger=trigger, created_by_id=actor.id, changes=[])
@@ -288,6 +304,11 @@ def save_change(actor: User, ent: Enterprise, original: Report, proposed: Mappin
         errors["basis"] = _("Give the main basis for the change.")
     if errors:
         raise ValidationFailed(errors)
+    if report is None:  # a repeated "new change" for the same original continues the open draft
+        report = db.session.scalar(sa.select(TemporaryReport).where(
+            TemporaryReport.enterprise_id == ent.id, TemporaryReport.trigger == Trigger.CHANGE,
+            TemporaryReport.corrects_kind == original.kind, TemporaryReport.corrects_id == original.id,
+            TemporaryReport.status == ReportStatus.DRAFT))
     if report is not None:
         rules.transition(report.status, "edit")
     before = snapshot(report) if report is not None else None

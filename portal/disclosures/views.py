@@ -409,6 +409,7 @@ def _dashboard_filters() -> tuple[str, str, int | None]:
     status = request.args.get("status", "")
     kind = request.args.get("kind", "")
     year = request.args.get("year", type=int)
+    year = year if year is not None and 2000 <= year <= 2100 else None
     status = status if status in {s.value for s in ObligationStatus} else ""
     kind = kind if kind in {k.value for k in ObligationKind} else ""
     return status, kind, year

@@ -261,3 +261,30 @@ def test_declared_figures_below_the_portals_monitoring_data_are_warnings(db, ent
     assert (row["max_conc"], row["exceedances"]) == ("80", "0")
     codes = {w.code for w in services.check_annual(draft).warnings}
     assert {"pollution.emissions.1.monitoring_exceedances", "pollution.emissions.1.monitoring_max"} <= codes
+
+
+def test_a_repeated_new_temporary_report_for_the_same_document_never_duplicates(db, ent, staff, signatory):
+    data = {"position": "车间主任", "case": "非法排放", "decided_on": "2026-01-04"}
+    first = services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5), data)
+    again = services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5), data)
+    assert again.id == first.id and _count(db, TemporaryReport) == 1 and _count(db, Obligation) == 1
+    services.submit_temporary(signatory, first, DEFAULT_PASSWORD)
+    from portal.errors import Conflict
+    with pytest.raises(Conflict):
+        services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5), data)
+    with pytest.raises(ValidationFailed) as exc:
+        services.save_temporary(staff, ent, Trigger.DETENTION, "号" * 101, date(2026, 1, 5), data)
+    assert "legal_doc_no" in exc.value.errors
+
+
+def test_a_repeated_new_change_for_the_same_original_continues_the_draft(db, draft, staff, signatory):
+    original = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME)
+    args = (staff, original.enterprise, original, {"basic.legal_rep": "李新"}, {"basic.legal_rep": "登记错误"}, "执照")
+    assert services.save_change(*args).id == services.save_change(*args).id
+    assert _count(db, TemporaryReport) == 1
+
+
+def test_overlong_text_is_a_hard_error():
+    assert rules.check_value(rules.SECTION_BY_CODE["other"].fields[0], "字" * 5000) is None
+    error = rules.check_value(rules.Field("x", "X"), "字" * 501)
+    assert error is not None and "500" in error

@@ -290,3 +290,12 @@ def test_the_review_queue_lists_unreviewed_reports_of_the_jurisdiction_only(logi
 def test_the_deadline_job_runs_from_the_command_line(runner, db, published):
     result = runner.invoke(args=["jobs", "run", "disclosure-deadlines"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("query", ["year=99999999999", "year=abc", "status=bogus", "kind=x&page=999"])
+def test_odd_dashboard_filters_are_ignored_not_errors(login, db, published, query):
+    regulator = make_user(Role.REGULATOR, jurisdiction_code="3208")
+    db.session.commit()
+    client = login(regulator)
+    assert client.get(f"/regulator/disclosures?{query}").status_code == 200
+    assert client.get(f"/regulator/disclosures.csv?{query}").status_code == 200

@@ -14,15 +14,12 @@ from wtforms import SelectChoice
 from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_view_enterprise_private, in_jurisdiction
 from portal.core.clock import china_today
-from portal.core.links import public_url
 from portal.disclosures import forms as F
-from portal.disclosures import rules, services, supervision
+from portal.disclosures import copies, rules, services, supervision
 from portal.disclosures.models import AnnualReport, ObligationKind, ObligationStatus, TemporaryReport, Trigger
 from portal.enterprises.models import Enterprise
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.reports.pdf import css_page_counter, render_pdf
-from portal.reports.services import qr_data_uri
 
 bp = Blueprint("disclosures", __name__)
 MAX_TABLE_ROWS = 300
@@ -42,17 +39,7 @@ def disclosure_trigger_label(trigger) -> str:
 
 @bp.context_processor
 def _labels():
-    return {"R": rules, "SOURCE_LABELS": {
-        services.SOURCE_REGISTRY: _("registry"), services.SOURCE_PERMITS: _("permit registry"),
-        services.SOURCE_OUTLETS: _("outlets and permitted limits"), services.SOURCE_KEY_UNITS: _("key-unit list"),
-        services.SOURCE_TEMPORARY: _("temporary reports published on this portal"),
-        services.SOURCE_PENALTIES: _("penalty decisions recorded on this portal"),
-        services.SOURCE_MONITORING: _("outlets, permitted limits and the portal's self-monitoring data")},
-        "STATUS_LABELS": {"draft": _("Draft"), "published": _("Disclosed"), "corrected": _("Corrected"),
-                          "pending": _("Awaiting disclosure"), "on_time": _("On time"), "late": _("Late"),
-                          "missing": _("Missing")},
-        "STATE_LABELS": {"empty": _("Empty"), "filled": _("Filled"), "not_applicable": _("Not applicable")},
-        "report_digest": supervision.obligation_digest, "TRIGGER_LABELS": rules.TRIGGER_LABELS, "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS}
+    return copies.template_labels()
 
 
 def _fail(exc: DomainError) -> None:
@@ -298,18 +285,7 @@ def _change_page(ent: Enterprise, original, report: TemporaryReport | None):
             return redirect(url_for(".temporary_edit", temp_id=report.id))
     current = {c["key"]: c for c in (report.changes if report else [])}
     return render_template("disclosures/change_form.html", original=original, fields=fields, current=current,
-                           report=report, labels=_field_labels(), form_values=request.form)
-
-
-def _field_labels() -> dict[str, str]:
-    labels = {}
-    for s in rules.SECTIONS:
-        for f in s.fields:
-            labels[f"{s.code}.{f.name}"] = f"{s.title} · {f.label}"
-    for fields in rules.TRIGGER_FIELDS.values():
-        for f in fields:
-            labels[f"data.{f.name}"] = str(f.label)
-    return labels
+                           report=report, labels=copies.field_labels(), form_values=request.form)
 
 
 @bp.route("/my/disclosures/change/<digest>", methods=["GET", "POST"])
@@ -338,7 +314,7 @@ def temporary_sign(temp_id: int):
             return redirect(url_for(".report", digest=report.sha256))
     original = services.corrected_original(report)
     return render_template("disclosures/temporary_sign.html", report=report, form=form, original=original,
-                           labels=_field_labels())
+                           labels=copies.field_labels())
 
 
 # --- public: report page, PDF, verification ------------------------------------------------------------------------
@@ -356,21 +332,14 @@ def report(digest: str):
     report = _published(digest)
     original = services.corrected_original(report) if isinstance(report, TemporaryReport) else None
     return render_template("disclosures/report.html", report=report, c=services.content(report), original=original,
-                           corrections=services.corrections_of(report), labels=_field_labels(),
+                           corrections=services.corrections_of(report), labels=copies.field_labels(),
                            reviews=supervision.reviews_of(report.sha256))
-
-
-def _render_copy(report) -> bytes:
-    url = public_url("disclosures.verify", digest=report.sha256)
-    return render_pdf("disclosures/pdf.html", report=report, c=services.content(report), verify_url=url,
-                      qr_uri=qr_data_uri(url), labels=_field_labels(),
-                      footer_css=css_page_counter(_("Page %(page)s of %(pages)s")))
 
 
 @bp.get("/disclosures/<digest>/copy.pdf")
 def report_pdf(digest: str):
     report = _published(digest)
-    pdf = services.copy_of_record(report, _render_copy)
+    pdf = services.copy_of_record(report, copies.render_copy)
     db.session.commit()
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="disclosure-{report.sha256[:16]}.pdf"'
@@ -465,6 +434,6 @@ def review(digest: str):
             flash(_("Review recorded."), "success")
             return redirect(url_for(".review", digest=report.sha256))
     return render_template("disclosures/review.html", report=report, c=services.content(report), form=form,
-                           reviews=supervision.reviews_of(report.sha256), labels=_field_labels(),
+                           reviews=supervision.reviews_of(report.sha256), labels=copies.field_labels(),
                            check=rules.validate_report(services.content(report).get("sections") or {}, {},
                                                        report.enterprise.uscc) if report.kind == "annual" else None)

@@ -45,6 +45,8 @@ JOBS: dict[str, Job] = {
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
+        Job("disclosure-copies", "portal.disclosures.copies:render_pending_copies", "*/2 * * * *",
+            "Render the copy-of-record PDF of newly published disclosure reports."),
         Job("credit-refresh", "portal.credit.services:refresh_due_standings", "10 0 * * *",
             "Recompute credit standings whose ledger entries start or stop counting today."),
         Job("credit-list-expiry", "portal.credit.lists:expire_listings", "20 0 * * *",

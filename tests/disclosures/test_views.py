@@ -299,3 +299,17 @@ def test_odd_dashboard_filters_are_ignored_not_errors(login, db, published, quer
     client = login(regulator)
     assert client.get(f"/regulator/disclosures?{query}").status_code == 200
     assert client.get(f"/regulator/disclosures.csv?{query}").status_code == 200
+
+
+def test_the_copies_job_renders_each_new_copy_of_record_once(app, db, published):
+    from portal.disclosures import copies
+    assert copies.render_pending_copies() == 1
+    db.session.commit()
+    first = published.pdf_sha256
+    assert first and copies.render_pending_copies() == 0
+    assert rules_sha(published.pdf_bytes) == first
+
+
+def rules_sha(data: bytes) -> str:
+    from portal.disclosures import rules
+    return rules.sha256_hex(data)

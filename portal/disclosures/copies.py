@@ -1,0 +1,63 @@
+"""Labels shared by the disclosure templates, and the copy-of-record PDF: rendered once per published report, by the
+"disclosure-copies" job soon after signing (or by the first download, whichever comes first) and then kept."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from portal.core.links import public_url
+from portal.disclosures import forms as F
+from portal.disclosures import rules, services, supervision
+from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport
+from portal.extensions import db
+from portal.reports.pdf import css_page_counter, render_pdf
+from portal.reports.services import qr_data_uri
+
+
+def template_labels() -> dict:
+    return {"R": rules, "SOURCE_LABELS": {
+        services.SOURCE_REGISTRY: _("registry"), services.SOURCE_PERMITS: _("permit registry"),
+        services.SOURCE_OUTLETS: _("outlets and permitted limits"), services.SOURCE_KEY_UNITS: _("key-unit list"),
+        services.SOURCE_TEMPORARY: _("temporary reports published on this portal"),
+        services.SOURCE_PENALTIES: _("penalty decisions recorded on this portal"),
+        services.SOURCE_MONITORING: _("outlets, permitted limits and the portal's self-monitoring data")},
+        "STATUS_LABELS": {"draft": _("Draft"), "published": _("Disclosed"), "corrected": _("Corrected"),
+                          "pending": _("Awaiting disclosure"), "on_time": _("On time"), "late": _("Late"),
+                          "missing": _("Missing")},
+        "STATE_LABELS": {"empty": _("Empty"), "filled": _("Filled"), "not_applicable": _("Not applicable")},
+        "report_digest": supervision.obligation_digest, "TRIGGER_LABELS": rules.TRIGGER_LABELS,
+        "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS}
+
+
+def field_labels() -> dict[str, str]:
+    """"section.field" and "data.field" keys (as in CHANGE reports) → readable labels."""
+    labels = {}
+    for s in rules.SECTIONS:
+        for f in s.fields:
+            labels[f"{s.code}.{f.name}"] = f"{s.title} · {f.label}"
+    for fields in rules.TRIGGER_FIELDS.values():
+        for f in fields:
+            labels[f"data.{f.name}"] = str(f.label)
+    return labels
+
+
+def render_copy(report) -> bytes:
+    url = public_url("disclosures.verify", digest=report.sha256)
+    return render_pdf("disclosures/pdf.html", **template_labels(), report=report, c=services.content(report),
+                      verify_url=url, qr_uri=qr_data_uri(url), labels=field_labels(),
+                      footer_css=css_page_counter(_("Page %(page)s of %(pages)s")))
+
+
+def render_pending_copies(limit: int = 20) -> int:
+    """Job: render the copies of record not made yet, so nobody waits for a long report's PDF (a 13-page report
+    takes seconds). Links in the PDF are built against PUBLIC_BASE_URL."""
+    done = 0
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        for model in (AnnualReport, TemporaryReport):
+            stmt = (sa.select(model).where(model.status != ReportStatus.DRAFT, model.pdf_sha256.is_(None))
+                    .order_by(model.submitted_at).limit(limit))
+            for report in db.session.scalars(stmt).all():
+                services.copy_of_record(report, render_copy)
+                done += 1
+    return done

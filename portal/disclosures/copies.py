@@ -45,7 +45,7 @@ def field_labels() -> dict[str, str]:
 def render_copy(report) -> bytes:
     url = public_url("disclosures.verify", digest=report.sha256)
     return render_pdf("disclosures/pdf.html", **template_labels(), report=report, c=services.content(report),
-                      verify_url=url, qr_uri=qr_data_uri(url), labels=field_labels(),
+                      verify_url=url, qr_uri=qr_data_uri(url), labels=field_labels(), in_pdf=True,
                       footer_css=css_page_counter(_("Page %(page)s of %(pages)s")))
 
 

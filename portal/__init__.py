@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "portal.credit.views",
     "portal.credit.api",
     "portal.credit.list_views",
+    "portal.credit.scheme_views",
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",

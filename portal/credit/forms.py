@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.credit.models import EvidenceKind, EvidenceSource, ListKind, ListStatus, ObjectionStatus, RunStatus
+from portal.credit.models import (EvidenceKind, EvidenceSource, ListKind, ListStatus, ObjectionStatus, RunStatus,
+                                  SchemeStatus)
 from portal.credit.rules import INCIDENT_LEVELS, PENALTY_TYPES, REGULATOR_KINDS
 
 KIND_LABELS = {
@@ -40,6 +41,8 @@ RUN_STATUS_LABELS = {RunStatus.COMPUTED: _l("proposed, not yet public"), RunStat
                      RunStatus.FINAL: _l("final, published")}
 OBJECTION_STATUS_LABELS = {ObjectionStatus.OPEN: _l("under review"), ObjectionStatus.SUSTAINED: _l("sustained"),
                            ObjectionStatus.DISMISSED: _l("dismissed")}
+SCHEME_STATUS_LABELS = {SchemeStatus.DRAFT: _l("draft"), SchemeStatus.ACTIVE: _l("active"),
+                        SchemeStatus.RETIRED: _l("retired")}
 FIELD_LABELS = {
     "kind": _l("Kind"), "occurred_on": _l("Decision date"), "title": _l("Summary"),
     "document_no": _l("Document number"), "authority": _l("Issuing authority"), "amount_yuan": _l("Amount (yuan)"),
@@ -81,7 +84,7 @@ def template_labels() -> dict:
     return {"kind": KIND_LABELS, "source": SOURCE_LABELS, "penalty_type": PENALTY_TYPE_LABELS,
             "incident_level": INCIDENT_LEVEL_LABELS, "field": FIELD_LABELS, "run_status": RUN_STATUS_LABELS,
             "objection_status": OBJECTION_STATUS_LABELS, "list_kind": LIST_KIND_LABELS,
-            "list_status": LIST_STATUS_LABELS}
+            "list_status": LIST_STATUS_LABELS, "scheme_status": SCHEME_STATUS_LABELS}
 
 
 class RunForm(FlaskForm):
@@ -136,3 +139,11 @@ class EndForm(FlaskForm):
 
 class StatementForm(FlaskForm):
     statement = TextAreaField(_l("Your statement"), [InputRequired(), Length(max=4000)])
+
+
+class SchemeRulesForm(FlaskForm):
+    rules = TextAreaField(_l("Rules (JSON)"), [InputRequired(), Length(max=200_000)])
+
+
+class MappingForm(FlaskForm):
+    scheme_id = SelectField(_l("Scheme"), [InputRequired()], choices=[])

@@ -94,6 +94,16 @@ def can_transition_scheme(current: SchemeStatus, target: SchemeStatus) -> bool:
     return target in SCHEME_TRANSITIONS[current]
 
 
+def can_edit_schemes(role: Role | None, jurisdiction: str | None) -> bool:
+    """Scheme versions are edited and activated by provincial leads (a scheme applies province-wide or wider)."""
+    return role == Role.REGULATOR_LEAD and bool(jurisdiction) and len(jurisdiction or "") <= 2
+
+
+def can_map_scheme(role: Role | None, jurisdiction: str | None) -> bool:
+    """A lead chooses which scheme its own jurisdiction uses."""
+    return role == Role.REGULATOR_LEAD and bool(jurisdiction)
+
+
 # --- evaluation runs (DOMAIN §2.5) ----------------------------------------------------------------------------------
 
 RUN_TRANSITIONS = {

@@ -104,6 +104,7 @@ def _store_standing(enterprise_id: int, version: CreditSchemeVersion, result: sc
     standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == enterprise_id))
     now, s = utcnow(), result.standing
     changed = standing is None or standing.grade != s.grade or standing.scheme_version_id != version.id
+    previous = standing.grade if standing is not None and standing.scheme_version_id == version.id else None
     if standing is None:
         standing = CreditStanding(enterprise_id=enterprise_id)
         db.session.add(standing)
@@ -111,10 +112,37 @@ def _store_standing(enterprise_id: int, version: CreditSchemeVersion, result: sc
     standing.is_vetoed, standing.as_of, standing.next_change_on = s.is_vetoed, result.as_of, result.next_change_on
     standing.computed_at = now
     if changed:
-        db.session.add(GradeChange(enterprise_id=enterprise_id, scheme_version_id=version.id, grade=s.grade,
-                                   score=s.score, effective_on=result.as_of, recorded_at=now, reason=reason[:200]))
+        change = GradeChange(enterprise_id=enterprise_id, scheme_version_id=version.id, grade=s.grade,
+                             score=s.score, effective_on=result.as_of, recorded_at=now, reason=reason[:200])
+        db.session.add(change)
+        db.session.flush()
+        _notify_grade_change(enterprise_id, version, previous, change)
     db.session.flush()
     return standing
+
+
+def _notify_grade_change(enterprise_id: int, version: CreditSchemeVersion, previous: str | None,
+                         change: GradeChange) -> None:
+    """Dynamic re-evaluation: when new evidence lowers the grade between runs, the enterprise's users are told
+    (DOMAIN §2.1 dynamic re-evaluation, §2.3 the enterprise is notified)."""
+    scheme = parsed(version)
+    if previous is None or not scheme.grade_codes.index(change.grade) > scheme.grade_codes.index(previous):
+        return
+    from portal.auth.models import User
+    from portal.core.links import public_enterprise_url
+    from portal.mail.services import queue_mail
+
+    ent = db.session.get(Enterprise, enterprise_id)
+    subject = _("Environmental credit: %(name)s is now %(grade)s", name=ent.name,
+                grade=scheme.grade(change.grade).label)
+    body = _("The environmental credit grade of %(name)s changed from %(old)s to %(new)s (score %(score)s) on "
+             "%(day)s after new evidence was confirmed. The ledger, rule by rule, and the dates on which each "
+             "deduction expires: %(url)s", name=ent.name, old=scheme.grade(previous).label,
+             new=scheme.grade(change.grade).label, score=change.score, day=change.effective_on.isoformat(),
+             url=public_enterprise_url(ent.uscc))
+    for user in db.session.scalars(sa.select(User).where(User.enterprise_id == enterprise_id,
+                                                         User.email.is_not(None))):
+        queue_mail(user.email, subject, body, dedupe_key=f"credit-grade:{change.id}:{user.id}")
 
 
 def on_evidence(evidence: Evidence) -> None:
@@ -125,14 +153,17 @@ if on_evidence not in EVIDENCE_LISTENERS:
     EVIDENCE_LISTENERS.append(on_evidence)
 
 
-def refresh_due_standings() -> int:
-    """Job credit-refresh: recompute every standing whose next change (an entry expiring or starting) is due.
-    Idempotent: a recomputed standing's next_change_on moves past today."""
+def refresh_due_standings(batch: int = 5000) -> int:
+    """Job credit-refresh: recompute every standing whose next change (an entry expiring or starting, or a scheme
+    change) is due, in batches. Idempotent: a recomputed standing's next_change_on moves past today."""
     today = china_today()
-    due = list(db.session.scalars(sa.select(CreditStanding.enterprise_id)
-                                  .where(CreditStanding.next_change_on <= today)))
-    for enterprise_id in due:
-        recompute_enterprise(enterprise_id, today, reason="expiry")
+    due = db.session.execute(sa.select(Enterprise.id, Enterprise.region_code)
+                             .join(CreditStanding, CreditStanding.enterprise_id == Enterprise.id)
+                             .where(CreditStanding.next_change_on <= today).order_by(Enterprise.id)).all()
+    versions = VersionCache()
+    for start in range(0, len(due), batch):
+        _recompute_batch(due[start:start + batch], versions, today, reason="expiry")
+    db.session.expire_all()
     return len(due)
 
 
@@ -181,7 +212,7 @@ def recompute_all(region_prefix: str = "", as_of: date | None = None, batch: int
         count += _recompute_batch(rows, versions, as_of)
 
 
-def _recompute_batch(rows, versions: VersionCache, as_of: date) -> int:
+def _recompute_batch(rows, versions: VersionCache, as_of: date, reason: str = "recompute") -> int:
     ids = [r.id for r in rows]
     facts = facts_by_enterprise(ids)
     standings = {s.enterprise_id: s for s in db.session.execute(
@@ -205,7 +236,7 @@ def _recompute_batch(rows, versions: VersionCache, as_of: date) -> int:
         (new_standings if old is None else updates).append(values if old is None else {"id": old.id, **values})
         if old is None or old.grade != s.grade or old.scheme_version_id != version.id:
             changes.append(dict(enterprise_id=ent_id, scheme_version_id=version.id, grade=s.grade, score=s.score,
-                                effective_on=as_of, recorded_at=now, reason="recompute"))
+                                effective_on=as_of, recorded_at=now, reason=reason))
     db.session.execute(sa.delete(LedgerEntry).where(LedgerEntry.enterprise_id.in_(ids)))
     for model, data in ((LedgerEntry, ledger_rows), (CreditStanding, new_standings), (GradeChange, changes)):
         if data:  # Core executemany: the ORM's bulk path costs several times more per row

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from portal.auth.models import Role
 from portal.credit import services
 from portal.credit.evidence import add_evidence, verify_evidence, withdraw_evidence
-from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, EvidenceKind, EvidenceSource,
-                                  GradeChange, JurisdictionScheme, LedgerEntry)
+from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, Evidence, EvidenceKind,
+                                  EvidenceSource, GradeChange, JurisdictionScheme, LedgerEntry)
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
 from tests.factories import make_enterprise, make_user
 
@@ -195,3 +195,19 @@ def test_the_batch_recompute_gives_the_same_ledger_and_standing_as_the_increment
                   for e in db.session.scalars(sa.select(LedgerEntry))) == lines
     history = [h.grade for h in db.session.scalars(sa.select(GradeChange).where(GradeChange.enterprise_id == ents[0].id))]
     assert history == ["blue", "yellow"]  # no new row: the grade did not change
+
+
+def test_a_lower_grade_between_runs_is_mailed_to_the_enterprise_users(db, schemes):
+    from portal.mail.models import OutboxMessage
+
+    ent = make_enterprise()
+    make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
+    _penalty(ent, "p:1")  # first standing: blue, nothing to compare
+    _penalty(ent, "p:2")  # 3 yellow: lower
+    _penalty(ent, "p:3", amount=None)  # 2 red: lower again
+    mails = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert len(mails) == 2
+    assert ent.uscc in mails[0].body_text
+    from_red = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == "p:3"))
+    withdraw_evidence(from_red, make_user(), "撤销")  # back to yellow: better, no mail
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2

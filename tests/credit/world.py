@@ -28,4 +28,5 @@ def credit_objects(db, ent, owner) -> dict:
                       reason="一票否决事项", notice_sent_on=today, statement_due_on=today + timedelta(days=7))
     db.session.add_all([objection, entry])
     db.session.flush()
-    return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id}
+    return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id,
+            "version_id": version.id}

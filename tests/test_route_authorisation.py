@@ -29,6 +29,7 @@ PUBLIC = {
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
+PUBLIC |= {"disclosures.list_public", "disclosures.list_public_index"}
 PUBLIC |= {"credit.public_runs", "credit.public_run"}
 PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist"}
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.

@@ -152,3 +152,47 @@ class Review(TimestampMixin, db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     reviewer = relationship("User")
+
+
+class ListStatus(enum.StrEnum):
+    """Annual enterprise list (企业名单, Art. 9): draft → public notice (≥ 10 working days) → published."""
+
+    DRAFT = "draft"
+    PUBLIC_NOTICE = "public_notice"
+    PUBLISHED = "published"
+
+
+class EnterpriseList(TimestampMixin, db.Model):
+    """A prefecture's list of enterprises that must disclose for one year (DOMAIN §1.3)."""
+
+    __tablename__ = "disclosure_lists"
+    __table_args__ = (sa.UniqueConstraint("region_code", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)  # prefecture prefix, e.g. "3208"
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    status: Mapped[ListStatus] = mapped_column(str_enum(ListStatus, 16), default=ListStatus.DRAFT)
+    notice_started_on: Mapped[date | None] = mapped_column()
+    notice_ends_on: Mapped[date | None] = mapped_column()
+    published_on: Mapped[date | None] = mapped_column()
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    entries: Mapped[list[ListEntry]] = relationship(back_populates="enterprise_list", order_by="ListEntry.id")
+
+
+class ListEntry(TimestampMixin, db.Model):
+    """One enterprise on a list, with its bases (Art. 7) and, for listed companies and bond issuers, the Art. 8
+    events of the previous year."""
+
+    __tablename__ = "disclosure_list_entries"
+    __table_args__ = (sa.UniqueConstraint("list_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(sa.ForeignKey("disclosure_lists.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    bases: Mapped[list] = mapped_column(sa.JSON, default=list)
+    triggers: Mapped[list] = mapped_column(sa.JSON, default=list)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    enterprise_list = relationship("EnterpriseList", back_populates="entries")
+    enterprise = relationship("Enterprise")

@@ -566,3 +566,51 @@ def diff_changes(original: Mapping[str, Any], proposed: Mapping[str, Any],
         changes.append({"key": key, "old": old, "new": str(new).strip(), "reason": reason})
     return changes, errors
 
+
+
+# --- annual enterprise list (企业名单, Art. 7–10) -----------------------------------------------------------------
+
+NOTICE_WORKING_DAYS = 10  # Art. 9: public notice of the draft list for at least 10 working days
+BASES = {"key_unit": "重点排污单位", "clean_prod": "实施强制性清洁生产审核的企业", "listed": "上市公司（含合并报表范围内子公司）",
+         "bond": "发债企业", "other": "法律法规规定的其他企业"}
+ART8_TRIGGERS = {"criminal": "因生态环境违法行为被追究刑事责任", "fine_ge_100k": "被处以十万元以上罚款",
+                 "daily_penalty": "被实施按日连续处罚", "production_limit": "被实施限制生产、停产整治",
+                 "permit_revoked": "被吊销生态环境相关许可证件", "detention": "相关人员被处以行政拘留"}
+LIST_TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "edit"): "draft", ("public_notice", "edit"): "public_notice",
+    ("draft", "start_notice"): "public_notice", ("public_notice", "publish"): "published",
+}
+
+
+def list_transition(status: str, action: str) -> str:
+    """Entries change only before publication; enterprises that qualify later go onto next year's list (Art. 9)."""
+    try:
+        return LIST_TRANSITIONS[(str(status), action)]
+    except KeyError:
+        if action == "edit":
+            raise InvalidTransition(str(_l("This list is published and can no longer change; an enterprise that "
+                                           "qualifies now goes onto next year's list.")))
+        if action == "publish":
+            raise InvalidTransition(str(_l("Publish the list only after its public notice.")))
+        raise InvalidTransition(str(_l("The public notice has already started.")))
+
+
+def notice_end(started_on: date, is_workday: wd.IsWorkday) -> date:
+    """The last day of a ≥ 10-working-day notice (the first day not counted); publication may follow it."""
+    return wd.add_working_days(started_on, NOTICE_WORKING_DAYS, is_workday)
+
+
+def check_entry(bases: list[str], triggers: list[str]) -> dict[str, str]:
+    """A basis is required; listed companies and bond issuers are on the list only with an Art. 8 event of the
+    previous year, and Art. 8 events apply to no other basis."""
+    errors = {}
+    if not bases or any(b not in BASES for b in bases):
+        errors["bases"] = str(_l("Choose at least one basis for listing."))
+    if any(t not in ART8_TRIGGERS for t in triggers):
+        errors["triggers"] = str(_l("Unknown Art. 8 event."))
+    elif {"listed", "bond"} & set(bases) and not triggers:
+        errors["triggers"] = str(_l("A listed company or bond issuer is listed only with an Art. 8 event of the "
+                                    "previous year: choose the event(s)."))
+    elif triggers and not {"listed", "bond"} & set(bases):
+        errors["triggers"] = str(_l("Art. 8 events apply only to listed companies and bond issuers."))
+    return errors

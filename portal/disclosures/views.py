@@ -437,3 +437,6 @@ def review(digest: str):
                            reviews=supervision.reviews_of(report.sha256), labels=copies.field_labels(),
                            check=rules.validate_report(services.content(report).get("sections") or {}, {},
                                                        report.enterprise.uscc) if report.kind == "annual" else None)
+
+
+from portal.disclosures import list_views  # noqa: E402,F401  (routes on this blueprint)

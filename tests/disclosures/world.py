@@ -5,14 +5,14 @@ from datetime import date, datetime, timezone
 
 from portal.auth.models import Role
 from portal.disclosures import services
-from portal.disclosures.models import Trigger
+from portal.disclosures.models import EnterpriseList, ListEntry, Trigger
 from tests.disclosures.helpers import valid_sections
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 
 def disclosure_objects(db, ent) -> dict:
-    """A draft annual report (report_id), a draft temporary report (temp_id) and a published annual report
-    (digest) of `ent`."""
+    """A draft annual report (report_id), a draft temporary report (temp_id), a published annual report (digest)
+    of `ent`, and a draft enterprise list of its prefecture with `ent` on it (list_id, entry_id)."""
     signer = make_user(Role.ENTERPRISE_SIGNATORY, enterprise=ent)
     published = services.create_annual_draft(signer, ent, 2024)
     published.sections = valid_sections(ent.uscc)
@@ -20,5 +20,11 @@ def disclosure_objects(db, ent) -> dict:
     draft = services.create_annual_draft(signer, ent, 2025)
     temp = services.save_temporary(signer, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5),
                                    {"position": "车间主任", "case": "非法排放", "decided_on": "2026-01-04"})
+    lst = EnterpriseList(region_code=ent.region_code[:4], year=2026)
+    db.session.add(lst)
     db.session.flush()
-    return {"report_id": draft.id, "temp_id": temp.id, "section": "basic", "digest": published.sha256}
+    entry = ListEntry(list_id=lst.id, enterprise_id=ent.id, bases=["key_unit"], triggers=[])
+    db.session.add(entry)
+    db.session.flush()
+    return {"report_id": draft.id, "temp_id": temp.id, "section": "basic", "digest": published.sha256,
+            "list_id": lst.id, "entry_id": entry.id}

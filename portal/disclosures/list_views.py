@@ -1,0 +1,135 @@
+"""Enterprise list pages (企业名单): the prefecture bureau drafts, gives notice and publishes; the public reads it."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth.permissions import Permission, require
+from portal.core.clock import china_today
+from portal.disclosures import lists, rules
+from portal.disclosures.models import EnterpriseList, ListEntry, ListStatus
+from portal.disclosures.views import _fail, bp
+from portal.errors import DomainError
+from portal.extensions import db
+
+
+@bp.app_template_global("disclosure_lists_of")
+def disclosure_lists_of(enterprise_id: int) -> list[EnterpriseList]:
+    return lists.public_lists_of(enterprise_id)
+
+
+def _visible(list_id: int) -> EnterpriseList:
+    lst = db.get_or_404(EnterpriseList, list_id)
+    if not lists.can_view(current_user, lst):
+        abort(404)
+    return lst
+
+
+def _editable(list_id: int) -> EnterpriseList:
+    lst = _visible(list_id)
+    if not lists.can_edit(current_user, lst):
+        abort(403)
+    return lst
+
+
+def _act(lst: EnterpriseList, call, done: str):
+    try:
+        call()
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    else:
+        flash(done, "success")
+    return redirect(url_for(".list_detail", list_id=lst.id))
+
+
+@bp.get("/regulator/disclosure-lists")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_index():
+    this_year = china_today().year
+    return render_template("disclosures/list_index.html", lists=lists.lists_for(current_user.jurisdiction_code),
+                           can_create=lists.can_draw_up(current_user), years=[this_year, this_year + 1])
+
+
+@bp.post("/regulator/disclosure-lists")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_create():
+    year = request.form.get("year", type=int)
+    this_year = china_today().year
+    if year not in (this_year, this_year + 1):
+        flash(_("Choose a list year from the list."), "error")
+        return redirect(url_for(".list_index"))
+    try:
+        lst = lists.create_list(current_user, year)
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for(".list_index"))
+    return redirect(url_for(".list_detail", list_id=lst.id))
+
+
+@bp.get("/regulator/disclosure-lists/<int:list_id>")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_detail(list_id: int):
+    lst = _visible(list_id)
+    return render_template("disclosures/list_detail.html", lst=lst, editable=lists.can_edit(current_user, lst)
+                           and lst.status != ListStatus.PUBLISHED, bases=rules.BASES, triggers=rules.ART8_TRIGGERS,
+                           today=china_today())
+
+
+@bp.post("/regulator/disclosure-lists/<int:list_id>/entries")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_add_entry(list_id: int):
+    lst = _editable(list_id)
+    return _act(lst, lambda: lists.add_entry(current_user, lst, request.form.get("uscc", ""),
+                                             request.form.getlist("bases"), request.form.getlist("triggers"),
+                                             request.form.get("note", "")), _("The enterprise is on the list."))
+
+
+@bp.post("/regulator/disclosure-lists/<int:list_id>/key-units")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_add_key_units(list_id: int):
+    lst = _editable(list_id)
+    return _act(lst, lambda: lists.add_key_units(current_user, lst), _("The year's key units are on the list."))
+
+
+@bp.post("/regulator/disclosure-lists/<int:list_id>/entries/<int:entry_id>/remove")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_remove_entry(list_id: int, entry_id: int):
+    lst = _editable(list_id)
+    entry = db.get_or_404(ListEntry, entry_id)
+    if entry.list_id != lst.id:
+        abort(404)
+    return _act(lst, lambda: lists.remove_entry(current_user, lst, entry), _("The enterprise was taken off the list."))
+
+
+@bp.post("/regulator/disclosure-lists/<int:list_id>/notice")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_start_notice(list_id: int):
+    lst = _editable(list_id)
+    return _act(lst, lambda: lists.start_notice(current_user, lst, china_today()), _("The public notice has started."))
+
+
+@bp.post("/regulator/disclosure-lists/<int:list_id>/publish")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_publish(list_id: int):
+    lst = _editable(list_id)
+    return _act(lst, lambda: lists.publish_list(current_user, lst, china_today()), _("The list is published."))
+
+
+@bp.get("/disclosure-lists/<int:list_id>")
+def list_public(list_id: int):
+    """Public: a list under notice (for comments) or published; drafts stay internal."""
+    lst = db.get_or_404(EnterpriseList, list_id)
+    if lst.status == ListStatus.DRAFT:
+        abort(404)
+    return render_template("disclosures/list_public.html", lst=lst, bases=rules.BASES, triggers=rules.ART8_TRIGGERS)
+
+
+@bp.get("/disclosure-lists")
+def list_public_index():
+    """Public: every list under notice or published, newest year first."""
+    stmt = (db.select(EnterpriseList).where(EnterpriseList.status != ListStatus.DRAFT)
+            .order_by(EnterpriseList.year.desc(), EnterpriseList.region_code))
+    return render_template("disclosures/list_public_index.html", lists=db.session.scalars(stmt).all())

@@ -1,0 +1,154 @@
+"""The annual enterprise list (企业名单, DOMAIN §1.2–1.3): a prefecture bureau drafts it, gives public notice for at
+least 10 working days, then publishes it; publication creates the listed enterprises' annual obligations."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.audit.services import record, snapshot
+from portal.auth.models import User
+from portal.auth.rules import in_jurisdiction
+from portal.disclosures import rules
+from portal.disclosures.models import EnterpriseList, ListEntry, ListStatus
+from portal.enterprises.models import Enterprise, KeyUnitYear
+from portal.enterprises.rules import check_uscc
+from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
+from portal.extensions import db
+from portal.workdays import services as workdays
+
+
+def can_draw_up(actor: User) -> bool:
+    """Only a prefecture-level bureau (a 4-digit jurisdiction) draws up a list (Art. 9)."""
+    return actor.role.is_regulator and len(actor.jurisdiction_code or "") == 4
+
+
+def create_list(actor: User, year: int) -> EnterpriseList:
+    """The actor's prefecture list for `year`; asking twice returns the same list."""
+    if not can_draw_up(actor):
+        raise NotAllowed(_("Only a prefecture-level bureau draws up the enterprise list."))
+    region = actor.jurisdiction_code
+    existing = db.session.scalar(sa.select(EnterpriseList).where(EnterpriseList.region_code == region,
+                                                                 EnterpriseList.year == year))
+    if existing is not None:
+        return existing
+    lst = EnterpriseList(region_code=region, year=year, created_by_id=actor.id)
+    db.session.add(lst)
+    db.session.flush()
+    record(actor, "disclosure_list.create", lst)
+    return lst
+
+
+def _upsert(actor: User, lst: EnterpriseList, ent: Enterprise, bases: list[str], triggers: list[str],
+            note: str) -> ListEntry:
+    entry = db.session.scalar(sa.select(ListEntry).where(ListEntry.list_id == lst.id,
+                                                         ListEntry.enterprise_id == ent.id))
+    before = snapshot(entry) if entry is not None else None
+    if entry is None:
+        entry = ListEntry(list_id=lst.id, enterprise_id=ent.id)
+        db.session.add(entry)
+    entry.bases, entry.triggers, entry.note = sorted(set(bases)), sorted(set(triggers)), note
+    db.session.flush()
+    record(actor, "disclosure_list.entry", entry, before=before, enterprise_id=ent.id)
+    return entry
+
+
+def add_entry(actor: User, lst: EnterpriseList, raw_uscc: str, bases: list[str], triggers: list[str],
+              note: str = "") -> ListEntry:
+    """Put an enterprise of the list's prefecture on the list (or update its bases); never after publication."""
+    rules.list_transition(lst.status, "edit")
+    check = check_uscc(raw_uscc)
+    if not check.ok:
+        raise ValidationFailed({"uscc": check.error})
+    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
+    if ent is None or not in_jurisdiction(lst.region_code, ent.region_code):
+        raise ValidationFailed({"uscc": _("No enterprise with this credit code is registered in this prefecture.")})
+    errors = rules.check_entry(bases, triggers)
+    if errors:
+        raise ValidationFailed(errors)
+    return _upsert(actor, lst, ent, bases, triggers, (note or "").strip())
+
+
+def add_key_units(actor: User, lst: EnterpriseList) -> int:
+    """Add every key unit of the prefecture for the year (重点排污单位名录) that is not on the list yet."""
+    rules.list_transition(lst.status, "edit")
+    on_list = sa.select(ListEntry.enterprise_id).where(ListEntry.list_id == lst.id)
+    key_units = sa.select(KeyUnitYear.enterprise_id).where(KeyUnitYear.year == lst.year)
+    stmt = (sa.select(Enterprise).where(Enterprise.id.in_(key_units), Enterprise.id.not_in(on_list),
+                                        Enterprise.region_code.startswith(lst.region_code, autoescape=True))
+            .order_by(Enterprise.id))
+    added = 0
+    for ent in db.session.scalars(stmt).all():
+        _upsert(actor, lst, ent, ["key_unit"], [], "")
+        added += 1
+    return added
+
+
+def remove_entry(actor: User, lst: EnterpriseList, entry: ListEntry) -> None:
+    """Drafts and lists under notice may still drop an enterprise (e.g. after a comment); the removal is audited."""
+    rules.list_transition(lst.status, "edit")
+    if entry.list_id != lst.id:
+        raise NotAllowed(_("This entry belongs to another list."))
+    before = snapshot(entry)
+    record(actor, "disclosure_list.entry_delete", entry, before=before, enterprise_id=entry.enterprise_id)
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def _entries(lst: EnterpriseList) -> list[ListEntry]:
+    return list(db.session.scalars(sa.select(ListEntry).where(ListEntry.list_id == lst.id).order_by(ListEntry.id)))
+
+
+def start_notice(actor: User, lst: EnterpriseList, today: date) -> EnterpriseList:
+    if not _entries(lst):
+        raise ValidationFailed({"entries": _("Put at least one enterprise on the list first.")})
+    before = snapshot(lst)
+    lst.status = ListStatus(rules.list_transition(lst.status, "start_notice"))
+    lst.notice_started_on = today
+    lst.notice_ends_on = rules.notice_end(today, workdays.is_workday)
+    record(actor, "disclosure_list.start_notice", lst, before=before)
+    return lst
+
+
+def publish_list(actor: User, lst: EnterpriseList, today: date) -> EnterpriseList:
+    """Publish after the notice has run its ≥ 10 working days; each listed enterprise owes the year's report."""
+    rules.list_transition(lst.status, "publish")
+    if lst.notice_ends_on is None or today <= lst.notice_ends_on:
+        raise InvalidTransition(_("The public notice runs until %(d)s; publish the list after that day.",
+                                  d=lst.notice_ends_on.isoformat() if lst.notice_ends_on else "—"))
+    before = snapshot(lst)
+    lst.status, lst.published_on = ListStatus.PUBLISHED, today
+    record(actor, "disclosure_list.publish", lst, before=before)
+    from portal.disclosures.services import ensure_annual_obligation
+    for entry in _entries(lst):
+        ensure_annual_obligation(entry.enterprise, lst.year)
+    return lst
+
+
+def can_view(actor: User, lst: EnterpriseList) -> bool:
+    """Regulators of the prefecture, of its province and of its counties see the list while it is drafted."""
+    jurisdiction = actor.jurisdiction_code or ""
+    return bool(actor.role.is_regulator and jurisdiction
+                and (lst.region_code.startswith(jurisdiction) or jurisdiction.startswith(lst.region_code)))
+
+
+def can_edit(actor: User, lst: EnterpriseList) -> bool:
+    return can_draw_up(actor) and actor.jurisdiction_code == lst.region_code
+
+
+def lists_for(jurisdiction: str | None) -> list[EnterpriseList]:
+    jurisdiction = jurisdiction or "\x00"
+    stmt = (sa.select(EnterpriseList)
+            .where(sa.or_(EnterpriseList.region_code.startswith(jurisdiction, autoescape=True),
+                          sa.literal(jurisdiction).startswith(EnterpriseList.region_code)))
+            .order_by(EnterpriseList.year.desc(), EnterpriseList.region_code))
+    return list(db.session.scalars(stmt))
+
+
+def public_lists_of(enterprise_id: int) -> list[EnterpriseList]:
+    """Lists under notice or published that name this enterprise (for its public page)."""
+    stmt = (sa.select(EnterpriseList).join(ListEntry, ListEntry.list_id == EnterpriseList.id)
+            .where(ListEntry.enterprise_id == enterprise_id, EnterpriseList.status != ListStatus.DRAFT)
+            .order_by(EnterpriseList.year.desc()))
+    return list(db.session.scalars(stmt))

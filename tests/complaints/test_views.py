@@ -315,6 +315,7 @@ def test_intake_and_anonymous_open311_posts_are_rate_limited_but_partners_are_no
             partner = [client.post("/open311/v2/requests.json", data={"api_key": "k1"}).status_code
                        for _ in range(3)]
             anonymous = [client.post("/open311/v2/requests.json", data={}).status_code for _ in range(3)]
+            db.session.remove()
             db.engine.dispose()
     finally:
         limiter.enabled = was_enabled

@@ -8,32 +8,32 @@ from flask_login import current_user
 from portal.auth.permissions import Permission, require
 from portal.core.clock import china_today
 from portal.disclosures import lists, rules
-from portal.disclosures.models import EnterpriseList, ListEntry, ListStatus
+from portal.disclosures.models import DisclosureList, DisclosureListEntry, ListStatus
 from portal.disclosures.views import _fail, bp
 from portal.errors import DomainError
 from portal.extensions import db
 
 
 @bp.app_template_global("disclosure_lists_of")
-def disclosure_lists_of(enterprise_id: int) -> list[EnterpriseList]:
+def disclosure_lists_of(enterprise_id: int) -> list[DisclosureList]:
     return lists.public_lists_of(enterprise_id)
 
 
-def _visible(list_id: int) -> EnterpriseList:
-    lst = db.get_or_404(EnterpriseList, list_id)
+def _visible(list_id: int) -> DisclosureList:
+    lst = db.get_or_404(DisclosureList, list_id)
     if not lists.can_view(current_user, lst):
         abort(404)
     return lst
 
 
-def _editable(list_id: int) -> EnterpriseList:
+def _editable(list_id: int) -> DisclosureList:
     lst = _visible(list_id)
     if not lists.can_edit(current_user, lst):
         abort(403)
     return lst
 
 
-def _act(lst: EnterpriseList, call, done: str):
+def _act(lst: DisclosureList, call, done: str):
     try:
         call()
         db.session.commit()
@@ -98,7 +98,7 @@ def list_add_key_units(list_id: int):
 @require(Permission.DISCLOSURE_SUPERVISE)
 def list_remove_entry(list_id: int, entry_id: int):
     lst = _editable(list_id)
-    entry = db.get_or_404(ListEntry, entry_id)
+    entry = db.get_or_404(DisclosureListEntry, entry_id)
     if entry.list_id != lst.id:
         abort(404)
     return _act(lst, lambda: lists.remove_entry(current_user, lst, entry), _("The enterprise was taken off the list."))
@@ -121,7 +121,7 @@ def list_publish(list_id: int):
 @bp.get("/disclosure-lists/<int:list_id>")
 def list_public(list_id: int):
     """Public: a list under notice (for comments) or published; drafts stay internal."""
-    lst = db.get_or_404(EnterpriseList, list_id)
+    lst = db.get_or_404(DisclosureList, list_id)
     if lst.status == ListStatus.DRAFT:
         abort(404)
     return render_template("disclosures/list_public.html", lst=lst, bases=rules.BASES, triggers=rules.ART8_TRIGGERS)
@@ -130,6 +130,6 @@ def list_public(list_id: int):
 @bp.get("/disclosure-lists")
 def list_public_index():
     """Public: every list under notice or published, newest year first."""
-    stmt = (db.select(EnterpriseList).where(EnterpriseList.status != ListStatus.DRAFT)
-            .order_by(EnterpriseList.year.desc(), EnterpriseList.region_code))
+    stmt = (db.select(DisclosureList).where(DisclosureList.status != ListStatus.DRAFT)
+            .order_by(DisclosureList.year.desc(), DisclosureList.region_code))
     return render_template("disclosures/list_public_index.html", lists=db.session.scalars(stmt).all())

@@ -11,7 +11,7 @@ from portal.audit.services import record, snapshot
 from portal.auth.models import User
 from portal.auth.rules import in_jurisdiction
 from portal.disclosures import rules
-from portal.disclosures.models import EnterpriseList, ListEntry, ListStatus
+from portal.disclosures.models import DisclosureList, DisclosureListEntry, ListStatus
 from portal.enterprises.models import Enterprise, KeyUnitYear
 from portal.enterprises.rules import check_uscc
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -24,29 +24,29 @@ def can_draw_up(actor: User) -> bool:
     return actor.role.is_regulator and len(actor.jurisdiction_code or "") == 4
 
 
-def create_list(actor: User, year: int) -> EnterpriseList:
+def create_list(actor: User, year: int) -> DisclosureList:
     """The actor's prefecture list for `year`; asking twice returns the same list."""
     if not can_draw_up(actor):
         raise NotAllowed(_("Only a prefecture-level bureau draws up the enterprise list."))
     region = actor.jurisdiction_code
-    existing = db.session.scalar(sa.select(EnterpriseList).where(EnterpriseList.region_code == region,
-                                                                 EnterpriseList.year == year))
+    existing = db.session.scalar(sa.select(DisclosureList).where(DisclosureList.region_code == region,
+                                                                 DisclosureList.year == year))
     if existing is not None:
         return existing
-    lst = EnterpriseList(region_code=region, year=year, created_by_id=actor.id)
+    lst = DisclosureList(region_code=region, year=year, created_by_id=actor.id)
     db.session.add(lst)
     db.session.flush()
     record(actor, "disclosure_list.create", lst)
     return lst
 
 
-def _upsert(actor: User, lst: EnterpriseList, ent: Enterprise, bases: list[str], triggers: list[str],
-            note: str) -> ListEntry:
-    entry = db.session.scalar(sa.select(ListEntry).where(ListEntry.list_id == lst.id,
-                                                         ListEntry.enterprise_id == ent.id))
+def _upsert(actor: User, lst: DisclosureList, ent: Enterprise, bases: list[str], triggers: list[str],
+            note: str) -> DisclosureListEntry:
+    entry = db.session.scalar(sa.select(DisclosureListEntry).where(DisclosureListEntry.list_id == lst.id,
+                                                         DisclosureListEntry.enterprise_id == ent.id))
     before = snapshot(entry) if entry is not None else None
     if entry is None:
-        entry = ListEntry(list_id=lst.id, enterprise_id=ent.id)
+        entry = DisclosureListEntry(list_id=lst.id, enterprise_id=ent.id)
         db.session.add(entry)
     entry.bases, entry.triggers, entry.note = sorted(set(bases)), sorted(set(triggers)), note
     db.session.flush()
@@ -54,8 +54,8 @@ def _upsert(actor: User, lst: EnterpriseList, ent: Enterprise, bases: list[str],
     return entry
 
 
-def add_entry(actor: User, lst: EnterpriseList, raw_uscc: str, bases: list[str], triggers: list[str],
-              note: str = "") -> ListEntry:
+def add_entry(actor: User, lst: DisclosureList, raw_uscc: str, bases: list[str], triggers: list[str],
+              note: str = "") -> DisclosureListEntry:
     """Put an enterprise of the list's prefecture on the list (or update its bases); never after publication."""
     rules.list_transition(lst.status, "edit")
     check = check_uscc(raw_uscc)
@@ -70,10 +70,10 @@ def add_entry(actor: User, lst: EnterpriseList, raw_uscc: str, bases: list[str],
     return _upsert(actor, lst, ent, bases, triggers, (note or "").strip())
 
 
-def add_key_units(actor: User, lst: EnterpriseList) -> int:
+def add_key_units(actor: User, lst: DisclosureList) -> int:
     """Add every key unit of the prefecture for the year (重点排污单位名录) that is not on the list yet."""
     rules.list_transition(lst.status, "edit")
-    on_list = sa.select(ListEntry.enterprise_id).where(ListEntry.list_id == lst.id)
+    on_list = sa.select(DisclosureListEntry.enterprise_id).where(DisclosureListEntry.list_id == lst.id)
     key_units = sa.select(KeyUnitYear.enterprise_id).where(KeyUnitYear.year == lst.year)
     stmt = (sa.select(Enterprise).where(Enterprise.id.in_(key_units), Enterprise.id.not_in(on_list),
                                         Enterprise.region_code.startswith(lst.region_code, autoescape=True))
@@ -85,7 +85,7 @@ def add_key_units(actor: User, lst: EnterpriseList) -> int:
     return added
 
 
-def remove_entry(actor: User, lst: EnterpriseList, entry: ListEntry) -> None:
+def remove_entry(actor: User, lst: DisclosureList, entry: DisclosureListEntry) -> None:
     """Drafts and lists under notice may still drop an enterprise (e.g. after a comment); the removal is audited."""
     rules.list_transition(lst.status, "edit")
     if entry.list_id != lst.id:
@@ -96,11 +96,11 @@ def remove_entry(actor: User, lst: EnterpriseList, entry: ListEntry) -> None:
     db.session.flush()
 
 
-def _entries(lst: EnterpriseList) -> list[ListEntry]:
-    return list(db.session.scalars(sa.select(ListEntry).where(ListEntry.list_id == lst.id).order_by(ListEntry.id)))
+def _entries(lst: DisclosureList) -> list[DisclosureListEntry]:
+    return list(db.session.scalars(sa.select(DisclosureListEntry).where(DisclosureListEntry.list_id == lst.id).order_by(DisclosureListEntry.id)))
 
 
-def start_notice(actor: User, lst: EnterpriseList, today: date) -> EnterpriseList:
+def start_notice(actor: User, lst: DisclosureList, today: date) -> DisclosureList:
     if not _entries(lst):
         raise ValidationFailed({"entries": _("Put at least one enterprise on the list first.")})
     before = snapshot(lst)
@@ -111,7 +111,7 @@ def start_notice(actor: User, lst: EnterpriseList, today: date) -> EnterpriseLis
     return lst
 
 
-def publish_list(actor: User, lst: EnterpriseList, today: date) -> EnterpriseList:
+def publish_list(actor: User, lst: DisclosureList, today: date) -> DisclosureList:
     """Publish after the notice has run its ≥ 10 working days; each listed enterprise owes the year's report."""
     rules.list_transition(lst.status, "publish")
     if lst.notice_ends_on is None or today <= lst.notice_ends_on:
@@ -126,29 +126,29 @@ def publish_list(actor: User, lst: EnterpriseList, today: date) -> EnterpriseLis
     return lst
 
 
-def can_view(actor: User, lst: EnterpriseList) -> bool:
+def can_view(actor: User, lst: DisclosureList) -> bool:
     """Regulators of the prefecture, of its province and of its counties see the list while it is drafted."""
     jurisdiction = actor.jurisdiction_code or ""
     return bool(actor.role.is_regulator and jurisdiction
                 and (lst.region_code.startswith(jurisdiction) or jurisdiction.startswith(lst.region_code)))
 
 
-def can_edit(actor: User, lst: EnterpriseList) -> bool:
+def can_edit(actor: User, lst: DisclosureList) -> bool:
     return can_draw_up(actor) and actor.jurisdiction_code == lst.region_code
 
 
-def lists_for(jurisdiction: str | None) -> list[EnterpriseList]:
+def lists_for(jurisdiction: str | None) -> list[DisclosureList]:
     jurisdiction = jurisdiction or "\x00"
-    stmt = (sa.select(EnterpriseList)
-            .where(sa.or_(EnterpriseList.region_code.startswith(jurisdiction, autoescape=True),
-                          sa.literal(jurisdiction).startswith(EnterpriseList.region_code)))
-            .order_by(EnterpriseList.year.desc(), EnterpriseList.region_code))
+    stmt = (sa.select(DisclosureList)
+            .where(sa.or_(DisclosureList.region_code.startswith(jurisdiction, autoescape=True),
+                          sa.literal(jurisdiction).startswith(DisclosureList.region_code)))
+            .order_by(DisclosureList.year.desc(), DisclosureList.region_code))
     return list(db.session.scalars(stmt))
 
 
-def public_lists_of(enterprise_id: int) -> list[EnterpriseList]:
+def public_lists_of(enterprise_id: int) -> list[DisclosureList]:
     """Lists under notice or published that name this enterprise (for its public page)."""
-    stmt = (sa.select(EnterpriseList).join(ListEntry, ListEntry.list_id == EnterpriseList.id)
-            .where(ListEntry.enterprise_id == enterprise_id, EnterpriseList.status != ListStatus.DRAFT)
-            .order_by(EnterpriseList.year.desc()))
+    stmt = (sa.select(DisclosureList).join(DisclosureListEntry, DisclosureListEntry.list_id == DisclosureList.id)
+            .where(DisclosureListEntry.enterprise_id == enterprise_id, DisclosureList.status != ListStatus.DRAFT)
+            .order_by(DisclosureList.year.desc()))
     return list(db.session.scalars(stmt))

@@ -162,7 +162,7 @@ class ListStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class EnterpriseList(TimestampMixin, db.Model):
+class DisclosureList(TimestampMixin, db.Model):
     """A prefecture's list of enterprises that must disclose for one year (DOMAIN §1.3)."""
 
     __tablename__ = "disclosure_lists"
@@ -177,10 +177,11 @@ class EnterpriseList(TimestampMixin, db.Model):
     published_on: Mapped[date | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    entries: Mapped[list[ListEntry]] = relationship(back_populates="enterprise_list", order_by="ListEntry.id")
+    entries: Mapped[list[DisclosureListEntry]] = relationship(back_populates="enterprise_list",
+                                                              order_by="DisclosureListEntry.id")
 
 
-class ListEntry(TimestampMixin, db.Model):
+class DisclosureListEntry(TimestampMixin, db.Model):
     """One enterprise on a list, with its bases (Art. 7) and, for listed companies and bond issuers, the Art. 8
     events of the previous year."""
 
@@ -194,5 +195,5 @@ class ListEntry(TimestampMixin, db.Model):
     triggers: Mapped[list] = mapped_column(sa.JSON, default=list)
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
-    enterprise_list = relationship("EnterpriseList", back_populates="entries")
+    enterprise_list = relationship("DisclosureList", back_populates="entries")
     enterprise = relationship("Enterprise")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.auth.models import Role
 from portal.core.clock import china_today
 from portal.disclosures import lists, rules
-from portal.disclosures.models import EnterpriseList, ListEntry, ListStatus, Obligation
+from portal.disclosures.models import DisclosureList, DisclosureListEntry, ListStatus, Obligation
 from portal.enterprises.models import KeyUnitType, KeyUnitYear
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
 from tests.factories import make_enterprise, make_user
@@ -111,10 +111,10 @@ def test_the_regulator_pages_and_the_public_list(login, client, db, prefecture):
     db.session.commit()
     web = login(prefecture)
     response = web.post("/regulator/disclosure-lists", data={"year": str(china_today().year)})
-    lst = db.session.scalar(sa.select(EnterpriseList))
+    lst = db.session.scalar(sa.select(DisclosureList))
     assert response.headers["Location"].endswith(f"/regulator/disclosure-lists/{lst.id}")
     web.post(f"/regulator/disclosure-lists/{lst.id}/entries", data={"uscc": ent.uscc, "bases": ["key_unit"]})
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ListEntry)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DisclosureListEntry)) == 1
     bad = web.post(f"/regulator/disclosure-lists/{lst.id}/entries", data={"uscc": ent.uscc}, follow_redirects=True)
     assert bad.status_code == 200
     assert client.get(f"/disclosure-lists/{lst.id}").status_code == 404  # drafts are internal

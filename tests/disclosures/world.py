@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 from portal.auth.models import Role
 from portal.disclosures import services
-from portal.disclosures.models import EnterpriseList, ListEntry, Trigger
+from portal.disclosures.models import DisclosureList, DisclosureListEntry, Trigger
 from tests.disclosures.helpers import valid_sections
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -20,10 +20,10 @@ def disclosure_objects(db, ent) -> dict:
     draft = services.create_annual_draft(signer, ent, 2025)
     temp = services.save_temporary(signer, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5),
                                    {"position": "车间主任", "case": "非法排放", "decided_on": "2026-01-04"})
-    lst = EnterpriseList(region_code=ent.region_code[:4], year=2026)
+    lst = DisclosureList(region_code=ent.region_code[:4], year=2026)
     db.session.add(lst)
     db.session.flush()
-    entry = ListEntry(list_id=lst.id, enterprise_id=ent.id, bases=["key_unit"], triggers=[])
+    entry = DisclosureListEntry(list_id=lst.id, enterprise_id=ent.id, bases=["key_unit"], triggers=[])
     db.session.add(entry)
     db.session.flush()
     return {"report_id": draft.id, "temp_id": temp.id, "section": "basic", "digest": published.sha256,

@@ -2,6 +2,19 @@
    Without JavaScript the name, credit code and address fields work as plain text. */
 (function () {
   "use strict";
+  /* Contact fields are shown only for a named report (all fields stay visible without JavaScript). */
+  var named = document.querySelector(".named-fields");
+  var choices = document.querySelectorAll("input[name=identity]");
+  function toggleNamed() {
+    var checked = document.querySelector("input[name=identity]:checked");
+    if (named) { named.hidden = !checked || checked.value !== "named"; }
+  }
+  Array.prototype.forEach.call(choices, function (r) { r.addEventListener("change", toggleNamed); });
+  if (named && choices.length) { toggleNamed(); }
+}());
+
+(function () {
+  "use strict";
   var box = document.getElementById("enterprise-picker");
   if (!box || !window.fetch) { return; }
   var input = document.getElementById("reported_name");

@@ -34,6 +34,9 @@ def test_report_track_reply_and_rate(db, live_server, browser, tmp_path):
     phone.on("pageerror", lambda exc: errors.append(str(exc)))
     phone.goto(f"{live_server}/complaints/new")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 376
+    assert not phone.is_visible("input[name=phone]")  # anonymous by default: contact fields hidden
+    phone.check("input[name=identity][value=named]")
+    phone.fill("input[name=phone]", "13800000000")
     phone.check("input[name=category][value=water]")
     phone.fill("input[name=reported_name]", "华能")
     phone.locator("#enterprise-suggestions button").first.click()

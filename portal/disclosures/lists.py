@@ -97,7 +97,9 @@ def remove_entry(actor: User, lst: DisclosureList, entry: DisclosureListEntry) -
 
 
 def _entries(lst: DisclosureList) -> list[DisclosureListEntry]:
-    return list(db.session.scalars(sa.select(DisclosureListEntry).where(DisclosureListEntry.list_id == lst.id).order_by(DisclosureListEntry.id)))
+    stmt = (sa.select(DisclosureListEntry).where(DisclosureListEntry.list_id == lst.id)
+            .order_by(DisclosureListEntry.id))
+    return list(db.session.scalars(stmt))
 
 
 def start_notice(actor: User, lst: DisclosureList, today: date) -> DisclosureList:

@@ -75,7 +75,8 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
                         ("contact_phone", ent.contact_phone),
                         ("industry", f"{ent.industry_code} {ent.industry.name if ent.industry else ''}".strip())):
         _prefilled(basic, name, value, SOURCE_REGISTRY)
-    _prefilled(basic, "key_unit_types", "、".join(rules.KEY_UNIT_NAMES.get(t.value, t.value) for t in ent.key_unit_types(year)), SOURCE_KEY_UNITS)
+    key_units = "、".join(rules.KEY_UNIT_NAMES.get(t.value, t.value) for t in ent.key_unit_types(year))
+    _prefilled(basic, "key_unit_types", key_units, SOURCE_KEY_UNITS)
     permits = [{"permit_no": p.permit_no, "management_class": p.management_class.value,
                 "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat()} for p in ent.permits]
     _prefilled(sections["management"], "permits", permits, SOURCE_PERMITS)

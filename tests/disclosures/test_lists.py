@@ -40,7 +40,8 @@ def test_the_public_notice_lasts_ten_working_days(start, end):
 
 
 @pytest.mark.parametrize("bases, triggers, field", [
-    ([], [], "bases"), (["nonsense"], [], "bases"), (["listed"], [], "triggers"), (["key_unit"], ["criminal"], "triggers"),
+    ([], [], "bases"), (["nonsense"], [], "bases"), (["listed"], [], "triggers"),
+    (["key_unit"], ["criminal"], "triggers"),
     (["bond"], ["bogus"], "triggers"),
 ])
 def test_entry_rules(bases, triggers, field):

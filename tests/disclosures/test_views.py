@@ -104,7 +104,8 @@ def test_staff_cannot_open_the_signing_page(login, db, draft, staff):
     db.session.commit()
     client = login(staff)
     assert client.get(f"/my/disclosures/annual/{draft.id}/sign").status_code == 403
-    assert client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": DEFAULT_PASSWORD}).status_code == 403
+    sign = client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": DEFAULT_PASSWORD})
+    assert sign.status_code == 403
     assert draft.status == ReportStatus.DRAFT
 
 
@@ -115,7 +116,8 @@ def test_other_enterprises_never_see_a_draft(login, db, draft, foreign):
     for url in (f"/my/disclosures/annual/{draft.id}", f"/my/disclosures/annual/{draft.id}/sections/basic",
                 f"/my/disclosures/annual/{draft.id}/check", f"/my/disclosures/annual/{draft.id}/sign"):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": DEFAULT_PASSWORD}).status_code == 404
+    sign = client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": DEFAULT_PASSWORD})
+    assert sign.status_code == 404
 
 
 def test_the_signing_page_shows_the_whole_report_and_the_commitment_then_publishes(login, db, draft, signatory):

@@ -59,7 +59,7 @@ def evaluate_command(year: int, jurisdiction: str, notice_days: int | None) -> N
     """Compute the proposed results (拟评) of the annual evaluation; a regulator then puts them on notice."""
     import sqlalchemy as sa
 
-    from portal.credit.evaluation import compute_run
+    from portal.credit.evaluation import compute_run, grade_counts
     from portal.enterprises.models import Enterprise
     from portal.errors import DomainError
 
@@ -75,9 +75,7 @@ def evaluate_command(year: int, jurisdiction: str, notice_days: int | None) -> N
             db.session.rollback()
             raise click.ClickException(f"{prefix}: {exc.message}") from exc
         db.session.commit()
-        grades: dict[str, int] = {}
-        for result in run.results:
-            grades[result.grade] = grades.get(result.grade, 0) + 1
+        grades = grade_counts(run)
         summary = ", ".join(f"{k} {v:,}" for k, v in sorted(grades.items()))
-        click.echo(f"Run {run.id} ({year}, jurisdiction {prefix}): {len(run.results):,} enterprises [{summary}] "
-                   f"in {time.perf_counter() - started:.1f} s.")
+        click.echo(f"Run {run.id} ({year}, jurisdiction {prefix}): {sum(grades.values()):,} enterprises "
+                   f"[{summary}] in {time.perf_counter() - started:.1f} s.")

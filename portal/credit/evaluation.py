@@ -44,32 +44,44 @@ def compute_run(year: int, prefix: str, actor: Any = None, notice_days: int | No
         db.session.flush()
     run.computed_at = utcnow()
     _compute_results(run)
-    record(actor, "credit_run.compute", run, after={**snapshot(run), "results": len(run.results)})
+    record(actor, "credit_run.compute", run, after={**snapshot(run), "grades": grade_counts(run)})
     return run
 
 
+def grade_counts(run: EvaluationRun) -> dict[str, int]:
+    stmt = (sa.select(EvaluationResult.grade, sa.func.count()).where(EvaluationResult.run_id == run.id)
+            .group_by(EvaluationResult.grade))
+    return {grade: count for grade, count in db.session.execute(stmt)}
+
+
 def _compute_results(run: EvaluationRun) -> None:
+    """(Re)write the run's results with Core statements: a proposed run has no objections yet, so its results are
+    replaced wholesale; one evidence query and one insert per 5,000 enterprises."""
     as_of = date(run.year, 12, 31)
     stmt = sa.select(Enterprise.id, Enterprise.region_code).order_by(Enterprise.id)
     if run.jurisdiction_prefix:
         stmt = stmt.where(Enterprise.region_code.startswith(run.jurisdiction_prefix, autoescape=True))
     enterprises = db.session.execute(stmt).all()
-    facts = services.facts_by_enterprise([e.id for e in enterprises])
-    existing = {r.enterprise_id: r for r in run.results}
-    versions = services.VersionCache()
-    for ent_id, region in enterprises:
-        resolved = versions.get(region)
-        if resolved is None:
-            continue
-        version, scheme = resolved
-        result = scoring.evaluate(scheme, facts.get(ent_id, []), as_of, with_steps=False)
-        row = existing.get(ent_id)
-        if row is None:
-            row = EvaluationResult(run=run, enterprise_id=ent_id)
-            db.session.add(row)
-        row.scheme_version_id, row.score, row.grade = version.id, result.standing.score, result.standing.grade
-        row.is_vetoed, row.explanation = result.standing.is_vetoed, _explain(result)
+    db.session.execute(sa.delete(EvaluationResult).where(EvaluationResult.run_id == run.id))
+    versions, now = services.VersionCache(), utcnow()
+    for start in range(0, len(enterprises), 5000):
+        chunk = enterprises[start:start + 5000]
+        facts = services.facts_by_enterprise([e.id for e in chunk])
+        rows = []
+        for ent_id, region in chunk:
+            resolved = versions.get(region)
+            if resolved is None:
+                continue
+            version, scheme = resolved
+            result = scoring.evaluate(scheme, facts.get(ent_id, []), as_of, with_steps=False)
+            rows.append(dict(run_id=run.id, enterprise_id=ent_id, scheme_version_id=version.id,
+                             score=result.standing.score, grade=result.standing.grade,
+                             is_vetoed=result.standing.is_vetoed, explanation=_explain(result), revision=1,
+                             created_at=now, updated_at=now))
+        if rows:
+            db.session.execute(EvaluationResult.__table__.insert(), rows)
     db.session.flush()
+    db.session.expire(run, ["results"])
 
 
 def start_notice(run: EvaluationRun, actor: Any, days: int | None = None) -> EvaluationRun:

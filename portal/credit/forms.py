@@ -37,7 +37,8 @@ PENALTY_TYPE_LABELS = {"warning": _l("Warning"), "fine": _l("Fine"), "confiscati
                        "other": _l("Other")}
 INCIDENT_LEVEL_LABELS = {"general": _l("General (一般)"), "larger": _l("Larger (较大)"), "major": _l("Major (重大)"),
                          "especially_major": _l("Especially major (特别重大)")}
-RUN_STATUS_LABELS = {RunStatus.COMPUTED: _l("proposed, not yet public"), RunStatus.PUBLIC_NOTICE: _l("on public notice"),
+RUN_STATUS_LABELS = {RunStatus.COMPUTED: _l("proposed, not yet public"),
+                     RunStatus.PUBLIC_NOTICE: _l("on public notice"),
                      RunStatus.FINAL: _l("final, published")}
 OBJECTION_STATUS_LABELS = {ObjectionStatus.OPEN: _l("under review"), ObjectionStatus.SUSTAINED: _l("sustained"),
                            ObjectionStatus.DISMISSED: _l("dismissed")}

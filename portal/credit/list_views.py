@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.auth.permissions import Permission, require
 from portal.credit import forms as F
 from portal.credit import lists, rules
-from portal.credit.models import ListEntry, ListKind, ListStatus
+from portal.credit.models import CreditListEntry, ListKind, ListStatus
 from portal.credit.views import _commit_or_flash
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
@@ -24,8 +24,8 @@ def _labels():
     return {"CL": F.template_labels(), "ListStatus": ListStatus, "ListKind": ListKind}
 
 
-def _entry_in_jurisdiction(entry_id: int) -> ListEntry:
-    entry = db.get_or_404(ListEntry, entry_id)
+def _entry_in_jurisdiction(entry_id: int) -> CreditListEntry:
+    entry = db.get_or_404(CreditListEntry, entry_id)
     if not rules.can_record_evidence(current_user.role, current_user.jurisdiction_code, entry.enterprise.region_code):
         abort(404)
     return entry
@@ -111,7 +111,7 @@ def end(entry_id: int):
 @bp.route("/credit/my/lists/<int:entry_id>/statement", methods=["GET", "POST"])
 @require(Permission.CREDIT_OBJECT)
 def statement(entry_id: int):
-    entry = db.get_or_404(ListEntry, entry_id)
+    entry = db.get_or_404(CreditListEntry, entry_id)
     if current_user.enterprise_id != entry.enterprise_id:
         abort(404)
     form = F.StatementForm()

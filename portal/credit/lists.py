@@ -14,7 +14,8 @@ from portal.audit.services import record, snapshot
 from portal.auth.models import Role, User
 from portal.core.clock import china_today
 from portal.credit import rules
-from portal.credit.models import (CreditStanding, EvaluationResult, EvaluationRun, LedgerEntry, ListEntry, ListKind,
+from portal.credit.models import (CreditListEntry, CreditStanding, EvaluationResult, EvaluationRun, LedgerEntry,
+                                  ListKind,
                                   ListStatus, RunStatus)
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
@@ -32,9 +33,10 @@ def _months() -> dict[str, int]:
             "white_max": cfg.get("CREDIT_WHITELIST_MAX_MONTHS", 12)}
 
 
-def active_entry(enterprise_id: int, kind: ListKind) -> ListEntry | None:
-    return db.session.scalar(sa.select(ListEntry).where(ListEntry.enterprise_id == enterprise_id,
-                                                        ListEntry.kind == kind, ListEntry.status.in_(_ACTIVE)))
+def active_entry(enterprise_id: int, kind: ListKind) -> CreditListEntry | None:
+    return db.session.scalar(sa.select(CreditListEntry).where(CreditListEntry.enterprise_id == enterprise_id,
+                                                        CreditListEntry.kind == kind,
+                                                        CreditListEntry.status.in_(_ACTIVE)))
 
 
 def _check_jurisdiction(actor: Any, ent: Enterprise) -> None:
@@ -86,8 +88,8 @@ _BASIS_REASONS = {
 }
 
 
-def _add_entry(actor: Any, enterprise_id: int, kind: ListKind, basis: str, reason: str) -> ListEntry:
-    entry = ListEntry(enterprise_id=enterprise_id, kind=kind, basis=basis, reason=reason,
+def _add_entry(actor: Any, enterprise_id: int, kind: ListKind, basis: str, reason: str) -> CreditListEntry:
+    entry = CreditListEntry(enterprise_id=enterprise_id, kind=kind, basis=basis, reason=reason,
                       proposed_by_id=getattr(actor, "id", None))
     db.session.add(entry)
     db.session.flush()
@@ -95,7 +97,7 @@ def _add_entry(actor: Any, enterprise_id: int, kind: ListKind, basis: str, reaso
     return entry
 
 
-def propose(actor: Any, ent: Enterprise, kind: ListKind, reason: str) -> ListEntry:
+def propose(actor: Any, ent: Enterprise, kind: ListKind, reason: str) -> CreditListEntry:
     """A regulator proposes an enterprise for a list on other grounds (e.g. a positive-list category)."""
     _check_jurisdiction(actor, ent)
     if not reason.strip():
@@ -105,7 +107,7 @@ def propose(actor: Any, ent: Enterprise, kind: ListKind, reason: str) -> ListEnt
     return _add_entry(actor, ent.id, kind, "proposal", reason.strip())
 
 
-def _move(entry: ListEntry, target: ListStatus) -> dict:
+def _move(entry: CreditListEntry, target: ListStatus) -> dict:
     if not rules.can_transition_list(entry.status, target):
         raise InvalidTransition(_("This step is not possible in the entry's current state."))
     before = snapshot(entry)
@@ -113,7 +115,7 @@ def _move(entry: ListEntry, target: ListStatus) -> dict:
     return before
 
 
-def send_prior_notice(actor: Any, entry: ListEntry) -> ListEntry:
+def send_prior_notice(actor: Any, entry: CreditListEntry) -> CreditListEntry:
     """Tell the enterprise (告知) and give it CREDIT_LIST_STATEMENT_DAYS working days to state its case."""
     from portal.workdays.services import add_working_days
 
@@ -133,7 +135,7 @@ def send_prior_notice(actor: Any, entry: ListEntry) -> ListEntry:
     return entry
 
 
-def submit_statement(actor: Any, entry: ListEntry, text: str) -> ListEntry:
+def submit_statement(actor: Any, entry: CreditListEntry, text: str) -> CreditListEntry:
     """The enterprise states its case (陈述申辩) during the prior notice."""
     if not (actor.role.is_enterprise and actor.enterprise_id == entry.enterprise_id):
         raise NotAllowed(_("Only the enterprise concerned can state its case."))
@@ -147,13 +149,13 @@ def submit_statement(actor: Any, entry: ListEntry, text: str) -> ListEntry:
     return entry
 
 
-def _lead_only(actor: Any, entry: ListEntry) -> None:
+def _lead_only(actor: Any, entry: CreditListEntry) -> None:
     _check_jurisdiction(actor, entry.enterprise)
     if actor.role != Role.REGULATOR_LEAD:
         raise NotAllowed(_("Only a lead decides on lists."))
 
 
-def decide(actor: Any, entry: ListEntry, include: bool, note: str) -> ListEntry:
+def decide(actor: Any, entry: CreditListEntry, include: bool, note: str) -> CreditListEntry:
     """The lead lists the enterprise (fixing its minimum and maximum period) or rejects the candidate."""
     _lead_only(actor, entry)
     refusal = rules.decision_refusal(entry.status, entry.statement_due_on, bool(entry.statement), china_today())
@@ -173,7 +175,7 @@ def decide(actor: Any, entry: ListEntry, include: bool, note: str) -> ListEntry:
     return entry
 
 
-def end_listing(actor: Any, entry: ListEntry, revoke: bool, reason: str) -> ListEntry:
+def end_listing(actor: Any, entry: CreditListEntry, revoke: bool, reason: str) -> CreditListEntry:
     """Remove a listing after its minimum period (repair or decision), or revoke it at any time (annulled)."""
     _lead_only(actor, entry)
     if not reason.strip():
@@ -192,8 +194,8 @@ def end_listing(actor: Any, entry: ListEntry, revoke: bool, reason: str) -> List
 def expire_listings() -> int:
     """Job credit-list-expiry: listings past their maximum period leave the list (idempotent)."""
     today = china_today()
-    due = list(db.session.scalars(sa.select(ListEntry).where(ListEntry.status == ListStatus.LISTED,
-                                                             ListEntry.max_until <= today)))
+    due = list(db.session.scalars(sa.select(CreditListEntry).where(CreditListEntry.status == ListStatus.LISTED,
+                                                             CreditListEntry.max_until <= today)))
     for entry in due:
         before = _move(entry, ListStatus.EXPIRED)
         entry.ended_on, entry.end_reason = today, "max_period"
@@ -201,21 +203,21 @@ def expire_listings() -> int:
     return len(due)
 
 
-def entries_in(jurisdiction: str) -> list[ListEntry]:
-    stmt = (sa.select(ListEntry).join(Enterprise)
+def entries_in(jurisdiction: str) -> list[CreditListEntry]:
+    stmt = (sa.select(CreditListEntry).join(Enterprise)
             .where(Enterprise.region_code.startswith(jurisdiction, autoescape=True))
-            .order_by(ListEntry.status.in_(_ACTIVE).desc(), ListEntry.id.desc()).limit(500))
+            .order_by(CreditListEntry.status.in_(_ACTIVE).desc(), CreditListEntry.id.desc()).limit(500))
     return list(db.session.scalars(stmt))
 
 
-def listed(kind: ListKind) -> list[ListEntry]:
-    stmt = (sa.select(ListEntry).where(ListEntry.kind == kind, ListEntry.status == ListStatus.LISTED)
-            .order_by(ListEntry.listed_on.desc(), ListEntry.id.desc()))
+def listed(kind: ListKind) -> list[CreditListEntry]:
+    stmt = (sa.select(CreditListEntry).where(CreditListEntry.kind == kind, CreditListEntry.status == ListStatus.LISTED)
+            .order_by(CreditListEntry.listed_on.desc(), CreditListEntry.id.desc()))
     return list(db.session.scalars(stmt))
 
 
-def entries_of(enterprise_id: int) -> list[ListEntry]:
-    stmt = (sa.select(ListEntry).where(ListEntry.enterprise_id == enterprise_id,
-                                       ListEntry.status.in_((ListStatus.PRIOR_NOTICE, ListStatus.LISTED)))
-            .order_by(ListEntry.id.desc()))
+def entries_of(enterprise_id: int) -> list[CreditListEntry]:
+    stmt = (sa.select(CreditListEntry).where(CreditListEntry.enterprise_id == enterprise_id,
+                                       CreditListEntry.status.in_((ListStatus.PRIOR_NOTICE, ListStatus.LISTED)))
+            .order_by(CreditListEntry.id.desc()))
     return list(db.session.scalars(stmt))

@@ -279,7 +279,7 @@ class ListStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-class ListEntry(TimestampMixin, db.Model):
+class CreditListEntry(TimestampMixin, db.Model):
     """One enterprise's passage through the black or white list, from candidate to removal."""
 
     __tablename__ = "credit_list_entries"

@@ -184,7 +184,8 @@ def black_list_basis(vetoed_now: bool, last_final_grades: list[str]) -> str | No
     return None
 
 
-def white_list_basis(current_grade: str | None, last_final_grades: list[str], deductions_in_two_years: int) -> str | None:
+def white_list_basis(current_grade: str | None, last_final_grades: list[str],
+                     deductions_in_two_years: int) -> str | None:
     """Positive-list candidate: green now and in its two latest final results, and no deduction in the last two
     years (DOMAIN §4.2: Fujian 2-year condition, Guangzhou Baiyun green two years running)."""
     if current_grade == "green" and len(last_final_grades) >= 2 and all(g == "green" for g in last_final_grades[:2]) \

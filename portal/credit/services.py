@@ -3,6 +3,7 @@ regulators' evidence, and read an enterprise's credit for the public page and th
 edge (view, CLI, job runner) commits."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -168,17 +169,21 @@ def refresh_due_standings(batch: int = 5000) -> int:
 
 
 def facts_by_enterprise(enterprise_ids: list[int]) -> dict[int, list[scoring.Fact]]:
-    """Scoring facts for many enterprises in one query per 5,000 (the batch paths: runs, full recompute)."""
+    """Scoring facts for many enterprises in one Core query per 5,000 (the batch paths: runs, full recompute);
+    kind and details are read raw (details is decoded only when it holds something)."""
+    t = Evidence.__table__
     facts: dict[int, list[scoring.Fact]] = defaultdict(list)
+    conn = db.session.connection()
     for start in range(0, len(enterprise_ids), 5000):
         chunk = enterprise_ids[start:start + 5000]
-        stmt = (sa.select(Evidence.id, Evidence.enterprise_id, Evidence.kind, Evidence.occurred_on,
-                          Evidence.amount_yuan, Evidence.details)
-                .where(Evidence.enterprise_id.in_(chunk), Evidence.is_verified.is_(True),
-                       Evidence.withdrawn_at.is_(None)))
-        for row in db.session.execute(stmt):
-            facts[row.enterprise_id].append(scoring.Fact(row.id, row.kind.value, row.occurred_on, row.amount_yuan,
-                                                         row.details or {}))
+        stmt = (sa.select(t.c.id, t.c.enterprise_id, sa.type_coerce(t.c.kind, sa.String), t.c.occurred_on,
+                          t.c.amount_yuan, sa.type_coerce(t.c.details, sa.Text))
+                .where(t.c.enterprise_id.in_(chunk), t.c.is_verified.is_(True), t.c.withdrawn_at.is_(None)))
+        for ev_id, ent_id, kind, occurred_on, amount, details in conn.execute(stmt):
+            if isinstance(details, str):  # SQLite hands back the JSON text; psycopg decodes json itself
+                details = json.loads(details) if details not in ("{}", "null") else None
+            data = details or {}
+            facts[ent_id].append(scoring.Fact(ev_id, kind, occurred_on, amount, data))
     return facts
 
 
@@ -212,39 +217,66 @@ def recompute_all(region_prefix: str = "", as_of: date | None = None, batch: int
         count += _recompute_batch(rows, versions, as_of)
 
 
+_LEDGER_KEY = ("evidence_id", "scheme_version_id", "rule_code", "points", "is_veto", "counts_from", "expires_on")
+_STANDING_KEY = ("scheme_version_id", "score", "grade", "is_vetoed", "next_change_on")
+
+
+def _current_state(ids: list[int]) -> tuple[dict, dict]:
+    """The stored ledger lines (as comparable tuples) and standings of a batch of enterprises."""
+    lt, st = LedgerEntry.__table__, CreditStanding.__table__
+    conn = db.session.connection()
+    ledgers: dict[int, list[tuple]] = defaultdict(list)
+    for row in conn.execute(sa.select(lt.c.enterprise_id, *(lt.c[k] for k in _LEDGER_KEY))
+                            .where(lt.c.enterprise_id.in_(ids))):
+        ledgers[row[0]].append(tuple(row[1:]))
+    standings = {row.enterprise_id: row for row in conn.execute(
+        sa.select(st.c.id, st.c.enterprise_id, *(st.c[k] for k in _STANDING_KEY)).where(st.c.enterprise_id.in_(ids)))}
+    return ledgers, standings
+
+
 def _recompute_batch(rows, versions: VersionCache, as_of: date, reason: str = "recompute") -> int:
+    """Recompute a batch and write only what changed: an enterprise whose ledger lines are unchanged keeps its
+    rows, and an unchanged standing is not rewritten (a re-evaluation mostly reads)."""
     ids = [r.id for r in rows]
     facts = facts_by_enterprise(ids)
-    standings = {s.enterprise_id: s for s in db.session.execute(
-        sa.select(CreditStanding.id, CreditStanding.enterprise_id, CreditStanding.grade,
-                  CreditStanding.scheme_version_id).where(CreditStanding.enterprise_id.in_(ids)))}
+    ledgers, standings = _current_state(ids)
     now = utcnow()
-    ledger_rows, new_standings, updates, changes = [], [], [], []
+    stale, ledger_rows, new_standings, updates, changes = [], [], [], [], []
+    done = 0
     for ent_id, region in rows:
         resolved = versions.get(region)
         if resolved is None:
             continue
         version, scheme = resolved
+        done += 1
         result = scoring.evaluate(scheme, facts.get(ent_id, []), as_of, with_steps=False)
-        ledger_rows += [dict(enterprise_id=ent_id, evidence_id=e.evidence_id, scheme_version_id=version.id,
-                             rule_code=e.rule_code, rule_label=e.rule_label, points=e.points, is_veto=e.is_veto,
-                             counts_from=e.counts_from, expires_on=e.expires_on) for e in result.entries]
+        lines = [(e.evidence_id, version.id, e.rule_code, e.points, e.is_veto, e.counts_from, e.expires_on)
+                 for e in result.entries]
+        if sorted(lines) != sorted(ledgers.get(ent_id, [])):
+            stale.append(ent_id)
+            ledger_rows += [dict(enterprise_id=ent_id, evidence_id=e.evidence_id, scheme_version_id=version.id,
+                                 rule_code=e.rule_code, rule_label=e.rule_label, points=e.points, is_veto=e.is_veto,
+                                 counts_from=e.counts_from, expires_on=e.expires_on) for e in result.entries]
         s = result.standing
         values = dict(enterprise_id=ent_id, scheme_version_id=version.id, score=s.score, grade=s.grade,
                       is_vetoed=s.is_vetoed, as_of=as_of, next_change_on=result.next_change_on, computed_at=now)
         old = standings.get(ent_id)
-        (new_standings if old is None else updates).append(values if old is None else {"id": old.id, **values})
+        if old is None:
+            new_standings.append(values)
+        elif tuple(old[2:]) != (version.id, s.score, s.grade, s.is_vetoed, result.next_change_on):
+            updates.append({"id": old.id, **values})
         if old is None or old.grade != s.grade or old.scheme_version_id != version.id:
             changes.append(dict(enterprise_id=ent_id, scheme_version_id=version.id, grade=s.grade, score=s.score,
                                 effective_on=as_of, recorded_at=now, reason=reason))
-    db.session.execute(sa.delete(LedgerEntry).where(LedgerEntry.enterprise_id.in_(ids)))
+    if stale:
+        db.session.execute(sa.delete(LedgerEntry).where(LedgerEntry.enterprise_id.in_(stale)))
     for model, data in ((LedgerEntry, ledger_rows), (CreditStanding, new_standings), (GradeChange, changes)):
         if data:  # Core executemany: the ORM's bulk path costs several times more per row
             db.session.execute(model.__table__.insert(), data)
     if updates:
         db.session.execute(sa.update(CreditStanding), updates)
     db.session.flush()
-    return len(new_standings) + len(updates)
+    return done
 
 
 # --- reading ------------------------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ def test_a_run_is_finalised_only_after_the_notice_with_every_objection_answered(
 
 
 @pytest.mark.parametrize("status, ends, has_open, refusal", [
-    (RunStatus.PUBLIC_NOTICE, TODAY, False, None), (RunStatus.PUBLIC_NOTICE, TODAY - timedelta(days=1), False, "closed"),
+    (RunStatus.PUBLIC_NOTICE, TODAY, False, None),
+    (RunStatus.PUBLIC_NOTICE, TODAY - timedelta(days=1), False, "closed"),
     (RunStatus.COMPUTED, None, False, "closed"), (RunStatus.FINAL, TODAY, False, "closed"),
     (RunStatus.PUBLIC_NOTICE, TODAY, True, "open"),
 ])

@@ -8,7 +8,8 @@ from portal.auth.models import Role
 from portal.core.clock import china_today
 from portal.credit import lists, rules, services
 from portal.credit.evidence import add_evidence
-from portal.credit.models import (EvaluationResult, EvaluationRun, EvidenceKind, EvidenceSource, ListEntry, ListKind,
+from portal.credit.models import (CreditListEntry, EvaluationResult, EvaluationRun, EvidenceKind, EvidenceSource,
+                                  ListKind,
                                   ListStatus, RunStatus)
 from portal.db import utcnow
 from portal.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
@@ -94,7 +95,7 @@ def setup(db):
 
 def test_the_rules_find_a_black_candidate_for_a_veto_and_a_white_one_for_green_twice(db, setup):
     assert lists.find_candidates(setup["regulator"], "2101") == 2
-    entries = {(e.enterprise_id, e.kind, e.basis) for e in db.session.scalars(sa.select(ListEntry))}
+    entries = {(e.enterprise_id, e.kind, e.basis) for e in db.session.scalars(sa.select(CreditListEntry))}
     assert entries == {(setup["vetoed"].id, ListKind.BLACK, "veto"), (setup["clean"].id, ListKind.WHITE, "green_twice")}
     assert lists.find_candidates(setup["regulator"], "2101") == 0  # once
 
@@ -138,8 +139,9 @@ def test_a_proposal_needs_a_reason_and_only_one_active_entry_per_list(db, setup)
 
 
 def test_the_expiry_job_ends_listings_past_their_maximum(db, setup):
-    entry = ListEntry(enterprise_id=setup["vetoed"].id, kind=ListKind.BLACK, status=ListStatus.LISTED, basis="veto",
-                      reason="x", listed_on=date(2020, 1, 1), min_until=date(2021, 1, 1), max_until=date(2023, 1, 1))
+    entry = CreditListEntry(enterprise_id=setup["vetoed"].id, kind=ListKind.BLACK, status=ListStatus.LISTED,
+                            basis="veto", reason="x",
+                            listed_on=date(2020, 1, 1), min_until=date(2021, 1, 1), max_until=date(2023, 1, 1))
     db.session.add(entry)
     db.session.flush()
     assert lists.expire_listings() == 1
@@ -148,8 +150,9 @@ def test_the_expiry_job_ends_listings_past_their_maximum(db, setup):
 
 
 def test_a_listing_past_its_minimum_can_be_removed(db, setup):
-    entry = ListEntry(enterprise_id=setup["vetoed"].id, kind=ListKind.BLACK, status=ListStatus.LISTED, basis="veto",
-                      reason="x", listed_on=date(2024, 1, 1), min_until=date(2025, 1, 1),
+    entry = CreditListEntry(enterprise_id=setup["vetoed"].id, kind=ListKind.BLACK, status=ListStatus.LISTED,
+                            basis="veto", reason="x",
+                            listed_on=date(2024, 1, 1), min_until=date(2025, 1, 1),
                       max_until=china_today() + timedelta(days=300))
     db.session.add(entry)
     db.session.flush()

@@ -188,12 +188,14 @@ def test_the_batch_recompute_gives_the_same_ledger_and_standing_as_the_increment
     lines = sorted((e.enterprise_id, e.evidence_id, e.points, e.expires_on)
                    for e in db.session.scalars(sa.select(LedgerEntry)))
     assert services.recompute_all(batch=2) == 3
-    batch = {s.enterprise_id: (s.score, s.grade, s.next_change_on) for s in db.session.scalars(sa.select(CreditStanding))}
+    batch = {s.enterprise_id: (s.score, s.grade, s.next_change_on)
+             for s in db.session.scalars(sa.select(CreditStanding))}
     assert {k: batch[k] for k in incremental} == incremental
     assert batch[ents[2].id][:2] == (9, "blue")
     assert sorted((e.enterprise_id, e.evidence_id, e.points, e.expires_on)
                   for e in db.session.scalars(sa.select(LedgerEntry))) == lines
-    history = [h.grade for h in db.session.scalars(sa.select(GradeChange).where(GradeChange.enterprise_id == ents[0].id))]
+    history = [h.grade for h in db.session.scalars(sa.select(GradeChange)
+                                                   .where(GradeChange.enterprise_id == ents[0].id))]
     assert history == ["blue", "yellow"]  # no new row: the grade did not change
 
 

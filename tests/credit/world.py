@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from portal.credit import services
-from portal.credit.models import EvaluationResult, EvaluationRun, ListEntry, ListKind, ListStatus, Objection, RunStatus
+from portal.credit.models import (CreditListEntry, EvaluationResult, EvaluationRun, ListKind, ListStatus, Objection,
+                                  RunStatus)
 from portal.db import utcnow
 
 
@@ -24,7 +25,7 @@ def credit_objects(db, ent, owner) -> dict:
     db.session.add(result)
     db.session.flush()
     objection = Objection(result_id=result.id, enterprise_id=ent.id, submitted_by_id=owner.id, grounds="处罚已撤销")
-    entry = ListEntry(enterprise_id=ent.id, kind=ListKind.BLACK, status=ListStatus.PRIOR_NOTICE, basis="veto",
+    entry = CreditListEntry(enterprise_id=ent.id, kind=ListKind.BLACK, status=ListStatus.PRIOR_NOTICE, basis="veto",
                       reason="一票否决事项", notice_sent_on=today, statement_due_on=today + timedelta(days=7))
     db.session.add_all([objection, entry])
     db.session.flush()

@@ -5,8 +5,11 @@ REPORTER_KEY holds one or more urlsafe-base64 Fernet keys separated by commas: t
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
@@ -19,12 +22,38 @@ class ReporterKeyMissing(RuntimeError):
     pass
 
 
-def _fernet() -> MultiFernet:
+def _keys() -> list[str]:
     raw = current_app.config.get("REPORTER_KEY") or ""
     keys = [k.strip() for k in raw.split(",") if k.strip()]
     if not keys:
         raise ReporterKeyMissing("REPORTER_KEY is not configured")
-    return MultiFernet([Fernet(k.encode()) for k in keys])
+    return keys
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet([Fernet(k.encode()) for k in _keys()])
+
+
+def _code_mac(key: str, salt: str, code: str) -> str:
+    return hmac.new(key.encode(), f"{salt}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def hash_query_code(code: str) -> str:
+    """The query code is 60 random bits, so a keyed hash suffices (no slow password hash needed): HMAC-SHA256 with
+    a per-case salt, keyed with the first REPORTER_KEY, so a copy of the database alone cannot test codes."""
+    salt = secrets.token_hex(8)
+    return f"h1${salt}${_code_mac(_keys()[0], salt, code)}"
+
+
+def check_query_code(stored: str, code: str) -> bool:
+    """Checks against every configured key, so rotating REPORTER_KEY keeps old codes working."""
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "h1":
+        return False
+    return any(hmac.compare_digest(_code_mac(key, salt, code), digest) for key in _keys())
 
 
 def encrypt_identity(identity: dict) -> str:

@@ -10,15 +10,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.complaints import rules
-from portal.complaints.crypto import decrypt_identity, encrypt_identity
+from portal.complaints.crypto import check_query_code, decrypt_identity, encrypt_identity, hash_query_code
 from portal.complaints.labels import status_labels
 from portal.complaints.models import (Category, Channel, Complaint, ComplaintAttachment, ComplaintEvent, Findings,
                                       RejectionCode, Status)
@@ -62,14 +60,6 @@ def _is_workday(day: date) -> bool:
 
 def _local_date(at: datetime) -> date:
     return at.astimezone(china_tz()).date()
-
-
-def _hasher() -> PasswordHasher:
-    config = current_app.config
-    kwargs = {arg: int(config[key]) for key, arg in (("ARGON2_TIME_COST", "time_cost"),
-                                                      ("ARGON2_MEMORY_COST", "memory_cost"),
-                                                      ("ARGON2_PARALLELISM", "parallelism")) if config.get(key)}
-    return PasswordHasher(**kwargs)
 
 
 def upload_root() -> Path:
@@ -166,7 +156,7 @@ def submit_complaint(data: Intake, files: list[PreparedFile]) -> tuple[Complaint
     if lat is None and ent is not None and ent.latitude is not None and ent.longitude is not None:
         lat, lon = float(ent.latitude), float(ent.longitude)
     identity = {} if data.anonymous else data.identity
-    c = Complaint(query_code_hash=_hasher().hash(code), submission_key=data.submission_key, channel=data.channel,
+    c = Complaint(query_code_hash=hash_query_code(code), submission_key=data.submission_key, channel=data.channel,
                   external_ticket=data.external_ticket.strip(), external_due_on=data.external_due_on,
                   partner=data.partner, category=data.category, enterprise_id=ent.id if ent else None,
                   reported_name=data.reported_name.strip() or (ent.name if ent else ""),
@@ -205,11 +195,8 @@ def find_for_reporter(case_no: str, code: str) -> Complaint:
     """The same answer for an unknown case and a wrong code, so case numbers cannot be probed."""
     case_no = (case_no or "").strip()
     c = db.session.scalar(sa.select(Complaint).where(Complaint.case_no == case_no)) if case_no else None
-    try:
-        if c is None or not _hasher().verify(c.query_code_hash, rules.normalise_query_code(code)):
-            raise VerificationError()
-    except (VerificationError, InvalidHashError):
-        raise NotFound(_("No case matches this case number and query code. Check both and try again.")) from None
+    if c is None or not check_query_code(c.query_code_hash, rules.normalise_query_code(code)):
+        raise NotFound(_("No case matches this case number and query code. Check both and try again."))
     return c
 
 

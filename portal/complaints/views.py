@@ -246,7 +246,8 @@ def add_information(case_no: str):
     form = InformationForm()
     try:
         files = read_files(form.photos.data, current_app.config)
-        services.add_information(services.tracked_view(c), form.text.data or "", files)
+        services.add_information(c if c.status in rules.OPEN_STATUSES else services.tracked_view(c),
+                                 form.text.data or "", files)
         db.session.commit()
     except UploadRejected as exc:
         db.session.rollback()

@@ -263,3 +263,16 @@ def test_the_complaint_sla_job_runs_the_escalation(db, runner):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.get(Complaint, c.id).escalated_on is not None
+
+
+def test_query_codes_survive_a_reporter_key_rotation_and_need_the_key(app, db):
+    c, code = make_complaint()
+    old_key = app.config["REPORTER_KEY"]
+    try:
+        app.config["REPORTER_KEY"] = "bmV3LWtleS1mb3Itcm90YXRpb24tdGVzdHMtMzJieXQ=," + old_key
+        assert services.find_for_reporter(c.case_no, code) is c
+        app.config["REPORTER_KEY"] = "bmV3LWtleS1mb3Itcm90YXRpb24tdGVzdHMtMzJieXQ="
+        with pytest.raises(NotFound):
+            services.find_for_reporter(c.case_no, code)
+    finally:
+        app.config["REPORTER_KEY"] = old_key

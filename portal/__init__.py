@@ -27,6 +27,7 @@ BLUEPRINTS = (
     "portal.credit.api",
     "portal.credit.list_views",
     "portal.credit.scheme_views",
+    "portal.credit.repair_views",
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",

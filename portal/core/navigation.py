@@ -20,6 +20,7 @@ NAV = (
     (Permission.CREDIT_OBJECT, "credit.my_results", _l("My credit evaluations")),
     (Permission.CREDIT_EVALUATE, "credit_lists.desk", _l("Black and positive lists")),
     (Permission.CREDIT_EVALUATE, "credit_schemes.index", _l("Credit schemes")),
+    (Permission.CREDIT_EVALUATE, "credit_repair.desk", _l("Credit repair applications")),
     (Permission.DISCLOSURE_EDIT, "disclosures.my_index", _l("Disclosure")),
     (Permission.DISCLOSURE_SUPERVISE, "disclosures.dashboard", _l("Disclosure obligations")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_results", _l("Monitoring results")),

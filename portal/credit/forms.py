@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.credit.models import (EvidenceKind, EvidenceSource, ListKind, ListStatus, ObjectionStatus, RunStatus,
-                                  SchemeStatus)
+from portal.credit.models import (EvidenceKind, EvidenceSource, ListKind, ListStatus, ObjectionStatus, RepairStatus,
+                                  RunStatus, SchemeStatus)
 from portal.credit.rules import INCIDENT_LEVELS, PENALTY_TYPES, REGULATOR_KINDS
 
 KIND_LABELS = {
@@ -85,7 +85,8 @@ def template_labels() -> dict:
     return {"kind": KIND_LABELS, "source": SOURCE_LABELS, "penalty_type": PENALTY_TYPE_LABELS,
             "incident_level": INCIDENT_LEVEL_LABELS, "field": FIELD_LABELS, "run_status": RUN_STATUS_LABELS,
             "objection_status": OBJECTION_STATUS_LABELS, "list_kind": LIST_KIND_LABELS,
-            "list_status": LIST_STATUS_LABELS, "scheme_status": SCHEME_STATUS_LABELS}
+            "list_status": LIST_STATUS_LABELS, "scheme_status": SCHEME_STATUS_LABELS,
+            "repair_status": REPAIR_STATUS_LABELS, "repair_action": REPAIR_ACTION_LABELS}
 
 
 class RunForm(FlaskForm):
@@ -148,3 +149,25 @@ class SchemeRulesForm(FlaskForm):
 
 class MappingForm(FlaskForm):
     scheme_id = SelectField(_l("Scheme"), [InputRequired()], choices=[])
+
+
+REPAIR_STATUS_LABELS = {RepairStatus.APPLIED: _l("applied"), RepairStatus.RETURNED: _l("returned for completion"),
+                        RepairStatus.VERIFYING: _l("being verified"),
+                        RepairStatus.PUBLIC_NOTICE: _l("on public notice"),
+                        RepairStatus.REPAIRED: _l("repaired"), RepairStatus.REJECTED: _l("rejected")}
+REPAIR_ACTION_LABELS = {"accept": _l("Accept for verification"), "return": _l("Return: materials incomplete"),
+                        "reject": _l("Reject"), "pass": _l("Verified: start the public notice"),
+                        "reopen": _l("Valid objection: verify again"), "repair": _l("Grant the repair (lead)")}
+
+
+class RepairForm(FlaskForm):
+    rectification = TextAreaField(_l("What was corrected"), [InputRequired(), Length(max=4000)])
+    materials = TextAreaField(_l("Materials"), [Optional(), Length(max=4000)])
+    commitment = BooleanField(_l("We make a public credit commitment: the materials are true and we accept "
+                                 "liability for any breach."))
+
+
+class RepairActionForm(FlaskForm):
+    action = SelectField(_l("Action"), [InputRequired()],
+                         choices=[SelectChoice(k, v) for k, v in REPAIR_ACTION_LABELS.items()])
+    note = TextAreaField(_l("Note to the enterprise"), [Optional(), Length(max=2000)])

@@ -306,3 +306,42 @@ class CreditListEntry(TimestampMixin, db.Model):
     end_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     enterprise = relationship("Enterprise")
+
+
+# --- credit repair (DOMAIN §3.3) ------------------------------------------------------------------------------------
+
+class RepairStatus(enum.StrEnum):
+    """APPLIED → VERIFYING → PUBLIC_NOTICE → REPAIRED; APPLIED → RETURNED (resubmit) → APPLIED;
+    VERIFYING → REJECTED; PUBLIC_NOTICE → VERIFYING on a valid objection."""
+
+    APPLIED = "applied"
+    RETURNED = "returned"
+    VERIFYING = "verifying"
+    PUBLIC_NOTICE = "public_notice"
+    REPAIRED = "repaired"
+    REJECTED = "rejected"
+
+
+class RepairApplication(TimestampMixin, db.Model):
+    """An enterprise's application to repair (raise by one level) a final annual grade."""
+
+    __tablename__ = "credit_repair_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_evaluation_results.id"))
+    status: Mapped[RepairStatus] = mapped_column(str_enum(RepairStatus, 16), default=RepairStatus.APPLIED)
+    from_grade: Mapped[str] = mapped_column(sa.String(16))
+    to_grade: Mapped[str] = mapped_column(sa.String(16))
+    rectification: Mapped[str] = mapped_column(sa.Text)
+    materials: Mapped[str] = mapped_column(sa.Text, default="")
+    commitment: Mapped[bool] = mapped_column(default=False)  # public credit commitment (信用承诺)
+    applied_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    regulator_note: Mapped[str] = mapped_column(sa.Text, default="")
+    notice_starts_on: Mapped[date | None] = mapped_column()
+    notice_ends_on: Mapped[date | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    enterprise = relationship("Enterprise")
+    result = relationship("EvaluationResult")

@@ -168,6 +168,10 @@ JIANGSU_12 = {
     ],
 }
 
+# Grade repair (DOMAIN §3.2, Guangdong): yellow or red may apply within 6 months of publication; +1 level after a
+# 7-day public notice. Jiangsu has no application-based repair (points lapse on their own).
+NATIONAL_2013["repair"] = {"grades": ["yellow", "red"], "apply_within_months": 6, "notice_days": 7}
+
 JIANGSU_12["measures"] = {
     "green": ["降低随机抽查频次", "简化审批、优先安排资金补助", "重污染天气管控期间可予豁免"],
     "blue": ["常规监管，鼓励争创绿色等级"],

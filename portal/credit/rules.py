@@ -1,14 +1,15 @@
 """Pure credit rules (no database, request or app): who may record, confirm or see what, which scheme a region uses,
-what a regulator's evidence record must contain, and the scheme-version state machine."""
+what a regulator's evidence record must contain, and the state machines of scheme versions, evaluation runs,
+objections, black and white lists and credit repair."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from portal.auth.models import Role
 from portal.auth.rules import can_view_enterprise_private, in_jurisdiction, jurisdiction_covers
-from portal.credit.models import EvidenceKind, ListKind, ListStatus, ObjectionStatus, RunStatus, SchemeStatus
+from portal.credit.models import (EvidenceKind, ListKind, ListStatus, ObjectionStatus, RepairStatus, RunStatus,
+                                  SchemeStatus)
+from portal.credit.scoring import add_months
 
 # Evidence a regulator records by hand (PRODUCT §2.4); the other kinds come from disclosures, monitoring, complaints.
 REGULATOR_KINDS = (
@@ -198,9 +199,8 @@ def listing_period(kind: ListKind, listed_on: date, months: dict[str, int]) -> t
     """(earliest removal, automatic expiry). Black: min/max months (default 12/36, the 2026 serious-dishonesty
     periods); white: no minimum, reviewed at the maximum (default 12)."""
     if kind == ListKind.BLACK:
-        return (listed_on + relativedelta(months=months["black_min"]),
-                listed_on + relativedelta(months=months["black_max"]))
-    return None, listed_on + relativedelta(months=months["white_max"])
+        return add_months(listed_on, months["black_min"]), add_months(listed_on, months["black_max"])
+    return None, add_months(listed_on, months["white_max"])
 
 
 def decision_refusal(status: ListStatus, statement_due_on: date | None, has_statement: bool, today: date) -> str | None:
@@ -218,4 +218,61 @@ def removal_refusal(status: ListStatus, min_until: date | None, today: date) -> 
         return "status"
     if min_until is not None and today < min_until:
         return "min_period"
+    return None
+
+
+# --- credit repair (DOMAIN §3.2, §3.3) ------------------------------------------------------------------------------
+
+REPAIR_TRANSITIONS = {
+    RepairStatus.APPLIED: (RepairStatus.RETURNED, RepairStatus.VERIFYING),
+    RepairStatus.RETURNED: (RepairStatus.APPLIED,),
+    RepairStatus.VERIFYING: (RepairStatus.REJECTED, RepairStatus.PUBLIC_NOTICE),
+    RepairStatus.PUBLIC_NOTICE: (RepairStatus.REPAIRED, RepairStatus.VERIFYING),
+    RepairStatus.REPAIRED: (), RepairStatus.REJECTED: (),
+}
+OPEN_REPAIR_STATUSES = (RepairStatus.APPLIED, RepairStatus.RETURNED, RepairStatus.VERIFYING,
+                        RepairStatus.PUBLIC_NOTICE)
+
+
+def can_transition_repair(current: RepairStatus, target: RepairStatus) -> bool:
+    return target in REPAIR_TRANSITIONS[current]
+
+
+def repair_ineligibility(grade: str, repair: dict, run_final: bool, finalised_on: date | None, today: date,
+                         is_vetoed: bool, black_listed: bool, repaired_within_year: bool,
+                         has_open_application: bool) -> list[str]:
+    """Every reason a final result cannot be repaired now (empty: eligible), shown before anyone applies:
+    the scheme must allow repair of this grade, within its window after publication, and no exclusion applies
+    (serious dishonesty: a veto or the black list; a repair in the last year; an application already open)."""
+    reasons = []
+    if not repair:
+        return ["no_repair"]
+    if grade not in repair["grades"]:
+        reasons.append("grade")
+    if not run_final or finalised_on is None:
+        reasons.append("not_final")
+    elif today > add_months(finalised_on, repair["apply_within_months"]):
+        reasons.append("window")
+    if is_vetoed:
+        reasons.append("veto")
+    if black_listed:
+        reasons.append("black_list")
+    if repaired_within_year:
+        reasons.append("recent_repair")
+    if has_open_application:
+        reasons.append("open")
+    return reasons
+
+
+def repaired_grade(grade_codes: list[str], grade: str) -> str:
+    """Repair raises the grade by one level (red → yellow, yellow → blue)."""
+    index = grade_codes.index(grade)
+    return grade_codes[max(index - 1, 0)]
+
+
+def repair_decision_refusal(status: RepairStatus, notice_ends_on: date | None, today: date) -> str | None:
+    if status != RepairStatus.PUBLIC_NOTICE:
+        return "status"
+    if notice_ends_on is not None and today <= notice_ends_on:
+        return "notice_running"
     return None

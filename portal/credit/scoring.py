@@ -59,6 +59,7 @@ class SchemeRules:
     grades: tuple[Grade, ...]  # best first
     rules: tuple[Rule, ...]
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # grade → incentives or measures
+    repair: dict[str, Any] = field(default_factory=dict)  # grades, apply_within_months, notice_days (or none)
 
     @property
     def grade_codes(self) -> list[str]:
@@ -184,7 +185,21 @@ def parse_rules(data: dict) -> SchemeRules:
     return SchemeRules(start_score=_int(data, "start_score", "rules"), max_score=_int(data, "max_score", "rules"),
                        min_score=_int(data, "min_score", "rules", None, allow_none=True),
                        counts_after_days=_int(data, "counts_after_days", "rules", 0), veto_grade=veto_grade,
-                       grades=tuple(grades), rules=tuple(rules), measures=_measures(data, grades))
+                       grades=tuple(grades), rules=tuple(rules), measures=_measures(data, grades),
+                       repair=_repair(data, grades))
+
+
+def _repair(data: dict, grades: list[Grade]) -> dict[str, Any]:
+    raw = data.get("repair") or {}
+    if not isinstance(raw, dict):
+        raise SchemeError("repair: must be an object")
+    if not raw:
+        return {}
+    codes = [g.code for g in grades]
+    if not raw.get("grades") or any(g not in codes or g == codes[0] for g in raw["grades"]):
+        raise SchemeError("repair: 'grades' must list grade codes below the best one")
+    return {"grades": tuple(raw["grades"]), "apply_within_months": _int(raw, "apply_within_months", "repair", 6),
+            "notice_days": _int(raw, "notice_days", "repair", 7)}
 
 
 def _measures(data: dict, grades: list[Grade]) -> dict[str, tuple[str, ...]]:

@@ -284,7 +284,12 @@ def my_results():
     ent_id = current_user.enterprise_id
     results = evaluation.results_of(ent_id) if ent_id else []
     entries = lists.entries_of(ent_id) if ent_id else []
-    return render_template("credit/my_results.html", results=results, entries=entries, RunStatus=RunStatus)
+    from portal.credit import repair
+
+    repairs = {r.id: (repair.open_application(r), [repair.REASONS[x]() for x in repair.ineligibility(r)])
+               for r in results if r.run.status == RunStatus.FINAL}
+    return render_template("credit/my_results.html", results=results, entries=entries, repairs=repairs,
+                           RunStatus=RunStatus)
 
 
 @bp.route("/credit/my/results/<int:result_id>/objection", methods=["GET", "POST"])

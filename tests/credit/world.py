@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from portal.credit import services
 from portal.credit.models import (CreditListEntry, EvaluationResult, EvaluationRun, ListKind, ListStatus, Objection,
-                                  RunStatus)
+                                  RepairApplication, RunStatus)
 from portal.db import utcnow
 
 
@@ -27,7 +27,9 @@ def credit_objects(db, ent, owner) -> dict:
     objection = Objection(result_id=result.id, enterprise_id=ent.id, submitted_by_id=owner.id, grounds="处罚已撤销")
     entry = CreditListEntry(enterprise_id=ent.id, kind=ListKind.BLACK, status=ListStatus.PRIOR_NOTICE, basis="veto",
                       reason="一票否决事项", notice_sent_on=today, statement_due_on=today + timedelta(days=7))
-    db.session.add_all([objection, entry])
+    application = RepairApplication(enterprise_id=ent.id, result_id=result.id, from_grade="blue", to_grade="green",
+                                    rectification="已整改", commitment=True, applied_by_id=owner.id)
+    db.session.add_all([objection, entry, application])
     db.session.flush()
     return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id,
-            "version_id": version.id}
+            "version_id": version.id, "repair_id": application.id}

@@ -1,0 +1,75 @@
+"""Credit repair pages: the enterprise applies (eligibility shown first), regulators verify, the lead grants, and
+the public sees repairs on notice."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth.permissions import Permission, require
+from portal.credit import forms as F
+from portal.credit import repair, rules
+from portal.credit.models import EvaluationResult, RepairApplication, RepairStatus
+from portal.credit.views import _commit_or_flash
+from portal.extensions import db
+
+bp = Blueprint("credit_repair", __name__)
+
+
+@bp.context_processor
+def _labels():
+    return {"CL": F.template_labels(), "RepairStatus": RepairStatus}
+
+
+@bp.route("/credit/my/results/<int:result_id>/repair", methods=["GET", "POST"])
+@require(Permission.CREDIT_OBJECT)
+def apply(result_id: int):
+    result = db.get_or_404(EvaluationResult, result_id)
+    if current_user.enterprise_id != result.enterprise_id:
+        abort(404)
+    returned = repair.open_application(result)
+    returned = returned if returned is not None and returned.status == RepairStatus.RETURNED else None
+    form = F.RepairForm(obj=returned) if returned is not None and not F.RepairForm().is_submitted() else F.RepairForm()
+    reasons = [] if returned is not None else repair.ineligibility(result)
+    if not reasons and form.validate_on_submit():
+        if returned is not None:
+            call = lambda: repair.resubmit(current_user, returned, form.rectification.data,  # noqa: E731
+                                           form.materials.data or "")
+        else:
+            call = lambda: repair.apply(current_user, result, form.rectification.data,  # noqa: E731
+                                        form.materials.data or "", form.commitment.data)
+        if _commit_or_flash(call, _("Application filed; the regulator verifies it, then a 7-day public notice "
+                                    "follows."), form):
+            return redirect(url_for("credit.my_results"))
+    status = 400 if form.errors else 200
+    return render_template("credit/repair_apply.html", form=form, result=result, returned=returned,
+                           reasons=[repair.REASONS[r]() for r in reasons]), status
+
+
+@bp.get("/credit/regulator/repairs")
+@require(Permission.CREDIT_EVALUATE)
+def desk():
+    return render_template("credit/repair_desk.html", items=repair.applications_in(current_user.jurisdiction_code
+                                                                                   or ""),
+                           form=F.RepairActionForm())
+
+
+@bp.post("/credit/regulator/repairs/<int:repair_id>")
+@require(Permission.CREDIT_EVALUATE)
+def act(repair_id: int):
+    application = db.get_or_404(RepairApplication, repair_id)
+    if not rules.can_record_evidence(current_user.role, current_user.jurisdiction_code,
+                                     application.enterprise.region_code):
+        abort(404)
+    form = F.RepairActionForm()
+    if form.validate_on_submit():
+        _commit_or_flash(lambda: repair.act(current_user, application, form.action.data, form.note.data or ""),
+                         _("Application updated."))
+    else:
+        flash(_("Choose one of the listed actions."), "error")
+    return redirect(url_for(".desk"))
+
+
+@bp.get("/credit/repairs")
+def public_notices():
+    return render_template("credit/repair_notices.html", items=repair.on_notice())

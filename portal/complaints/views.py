@@ -172,7 +172,8 @@ def receipt():
         flash(_("There is no new submission in this browser. Track a case with its number and query code."), "info")
         return redirect(url_for(".track"))
     c, code = found
-    return render_template("complaints/receipt.html", c=c, code=code)
+    return render_template("complaints/receipt.html", c=c, code=code,
+                           similar=len(services.duplicate_candidates(c)))
 
 
 @bp.get("/receipt.pdf")

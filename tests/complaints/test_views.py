@@ -322,3 +322,13 @@ def test_intake_and_anonymous_open311_posts_are_rate_limited_but_partners_are_no
     assert intake == [400, 400, 429]
     assert partner == [400, 400, 400]
     assert anonymous[-1] == 429
+
+
+def test_the_receipt_mentions_similar_recent_reports(client, db):
+    ent = make_enterprise()
+    make_complaint(ent)
+    db.session.commit()
+    response = client.post("/complaints/new", data=_form(reported_name="", region_code="",
+                                                         enterprise_uscc=ent.uscc), follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="notice"' in page

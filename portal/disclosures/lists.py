@@ -154,3 +154,13 @@ def public_lists_of(enterprise_id: int) -> list[DisclosureList]:
             .where(DisclosureListEntry.enterprise_id == enterprise_id, DisclosureList.status != ListStatus.DRAFT)
             .order_by(DisclosureList.year.desc()))
     return list(db.session.scalars(stmt))
+
+
+def list_published_on(enterprise_id: int, year: int) -> date | None:
+    """When the enterprise's list for `year` was published (None while it is on no published list)."""
+    stmt = (sa.select(DisclosureList.published_on).join(DisclosureListEntry,
+                                                        DisclosureListEntry.list_id == DisclosureList.id)
+            .where(DisclosureListEntry.enterprise_id == enterprise_id, DisclosureList.year == year,
+                   DisclosureList.status == ListStatus.PUBLISHED)
+            .order_by(DisclosureList.published_on))
+    return db.session.scalar(stmt)

@@ -285,6 +285,20 @@ def temporary_due_date(received_on: date, trigger: Trigger, is_workday: wd.IsWor
     return wd.add_working_days(received_on, TEMPORARY_WORKING_DAYS, is_workday)
 
 
+PRE_LIST_WORKING_DAYS = 10  # Art. 20
+
+
+def pre_list_due_date(received_on: date, list_published_on: date | None, regular_due: date | None,
+                      is_workday: wd.IsWorkday) -> date | None:
+    """Art. 20: an event of the list year received before the enterprise list was published is disclosed within
+    10 working days of the publication (the publication day not counted); otherwise the regular clock applies."""
+    if regular_due is None or list_published_on is None or received_on >= list_published_on:
+        return regular_due
+    if received_on.year != list_published_on.year:
+        return regular_due
+    return wd.add_working_days(list_published_on, PRE_LIST_WORKING_DAYS, is_workday)
+
+
 def obligation_status(due_on: date, submitted_on: date | None, today: date) -> ObligationStatus:
     """ON_TIME / LATE once filed (the due day itself is on time); PENDING until the due day ends, then MISSING."""
     if submitted_on is not None:

@@ -279,6 +279,10 @@ def save_temporary(actor: User, ent: Enterprise, trigger: Trigger, doc_no: str, 
     doc_no, received_on = _legal_doc(trigger, doc_no, received)
     clean = _trigger_data(trigger, data, ent.uscc)
     due = rules.temporary_due_date(received_on, trigger, workdays.is_workday) if received_on else None
+    if due is not None:
+        from portal.disclosures.lists import list_published_on
+        due = rules.pre_list_due_date(received_on, list_published_on(ent.id, received_on.year), due,
+                                      workdays.is_workday)
     if report is None:
         report = _same_document(ent.id, trigger, doc_no)
     before = snapshot(report) if report is not None else None

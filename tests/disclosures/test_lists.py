@@ -141,3 +141,17 @@ def test_the_enterprise_page_links_the_lists_it_is_on(client, db, prefecture):
     lists.start_notice(prefecture, lst, date(2026, 3, 2))
     db.session.commit()
     assert f"/disclosure-lists/{lst.id}" in client.get(f"/enterprises/{ent.uscc}").get_data(as_text=True)
+
+
+def test_a_temporary_report_on_an_event_before_publication_is_due_ten_working_days_after_it(db, prefecture):
+    from portal.disclosures import services
+    from portal.disclosures.models import Trigger
+    ent = make_enterprise()
+    lst = lists.create_list(prefecture, 2026)
+    lists.add_entry(prefecture, lst, ent.uscc, ["key_unit"], [])
+    lists.start_notice(prefecture, lst, date(2026, 3, 2))
+    lists.publish_list(prefecture, lst, date(2026, 3, 20))
+    staff = make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
+    report = services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕2号", date(2026, 2, 2),
+                                     {"position": "厂长", "case": "非法排放", "decided_on": "2026-01-30"})
+    assert report.due_on == date(2026, 4, 3)

@@ -209,3 +209,14 @@ def test_completing_or_adding_prefilled_rows_is_not_an_override_but_editing_or_r
                                                          ("", None, False), (None, "", False)])
 def test_scalar_prefill_changes(prefilled, current, changed):
     assert rules.prefill_changed(prefilled, current) is changed
+
+
+@pytest.mark.parametrize("received, published, due", [
+    (date(2026, 2, 2), date(2026, 3, 20), date(2026, 4, 3)),   # before publication: 10 working days after it
+    (date(2026, 3, 20), date(2026, 3, 20), date(2026, 3, 27)),  # on the day of publication: the regular clock
+    (date(2025, 12, 1), date(2026, 3, 20), date(2025, 12, 8)),  # last year's event: the regular clock
+    (date(2026, 2, 2), None, date(2026, 2, 9)),                 # on no published list
+])
+def test_events_before_the_list_was_published_are_due_ten_working_days_after_it(received, published, due):
+    regular = rules.temporary_due_date(received, Trigger.ADMIN_PENALTY, cn)
+    assert rules.pre_list_due_date(received, published, regular, cn) == due

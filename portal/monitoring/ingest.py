@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.monitoring import rules
+from portal.monitoring import pgcopy, rules
 from portal.monitoring.models import MonitoringRollup, MonitoringValue
 
 VALUES = MonitoringValue.__table__
@@ -31,6 +31,12 @@ class BatchResult:
     duplicates: int = 0
     touched_hours: set[tuple[int, str, datetime]] = field(default_factory=set)
     touched_days: set[tuple[int, str, datetime]] = field(default_factory=set)
+    # (outlet, pollutant, resolution, start) -> (n_valid, sum_valid, n_conv, sum_conv) after this batch
+    totals: dict[tuple, tuple[int, float, int, float]] = field(default_factory=dict)
+
+
+def _is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def dialect_insert(table: sa.Table):
@@ -48,9 +54,16 @@ def _greatest(a, b):
 
 def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """Insert raw values, skipping any already stored; returns the inserted rows and the duplicate count."""
+    if not rows:
+        return [], 0
+    if _is_postgres():
+        inserted_keys = pgcopy.insert_values(rows)
+        inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
+                    in inserted_keys]
+        return inserted, len(rows) - len(inserted)
     conn = db.session.connection()
     key_cols = (VALUES.c.outlet_id, VALUES.c.pollutant_code, VALUES.c.period, VALUES.c.measured_at)
-    inserted_keys: set[tuple] = set()
+    inserted_keys = set()
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         stmt = dialect_insert(VALUES).on_conflict_do_nothing().returning(*key_cols)
@@ -87,15 +100,18 @@ def _rollup_increments(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tup
     return acc
 
 
-def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> None:
-    """Add newly inserted values to the hour/day/month roll-ups (one upsert statement per chunk)."""
+def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tuple, tuple[int, float, int, float]]:
+    """Add newly inserted values to the hour/day/month roll-ups (one upsert statement per chunk); RETURNING gives
+    the new totals, so exceedance checks need no second read."""
     acc = _rollup_increments(rows, tz)
     if not acc:
-        return
+        return {}
     params = [{"outlet_id": k[0], "pollutant_code": k[1], "resolution": k[2], "period_start": k[3], "n_all": a[0],
                "n_valid": a[1], "sum_valid": a[2], "min_valid": a[3], "max_valid": a[4], "n_conv": a[5],
                "sum_conv": a[6]} for k, a in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
                                                                                kv[0][3]))]
+    if _is_postgres():
+        return pgcopy.upsert_rollups(params)
     stmt = dialect_insert(ROLLUPS)
     ex = stmt.excluded
     t = ROLLUPS.c
@@ -106,17 +122,21 @@ def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> None:
                                                                                                 t.min_valid)),
               "max_valid": _greatest(sa.func.coalesce(t.max_valid, ex.max_valid), sa.func.coalesce(ex.max_valid,
                                                                                                    t.max_valid)),
-              "n_conv": t.n_conv + ex.n_conv, "sum_conv": t.sum_conv + ex.sum_conv})
+              "n_conv": t.n_conv + ex.n_conv, "sum_conv": t.sum_conv + ex.sum_conv}
+    ).returning(t.outlet_id, t.pollutant_code, t.resolution, t.period_start, t.n_valid, t.sum_valid, t.n_conv,
+                t.sum_conv)
     conn = db.session.connection()
+    totals = {}
     for start in range(0, len(params), CHUNK):
-        conn.execute(stmt, params[start:start + CHUNK])
+        for row in conn.execute(stmt, params[start:start + CHUNK]):
+            totals[(row[0], row[1], str(row[2]), row[3])] = (row[4], row[5], row[6], row[7])
+    return totals
 
 
 def ingest_values(rows: list[dict[str, Any]], tz: ZoneInfo) -> BatchResult:
     """Insert a batch of raw values and keep the roll-ups current; the caller detects exceedances."""
     inserted, duplicates = insert_values(rows)
-    update_rollups(inserted, tz)
-    result = BatchResult(inserted=inserted, duplicates=duplicates)
+    result = BatchResult(inserted=inserted, duplicates=duplicates, totals=update_rollups(inserted, tz))
     for row in inserted:
         if str(row["period"]) in ROLLUP_PERIODS:
             key = (row["outlet_id"], row["pollutant_code"])

@@ -5,6 +5,7 @@ No database, request or app here; services pass plain values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -112,6 +113,7 @@ def value_checks(value: float | None, value_min: float | None, value_max: float 
     return None
 
 
+@lru_cache(maxsize=65536)
 def local_period_start(moment: datetime, resolution: str, tz: ZoneInfo) -> datetime:
     """The UTC instant at which the China-local hour/day/month containing `moment` starts."""
     local = moment.astimezone(tz)

@@ -196,25 +196,51 @@ def _packet_rows(packet: hj212.Packet, device: Device, specs: dict[str, rules.Li
     return rows
 
 
+def _insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
+    """Insert packet records in two statements; a packet whose (MN, QN) arrived meanwhile (a concurrent request)
+    gets None and is reported as a duplicate."""
+    conn = db.session.connection()
+    table = ReceivedPacket.__table__
+    ids: list[int | None] = [None] * len(params)
+    with_qn = [i for i, p in enumerate(params) if p["qn"]]
+    without_qn = [i for i, p in enumerate(params) if not p["qn"]]
+    for start in range(0, len(with_qn), ingest.CHUNK):
+        chunk = with_qn[start:start + ingest.CHUNK]
+        stmt = ingest.dialect_insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.mn, table.c.qn)
+        found = {(mn, qn): pid for pid, mn, qn in conn.execute(stmt, [params[i] for i in chunk])}
+        for i in chunk:
+            ids[i] = found.get((params[i]["mn"], params[i]["qn"]))
+    for start in range(0, len(without_qn), ingest.CHUNK):
+        chunk = without_qn[start:start + ingest.CHUNK]
+        stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        for i, (pid,) in zip(chunk, conn.execute(stmt, [params[i] for i in chunk])):
+            ids[i] = pid
+    return ids
+
+
 def _store_packets(accepted: list[tuple[int, hj212.Packet, Device]], tz: ZoneInfo,
                    now: datetime) -> list[dict[str, Any]]:
     if not accepted:
         return []
     known = _known_codes()
     specs = limit_specs({d.outlet_id for _, _, d in accepted})
-    conn = db.session.connection()
-    table = ReceivedPacket.__table__
+    unknown = [sorted(c for c in packet.items if c not in known) for _, packet, _ in accepted]
+    ids = _insert_packets([{"mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id,
+                            "received_at": now, "value_count": len(packet.items),
+                            "unknown_codes": ",".join(codes)[:200]}
+                           for (_, packet, device), codes in zip(accepted, unknown)])
     results, rows = [], []
-    for number, packet, device in accepted:
-        unknown = sorted(c for c in packet.items if c not in known)
-        packet_id = conn.execute(table.insert().returning(table.c.id), {
-            "mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id, "received_at": now,
-            "value_count": len(packet.items), "unknown_codes": ",".join(unknown)[:200]}).scalar_one()
+    for (number, packet, device), codes, packet_id in zip(accepted, unknown, ids):
+        if packet_id is None:
+            results.append(_result(number, "duplicate", "This packet (same MN and QN) was already received.",
+                                   mn=packet.mn, qn=packet.qn))
+            continue
         rows.extend(_packet_rows(packet, device, specs[device.outlet_id], tz, packet_id))
         results.append(_result(number, "accepted", "", mn=packet.mn, qn=packet.qn, values=len(packet.items),
-                               unknown_codes=unknown))
-    batch = ingest.ingest_values(rows, tz)
-    detect_exceedances(batch, specs, tz, now)
+                               unknown_codes=codes))
+    if rows:
+        batch = ingest.ingest_values(rows, tz)
+        detect_exceedances(batch, specs, tz, now)
     return results
 
 
@@ -242,8 +268,8 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
             start = rules.local_period_start(row["measured_at"], "hour", tz) if not manual else row["measured_at"]
             opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], basis, start, verdict)
     medium = outlet_media({k[0] for k in batch.touched_hours})
-    opened += check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now)
-    opened += check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now)
+    opened += check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now, batch.totals)
+    opened += check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now, batch.totals)
     return opened
 
 
@@ -254,7 +280,10 @@ def outlet_media(outlet_ids: set[int]) -> dict[int, tuple[str, int]]:
     return {i: ("gas" if code.startswith("DA") else "water", ent) for i, code, ent in db.session.execute(stmt)}
 
 
-def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo, now: datetime) -> list:
+def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo, now: datetime,
+                totals: dict | None = None) -> list:
+    """Compare the valid (and O2-converted) means of the given periods with their limits; `totals` are the roll-up
+    sums returned by the ingest upsert, else the roll-ups are read."""
     wanted = set()
     for outlet_id, code, start in keys:
         spec = specs.get(outlet_id, {}).get(code)
@@ -263,11 +292,15 @@ def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo,
         if rules.period_end(start, resolution, tz) > now and resolution == "day":
             continue  # a daily mean is judged once the day is over (the hourly job catches up)
         wanted.add((outlet_id, code, start))
+    if totals is not None:
+        sums = {k: totals[(k[0], k[1], resolution, k[2])] for k in wanted if (k[0], k[1], resolution, k[2]) in totals}
+    else:
+        sums = {k: (r.n_valid, r.sum_valid, r.n_conv, r.sum_conv)
+                for k, r in ingest.rollups_for(wanted, resolution).items()}
     opened = []
-    for (outlet_id, code, start), rollup in ingest.rollups_for(wanted, resolution).items():
+    for (outlet_id, code, start), (n_valid, sum_valid, n_conv, sum_conv) in sums.items():
         spec = specs[outlet_id][code]
-        mean = rules.compared_mean(rollup.n_valid, rollup.sum_valid, rollup.n_conv, rollup.sum_conv, spec)
-        verdict = rules.check(mean, spec)
+        verdict = rules.check(rules.compared_mean(n_valid, sum_valid, n_conv, sum_conv, spec), spec)
         if verdict:
             opened += _open(media[outlet_id][1], outlet_id, code, basis, start, verdict)
     return opened

@@ -152,3 +152,22 @@ def test_shuffled_segment_pieces_raise_nothing_but_hj212error(pieces):
         parse_frame(build_frame(";".join(pieces)))
     except Hj212Error:
         pass
+
+
+def _appendix_crc(data: bytes) -> int:
+    """The appendix algorithm written out bit by bit, to pin the table-driven version."""
+    reg = 0xFFFF
+    for byte in data:
+        reg = (reg >> 8) ^ byte
+        for _ in range(8):
+            carry = reg & 1
+            reg >>= 1
+            if carry:
+                reg ^= 0xA001
+    return reg
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_the_table_driven_crc_equals_the_appendix_bit_loop(data):
+    assert crc16(data) == _appendix_crc(data)

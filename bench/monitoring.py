@@ -1,0 +1,270 @@
+"""Monitoring ingest benchmark (PRODUCT §4): values/s through the HJ 212 path and the CSV path, each with exceedance
+detection and roll-ups, beside a bare driver insert of the same rows; memory sampled per batch; then the public
+enterprise page on the ingested data.
+
+  .venv/bin/python bench/monitoring.py                       # 657,000 values (3 outlets x 5 pollutants x 5 years hourly)
+  .venv/bin/python bench/monitoring.py --values 100000 --dbs sqlite
+  .venv/bin/python bench/monitoring.py --values 10000000     # the issue's full size
+
+The HJ 212 bodies are generated before timing (that is the devices' work); the timed part is
+services.ingest_hj212(body) + commit per request of --packets packets. The CSV path writes a file of the same rows
+first, then times manual.commit_upload (check pass + insert pass). The bare insert is a DB-API executemany of the
+same value rows into an empty copy of monitoring_values, committed per batch.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+OUTLETS = {"DW001": ("w01018", "w21003", "w21001", "w21011", "w01001"),
+           "DW002": ("w01018", "w21003", "w21001", "w21011", "w01001"),
+           "DA001": ("a21026", "a21002", "a34013", "a19001", "a00000")}
+LIMITS = {"w01018": ("100", "daily"), "w21003": ("15", "daily"), "w21001": ("30", "daily"),
+          "w21011": ("1.5", "daily"), "a21026": ("50", "hourly"), "a21002": ("100", "hourly"),
+          "a34013": ("10", "hourly")}
+PG = os.environ.get("BENCH_PG_USER", "postgres")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def make_app(kind: str, name: str = "bench_monitoring"):
+    os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
+    from portal import create_app
+
+    if kind == "sqlite":
+        OUT.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{OUT / f'{name}.sqlite3'}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{OUT / f'{name}.sqlite3'}"
+    else:
+        args = ["-h", "127.0.0.1", "-U", PG]
+        subprocess.run(["dropdb", *args, "--if-exists", name], check=True)
+        subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", name], check=True)
+        url = f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}"
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+
+
+def setup(app) -> dict:
+    """Schema, reference data, one enterprise with 3 outlets x 5 pollutants and a device per outlet."""
+    from decimal import Decimal
+
+    from portal.enterprises.models import Averaging, Enterprise, Outlet, OutletLimit, OutletType
+    from portal.enterprises.rules import uscc_check_char
+    from portal.extensions import db
+    from portal.monitoring import services
+    from portal.reference.services import load_reference
+
+    with app.app_context():
+        db.create_all()
+        load_reference()
+        body = "91320826MA1BENCH0"
+        ent = Enterprise(uscc=body + uscc_check_char(body), name="基准测试化工有限公司", region_code="320826",
+                         industry_code=db.session.execute(db.text("SELECT code FROM industries LIMIT 1")).scalar())
+        db.session.add(ent)
+        db.session.flush()
+        devices = {}
+        for code, pollutants in OUTLETS.items():
+            outlet = Outlet(enterprise_id=ent.id, code=code, name=f"{code}排放口", outlet_type=OutletType.MAIN)
+            db.session.add(outlet)
+            db.session.flush()
+            for p in pollutants:
+                if p == "w01001":
+                    db.session.add(OutletLimit(outlet_id=outlet.id, pollutant_code=p, limit_min=Decimal(6),
+                                               limit_max=Decimal(9), unit="无量纲", averaging=Averaging.INSTANT))
+                elif p in LIMITS:
+                    value, averaging = LIMITS[p]
+                    db.session.add(OutletLimit(outlet_id=outlet.id, pollutant_code=p, limit_value=Decimal(value),
+                                               unit="mg/L", averaging=Averaging(averaging),
+                                               reference_o2=Decimal(6) if code.startswith("DA") else None))
+            devices[code] = services.add_device("bench", mn=f"MNBENCH{code}", password="123456", uscc=ent.uscc,
+                                                outlet_code=code).mn
+        db.session.commit()
+        return {"uscc": ent.uscc, "devices": devices}
+
+
+def hours(n_values: int, start: datetime):
+    """Hourly timestamps so that 3 outlets x 5 pollutants x len(hours) = n_values."""
+    count = n_values // 15
+    return [start + timedelta(hours=h) for h in range(count)]
+
+
+def _value(code: str, h: int) -> float:
+    """Deterministic values well inside the limits, with a spike about once in 2,000 hours (realistic rates)."""
+    base = {"w01001": 7.2, "a19001": 9.0, "a00000": 52000.0, "w21011": 0.4, "w21003": 3.0, "a34013": 5.0}.get(code,
+                                                                                                           20.0)
+    wave = (h * 7919) % 97 / 97
+    if code in ("w01001", "a19001"):
+        return round(base * (0.95 + wave * 0.1), 3)
+    spike = 3.0 if h % 1999 == 1000 and code != "a00000" else 1.0
+    return round(base * (0.8 + wave * 0.3) * spike, 3)
+
+
+def hj212_bodies(setup_info: dict, times: list[datetime], packets_per_body: int):
+    from portal.monitoring.hj212 import build_frame
+
+    frames = []
+    for h, t in enumerate(times):
+        stamp = t.strftime("%Y%m%d%H%M%S")
+        for code, pollutants in OUTLETS.items():
+            items = ";".join(f"{p}-Avg={_value(p, h)},{p}-Flag=N" for p in pollutants)
+            qn = t.strftime("%Y%m%d%H%M%S") + f"{list(OUTLETS).index(code):03d}"
+            frames.append(build_frame(f"QN={qn};ST=32;CN=2061;PW=123456;MN={setup_info['devices'][code]};Flag=4;"
+                                      f"CP=&&DataTime={stamp};{items}&&"))
+            if len(frames) >= packets_per_body:
+                yield b"".join(frames)
+                frames = []
+    if frames:
+        yield b"".join(frames)
+
+
+def run_hj212(app, setup_info: dict, times, packets: int) -> dict:
+    from portal.extensions import db
+    from portal.monitoring import services
+
+    elapsed, rss, accepted = 0.0, [], 0
+    with app.app_context():
+        for body in hj212_bodies(setup_info, times, packets):
+            t0 = time.perf_counter()
+            results = services.ingest_hj212(body)
+            db.session.commit()
+            elapsed += time.perf_counter() - t0
+            accepted += sum(r.get("values", 0) for r in results if r["result"] == "accepted")
+            rss.append(rss_mb())
+    return {"values": accepted, "seconds": elapsed, "rss_first": rss[0], "rss_max": max(rss), "rss_last": rss[-1]}
+
+
+def run_csv(app, setup_info: dict, times) -> dict:
+    from portal.enterprises.models import Enterprise
+    from portal.extensions import db
+    from portal.monitoring import manual
+
+    path = OUT / "bench_monitoring.csv"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("排放口编码,污染物编码,采样时间,监测结果,监测完成日期\n")
+        for h, t in enumerate(times):
+            done = t.date().isoformat()
+            for code, pollutants in OUTLETS.items():
+                for p in pollutants:
+                    fh.write(f"{code},{p},{t:%Y-%m-%d %H:%M},{_value(p, h)},{done}\n")
+    with app.test_request_context():
+        ent = db.session.scalar(db.select(Enterprise).where(Enterprise.uscc == setup_info["uscc"]))
+        before = rss_mb()
+        t0 = time.perf_counter()
+        result = manual.commit_upload(None, ent, path, path.name)
+        db.session.commit()
+        seconds = time.perf_counter() - t0
+    return {"values": result.inserted, "seconds": seconds, "rss_first": before, "rss_max": rss_mb(),
+            "rss_last": rss_mb()}
+
+
+def run_bare(app, setup_info: dict, times) -> dict:
+    """The same value rows through the DB-API driver alone: executemany into an empty copy of the table."""
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        kind = engine.dialect.name
+        raw = engine.raw_connection()
+        cur = raw.cursor()
+        cur.execute("DROP TABLE IF EXISTS bare_values")
+        cur.execute("CREATE TABLE bare_values (id INTEGER PRIMARY KEY, enterprise_id INTEGER, outlet_id INTEGER, "
+                    "pollutant_code VARCHAR(16), period VARCHAR(10), measured_at TIMESTAMP, value FLOAT, "
+                    "flag VARCHAR(2), source VARCHAR(8), UNIQUE (outlet_id, pollutant_code, period, measured_at))"
+                    if kind == "sqlite" else
+                    "CREATE TABLE bare_values (id BIGSERIAL PRIMARY KEY, enterprise_id INTEGER, outlet_id INTEGER, "
+                    "pollutant_code VARCHAR(16), period VARCHAR(10), measured_at TIMESTAMPTZ, value FLOAT, "
+                    "flag VARCHAR(2), source VARCHAR(8), UNIQUE (outlet_id, pollutant_code, period, measured_at))")
+        raw.commit()
+        mark = "?" if kind == "sqlite" else "%s"
+        sql = (f"INSERT INTO bare_values (enterprise_id, outlet_id, pollutant_code, period, measured_at, value, flag, "
+               f"source) VALUES ({', '.join([mark] * 8)})")
+        elapsed, total, batch = 0.0, 0, []
+        for h, t in enumerate(times):
+            stamp = t.isoformat(sep=" ") if kind == "sqlite" else t
+            for o, (code, pollutants) in enumerate(OUTLETS.items(), start=1):
+                for p in pollutants:
+                    batch.append((1, o, p, "hour", stamp, _value(p, h), "N", "auto"))
+            if len(batch) >= 15000:
+                t0 = time.perf_counter()
+                cur.executemany(sql, batch)
+                raw.commit()
+                elapsed += time.perf_counter() - t0
+                total += len(batch)
+                batch = []
+        if batch:
+            t0 = time.perf_counter()
+            cur.executemany(sql, batch)
+            raw.commit()
+            elapsed += time.perf_counter() - t0
+            total += len(batch)
+        cur.execute("DROP TABLE bare_values")
+        raw.commit()
+        raw.close()
+    return {"values": total, "seconds": elapsed}
+
+
+def run_page(app, setup_info: dict, repeat: int = 30) -> dict:
+    """The public enterprise page (default range: 90 days daily) and a 5-year monthly API call."""
+    client = app.test_client()
+    timings = {}
+    for label, url in (("page", f"/enterprises/{setup_info['uscc']}"),
+                       ("api 5y monthly", f"/api/v1/enterprises/{setup_info['uscc']}/monitoring?resolution=month"
+                                          "&from=2021-01-01&to=2025-12-31")):
+        samples = []
+        for i in range(repeat + 3):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            if i >= 3:
+                samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        samples.sort()
+        timings[label] = (statistics.median(samples), samples[int(len(samples) * 0.95) - 1])
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--values", type=int, default=657_000)
+    parser.add_argument("--dbs", default="sqlite,postgresql")
+    parser.add_argument("--packets", type=int, default=500, help="HJ 212 packets per request body")
+    args = parser.parse_args()
+    for kind in args.dbs.split(","):
+        app = make_app(kind)
+        info = setup(app)
+        end = datetime.combine(date.today().replace(day=1), datetime.min.time())
+        start = end - timedelta(hours=args.values // 15)
+        times = hours(args.values, start)
+        hj = run_hj212(app, info, times, args.packets)
+        bare = run_bare(app, info, times)
+        page = run_page(app, info)
+        csv_app = make_app(kind, "bench_monitoring_csv")
+        csv_info = setup(csv_app)
+        csv_res = run_csv(csv_app, csv_info, times)
+        bare_rate = bare["values"] / bare["seconds"]
+        print(f"\n== {kind}: {args.values:,} values ({len(times):,} hours x 3 outlets x 5 pollutants)")
+        for name, r in (("HJ 212", hj), ("CSV", csv_res)):
+            rate = r["values"] / r["seconds"]
+            print(f"{name:7} {r['values']:>11,} values {r['seconds']:8.1f} s {rate:>10,.0f} values/s "
+                  f"({rate / bare_rate:5.1%} of bare)  RSS {r['rss_first']:.0f} -> max {r['rss_max']:.0f} MB")
+        print(f"bare    {bare['values']:>11,} values {bare['seconds']:8.1f} s {bare_rate:>10,.0f} values/s")
+        for label, (p50, p95) in page.items():
+            print(f"{label:15} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "portal.credit.list_views",
     "portal.credit.scheme_views",
     "portal.credit.repair_views",
+    "portal.credit.draw_views",
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",

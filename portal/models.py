@@ -16,7 +16,7 @@ from portal.workdays.models import CalendarOverride  # noqa: F401
 from portal.credit.models import Evidence  # noqa: F401
 from portal.credit.models import CreditScheme, CreditSchemeVersion, CreditStanding, GradeChange, JurisdictionScheme, LedgerEntry  # noqa: F401,E501
 from portal.credit.models import CreditListEntry, EvaluationResult, EvaluationRun, Objection  # noqa: F401
-from portal.credit.models import RepairApplication  # noqa: F401
+from portal.credit.models import InspectionDraw, RepairApplication  # noqa: F401
 from portal.monitoring.models import Device, ExceedanceIncident, ManualSubmission, MonitoringFinding, MonitoringRollup, MonitoringValue, ReceivedPacket  # noqa: F401,E501
 from portal.disclosures.models import AnnualReport, DisclosureList, DisclosureListEntry, Obligation, Review, TemporaryReport  # noqa: F401,E501
 from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent  # noqa: F401

@@ -21,6 +21,7 @@ NAV = (
     (Permission.CREDIT_EVALUATE, "credit_lists.desk", _l("Black and positive lists")),
     (Permission.CREDIT_EVALUATE, "credit_schemes.index", _l("Credit schemes")),
     (Permission.CREDIT_EVALUATE, "credit_repair.desk", _l("Credit repair applications")),
+    (Permission.CREDIT_EVALUATE, "credit_draws.index", _l("Random inspection draws")),
     (Permission.DISCLOSURE_EDIT, "disclosures.my_index", _l("Disclosure")),
     (Permission.DISCLOSURE_SUPERVISE, "disclosures.dashboard", _l("Disclosure obligations")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_results", _l("Monitoring results")),

@@ -79,3 +79,37 @@ def evaluate_command(year: int, jurisdiction: str, notice_days: int | None) -> N
         summary = ", ".join(f"{k} {v:,}" for k, v in sorted(grades.items()))
         click.echo(f"Run {run.id} ({year}, jurisdiction {prefix}): {sum(grades.values()):,} enterprises "
                    f"[{summary}] in {time.perf_counter() - started:.1f} s.")
+
+
+@credit_cli.command("draw")
+@click.option("--jurisdiction", required=True, help="Region-code prefix, e.g. 3208.")
+@click.option("--year", required=True, type=click.IntRange(2014, 2100))
+@click.option("--quarter", required=True, type=click.IntRange(1, 4))
+def draw_command(jurisdiction: str, year: int, quarter: int) -> None:
+    """Draw the quarter's random-inspection targets and inspectors (sealed; once per quarter)."""
+    from portal.credit.draws import make_draw
+    from portal.errors import DomainError
+
+    try:
+        entry = make_draw("cli", jurisdiction, year, quarter)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"Draw {entry.id}: {len(entry.result)} targets from {len(entry.pool['pool'])} enterprises; "
+               f"seed {entry.seed}; seal {entry.seal}")
+
+
+@credit_cli.command("draw-verify")
+@click.argument("draw_id", type=int)
+def draw_verify_command(draw_id: int) -> None:
+    """Re-run a stored draw from its seed and pool snapshot and compare result and seal."""
+    from portal.credit.draws import verify
+    from portal.credit.models import InspectionDraw
+
+    entry = db.session.get(InspectionDraw, draw_id)
+    if entry is None:
+        raise click.ClickException(f"no draw {draw_id}")
+    if not verify(entry):
+        raise click.ClickException(f"draw {draw_id}: MISMATCH")
+    click.echo(f"draw {draw_id}: the same result and seal ({entry.seal})")

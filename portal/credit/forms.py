@@ -171,3 +171,8 @@ class RepairActionForm(FlaskForm):
     action = SelectField(_l("Action"), [InputRequired()],
                          choices=[SelectChoice(k, v) for k, v in REPAIR_ACTION_LABELS.items()])
     note = TextAreaField(_l("Note to the enterprise"), [Optional(), Length(max=2000)])
+
+
+class DrawForm(FlaskForm):
+    year = IntegerField(_l("Year"), [InputRequired(), NumberRange(min=2014, max=2100)])
+    quarter = SelectField(_l("Quarter"), [InputRequired()], choices=[SelectChoice(str(q), str(q)) for q in range(1, 5)])

@@ -345,3 +345,26 @@ class RepairApplication(TimestampMixin, db.Model):
 
     enterprise = relationship("Enterprise")
     result = relationship("EvaluationResult")
+
+
+# --- 双随机 draws (DOMAIN §8.5) --------------------------------------------------------------------------------------
+
+class InspectionDraw(TimestampMixin, db.Model):
+    """A sealed random draw of inspection targets and inspectors for one jurisdiction and quarter. The seed, the
+    pool snapshot and the result are kept so anyone can re-run it (credit.draw.draw) and check the seal."""
+
+    __tablename__ = "credit_inspection_draws"
+    __table_args__ = (sa.UniqueConstraint("jurisdiction_prefix", "year", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_prefix: Mapped[str] = mapped_column(sa.String(6))
+    year: Mapped[int] = mapped_column()
+    quarter: Mapped[int] = mapped_column()
+    seed: Mapped[str] = mapped_column(sa.String(64))
+    config: Mapped[dict] = mapped_column(sa.JSON)
+    pool: Mapped[dict] = mapped_column(sa.JSON)
+    pool_hash: Mapped[str] = mapped_column(sa.String(64))
+    result: Mapped[list] = mapped_column(sa.JSON)
+    seal: Mapped[str] = mapped_column(sa.String(64))
+    drawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column()

@@ -32,4 +32,19 @@ def credit_objects(db, ent, owner) -> dict:
     db.session.add_all([objection, entry, application])
     db.session.flush()
     return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id,
-            "version_id": version.id, "repair_id": application.id}
+            "version_id": version.id, "repair_id": application.id, "draw_id": _draw(db, ent)}
+
+
+def _draw(db, ent) -> int:
+    from portal.credit import draw as D
+    from portal.credit.models import InspectionDraw
+
+    snapshot = D.pool_snapshot([D.PoolItem(ent.uscc, "general", 1.0)], ["inspector_a", "inspector_b"])
+    pool_hash, seed = D.sha256(D.canonical(snapshot)), "00" * 32
+    result = D.draw(seed, snapshot, D.DEFAULT_CONFIG)
+    entry = InspectionDraw(jurisdiction_prefix=ent.region_code, year=2026, quarter=4, seed=seed,
+                           config=D.DEFAULT_CONFIG, pool=snapshot, pool_hash=pool_hash, result=result,
+                           seal=D.seal(seed, pool_hash, result), published_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    return entry.id

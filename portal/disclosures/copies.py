@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from portal.core.links import public_url
 from portal.disclosures import forms as F
-from portal.disclosures import rules, services, supervision
+from portal.disclosures import prefill, rules, services, supervision
 from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport
 from portal.extensions import db
 from portal.reports.pdf import css_page_counter, render_pdf
@@ -17,11 +17,11 @@ from portal.reports.services import qr_data_uri
 
 def template_labels() -> dict:
     return {"R": rules, "SOURCE_LABELS": {
-        services.SOURCE_REGISTRY: _("registry"), services.SOURCE_PERMITS: _("permit registry"),
-        services.SOURCE_OUTLETS: _("outlets and permitted limits"), services.SOURCE_KEY_UNITS: _("key-unit list"),
-        services.SOURCE_TEMPORARY: _("temporary reports published on this portal"),
-        services.SOURCE_PENALTIES: _("penalty decisions recorded on this portal"),
-        services.SOURCE_MONITORING: _("outlets, permitted limits and the portal's self-monitoring data")},
+        prefill.SOURCE_REGISTRY: _("registry"), prefill.SOURCE_PERMITS: _("permit registry"),
+        prefill.SOURCE_OUTLETS: _("outlets and permitted limits"), prefill.SOURCE_KEY_UNITS: _("key-unit list"),
+        prefill.SOURCE_TEMPORARY: _("temporary reports published on this portal"),
+        prefill.SOURCE_PENALTIES: _("penalty decisions recorded on this portal"),
+        prefill.SOURCE_MONITORING: _("outlets, permitted limits and the portal's self-monitoring data")},
         "STATUS_LABELS": {"draft": _("Draft"), "published": _("Disclosed"), "corrected": _("Corrected"),
                           "pending": _("Awaiting disclosure"), "on_time": _("On time"), "late": _("Late"),
                           "missing": _("Missing")},

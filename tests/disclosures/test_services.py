@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditRecord
 from portal.credit.models import Evidence, EvidenceKind
-from portal.disclosures import rules, services, supervision
+from portal.disclosures import prefill, rules, services, supervision
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationStatus, ReportStatus, Review,
                                        TemporaryReport, Trigger)
 from portal.enterprises.models import KeyUnitType, KeyUnitYear
@@ -157,7 +157,7 @@ def test_the_deadline_job_creates_key_unit_obligations_and_sends_reminders_once(
     db.session.add(KeyUnitYear(enterprise_id=ent.id, year=2025, unit_type=KeyUnitType.WATER))
     db.session.flush()
     db.session.expire(ent, ["key_units"])
-    assert services.prefill_sections(ent, 2025)["basic"]["data"]["key_unit_types"] == "水环境重点排污单位"
+    assert prefill.prefill_sections(ent, 2025)["basic"]["data"]["key_unit_types"] == "水环境重点排污单位"
     counts = supervision.run_deadlines(date(2026, 2, 13))  # 30 days before 15 March
     assert counts == {"created": 1, "missing": 0, "reminders": 1}
     supervision.run_deadlines(date(2026, 2, 13))

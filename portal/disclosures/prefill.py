@@ -1,0 +1,122 @@
+"""Pre-filling the annual report from what the portal already knows (填一次、多处用): registry, permits, outlets and
+limits, key-unit list, penalty evidence, self-monitoring roll-ups and exceedances, this year's temporary reports.
+Every pre-filled value keeps its source."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.core.clock import china_tz
+from portal.credit.models import Evidence, EvidenceKind
+from portal.disclosures import rules
+from portal.disclosures.models import ReportStatus, TemporaryReport
+from portal.enterprises.models import Enterprise, Outlet
+from portal.extensions import db
+from portal.monitoring.models import ExceedanceIncident, MonitoringRollup, Resolution
+
+# Where a pre-filled value came from (shown next to the value; the labels are translated in the templates).
+SOURCE_REGISTRY, SOURCE_PERMITS, SOURCE_OUTLETS = "registry", "permits", "outlets"
+SOURCE_KEY_UNITS, SOURCE_TEMPORARY, SOURCE_PENALTIES = "key_units", "temporary_reports", "penalties"
+SOURCE_MONITORING = "outlets_monitoring"
+PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT,
+                 EvidenceKind.PRODUCTION_STOP, EvidenceKind.PERMIT_REVOKED)
+
+
+
+def _prefilled(entry: dict, name: str, value: Any, source: str) -> None:
+    entry["data"][name] = value
+    entry["prefill"][name] = {"value": value, "source": source}
+
+
+def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
+    """填一次、多处用: what the registry already knows, each value with its source."""
+    sections = {s.code: rules.empty_section() for s in rules.SECTIONS}
+    basic = sections["basic"]
+    for name, value in (("name", ent.name), ("uscc", ent.uscc), ("legal_rep", ent.legal_rep),
+                        ("production_address", ent.production_address or ent.address),
+                        ("contact_phone", ent.contact_phone),
+                        ("industry", f"{ent.industry_code} {ent.industry.name if ent.industry else ''}".strip())):
+        _prefilled(basic, name, value, SOURCE_REGISTRY)
+    key_units = "、".join(rules.KEY_UNIT_NAMES.get(t.value, t.value) for t in ent.key_unit_types(year))
+    _prefilled(basic, "key_unit_types", key_units, SOURCE_KEY_UNITS)
+    permits = [{"permit_no": p.permit_no, "management_class": p.management_class.value,
+                "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat()} for p in ent.permits]
+    _prefilled(sections["management"], "permits", permits, SOURCE_PERMITS)
+    monitoring = monitoring_summary(ent.id, year)
+    emissions = []
+    for o in ent.outlets:
+        for lim in o.limits:
+            row = {"outlet_code": o.code, "pollutant": f"{lim.pollutant.name if lim.pollutant else ''} "
+                                                       f"({lim.pollutant_code})", "unit": lim.unit,
+                   "standard": lim.standard_code,
+                   "limit": _plain(lim.limit_value if lim.limit_value is not None else lim.limit_max)}
+            seen = monitoring.get((o.code, lim.pollutant_code))
+            if seen:
+                row.update(avg_conc=_figure(seen["mean"]), max_conc=_figure(seen["max"]),
+                           exceedances=str(seen["exceedances"]))
+            emissions.append(row)
+    _prefilled(sections["pollution"], "emissions", emissions,
+               SOURCE_MONITORING if any(len(r) > 5 for r in emissions) else SOURCE_OUTLETS)
+    penalties = [{"decision_no": e.document_no, "decided_on": e.occurred_on.isoformat(), "authority": e.authority,
+                  "facts": e.title, "amount_yuan": "" if e.amount_yuan is None else str(e.amount_yuan),
+                  "rectified": ""} for e in _penalty_evidence(ent.id, year)]
+    _prefilled(sections["violations"], "penalties", penalties, SOURCE_PENALTIES)
+    reports = [{"trigger": t.trigger.value, "legal_doc_no": t.legal_doc_no,
+                "published_on": t.submitted_at.astimezone(china_tz()).date().isoformat()}
+               for t in published_temporary(ent.id, year)]
+    _prefilled(sections["temporary"], "reports", reports, SOURCE_TEMPORARY)
+    return sections
+
+
+def _penalty_evidence(enterprise_id: int, year: int) -> list[Evidence]:
+    """Verified, public penalty decisions of the year that the portal already holds (credit evidence)."""
+    stmt = (sa.select(Evidence).where(Evidence.enterprise_id == enterprise_id, Evidence.kind.in_(PENALTY_KINDS),
+                                      Evidence.is_verified.is_(True), Evidence.is_public.is_(True),
+                                      Evidence.withdrawn_at.is_(None),
+                                      Evidence.occurred_on.between(date(year, 1, 1), date(year, 12, 31)))
+            .order_by(Evidence.occurred_on, Evidence.id))
+    return list(db.session.scalars(stmt))
+
+
+def _plain(value) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def published_temporary(enterprise_id: int, year: int) -> list[TemporaryReport]:
+    stmt = (sa.select(TemporaryReport).where(TemporaryReport.enterprise_id == enterprise_id,
+                                             TemporaryReport.status != ReportStatus.DRAFT)
+            .order_by(TemporaryReport.submitted_at))
+    tz = china_tz()
+    return [t for t in db.session.scalars(stmt) if t.submitted_at.astimezone(tz).year == year]
+
+
+def _figure(value: float | None) -> str:
+    return "" if value is None else format(Decimal(str(round(value, 3))).normalize(), "f")
+
+
+def monitoring_summary(enterprise_id: int, year: int) -> dict[tuple[str, str], dict]:
+    """The year's valid-data mean and maximum per outlet and pollutant (monthly roll-ups) and the number of
+    exceedance incidents, from the portal's own self-monitoring data."""
+    tz = china_tz()
+    start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+    rollups = db.session.execute(
+        sa.select(Outlet.code, MonitoringRollup.pollutant_code, sa.func.sum(MonitoringRollup.sum_valid),
+                  sa.func.sum(MonitoringRollup.n_valid), sa.func.max(MonitoringRollup.max_valid))
+        .join(Outlet, Outlet.id == MonitoringRollup.outlet_id)
+        .where(Outlet.enterprise_id == enterprise_id, MonitoringRollup.resolution == Resolution.MONTH,
+               MonitoringRollup.period_start >= start, MonitoringRollup.period_start < end)
+        .group_by(Outlet.code, MonitoringRollup.pollutant_code))
+    summary = {(code, pollutant): {"mean": total / n if n else None, "max": peak, "exceedances": 0}
+               for code, pollutant, total, n, peak in rollups}
+    incidents = db.session.execute(
+        sa.select(Outlet.code, ExceedanceIncident.pollutant_code, sa.func.count())
+        .join(Outlet, Outlet.id == ExceedanceIncident.outlet_id)
+        .where(ExceedanceIncident.enterprise_id == enterprise_id, ExceedanceIncident.period_start >= start,
+               ExceedanceIncident.period_start < end)
+        .group_by(Outlet.code, ExceedanceIncident.pollutant_code))
+    for code, pollutant, count in incidents:
+        summary.setdefault((code, pollutant), {"mean": None, "max": None, "exceedances": 0})["exceedances"] = count
+    return summary

@@ -329,3 +329,30 @@ def public_run(run_id: int):
     schemes = {r.scheme_version_id: services.parsed(r.scheme_version) for r in results}
     return render_template("credit/public_run.html", run=run, results=results, schemes=schemes, english=english(),
                            page=page, has_next=has_next, RunStatus=RunStatus)
+
+
+# --- credit report PDF ----------------------------------------------------------------------------------------------
+
+@bp.get("/enterprises/<uscc>/credit.pdf")
+def report_pdf(uscc: str):
+    """Public: the enterprise's credit report (grade, ledger with public evidence, grade history, annual results),
+    with a content digest and a QR code to the public page."""
+    from urllib.parse import quote
+
+    from flask import make_response
+
+    from portal.credit.report import report_context
+    from portal.reports.pdf import render_pdf
+    from portal.reports.services import find_enterprise
+
+    ent = find_enterprise(uscc)
+    if ent is None:
+        abort(404)
+    context = report_context(ent, english())
+    response = make_response(render_pdf("credit/report_pdf.html", **context))
+    filename = f"{ent.name}-环境信用报告-{context['generated_at']:%Y%m%d}.pdf"
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (f"inline; filename=\"credit-report-{ent.uscc}.pdf\"; "
+                                               f"filename*=UTF-8''{quote(filename)}")
+    response.headers["Cache-Control"] = "no-cache"
+    return response

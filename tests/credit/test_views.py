@@ -169,3 +169,25 @@ def test_the_credit_api_returns_grade_ledger_and_history(client, db, world):
 def test_the_scheme_page_lists_both_presets(client, world):
     page = client.get("/credit/schemes").get_data(as_text=True)
     assert "江苏省" in page and "环发〔2013〕150号" in page
+
+
+def test_the_credit_report_pdf_states_the_ledger_with_a_digest(client, db, world):
+    own, _, users, pending = world
+    _confirm(db, pending, users)
+    response = client.get(f"/enterprises/{own.uscc}/credit.pdf")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert client.get(f"/enterprises/{make_uscc(424242)}/credit.pdf").status_code == 404
+    page = client.get(f"/enterprises/{own.uscc}").get_data(as_text=True)
+    assert f"/enterprises/{own.uscc}/credit.pdf" in page
+
+
+def test_two_reports_stating_the_same_facts_share_the_digest(db, app, world):
+    from portal.credit.report import report_context
+
+    own, _, users, pending = world
+    with app.test_request_context():
+        first = report_context(own)["digest"]
+        assert report_context(own)["digest"] == first
+        _confirm(db, pending, users)
+        assert report_context(own)["digest"] != first

@@ -34,7 +34,7 @@ PUBLIC |= {"credit.public_runs", "credit.public_run"}
 PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist"}
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
-PUBLIC |= {"credit_repair.public_notices"}
+PUBLIC |= {"credit_repair.public_notices", "credit_draws.public"}
 PUBLIC |= {"credit_repair.public_notices", "credit_draws.public", "credit.report_pdf"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}

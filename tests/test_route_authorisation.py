@@ -30,12 +30,10 @@ PUBLIC = {
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
 PUBLIC |= {"disclosures.list_public", "disclosures.list_public_index"}
-PUBLIC |= {"credit.public_runs", "credit.public_run"}
-PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist"}
+PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist",
+           "credit_repair.public_notices", "credit_draws.public", "credit.report_pdf"}
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
-PUBLIC |= {"credit_repair.public_notices", "credit_draws.public"}
-PUBLIC |= {"credit_repair.public_notices", "credit_draws.public", "credit.report_pdf"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",

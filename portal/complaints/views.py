@@ -13,7 +13,7 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from portal.complaints import rules, services
+from portal.complaints import rules, services, statistics as stats
 from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, MonthForm, RatingForm,
                                      ReviewForm, TrackForm)
@@ -40,7 +40,7 @@ def _warn_about_the_development_key(state) -> None:
 @bp.app_template_global("complaint_counts")
 def complaint_counts(enterprise_id: int) -> dict[str, int]:
     """Used by templates/complaints/_enterprise_section.html on the public enterprise page."""
-    return services.enterprise_counts(enterprise_id)
+    return stats.enterprise_counts(enterprise_id)
 
 
 @bp.context_processor
@@ -325,6 +325,6 @@ def statistics():
         year, month = form.year.data, form.month.data
     else:
         form.year.data, form.month.data = year, month
-    stats = services.monthly_statistics(year, month)
-    return render_template("complaints/statistics.html", form=form, s=stats,
+    numbers = stats.monthly_statistics(year, month)
+    return render_template("complaints/statistics.html", form=form, s=numbers,
                            channels=channel_labels(), categories={c.value: l for c, l in CATEGORY_LABELS.items()})

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role
-from portal.complaints import services
+from portal.complaints import services, statistics
 from portal.complaints.models import Complaint, Findings, RejectionCode, Status
 from portal.credit.models import Evidence, EvidenceKind
 from portal.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
@@ -229,7 +229,7 @@ def test_enterprise_counts_cover_twelve_months(db, officers):
     services.start_investigation(a, officers["handler"])
     services.report_result(a, officers["handler"], Findings.SUBSTANTIATED, "现场核实超标排放，已立案处罚。")
     db.session.flush()
-    assert services.enterprise_counts(ent.id) == {"received": 2, "accepted": 1, "substantiated": 1}
+    assert statistics.enterprise_counts(ent.id) == {"received": 2, "accepted": 1, "substantiated": 1}
     assert b.status == Status.RECEIVED
 
 

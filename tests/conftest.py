@@ -30,7 +30,8 @@ def _config(tmp_path_factory) -> dict:
     instance = tmp_path_factory.mktemp("instance")
     url = TEST_DB_URL or f"sqlite:///{instance / 'test.sqlite3'}"
     base.update(SQLALCHEMY_DATABASE_URI=url, MAIL_DIR=str(instance / "mail"), TEST_INSTANCE=str(instance),
-                SERVER_NAME=None, COMPLAINT_UPLOAD_DIR=str(instance / "uploads"))
+                SERVER_NAME=None, COMPLAINT_UPLOAD_DIR=str(instance / "uploads"),
+                MONITORING_UPLOAD_DIR=str(instance / "monitoring-uploads"))
     base.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)  # fast hashes, as in factories
     return base
 

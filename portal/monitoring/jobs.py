@@ -1,6 +1,7 @@
 """The hourly monitoring job: data gaps of automatic devices and daily means of days that have ended."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from portal.db import utcnow
 from portal.enterprises.models import OutletLimit
 from portal.extensions import db
 from portal.monitoring import rules, services
+from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import Basis, Device, MonitoringFinding, MonitoringRollup
 
 
@@ -79,7 +81,22 @@ def judge_ended_days(now: datetime | None = None, lookback_days: int = 3) -> int
     return len(services.check_means(keys, "day", Basis.DAILY_MEAN, specs, media, tz, now))
 
 
+def remove_stale_uploads(max_age_hours: int = 24) -> int:
+    """Uploaded files wait for the user's confirmation; ones never confirmed are deleted after a day."""
+    folder = upload_dir()
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - max_age_hours * 3600
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def hourly_checks(now: datetime | None = None) -> str:
     gaps = find_gaps(now)
     days = judge_ended_days(now)
-    return f"{gaps} new gaps, {days} daily-mean exceedances"
+    stale = remove_stale_uploads()
+    return f"{gaps} new gaps, {days} daily-mean exceedances, {stale} stale uploads removed"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from portal.audit.services import record
@@ -194,6 +195,12 @@ def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResu
         names = {v[0]: k for k, v in importers.COLUMNS.items()}
         raise ValidationFailed({names.get(p.column, p.column): p.message for p in problems})
     return commit_rows(actor, enterprise, iter([row]), {(row.completed_on, row.lab, row.method): 1})
+
+
+def upload_dir() -> Path:
+    """Where uploads wait for confirmation: MONITORING_UPLOAD_DIR, else instance/uploads/monitoring."""
+    configured = current_app.config.get("MONITORING_UPLOAD_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "monitoring"
 
 
 def recent_submissions(enterprise_id: int, limit: int = 50) -> list[ManualSubmission]:

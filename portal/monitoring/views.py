@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.monitoring import forms, importers, manual, queries, services
+from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
@@ -200,7 +201,7 @@ def _result_choices(ent: Enterprise) -> list[tuple[str, str]]:
 
 
 def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads" / "monitoring"
+    path = upload_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 

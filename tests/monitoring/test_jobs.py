@@ -73,3 +73,22 @@ def test_the_job_runs_through_the_runner(app, db, runner):
     db.session.commit()
     result = runner.invoke(args=["jobs", "run", "monitoring-gaps"])
     assert result.exit_code == 0, result.output
+
+
+def test_unconfirmed_uploads_older_than_a_day_are_removed(app, db):
+    import os
+    import time
+
+    from portal.monitoring.manual import upload_dir
+
+    folder = upload_dir()
+    assert str(folder).startswith(app.config["TEST_INSTANCE"])
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh = folder / "old-token", folder / "fresh-token"
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    assert jobs.remove_stale_uploads() == 1
+    assert not old.exists() and fresh.exists()
+    fresh.unlink()

@@ -30,6 +30,8 @@ def seed_schemes() -> dict[str, str]:
     """Create the preset schemes (version 1, active) and the default jurisdiction mapping when missing; never
     touches a scheme or mapping that exists, so it is safe to run on every deploy. Like the reference data this is
     installation data, not a regulator's decision, so it is not audited; later changes by a lead are."""
+    if not sa.inspect(db.engine).has_table(CreditScheme.__tablename__):
+        return {"credit schemes": "skipped: the credit tables do not exist yet (run `flask db upgrade`)"}
     result = {}
     for code, (name, description, data) in presets.PRESETS.items():
         scheme = db.session.scalar(sa.select(CreditScheme).where(CreditScheme.code == code))

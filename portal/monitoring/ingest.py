@@ -56,11 +56,16 @@ def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int
     """Insert raw values, skipping any already stored; returns the inserted rows and the duplicate count."""
     if not rows:
         return [], 0
+    total = len(rows)
+    first: dict[tuple, dict[str, Any]] = {}
+    for r in rows:  # a key repeated inside the batch counts once (the first row wins)
+        first.setdefault((r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"]), r)
+    rows = list(first.values())
     if _is_postgres():
         inserted_keys = pgcopy.insert_values(rows)
         inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
                     in inserted_keys]
-        return inserted, len(rows) - len(inserted)
+        return inserted, total - len(inserted)
     conn = db.session.connection()
     key_cols = (VALUES.c.outlet_id, VALUES.c.pollutant_code, VALUES.c.period, VALUES.c.measured_at)
     inserted_keys = set()
@@ -71,7 +76,7 @@ def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int
             inserted_keys.add((row[0], row[1], str(row[2]), row[3]))
     inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
                 in inserted_keys]
-    return inserted, len(rows) - len(inserted)
+    return inserted, total - len(inserted)
 
 
 def _rollup_increments(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tuple, list]:

@@ -82,25 +82,17 @@ def _checked_rows(ctx: _Context, rows: Iterator[ManualRow | list[RowError]]) -> 
 
 
 def check_upload(enterprise: Enterprise, path: Path) -> UploadCheck:
-    """Read the whole file once (streaming), collecting row errors, a preview and the publication groups."""
+    """Read the whole file once (streaming, memory independent of its size), collecting row errors, a preview and
+    the publication groups. A sample already on record (same outlet, pollutant and sampling time, also a line
+    repeated in the file) is skipped at commit and counted, never stored twice."""
     ctx = _Context(enterprise)
     result = UploadCheck()
-    seen: set[tuple[str, str, datetime]] = set()
     for item in _checked_rows(ctx, importers.read_rows(path)):
         result.rows += 1
         if isinstance(item, list):
             result.error_count += len(item)
             result.errors.extend(item[:max(0, MAX_ERRORS - len(result.errors))])
             continue
-        key = (item.outlet, item.pollutant, item.sampled_at)
-        if key in seen:
-            result.error_count += 1
-            if len(result.errors) < MAX_ERRORS:
-                result.errors.append(RowError(item.line, importers.COLUMNS["sampled_at"][0],
-                                              _("the same outlet, pollutant and sampling time appear on an "
-                                                "earlier line.")))
-            continue
-        seen.add(key)
         if len(result.preview) < PREVIEW_ROWS:
             result.preview.append(item)
         group = (item.completed_on, item.lab, item.method)

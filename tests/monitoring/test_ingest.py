@@ -122,3 +122,12 @@ def test_roll_up_extremes_use_the_periods_own_minimum_and_maximum(db):
     services.ingest_hj212(packet(device.mn, 2061, "20261101090000", {"w01001": "Avg=7,Min=5.5,Max=8.2"}), now=NOW)
     day = db.session.scalar(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "day"))
     assert (day.min_valid, day.max_valid, day.mean) == (5.5, 8.2, 7.0)
+
+
+def test_the_same_value_twice_in_one_body_is_stored_and_rolled_up_once(db):
+    _, _, device = water_setup(db)
+    frame = packet(device.mn, 2061, "20261101090000", {"w01018": "Avg=35.2"})
+    services.ingest_hj212(frame + frame, now=NOW)
+    assert _count(db, MonitoringValue) == 1
+    rollup = db.session.scalar(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "hour"))
+    assert (rollup.n_all, rollup.sum_valid) == (1, 35.2)

@@ -184,14 +184,20 @@ def test_one_bad_row_means_nothing_is_written(tmp_path, db):
         manual.commit_upload(None, ent, _csv(tmp_path, text), "r.csv")
 
 
-def test_duplicate_lines_in_one_file_and_unknown_codes_and_future_dates_are_errors(tmp_path, db):
+def test_unknown_codes_and_future_dates_are_errors(tmp_path, db):
     ent, _, _ = water_setup(db)
-    row = _today_rows().splitlines()[1]
-    text = HEADER + row + "\n" + row + "\nDW001,x00000,2026-11-02 09:30,1,2026-11-04,,,\n" \
+    text = _today_rows() + "DW001,x00000,2026-11-02 09:30,1,2026-11-04,,,\n" \
         "DW001,w01018,2999-01-01 09:30,1,2999-01-02,,,\n"
     check = manual.check_upload(ent, _csv(tmp_path, text))
-    assert [(e.line, e.column) for e in check.errors] == [(3, "采样时间"), (4, "污染物编码"), (5, "采样时间"),
-                                                          (5, "监测完成日期")]
+    assert [(e.line, e.column) for e in check.errors] == [(3, "污染物编码"), (4, "采样时间"), (4, "监测完成日期")]
+
+
+def test_a_line_repeated_in_the_file_is_stored_once_and_counted(tmp_path, db):
+    ent, _, _ = water_setup(db)
+    row = _today_rows().splitlines()[1]
+    result = manual.commit_upload(None, ent, _csv(tmp_path, HEADER + row + "\n" + row + "\n"), "r.csv")
+    assert (result.inserted, result.duplicates) == (1, 1)
+    assert _count(db, MonitoringValue) == 1
 
 
 def test_a_file_with_only_a_header_is_refused(tmp_path, db):

@@ -30,7 +30,7 @@ KIND_LABELS = {
     EvidenceKind.COMPLAINT_SUBSTANTIATED: _l("Substantiated complaint"),
     EvidenceKind.COMMENDATION: _l("Commendation"),
 }
-SOURCE_LABELS = {EvidenceSource.REGULATOR: _l("Regulator"), EvidenceSource.DISCLOSURE: _l("Disclosure system"),
+SOURCE_LABELS = {EvidenceSource.REGULATOR: _l("Recorded by a regulator"), EvidenceSource.DISCLOSURE: _l("Disclosure system"),
                  EvidenceSource.MONITORING: _l("Self-monitoring"), EvidenceSource.COMPLAINT: _l("Complaints")}
 PENALTY_TYPE_LABELS = {"warning": _l("Warning"), "fine": _l("Fine"), "confiscation": _l("Confiscation"),
                        "order_to_correct": _l("Order to correct"), "seal_seizure": _l("Seal or seizure"),
@@ -114,7 +114,7 @@ LIST_KIND_LABELS = {ListKind.BLACK: _l("Black list (serious dishonesty)"),
                     ListKind.WHITE: _l("Positive list (enforcement whitelist)")}
 LIST_STATUS_LABELS = {ListStatus.CANDIDATE: _l("candidate"), ListStatus.PRIOR_NOTICE: _l("prior notice sent"),
                       ListStatus.LISTED: _l("listed"), ListStatus.REJECTED: _l("not listed"),
-                      ListStatus.REMOVED: _l("removed"), ListStatus.EXPIRED: _l("expired"),
+                      ListStatus.REMOVED: _l("removed from the list"), ListStatus.EXPIRED: _l("expired"),
                       ListStatus.REVOKED: _l("revoked")}
 
 

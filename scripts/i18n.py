@@ -65,7 +65,10 @@ def compile_all() -> None:
 
 
 def check() -> int:
+    """Every message translated, and a message id translated the same way in every catalog (Flask-Babel merges the
+    catalogs into one, so a clash would let one package's wording silently replace another's)."""
     missing = []
+    seen: dict[tuple, dict[str, list[str]]] = {}
     for d in catalog_dirs():
         po = d / "zh_CN" / "LC_MESSAGES" / "messages.po"
         with po.open("rb") as fh:
@@ -76,9 +79,15 @@ def check() -> int:
             strings = msg.string if isinstance(msg.string, (list, tuple)) else [msg.string]
             if msg.fuzzy or not all(strings):
                 missing.append(f"{po.relative_to(ROOT)}: {msg.id!r}")
+            key = (msg.context, msg.id if isinstance(msg.id, str) else tuple(msg.id))
+            seen.setdefault(key, {}).setdefault(" | ".join(strings), []).append(str(d.relative_to(ROOT)))
+    clashes = [(key, versions) for key, versions in seen.items() if len(versions) > 1]
     for line in missing:
         print("untranslated:", line)
-    return 1 if missing else 0
+    for (context, msgid), versions in clashes:
+        where = "; ".join(f"{text!r} in {', '.join(dirs)}" for text, dirs in versions.items())
+        print(f"translated differently: {msgid!r}{f' (context {context})' if context else ''}: {where}")
+    return 1 if missing or clashes else 0
 
 
 if __name__ == "__main__":

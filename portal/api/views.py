@@ -7,27 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.api import openapi as openapi_doc
 from portal.api import serializers
-from portal.enterprises.models import Enterprise
-from portal.enterprises.rules import check_uscc
+from portal.api.lookup import InvalidParameter, enterprise_by_uscc
 from portal.errors import DomainError, json_error
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 from portal.search import queries
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 LIST_PARAMS = ("q", "region", "industry", "key_unit", "sort", "cursor", "per_page")
-
-
-class InvalidParameter(DomainError):
-    code = "invalid_parameter"
-    status = 400
 
 
 @bp.after_app_request
@@ -86,12 +79,7 @@ def enterprises():
 
 @bp.get("/enterprises/<uscc>")
 def enterprise(uscc: str):
-    check = check_uscc(uscc)
-    if check.error:
-        raise InvalidParameter(check.error, field="uscc")
-    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
-    if ent is None:
-        return json_error("not_found", _("No enterprise has the credit code %(uscc)s.", uscc=check.value), 404)
+    ent = enterprise_by_uscc(uscc)
     return jsonify({"data": serializers.enterprise_detail(ent)})
 
 

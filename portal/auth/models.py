@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import TimestampMixin, str_enum, utcnow
+from portal.db import TimestampMixin, str_enum
 from portal.extensions import db
 
 

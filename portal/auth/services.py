@@ -18,7 +18,7 @@ from portal.auth.models import BindingStatus, EnterpriseBinding, Role, User
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
-from portal.errors import Conflict, DomainError, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from portal.errors import Conflict, DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from portal.extensions import db
 from portal.reference.models import Region
 

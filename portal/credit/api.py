@@ -2,17 +2,13 @@
 white lists GET /api/v1/lists/black|white."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, jsonify
-from flask_babel import gettext as _
 
+from portal.api.lookup import enterprise_by_uscc
 from portal.credit import lists, services
 from portal.credit.models import ListKind
 from portal.credit.views import english
-from portal.enterprises.models import Enterprise
-from portal.enterprises.rules import check_uscc
-from portal.errors import json_error
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 
 bp = Blueprint("credit_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -20,13 +16,7 @@ csrf.exempt(bp)
 
 @bp.get("/enterprises/<uscc>/credit")
 def enterprise_credit(uscc: str):
-    check = check_uscc(uscc)
-    if check.error:
-        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name="uscc",
-                                                 message=check.error), 400)
-    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
-    if ent is None:
-        return json_error("not_found", _("No enterprise has the credit code %(uscc)s.", uscc=check.value), 404)
+    ent = enterprise_by_uscc(uscc)
     return jsonify({"data": services.credit_json(ent, english=english())})
 
 

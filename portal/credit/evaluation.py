@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from portal.audit.services import record, snapshot
 from portal.core.clock import china_today
 from portal.credit import rules, scoring, services
-from portal.credit.models import (EvaluationResult, EvaluationRun, Evidence, Objection, ObjectionStatus, RunStatus)
+from portal.credit.models import (EvaluationResult, EvaluationRun, Objection, ObjectionStatus, RunStatus)
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 
-import sqlalchemy as sa
 from flask import Blueprint, jsonify, url_for
 from flask_babel import gettext as _
 
+from portal.api.lookup import enterprise_by_uscc
 from portal.disclosures import rules, services
-from portal.enterprises.models import Enterprise
-from portal.enterprises.rules import check_uscc
 from portal.errors import json_error
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 
 bp = Blueprint("disclosures_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -35,13 +33,7 @@ def summary(report) -> dict:
 
 @bp.get("/enterprises/<uscc>/disclosures")
 def enterprise_disclosures(uscc: str):
-    check = check_uscc(uscc)
-    if check.error:
-        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name="uscc",
-                                                 message=check.error), 400)
-    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
-    if ent is None:
-        return json_error("not_found", _("No enterprise has the credit code %(uscc)s.", uscc=check.value), 404)
+    ent = enterprise_by_uscc(uscc)
     reports = [r for year in services.enterprise_disclosures(ent.id).values() for r in year]
     return jsonify({"data": [summary(r) for r in reports], "meta": {"total": len(reports)}})
 

@@ -1,12 +1,10 @@
 """Monitoring JSON API: HJ 212 packet intake for data loggers and the public per-enterprise series."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from portal.enterprises.models import Enterprise
-from portal.enterprises.rules import check_uscc
+from portal.api.lookup import enterprise_by_uscc
 from portal.errors import DomainError, json_error
 from portal.extensions import csrf, db, limiter
 from portal.monitoring import queries, services
@@ -46,13 +44,7 @@ def hj212():
 @bp.get("/enterprises/<uscc>/monitoring")
 def enterprise_monitoring(uscc: str):
     """The enterprise's own self-monitoring data per outlet and pollutant, from the hour/day/month roll-ups."""
-    check = check_uscc(uscc)
-    if check.error:
-        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name="uscc",
-                                                 message=check.error), 400)
-    ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
-    if ent is None:
-        return json_error("not_found", _("No enterprise has the credit code %(uscc)s.", uscc=check.value), 404)
+    ent = enterprise_by_uscc(uscc)
     unknown = sorted(set(request.args) - {"outlet", "pollutant", "from", "to", "resolution", "lang"})
     if unknown:
         return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name=unknown[0],

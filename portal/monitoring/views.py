@@ -7,14 +7,24 @@ import secrets
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_edit_registry, in_jurisdiction
+from portal.core.forms import apply_domain_error
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
@@ -27,17 +37,6 @@ bp = Blueprint("monitoring", __name__)
 
 # The navigation labels this package adds to portal/core/navigation.py, listed here so this catalog translates them.
 NAV_LABELS = (_l("Monitoring results"), _l("Exceedances"), _l("Exceedance incidents"), _l("Monitoring devices"))
-
-
-def _apply_error(form, exc: DomainError) -> None:
-    errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field: exc.message} if exc.field else {}
-    placed = False
-    for name, message in errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-            placed = True
-    if not placed:
-        flash(exc.message, "error")
 
 
 @bp.app_template_global("monitoring_section")
@@ -69,7 +68,7 @@ def devices():
                                                       uscc=form.uscc.data, outlet_code=form.outlet.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Device %(mn)s registered.", mn=device.mn), "success")
@@ -144,7 +143,7 @@ def my_incident(incident_id: int):
                                       reported_on=form.reported_on.data)
         except DomainError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your explanation was recorded."), "success")
@@ -229,7 +228,7 @@ def my_results():
             if isinstance(exc, ValidationFailed):
                 exc = ValidationFailed({{"pollutant": "outlet", "lab": "lab_name"}.get(k, k): v
                                         for k, v in exc.errors.items()})
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
         else:
             db.session.commit()
             _flash_commit(result)

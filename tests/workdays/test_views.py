@@ -38,7 +38,7 @@ def test_an_admin_sees_the_month_with_sources(db, login):
 def test_the_page_is_chinese_by_default(db, login):
     client = login(make_user(Role.ADMIN))
     page = client.get("/admin/calendar?year=2025&month=1").get_data(as_text=True)
-    assert "工作日日历" in page and "调休上班" in page
+    assert "工作日历" in page and "调休上班" in page
 
 
 def test_an_unknown_year_is_flagged_on_the_page(db, login):

@@ -185,22 +185,32 @@ def annual_check(report_id: int):
 @require(Permission.DISCLOSURE_SUBMIT)
 def annual_sign(report_id: int):
     report = _mine(AnnualReport, report_id)
+    form = F.SignForm()
+    done = _sign(report, form, lambda: services.submit_annual(current_user, report, form.password.data,
+                                                               request.form.getlist("ack")))
+    if done is not None:
+        return done
+    check = services.check_annual(report)
+    return render_template("disclosures/annual_sign.html", report=report, form=form, check=check,
+                           body=_draft_body(report), acked=set(request.form.getlist("ack")))
+
+
+def _sign(report, form, submit):
+    """Shared signing flow: a published report redirects to its page; a valid POST submits, commits and redirects;
+    otherwise None, and the caller renders its signing page (with the error flashed)."""
     if not report.is_draft:
         flash(_("This report is already signed and published."), "info")
         return redirect(url_for(".report", digest=report.sha256))
-    form = F.SignForm()
     if form.validate_on_submit():
         try:
-            report = services.submit_annual(current_user, report, form.password.data, request.form.getlist("ack"))
+            published = submit()
             db.session.commit()
         except DomainError as exc:
             _fail(exc)
         else:
             flash(_("The report is signed and published."), "success")
-            return redirect(url_for(".report", digest=report.sha256))
-    check = services.check_annual(report)
-    return render_template("disclosures/annual_sign.html", report=report, form=form, check=check,
-                           body=_draft_body(report), acked=set(request.form.getlist("ack")))
+            return redirect(url_for(".report", digest=published.sha256))
+    return None
 
 
 def _draft_body(report: AnnualReport) -> dict:
@@ -299,19 +309,10 @@ def change_new(digest: str):
 @require(Permission.DISCLOSURE_SUBMIT)
 def temporary_sign(temp_id: int):
     report = _mine(TemporaryReport, temp_id)
-    if not report.is_draft:
-        flash(_("This report is already signed and published."), "info")
-        return redirect(url_for(".report", digest=report.sha256))
     form = F.SignForm()
-    if form.validate_on_submit():
-        try:
-            report = services.submit_temporary(current_user, report, form.password.data)
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc)
-        else:
-            flash(_("The report is signed and published."), "success")
-            return redirect(url_for(".report", digest=report.sha256))
+    done = _sign(report, form, lambda: services.submit_temporary(current_user, report, form.password.data))
+    if done is not None:
+        return done
     original = services.corrected_original(report)
     return render_template("disclosures/temporary_sign.html", report=report, form=form, original=original,
                            labels=copies.field_labels())

@@ -1,6 +1,6 @@
 """Pre-filling the annual report from what the portal already knows (填一次、多处用): registry, permits, outlets and
-limits, key-unit list, penalty evidence, self-monitoring roll-ups and exceedances, this year's temporary reports.
-Every pre-filled value keeps its source."""
+limits, key-unit list, penalty evidence, the latest final credit grade, self-monitoring roll-ups and exceedances,
+this year's temporary reports. Every pre-filled value keeps its source."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,25 +10,30 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.core.clock import china_tz
-from portal.credit.models import Evidence, EvidenceKind
+from portal.credit import evaluation
+from portal.credit import services as credit
+from portal.credit.models import EvaluationResult, Evidence, EvidenceKind, RunStatus
 from portal.disclosures import rules
 from portal.disclosures.models import ReportStatus, TemporaryReport
 from portal.enterprises.models import Enterprise, Outlet
 from portal.extensions import db
+from portal.reference.models import Region
 from portal.monitoring.models import ExceedanceIncident, MonitoringRollup, Resolution
 
 # Where a pre-filled value came from (shown next to the value; the labels are translated in the templates).
 SOURCE_REGISTRY, SOURCE_PERMITS, SOURCE_OUTLETS = "registry", "permits", "outlets"
 SOURCE_KEY_UNITS, SOURCE_TEMPORARY, SOURCE_PENALTIES = "key_units", "temporary_reports", "penalties"
 SOURCE_MONITORING = "outlets_monitoring"
+SOURCE_CREDIT, SOURCE_NO_CREDIT = "credit_evaluation", "credit_none"
 PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT,
                  EvidenceKind.PRODUCTION_STOP, EvidenceKind.PERMIT_REVOKED)
 
 
 
-def _prefilled(entry: dict, name: str, value: Any, source: str) -> None:
+def _prefilled(entry: dict, name: str, value: Any, source: str, **ref: Any) -> None:
+    """`ref` (optional): where exactly the value was read, e.g. {"as_of": "2026-02-10", "run_id": 3}."""
     entry["data"][name] = value
-    entry["prefill"][name] = {"value": value, "source": source}
+    entry["prefill"][name] = {"value": value, "source": source, **ref}
 
 
 def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
@@ -45,6 +50,7 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
     permits = [{"permit_no": p.permit_no, "management_class": p.management_class.value,
                 "valid_from": p.valid_from.isoformat(), "valid_to": p.valid_to.isoformat()} for p in ent.permits]
     _prefilled(sections["management"], "permits", permits, SOURCE_PERMITS)
+    _prefill_credit(sections["management"], ent, year)
     monitoring = monitoring_summary(ent.id, year)
     emissions = []
     for o in ent.outlets:
@@ -69,6 +75,41 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
                for t in published_temporary(ent.id, year)]
     _prefilled(sections["temporary"], "reports", reports, SOURCE_TEMPORARY)
     return sections
+
+
+def latest_final_credit(enterprise_id: int, year: int) -> EvaluationResult | None:
+    """The enterprise's most recent final (审定) environmental credit evaluation result for a period up to the report
+    year, or None: a grade of a later period was not the one held during the report year."""
+    return next((r for r in evaluation.results_of(enterprise_id)
+                 if r.run.status == RunStatus.FINAL and r.run.year <= year), None)
+
+
+def _prefill_credit(entry: dict, ent: Enterprise, year: int) -> None:
+    """环保信用评价: the grade received (label as the scheme names it), the evaluating authority and period. Without
+    a final evaluation both stay empty and say so (source "no evaluation yet")."""
+    result = latest_final_credit(ent.id, year)
+    if result is None:
+        for name in ("credit_grade", "credit_authority"):
+            _prefilled(entry, name, "", SOURCE_NO_CREDIT)
+        return
+    run = result.run
+    scheme = credit.parsed(result.scheme_version)
+    label = scheme.grade(result.grade).label if result.grade in scheme.grade_codes else result.grade
+    final_on = run.finalised_at.astimezone(china_tz()).date().isoformat() if run.finalised_at else None
+    ref = {"run_id": run.id, "as_of": final_on}
+    _prefilled(entry, "credit_grade", label, SOURCE_CREDIT, **ref)
+    _prefilled(entry, "credit_authority", f"{_authority(run.jurisdiction_prefix)}，{run.year}年度评价".lstrip("，"),
+               SOURCE_CREDIT, **ref)
+
+
+def _authority(prefix: str) -> str:
+    """The evaluating bureau as the report names it: 省生态环境厅 for a province, 市生态环境局 below."""
+    if not prefix:
+        return ""
+    region = db.session.get(Region, prefix.ljust(6, "0"))
+    if region is None:
+        return ""
+    return f"{region.name}{'生态环境厅' if region.level == 1 else '生态环境局'}"
 
 
 def _penalty_evidence(enterprise_id: int, year: int) -> list[Evidence]:

@@ -302,6 +302,10 @@ def _public_sections(report: AnnualReport) -> dict:
                        "data": entry.get("data", {}) if entry["state"] == "filled" else {},
                        "sources": {k: v["source"] for k, v in (entry.get("prefill") or {}).items()},
                        "overrides": entry.get("overrides", {}) if entry["state"] == "filled" else {}}
+        refs = {k: {r: v[r] for r in ("as_of", "run_id") if v.get(r)}
+                for k, v in (entry.get("prefill") or {}).items() if v.get("as_of") or v.get("run_id")}
+        if refs:  # where exactly a pre-filled value was read (e.g. the credit evaluation run and its final date)
+            out[s.code]["source_refs"] = refs
     return out
 
 

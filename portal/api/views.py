@@ -7,28 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.api import openapi as openapi_doc
 from portal.api import serializers
 from portal.api.lookup import InvalidParameter, enterprise_by_uscc
+from portal.opendata import http
 from portal.errors import DomainError, json_error
 from portal.extensions import csrf
 from portal.search import queries
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+# ETag/Last-Modified/304 and CORS for GET on every /api/v1 blueprint: portal/opendata/http.py.
+bp.record_once(lambda state: http.install(state.app))
 
 LIST_PARAMS = ("q", "region", "industry", "key_unit", "sort", "cursor", "per_page")
-
-
-@bp.after_app_request
-def _cors(response: Response) -> Response:
-    """Open data: any site may read GET responses (including JSON errors) from the browser."""
-    if request.path.startswith(bp.url_prefix or "/api/v1") and request.method in ("GET", "HEAD", "OPTIONS"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
 
 
 @bp.errorhandler(DomainError)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from portal.complaints import rules
 from portal.complaints.models import Complaint, Findings, Status
-from portal.complaints.services import _local_date
+from portal.complaints.common import _local_date
 from portal.core.clock import china_today, china_tz
 from portal.extensions import db
 from portal.reference.models import Region

@@ -13,6 +13,7 @@ from werkzeug.test import stream_encode_multipart
 from portal.auth.models import Role
 from portal.complaints import services, statistics
 from portal.complaints.models import Complaint, Findings, Status
+from portal.core.clock import china_tz
 from tests.conftest import login_as
 from tests.factories import ensure_reference, make_complaint, make_enterprise, make_user
 
@@ -287,7 +288,7 @@ def test_monthly_statistics_count_by_category_channel_and_district_without_repor
     b, _ = make_complaint(region_code="320803")
     services.accept_complaint(a, officer)
     db.session.commit()
-    received = a.received_at.astimezone(services.china_tz())
+    received = a.received_at.astimezone(china_tz())
     stats = statistics.monthly_statistics(received.year, received.month)
     assert stats["received"] == 2 and stats["by_category"] == [("water", 2)]
     assert stats["by_channel"] == [("web", 2)] and {d[0] for d in stats["by_district"]} == {"320826", "320803"}

@@ -20,6 +20,7 @@ from portal.credit.models import (
 )
 from portal.disclosures.models import (
     AnnualReport,
+    Art8Event,
     DisclosureList,
     DisclosureListEntry,
     Obligation,

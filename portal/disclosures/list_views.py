@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
 from portal.core.clock import china_today
-from portal.disclosures import lists, rules
+from portal.disclosures import art8, lists, rules
 from portal.disclosures.models import DisclosureList, DisclosureListEntry, ListStatus
 from portal.disclosures.views import _fail, bp
 from portal.errors import DomainError
@@ -75,7 +75,11 @@ def list_detail(list_id: int):
     lst = _visible(list_id)
     return render_template("disclosures/list_detail.html", lst=lst, editable=lists.can_edit(current_user, lst)
                            and lst.status != ListStatus.PUBLISHED, bases=rules.BASES, triggers=rules.ART8_TRIGGERS,
-                           today=china_today())
+                           today=china_today(), art8_info=_art8_info(lst))
+
+
+def _art8_info(lst: DisclosureList) -> dict[int, dict]:
+    return art8.list_basis([e.enterprise_id for e in lst.entries], lst.year)
 
 
 @bp.post("/regulator/disclosure-lists/<int:list_id>/entries")
@@ -84,7 +88,40 @@ def list_add_entry(list_id: int):
     lst = _editable(list_id)
     return _act(lst, lambda: lists.add_entry(current_user, lst, request.form.get("uscc", ""),
                                              request.form.getlist("bases"), request.form.getlist("triggers"),
-                                             request.form.get("note", "")), _("The enterprise is on the list."))
+                                             request.form.get("note", ""), request.form.get("document_no", "")),
+                _("The enterprise is on the list."))
+
+
+@bp.post("/regulator/disclosure-lists/<int:list_id>/art8-periods")
+@require(Permission.DISCLOSURE_SUPERVISE)
+def list_add_art8_periods(list_id: int):
+    lst = _editable(list_id)
+    return _act(lst, lambda: lists.add_period_enterprises(current_user, lst),
+                _("Enterprises inside an Art. 8 period are on the list."))
+
+
+@bp.route("/regulator/disclosure-lists/art8-events", methods=["GET", "POST"])
+@require(Permission.DISCLOSURE_SUPERVISE)
+def art8_events():
+    """Art. 8 events of listed companies and bond issuers of the jurisdiction, with the list periods they open."""
+    today = china_today()
+    if request.method == "POST":
+        try:
+            art8.record_event(current_user, request.form.get("uscc", ""), request.form.get("basis", ""),
+                              request.form.get("trigger", ""), request.form.get("year", type=int),
+                              request.form.get("document_no", ""), today)
+            db.session.commit()
+        except DomainError as exc:
+            _fail(exc)
+        else:
+            flash(_("The Art. 8 event is recorded."), "success")
+        return redirect(url_for(".art8_events"))
+    events = art8.events_in(current_user.jurisdiction_code)
+    spans = {ent_id: art8.periods_of(rows)
+             for ent_id, rows in art8.events_by_enterprise({e.enterprise_id for e in events}).items()}
+    return render_template("disclosures/art8_events.html", events=events, spans=spans, today=today,
+                           bases={b: rules.BASES[b] for b in art8.ART8_BASES}, triggers=rules.ART8_TRIGGERS,
+                           first_year=art8.FIRST_EVENT_YEAR)
 
 
 @bp.post("/regulator/disclosure-lists/<int:list_id>/key-units")
@@ -124,7 +161,8 @@ def list_public(list_id: int):
     lst = db.get_or_404(DisclosureList, list_id)
     if lst.status == ListStatus.DRAFT:
         abort(404)
-    return render_template("disclosures/list_public.html", lst=lst, bases=rules.BASES, triggers=rules.ART8_TRIGGERS)
+    return render_template("disclosures/list_public.html", lst=lst, bases=rules.BASES, triggers=rules.ART8_TRIGGERS,
+                           art8_info=_art8_info(lst))
 
 
 @bp.get("/disclosure-lists")

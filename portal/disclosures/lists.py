@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from portal.audit.services import record, snapshot
 from portal.auth.models import User
 from portal.auth.rules import in_jurisdiction
-from portal.disclosures import rules
+from portal.disclosures import art8, rules
 from portal.disclosures.models import DisclosureList, DisclosureListEntry, ListStatus
 from portal.enterprises.models import Enterprise, KeyUnitYear
 from portal.enterprises.rules import check_uscc
@@ -37,6 +37,7 @@ def create_list(actor: User, year: int) -> DisclosureList:
     db.session.add(lst)
     db.session.flush()
     record(actor, "disclosure_list.create", lst)
+    add_period_enterprises(actor, lst)
     return lst
 
 
@@ -55,8 +56,10 @@ def _upsert(actor: User, lst: DisclosureList, ent: Enterprise, bases: list[str],
 
 
 def add_entry(actor: User, lst: DisclosureList, raw_uscc: str, bases: list[str], triggers: list[str],
-              note: str = "") -> DisclosureListEntry:
-    """Put an enterprise of the list's prefecture on the list (or update its bases); never after publication."""
+              note: str = "", document_no: str = "") -> DisclosureListEntry:
+    """Put an enterprise of the list's prefecture on the list (or update its bases); never after publication.
+    Art. 8 events ticked here are events of the previous year and are stored with their document number; a listed
+    company or bond issuer needs no new event while an earlier one's 3-year period covers the list year."""
     rules.list_transition(lst.status, "edit")
     check = check_uscc(raw_uscc)
     if not check.ok:
@@ -64,10 +67,33 @@ def add_entry(actor: User, lst: DisclosureList, raw_uscc: str, bases: list[str],
     ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
     if ent is None or not in_jurisdiction(lst.region_code, ent.region_code):
         raise ValidationFailed({"uscc": _("No enterprise with this credit code is registered in this prefecture.")})
-    errors = rules.check_entry(bases, triggers)
+    errors = rules.check_entry(bases, triggers, in_period=art8.in_period(ent.id, lst.year))
+    document_no = (document_no or "").strip()
+    if triggers and not 0 < len(document_no) <= 100:
+        errors["document_no"] = _("Enter the number of the legal document (e.g. the penalty decision).")
     if errors:
         raise ValidationFailed(errors)
+    if triggers:
+        art8.record_entry_events(actor, ent, bases, triggers, lst.year - 1, document_no)
     return _upsert(actor, lst, ent, bases, triggers, (note or "").strip())
+
+
+def add_period_enterprises(actor: User, lst: DisclosureList) -> int:
+    """Put every enterprise of the prefecture inside an Art. 8 period covering the list year on the list (Art. 10),
+    with the period's basis and the previous year's events; enterprises already listed on that basis are left as
+    they are. Returns how many entries were added or changed."""
+    rules.list_transition(lst.status, "edit")
+    current = {e.enterprise_id: e for e in _entries(lst)}
+    changed = 0
+    for ent, rows in art8.in_period_enterprises(lst.region_code, lst.year):
+        entry = current.get(ent.id)
+        bases = sorted({r.basis for r in rows} | set(entry.bases if entry else []))
+        triggers = sorted({r.trigger for r in rows if r.year == lst.year - 1} | set(entry.triggers if entry else []))
+        if entry is not None and entry.bases == bases and entry.triggers == triggers:
+            continue
+        _upsert(actor, lst, ent, bases, triggers, entry.note if entry else "")
+        changed += 1
+    return changed
 
 
 def add_key_units(actor: User, lst: DisclosureList) -> int:

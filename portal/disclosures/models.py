@@ -197,3 +197,21 @@ class DisclosureListEntry(TimestampMixin, db.Model):
 
     enterprise_list = relationship("DisclosureList", back_populates="entries")
     enterprise = relationship("Enterprise")
+
+
+class Art8Event(TimestampMixin, db.Model):
+    """One Art. 8 event of a listed company or bond issuer (which trigger, in which year, on which legal document):
+    the source of its 3-year list periods (Art. 10, periods.py). Never deleted; recording it again is a no-op."""
+
+    __tablename__ = "disclosure_art8_events"
+    __table_args__ = (sa.UniqueConstraint("enterprise_id", "trigger", "year", "document_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    basis: Mapped[str] = mapped_column(sa.String(16))  # "listed" or "bond" (rules.BASES)
+    trigger: Mapped[str] = mapped_column(sa.String(24))  # rules.ART8_TRIGGERS
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    document_no: Mapped[str] = mapped_column(sa.String(100))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    enterprise = relationship("Enterprise")

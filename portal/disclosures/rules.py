@@ -410,15 +410,16 @@ def notice_end(started_on: date, is_workday: wd.IsWorkday) -> date:
     return wd.add_working_days(started_on, NOTICE_WORKING_DAYS, is_workday)
 
 
-def check_entry(bases: list[str], triggers: list[str]) -> dict[str, str]:
+def check_entry(bases: list[str], triggers: list[str], in_period: bool = False) -> dict[str, str]:
     """A basis is required; listed companies and bond issuers are on the list only with an Art. 8 event of the
-    previous year, and Art. 8 events apply to no other basis."""
+    previous year or inside the 3-year period of an earlier one (`in_period`, Art. 10), and Art. 8 events apply to no
+    other basis."""
     errors = {}
     if not bases or any(b not in BASES for b in bases):
         errors["bases"] = str(_l("Choose at least one basis for listing."))
     if any(t not in ART8_TRIGGERS for t in triggers):
         errors["triggers"] = str(_l("Unknown Art. 8 event."))
-    elif {"listed", "bond"} & set(bases) and not triggers:
+    elif {"listed", "bond"} & set(bases) and not triggers and not in_period:
         errors["triggers"] = str(_l("A listed company or bond issuer is listed only with an Art. 8 event of the "
                                     "previous year: choose the event(s)."))
     elif triggers and not {"listed", "bond"} & set(bases):

@@ -74,7 +74,8 @@ def test_entries_are_enterprises_of_the_prefecture_with_a_basis(db, prefecture):
     with pytest.raises(ValidationFailed):
         lists.add_entry(prefecture, lst, "123", ["key_unit"], [])
     entry = lists.add_entry(prefecture, lst, ent.uscc, ["key_unit"], [])
-    again = lists.add_entry(prefecture, lst, ent.uscc, ["key_unit", "listed"], ["fine_ge_100k"])
+    again = lists.add_entry(prefecture, lst, ent.uscc, ["key_unit", "listed"], ["fine_ge_100k"],
+                            document_no="淮环罚〔2025〕3号")
     assert again.id == entry.id and again.bases == ["key_unit", "listed"]
 
 

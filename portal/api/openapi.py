@@ -48,6 +48,8 @@ SCHEMAS: dict[str, Any] = {
             "former_names": {"type": "array", "items": {"type": "string"}},
             "region": {"$ref": "#/components/schemas/Named"},
             "industry": {"$ref": "#/components/schemas/Named"},
+            "grade": {"type": ["string", "null"], "enum": ["green", "blue", "yellow", "red", "black", None],
+                      "description": "Current environmental credit grade; null when not evaluated."},
             "links": {"$ref": "#/components/schemas/Links"},
         },
     },
@@ -59,7 +61,7 @@ SCHEMAS: dict[str, Any] = {
                 "total": {"type": "integer", "description": "Matching enterprises, counted up to 10,000."},
                 "total_is_capped": {"type": "boolean", "description": "True when more than 10,000 match."},
                 "mode": {"type": "string", "enum": ["uscc", "permit", "fulltext", "like", "all"]},
-                "sort": {"type": "string", "enum": ["relevance", "name", "id"],
+                "sort": {"type": "string", "enum": ["relevance", "name", "grade", "penalty", "id"],
                          "description": "The order used: name when q is empty; id (registry order) when more "
                                         "than 10,000 match, since ranking them all would be slow."},
                 "per_page": {"type": "integer"}}},
@@ -189,8 +191,19 @@ PATHS: dict[str, Any] = {
                    {"type": "string", "pattern": "^[0-9]{2,4}$"}),
             _param("key_unit", "query", "Key pollutant-discharge unit type in the current year.",
                    {"type": "string", "enum": [k.value for k in KeyUnitType]}),
-            _param("sort", "query", "relevance (shorter names first) or name.",
-                   {"type": "string", "enum": ["relevance", "name"], "default": "relevance"}),
+            _param("grade", "query", "Current environmental credit grade.",
+                   {"type": "string", "enum": ["green", "blue", "yellow", "red", "black"]}),
+            _param("list", "query", "Currently on the black list (严重失信) or the white list (正面清单).",
+                   {"type": "string", "enum": ["black", "white"]}),
+            _param("exceedance", "query", "open: has at least one open (unexplained or unclosed) monitoring "
+                                          "exceedance.", {"type": "string", "enum": ["open"]}),
+            _param("disclosure", "query", "Status of last year's annual disclosure report (due this spring).",
+                   {"type": "string", "enum": ["pending", "on_time", "late", "missing"]}),
+            _param("sort", "query", "relevance (shorter names first), name, grade (best first, ungraded last) or "
+                                    "penalty (latest public penalty first). grade and penalty without q need a "
+                                    "filter narrowing the result to 10,000 or fewer; otherwise name is used. "
+                                    "meta.sort tells the order applied.",
+                   {"type": "string", "enum": ["relevance", "name", "grade", "penalty"], "default": "relevance"}),
             _param("cursor", "query", "Opaque page cursor from links.next or links.prev.", {"type": "string"}),
             _param("per_page", "query", "Results per page.",
                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),

@@ -52,13 +52,15 @@ def _links(ent: Enterprise) -> dict[str, str]:
     return {"self": api_url.replace(_PLACEHOLDER, ent.uscc), "html": html_url.replace(_PLACEHOLDER, ent.uscc)}
 
 
-def enterprise_summary(ent: Enterprise) -> dict[str, Any]:
+def enterprise_summary(ent: Enterprise, grade: str | None = None) -> dict[str, Any]:
+    """One search hit; `grade` is the current credit grade code (None without a standing)."""
     return {
         "uscc": ent.uscc,
         "name": ent.name,
         "former_names": list(ent.former_names or []),
         "region": {"code": ent.region_code, "name": ent.region.name if ent.region else ""},
         "industry": {"code": ent.industry_code, "name": ent.industry.name if ent.industry else ""},
+        "grade": grade,
         "links": _links(ent),
     }
 

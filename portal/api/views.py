@@ -23,7 +23,8 @@ csrf.exempt(bp)
 # ETag/Last-Modified/304 and CORS for GET on every /api/v1 blueprint: portal/opendata/http.py.
 bp.record_once(lambda state: http.install(state.app))
 
-LIST_PARAMS = ("q", "region", "industry", "key_unit", "sort", "cursor", "per_page")
+LIST_PARAMS = ("q", "region", "industry", "key_unit", "grade", "list", "exceedance", "disclosure", "sort", "cursor",
+               "per_page")
 
 
 @bp.errorhandler(DomainError)
@@ -59,11 +60,14 @@ def enterprises():
     params = queries.SearchParams(q=request.args.get("q", ""), region=request.args.get("region", ""),
                                   industry=request.args.get("industry", ""),
                                   key_unit=request.args.get("key_unit", ""),
+                                  grade=request.args.get("grade", ""), list=request.args.get("list", ""),
+                                  exceedance=request.args.get("exceedance", ""),
+                                  disclosure=request.args.get("disclosure", ""),
                                   sort=request.args.get("sort", "") or "relevance",
                                   after=request.args.get("cursor", ""), per_page=_per_page())
     result = queries.search_enterprises(params)
     return jsonify({
-        "data": [serializers.enterprise_summary(e) for e in result.items],
+        "data": [serializers.enterprise_summary(e, result.grades.get(e.id)) for e in result.items],
         "meta": {"total": result.total, "total_is_capped": result.total_is_capped, "mode": result.mode,
                  "sort": result.sort, "per_page": params.per_page},
         "links": {"self": request.url,

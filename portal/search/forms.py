@@ -9,6 +9,7 @@ from wtforms import SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from portal.enterprises.models import KeyUnitType
+from portal.search.facets import DISCLOSURE_LABELS, GRADE_LABELS, LIST_LABELS
 
 KEY_UNIT_LABELS = {
     KeyUnitType.WATER: _l("Water environment"),
@@ -30,8 +31,21 @@ class SearchForm(FlaskForm):
     key_unit = SelectField(_l("Key pollutant-discharge unit (this year)"), default="", validate_choice=True,
                            choices=[SelectChoice("", _l("Any"))]
                            + [SelectChoice(k.value, label) for k, label in KEY_UNIT_LABELS.items()])
+    grade = SelectField(_l("Credit grade"), default="", validate_choice=True,
+                        choices=[SelectChoice("", _l("Any"))] + [SelectChoice(k, v) for k, v in GRADE_LABELS.items()])
+    list = SelectField(_l("Black / white list"), default="", validate_choice=True,
+                       choices=[SelectChoice("", _l("Any"))] + [SelectChoice(k, v) for k, v in LIST_LABELS.items()])
+    exceedance = SelectField(_l("Monitoring exceedances"), default="", validate_choice=True,
+                             choices=[SelectChoice("", _l("Any")), SelectChoice("open", _l("Has open exceedances"))])
+    disclosure = SelectField(_l("Annual disclosure (last year's report)"), default="", validate_choice=True,
+                             choices=[SelectChoice("", _l("Any"))]
+                             + [SelectChoice(k, v) for k, v in DISCLOSURE_LABELS.items()])
     sort = SelectField(_l("Sort by"), default="relevance",
-                       choices=[SelectChoice("relevance", _l("Best match")), SelectChoice("name", _l("Name"))])
+                       choices=[SelectChoice("relevance", _l("Best match")), SelectChoice("name", _l("Name")),
+                                SelectChoice("grade", _l("Credit grade, best first")),
+                                SelectChoice("penalty", _l("Latest penalty, most recent first"))])
+
+    FILTERS = ("region", "industry", "key_unit", "grade", "list", "exceedance", "disclosure", "sort")
 
     def set_choices(self, regions, industries, name: Callable[[object], str]) -> None:
         """Regions indented by level (an ideographic space per level), industries with their codes."""

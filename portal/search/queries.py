@@ -24,13 +24,16 @@ from flask_babel import gettext as _
 
 from portal.enterprises.models import Enterprise, KeyUnitType, KeyUnitYear, Outlet, Permit
 from portal.enterprises.rules import check_permit_no, check_uscc, normalise_code
+from portal.core.clock import china_today
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.reference.models import Industry, Region
+from portal.search import facets as facet_rules
 from portal.search.tokens import _runs, normalise_query, query_phrases
 
 TOTAL_CAP = 10_000
-SORTS = ("relevance", "name")
+SORTS = ("relevance", "name", "grade", "penalty")
+RANKED_SORTS = ("grade", "penalty")  # need a query or a facet: ranking every enterprise is refused
 MAX_QUERY_LENGTH = 100
 _REGION = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
 _INDUSTRY = re.compile(r"^\d{2,4}$")
@@ -43,6 +46,10 @@ class SearchParams:
     region: str = ""
     industry: str = ""
     key_unit: str = ""
+    grade: str = ""
+    list: str = ""
+    exceedance: str = ""
+    disclosure: str = ""
     sort: str = "relevance"
     after: str = ""
     per_page: int = 20
@@ -57,6 +64,7 @@ class SearchResult:
     prev_cursor: str | None = None
     total_is_capped: bool = False  # True when more than TOTAL_CAP rows match (the UI says "10,000+")
     sort: str = "relevance"  # the order used: "name" without a query, "id" (registry order) above TOTAL_CAP
+    grades: dict[int, str] = field(default_factory=dict)  # enterprise id → current credit grade code
 
 
 @dataclass
@@ -103,7 +111,8 @@ def _check_key_unit(raw: str) -> str:
 def _check_sort(raw: str) -> str:
     value = (raw or "relevance").strip()
     if value not in SORTS:
-        raise DomainError(_("Unknown sort “%(value)s”; use relevance or name.", value=raw), field="sort")
+        raise DomainError(_("Unknown sort “%(value)s”; use one of: %(choices)s.", value=raw,
+                            choices=", ".join(SORTS)), field="sort")
     return value
 
 
@@ -251,12 +260,11 @@ def _sort_columns(sort: str, id_col: sa.ColumnElement[Any]) -> list[sa.ColumnEle
         return [sa.func.length(Enterprise.name), id_col]
     if sort == "name":
         return [Enterprise.name, id_col]
+    if sort == "grade":
+        return [facet_rules.grade_rank(), id_col]
+    if sort == "penalty":
+        return [facet_rules.penalty_key(db.engine.dialect.name), id_col]
     return [id_col]
-
-
-def _sort_key(ent: Enterprise, sort: str) -> list[Any]:
-    first = {"relevance": len(ent.name), "name": ent.name}.get(sort, ent.id)
-    return [first, ent.id]
 
 
 # ---------------------------------------------------------------- the use case
@@ -279,9 +287,11 @@ def search_enterprises(params: SearchParams) -> SearchResult:
     region = region_prefix(params.region)
     industry = _check_industry(params.industry)
     key_unit = _check_key_unit(params.key_unit)
+    facets = facet_rules.check_facets(params.grade, params.list, params.exceedance, params.disclosure)
     kind, value = classify_query(params.q)
 
     conditions = _filter_conditions(region, industry, key_unit)
+    conditions.extend(facet_rules.facet_conditions(facets, china_today()))
     match = None
     if kind == "uscc":
         conditions.append(Enterprise.uscc == value)
@@ -296,7 +306,7 @@ def search_enterprises(params: SearchParams) -> SearchResult:
         mode = "all"
 
     total, capped = _capped_count(match, conditions)
-    if mode == "all":
+    if mode == "all" and not (sort in RANKED_SORTS and not capped):
         sort = "name"  # no relevance without a query; the name index serves this order
     elif capped:
         sort = "id"  # too many matches to rank on every request (see the docstring)
@@ -309,7 +319,7 @@ def search_enterprises(params: SearchParams) -> SearchResult:
     base = base.where(*conditions)
     items, next_cursor, prev_cursor = _page(base, sort, cursor, int(params.per_page), id_col)
     return SearchResult(items=items, next_cursor=next_cursor, total=total, mode=mode, prev_cursor=prev_cursor,
-                        total_is_capped=capped, sort=sort)
+                        total_is_capped=capped, sort=sort, grades=facet_rules.grades_for([e.id for e in items]))
 
 
 def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int, id_col: sa.ColumnElement[Any]):
@@ -329,10 +339,13 @@ def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int, id_
                 stmt = stmt.where(first_col <= ka, sa.or_(first_col < ka, id_col < kid))
     order = columns if forward else [c.desc() for c in columns]
     stmt = stmt.order_by(*order).limit(per_page + 1)
-    if len(columns) == 1 and db.engine.dialect.name == "postgresql":
-        rows = _walk_primary_key(stmt)
+    if len(columns) == 1:
+        rows = _walk_primary_key(stmt) if db.engine.dialect.name == "postgresql" else list(db.session.scalars(stmt).unique())
+        keys = {ent.id: [ent.id, ent.id] for ent in rows}
     else:
-        rows = list(db.session.scalars(stmt).unique())
+        pairs = list(db.session.execute(stmt.add_columns(columns[0])).unique())
+        rows = [ent for ent, _key in pairs]
+        keys = {ent.id: [key, ent.id] for ent, key in pairs}
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not forward:
@@ -342,9 +355,9 @@ def _page(base: sa.Select, sort: str, cursor: _Cursor | None, per_page: int, id_
         has_next = more if forward else True
         has_prev = (cursor is not None) if forward else more
         if has_next:
-            next_cursor = encode_cursor(_Cursor(sort, True, _sort_key(rows[-1], sort)))
+            next_cursor = encode_cursor(_Cursor(sort, True, keys[rows[-1].id]))
         if has_prev:
-            prev_cursor = encode_cursor(_Cursor(sort, False, _sort_key(rows[0], sort)))
+            prev_cursor = encode_cursor(_Cursor(sort, False, keys[rows[0].id]))
     return rows, next_cursor, prev_cursor
 
 

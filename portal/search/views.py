@@ -6,6 +6,7 @@ from flask_babel import get_locale
 
 from portal.errors import DomainError
 from portal.search import queries
+from portal.search.facets import GRADE_LABELS
 from portal.search.forms import SearchForm
 from portal.search.highlight import highlight, matches
 
@@ -42,6 +43,9 @@ def search():
         if form.validate():
             params = queries.SearchParams(q=form.q.data or "", region=form.region.data or "",
                                           industry=form.industry.data or "", key_unit=form.key_unit.data or "",
+                                          grade=form.grade.data or "", list=form.list.data or "",
+                                          exceedance=form.exceedance.data or "",
+                                          disclosure=form.disclosure.data or "",
                                           sort=form.sort.data or "relevance", after=request.args.get("cursor", ""),
                                           per_page=current_app.config["SEARCH_PER_PAGE"])
             try:
@@ -54,7 +58,7 @@ def search():
     return render_template("search/results.html", form=form, result=result, error=error, query=query,
                            page_url=_page_url, highlight=highlight, matches=matches,
                            first_page_url=url_for("search.search", **_args_without_cursor()),
-                           cap=queries.TOTAL_CAP)
+                           cap=queries.TOTAL_CAP, grade_labels=GRADE_LABELS)
 
 
 def _page_url(cursor: str | None) -> str | None:

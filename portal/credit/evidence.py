@@ -69,6 +69,18 @@ def withdraw_evidence(evidence: Evidence, actor: Any, reason: str) -> Evidence:
     return evidence
 
 
+def mark_repaired(evidence: Evidence, actor: Any, on: date) -> Evidence:
+    """Credit repair granted: the item stays on record and in the ledger but stops counting from `on`, and its
+    details are no longer published (DOMAIN §3.3)."""
+    if evidence.repaired_on is not None:
+        return evidence
+    before = snapshot(evidence)
+    evidence.repaired_on = on
+    record(actor, "evidence.repair", evidence, before=before)
+    _notify(evidence)
+    return evidence
+
+
 def scoring_evidence(enterprise_id: int) -> list[Evidence]:
     stmt = (sa.select(Evidence).where(Evidence.enterprise_id == enterprise_id, Evidence.is_verified.is_(True),
                                       Evidence.withdrawn_at.is_(None)).order_by(Evidence.occurred_on, Evidence.id))

@@ -125,9 +125,11 @@ def statement(entry_id: int):
 
 @bp.get("/credit/lists/black")
 def blacklist():
-    return render_template("credit/public_list.html", kind=ListKind.BLACK, entries=lists.listed(ListKind.BLACK))
+    return render_template("credit/public_list.html", kind=ListKind.BLACK, entries=lists.listed(ListKind.BLACK),
+                           ended=lists.recently_ended(ListKind.BLACK))
 
 
 @bp.get("/credit/lists/white")
 def whitelist():
-    return render_template("credit/public_list.html", kind=ListKind.WHITE, entries=lists.listed(ListKind.WHITE))
+    return render_template("credit/public_list.html", kind=ListKind.WHITE, entries=lists.listed(ListKind.WHITE),
+                           ended=lists.recently_ended(ListKind.WHITE))

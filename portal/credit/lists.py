@@ -76,9 +76,19 @@ def find_candidates(actor: Any, jurisdiction: str) -> int:
         for kind, basis in ((ListKind.BLACK, rules.black_list_basis(bool(vetoed), history)),
                             (ListKind.WHITE, rules.white_list_basis(grade, history, int(ent_id in deducted)))):
             if basis and active_entry(ent_id, kind) is None:
-                _add_entry(actor, ent_id, kind, basis, _BASIS_REASONS[basis]())
+                _add_entry(actor, ent_id, kind, basis, _BASIS_REASONS[basis](),
+                           _veto_evidence(ent_id) if basis == "veto" else None)
                 added += 1
     return added
+
+
+def _veto_evidence(enterprise_id: int) -> int | None:
+    """The latest counting veto event: the listing's reason, whose repair removes the listing."""
+    today = china_today()
+    return db.session.scalar(sa.select(LedgerEntry.evidence_id).where(
+        LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.is_veto.is_(True), LedgerEntry.counts_from <= today,
+        sa.or_(LedgerEntry.expires_on.is_(None), LedgerEntry.expires_on > today))
+        .order_by(LedgerEntry.counts_from.desc(), LedgerEntry.evidence_id.desc()).limit(1))
 
 
 _BASIS_REASONS = {
@@ -88,9 +98,10 @@ _BASIS_REASONS = {
 }
 
 
-def _add_entry(actor: Any, enterprise_id: int, kind: ListKind, basis: str, reason: str) -> CreditListEntry:
+def _add_entry(actor: Any, enterprise_id: int, kind: ListKind, basis: str, reason: str,
+               evidence_id: int | None = None) -> CreditListEntry:
     entry = CreditListEntry(enterprise_id=enterprise_id, kind=kind, basis=basis, reason=reason,
-                      proposed_by_id=getattr(actor, "id", None))
+                            proposed_by_id=getattr(actor, "id", None), evidence_id=evidence_id)
     db.session.add(entry)
     db.session.flush()
     record(actor, "credit_list.candidate", entry)
@@ -189,6 +200,39 @@ def end_listing(actor: Any, entry: CreditListEntry, revoke: bool, reason: str) -
     entry.ended_on, entry.end_reason = china_today(), reason.strip()
     record(actor, "credit_list.end", entry, before=before)
     return entry
+
+
+def end_for_repair(actor: Any, evidence_id: int, enterprise_id: int) -> list[CreditListEntry]:
+    """Credit repair of an evidence item was granted: every black-list entry whose reason it was leaves the list
+    (listed → removed, a candidate or one on prior notice → not listed), with end reason "repaired", audited.
+    Called after the enterprise's standing was recomputed without the repaired item."""
+    standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == enterprise_id))
+    still_vetoed = bool(standing and standing.is_vetoed)
+    ended = []
+    for entry in db.session.scalars(sa.select(CreditListEntry).where(
+            CreditListEntry.enterprise_id == enterprise_id, CreditListEntry.kind == ListKind.BLACK,
+            CreditListEntry.status.in_(_ACTIVE)).order_by(CreditListEntry.id)):
+        if not rules.listing_ended_by_repair(entry.evidence_id, entry.basis, evidence_id, still_vetoed):
+            continue
+        before = _move(entry, ListStatus.REMOVED if entry.status == ListStatus.LISTED else ListStatus.REJECTED)
+        entry.ended_on, entry.end_reason = china_today(), REPAIRED
+        record(actor, "credit_list.repaired", entry, before=before)
+        ended.append(entry)
+    return ended
+
+
+REPAIRED = "repaired"
+
+
+def recently_ended(kind: ListKind, days: int = 365) -> list[CreditListEntry]:
+    """Listings that ended (removed after repair or decision, expired, revoked) in the last `days` days: the public
+    list shows them so a removal is as visible as the listing was."""
+    since = china_today() - timedelta(days=days)
+    stmt = (sa.select(CreditListEntry).where(
+        CreditListEntry.kind == kind, CreditListEntry.listed_on.is_not(None),
+        CreditListEntry.status.in_((ListStatus.REMOVED, ListStatus.EXPIRED, ListStatus.REVOKED)),
+        CreditListEntry.ended_on >= since).order_by(CreditListEntry.ended_on.desc(), CreditListEntry.id.desc()))
+    return list(db.session.scalars(stmt))
 
 
 def expire_listings() -> int:

@@ -67,6 +67,9 @@ class Evidence(TimestampMixin, db.Model):
     is_public: Mapped[bool] = mapped_column(default=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column()  # revoked decision, repaired, or entered in error
     withdrawn_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # Credit repair granted (DOMAIN §3.1/3.3): stays on record and in the ledger, stops counting from this day,
+    # and its details are no longer published.
+    repaired_on: Mapped[date | None] = mapped_column()
     # Who recorded it by hand (regulator evidence must be confirmed by someone else, or by a lead).
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
@@ -290,6 +293,8 @@ class CreditListEntry(TimestampMixin, db.Model):
     kind: Mapped[ListKind] = mapped_column(str_enum(ListKind, 8))
     status: Mapped[ListStatus] = mapped_column(str_enum(ListStatus, 16), default=ListStatus.CANDIDATE)
     basis: Mapped[str] = mapped_column(sa.String(40))  # rule that made it a candidate, or "proposal"
+    # The evidence that is the listing's reason (the veto event); its repair removes the listing.
+    evidence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"))
     reason: Mapped[str] = mapped_column(sa.Text)
     proposed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     notice_sent_on: Mapped[date | None] = mapped_column()
@@ -323,13 +328,16 @@ class RepairStatus(enum.StrEnum):
 
 
 class RepairApplication(TimestampMixin, db.Model):
-    """An enterprise's application to repair (raise by one level) a final annual grade."""
+    """An enterprise's application to repair either a final annual grade (result_id: raised by one level) or one
+    item of dishonesty information (evidence_id: it stops counting, is no longer published, and a black listing
+    it caused is removed)."""
 
     __tablename__ = "credit_repair_applications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
-    result_id: Mapped[int] = mapped_column(sa.ForeignKey("credit_evaluation_results.id"))
+    result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("credit_evaluation_results.id"))
+    evidence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"), index=True)
     status: Mapped[RepairStatus] = mapped_column(str_enum(RepairStatus, 16), default=RepairStatus.APPLIED)
     from_grade: Mapped[str] = mapped_column(sa.String(16))
     to_grade: Mapped[str] = mapped_column(sa.String(16))
@@ -345,6 +353,7 @@ class RepairApplication(TimestampMixin, db.Model):
 
     enterprise = relationship("Enterprise")
     result = relationship("EvaluationResult")
+    evidence = relationship("Evidence")
 
 
 # --- 双随机 draws (DOMAIN §8.5) --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from portal.audit.services import record, snapshot
@@ -51,7 +52,7 @@ def ineligibility(result: EvaluationResult) -> list[str]:
         CreditListEntry.status == ListStatus.LISTED))
     recent = db.session.scalar(sa.select(RepairApplication.id).where(
         RepairApplication.enterprise_id == result.enterprise_id, RepairApplication.status == RepairStatus.REPAIRED,
-        RepairApplication.decided_at >= utcnow() - timedelta(days=365)))
+        RepairApplication.result_id.is_not(None), RepairApplication.decided_at >= utcnow() - timedelta(days=365)))
     run = result.run
     finalised_on = run.finalised_at.date() if run.finalised_at else None
     return rules.repair_ineligibility(result.grade, _scheme(result).repair, run.status == RunStatus.FINAL,
@@ -128,12 +129,18 @@ def act(actor: Any, application: RepairApplication, action: str, note: str) -> R
     if note.strip():
         application.regulator_note = note.strip()
     if action == "pass":
-        days = _scheme(application.result).repair.get("notice_days", 7)
+        days = (_scheme(application.result).repair.get("notice_days", 7) if application.result is not None
+                else current_app.config.get("CREDIT_REPAIR_NOTICE_DAYS", 7))
         application.notice_starts_on = china_today()
         application.notice_ends_on = china_today() + timedelta(days=days - 1)
     if action == "repair":
         application.decided_by_id, application.decided_at = actor.id, utcnow()
-        _raise_result(application)
+        if application.evidence_id is not None:
+            from portal.credit.evidence_repair import grant
+
+            grant(actor, application)
+        else:
+            _raise_result(application)
     record(actor, f"credit_repair.{action}", application, before=before)
     return application
 

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
 from portal.credit import forms as F
-from portal.credit import repair, rules
-from portal.credit.models import EvaluationResult, RepairApplication, RepairStatus
+from portal.credit import evidence_repair, repair, rules
+from portal.credit.models import EvaluationResult, Evidence, RepairApplication, RepairStatus
 from portal.credit.views import _commit_or_flash
 from portal.extensions import db
 
@@ -19,6 +19,16 @@ bp = Blueprint("credit_repair", __name__)
 @bp.context_processor
 def _labels():
     return {"CL": F.template_labels(), "RepairStatus": RepairStatus}
+
+
+@bp.app_template_global("repair_version")
+def repair_version(application: RepairApplication):
+    """The scheme version whose grade labels an application's from/to grades use."""
+    from portal.credit import services
+
+    if application.result is not None:
+        return application.result.scheme_version
+    return services.version_for_region(application.enterprise.region_code)
 
 
 @bp.route("/credit/my/results/<int:result_id>/repair", methods=["GET", "POST"])
@@ -44,6 +54,36 @@ def apply(result_id: int):
     status = 400 if form.errors else 200
     return render_template("credit/repair_apply.html", form=form, result=result, returned=returned,
                            reasons=[repair.REASONS[r]() for r in reasons]), status
+
+
+@bp.route("/credit/my/evidence/<int:evidence_id>/repair", methods=["GET", "POST"])
+@require(Permission.CREDIT_OBJECT)
+def apply_evidence(evidence_id: int):
+    """Repair of one item of dishonesty information: eligibility first, then the application."""
+    evidence = db.get_or_404(Evidence, evidence_id)
+    if current_user.enterprise_id != evidence.enterprise_id:
+        abort(404)
+    returned = evidence_repair.open_application(evidence)
+    returned = returned if returned is not None and returned.status == RepairStatus.RETURNED else None
+    form = F.RepairForm(obj=returned) if returned is not None and not F.RepairForm().is_submitted() else F.RepairForm()
+    reasons = [] if returned is not None else evidence_repair.ineligibility(evidence)
+    if not reasons and form.validate_on_submit():
+        if returned is not None:
+            call = lambda: repair.resubmit(current_user, returned, form.rectification.data,  # noqa: E731
+                                           form.materials.data or "")
+        else:
+            call = lambda: evidence_repair.apply(current_user, evidence, form.rectification.data,  # noqa: E731
+                                                 form.materials.data or "", form.commitment.data)
+        if _commit_or_flash(call, _("Application filed; the regulator verifies it, then a 7-day public notice "
+                                    "follows."), form):
+            return redirect(url_for("credit.my_results"))
+    status = 400 if form.errors else 200
+    projected = evidence_repair.projected_grades(evidence) if not reasons else None
+    from portal.credit import services
+
+    return render_template("credit/repair_apply.html", form=form, evidence=evidence, result=None, returned=returned,
+                           projected=projected, version=services.version_for_region(evidence.enterprise.region_code),
+                           reasons=evidence_repair.messages(reasons)), status
 
 
 @bp.get("/credit/regulator/repairs")

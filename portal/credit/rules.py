@@ -276,3 +276,45 @@ def repair_decision_refusal(status: RepairStatus, notice_ends_on: date | None, t
     if notice_ends_on is not None and today <= notice_ends_on:
         return "notice_running"
     return None
+
+
+# --- repair of one item of dishonesty information (DOMAIN §3.1, §3.3) ----------------------------------------------
+
+# Minimum publication periods before an item may be repaired, from the decision date (2026 信用修复管理办法:
+# general 3 months, serious 1 year). A veto event is serious dishonesty. Configurable (CREDIT_REPAIR_MIN_MONTHS).
+EVIDENCE_REPAIR_MIN_MONTHS = {"general": 3, "serious": 12}
+
+
+def evidence_repair_earliest(decided_on: date, serious: bool, min_months: dict[str, int]) -> date:
+    return add_months(decided_on, min_months["serious" if serious else "general"])
+
+
+def evidence_repair_ineligibility(scoring: bool, repaired: bool, deducts: bool, serious: bool, decided_on: date,
+                                  today: date, min_months: dict[str, int], list_min_until: date | None,
+                                  has_open_application: bool) -> list[str]:
+    """Every reason an evidence item cannot be repaired now (empty: eligible): it must be confirmed, not withdrawn
+    or already repaired, deduct points, have been published for its minimum period, and a black listing it caused
+    must have reached its own minimum period; one open application per item."""
+    if repaired:
+        return ["repaired"]
+    if not scoring:
+        return ["not_scoring"]
+    reasons = []
+    if not deducts:
+        reasons.append("no_deduction")
+    if today < evidence_repair_earliest(decided_on, serious, min_months):
+        reasons.append("min_period")
+    if list_min_until is not None and today < list_min_until:
+        reasons.append("list_min_period")
+    if has_open_application:
+        reasons.append("open")
+    return reasons
+
+
+def listing_ended_by_repair(entry_evidence_id: int | None, basis: str, repaired_evidence_id: int,
+                            still_vetoed: bool) -> bool:
+    """A black listing ends when the evidence that is its reason is repaired. A veto listing recorded without its
+    evidence ends when, after the repair, no veto event counts any more."""
+    if entry_evidence_id is not None:
+        return entry_evidence_id == repaired_evidence_id
+    return basis == "veto" and not still_vetoed

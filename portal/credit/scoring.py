@@ -85,6 +85,7 @@ class Fact:
     occurred_on: date
     amount_yuan: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    repaired_on: date | None = None  # credit repair (DOMAIN §3.3): the entry stops counting on this day
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,8 @@ def ledger(scheme: SchemeRules, facts: Iterable[Fact]) -> list[Entry]:
             continue
         counts_from = fact.occurred_on + timedelta(days=scheme.counts_after_days)
         expires = add_months(counts_from, rule.validity_months) if rule.validity_months > 0 else None
+        if fact.repaired_on is not None and (expires is None or fact.repaired_on < expires):
+            expires = max(fact.repaired_on, counts_from)  # repaired: kept on record, no longer counting
         entries.append(Entry(evidence_id=fact.evidence_id, rule_code=rule.code, rule_label=rule.label,
                              points=rule.points, is_veto=rule.veto, counts_from=counts_from, expires_on=expires))
     entries.sort(key=lambda e: (e.counts_from, e.evidence_id))

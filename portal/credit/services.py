@@ -82,7 +82,8 @@ def parsed(version: CreditSchemeVersion) -> scoring.SchemeRules:
 
 def fact(evidence: Evidence) -> scoring.Fact:
     return scoring.Fact(evidence_id=evidence.id, kind=evidence.kind.value, occurred_on=evidence.occurred_on,
-                        amount_yuan=evidence.amount_yuan, details=evidence.details or {})
+                        amount_yuan=evidence.amount_yuan, details=evidence.details or {},
+                        repaired_on=evidence.repaired_on)
 
 
 def recompute_enterprise(enterprise_id: int, as_of: date | None = None, reason: str = "") -> CreditStanding | None:
@@ -179,13 +180,13 @@ def facts_by_enterprise(enterprise_ids: list[int]) -> dict[int, list[scoring.Fac
     for start in range(0, len(enterprise_ids), 5000):
         chunk = enterprise_ids[start:start + 5000]
         stmt = (sa.select(t.c.id, t.c.enterprise_id, sa.type_coerce(t.c.kind, sa.String), t.c.occurred_on,
-                          t.c.amount_yuan, sa.type_coerce(t.c.details, sa.Text))
+                          t.c.amount_yuan, sa.type_coerce(t.c.details, sa.Text), t.c.repaired_on)
                 .where(t.c.enterprise_id.in_(chunk), t.c.is_verified.is_(True), t.c.withdrawn_at.is_(None)))
-        for ev_id, ent_id, kind, occurred_on, amount, details in conn.execute(stmt):
+        for ev_id, ent_id, kind, occurred_on, amount, details, repaired_on in conn.execute(stmt):
             if isinstance(details, str):  # SQLite hands back the JSON text; psycopg decodes json itself
                 details = json.loads(details) if details not in ("{}", "null") else None
             data = details or {}
-            facts[ent_id].append(scoring.Fact(ev_id, kind, occurred_on, amount, data))
+            facts[ent_id].append(scoring.Fact(ev_id, kind, occurred_on, amount, data, repaired_on))
     return facts
 
 
@@ -396,7 +397,7 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
     ledger = []
     for line in view.ledger:
         ev = line.evidence
-        public = ev.is_public
+        public = ev.is_public and ev.repaired_on is None  # a repaired item's details are no longer published
         ledger.append({"rule": line.rule_code, "rule_label": line.rule_label, "points": line.points,
                        "veto": line.is_veto, "counts_from": line.counts_from.isoformat(),
                        "expires_on": line.expires_on.isoformat() if line.expires_on else None,
@@ -406,7 +407,8 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
                                     "occurred_on": ev.occurred_on.isoformat(),
                                     "title": ev.title if public else None,
                                     "document_no": ev.document_no if public else None,
-                                    "authority": ev.authority if public else None}})
+                                    "authority": ev.authority if public else None,
+                                    "repaired_on": ev.repaired_on.isoformat() if ev.repaired_on else None}})
     return {
         "uscc": ent.uscc,
         "scheme": {"code": view.version.scheme.code, "name": view.version.scheme.name,

@@ -288,8 +288,12 @@ def my_results():
 
     repairs = {r.id: (repair.open_application(r), [repair.REASONS[x]() for x in repair.ineligibility(r)])
                for r in results if r.run.status == RunStatus.FINAL}
+    from portal.credit import evidence_repair
+
+    items = [(ev, evidence_repair.open_application(ev), evidence_repair.messages(evidence_repair.ineligibility(ev)))
+             for ev in (evidence_repair.repairable_items(ent_id) if ent_id else [])]
     return render_template("credit/my_results.html", results=results, entries=entries, repairs=repairs,
-                           RunStatus=RunStatus)
+                           items=items, RunStatus=RunStatus)
 
 
 @bp.route("/credit/my/results/<int:result_id>/objection", methods=["GET", "POST"])

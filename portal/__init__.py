@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",
+    "portal.opendata.views",
 )
 
 CLI_MODULES = (

@@ -34,7 +34,8 @@ PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", 
            "credit_repair.public_notices", "credit_draws.public", "credit.report_pdf"}
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
-PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.")
+PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
+                   "subscriptions.")
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "workdays.admin_calendar", "workdays.save_override",
@@ -85,6 +86,7 @@ def world(db):
                             service_request_id=complaint.case_no, token="open311:unknown")
         objects[key].update(disclosure_objects(db, ent))
         objects[key].update(credit_objects(db, ent, owner))
+        objects[key].update(name="enterprises", region=region)  # open data: bulk file name, region feed
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)

@@ -51,5 +51,7 @@ JOBS: dict[str, Job] = {
             "Recompute credit standings whose ledger entries start or stop counting today."),
         Job("credit-list-expiry", "portal.credit.lists:expire_listings", "20 0 * * *",
             "Black and positive listings past their maximum period leave the list."),
+        Job("opendata-export", "portal.opendata.bulk:build_all", "15 3 * * *",
+            "Rebuild the bulk CSV files and their manifest in OPENDATA_DIR (instance/opendata)."),
     )
 }

@@ -8,6 +8,7 @@ sees the description and the reply of the cases it posted.
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import date, datetime, time, timedelta
 from xml.etree import ElementTree as ET
@@ -15,7 +16,8 @@ from xml.etree import ElementTree as ET
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, json, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from portal.complaints import rules, services
 from portal.complaints.forms import CATEGORY_LABELS
@@ -25,6 +27,9 @@ from portal.core.clock import china_tz
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import csrf, db, limiter
 
+log = logging.getLogger(__name__)
+PREFIX = "/open311/"
+FORMATS = ("json", "xml")
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
 MAX_RESULTS = 1000
@@ -78,8 +83,38 @@ def respond(items: list[dict], root: str, item: str, status: int = 200) -> Respo
     return Response(body, status=status, mimetype="text/xml", headers={"Content-Type": "text/xml; charset=utf-8"})
 
 
-def _error(status: int, description: str) -> Response:
-    return respond([{"code": status, "description": description}], "errors", "error", status)
+def _error(status: int, description: str, headers: dict | None = None) -> Response:
+    """GeoReport v2 errors: a list of {code, description} (<errors><error><code/><description/></error></errors>)
+    with the same HTTP status."""
+    response = respond([{"code": status, "description": description}], "errors", "error", status)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _extension() -> str:
+    last = request.path.rstrip("/").rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+
+@bp.before_app_request
+def _unrouted():
+    """A URL under /open311/ that names no resource (unknown path, a format other than .json/.xml, a wrong method)
+    answers in the spec's error format, not with the portal's HTML or generic JSON error. Routing errors are raised
+    after before-request hooks, so this hook sees them first."""
+    exc = request.routing_exception
+    if exc is None or not request.path.startswith(PREFIX) or not isinstance(exc, (NotFound, MethodNotAllowed)):
+        return None
+    if isinstance(exc, MethodNotAllowed):
+        allowed = sorted(set(exc.valid_methods or ()))
+        return _error(405, _("Method %(method)s is not allowed on %(path)s; use %(allowed)s.", method=request.method,
+                             path=request.path, allowed=", ".join(allowed)), {"Allow": ", ".join(allowed)})
+    ext = _extension()
+    if ext and ext not in FORMATS:
+        return _error(404, _("Format %(ext)s is not supported; end the resource with .json or .xml.", ext=ext))
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return _error(404, _("Only GeoReport v2 is served, under %(prefix)s/.", prefix=bp.url_prefix))
+    return _error(404, _("No GeoReport v2 resource at %(path)s.", path=request.path))
 
 
 @bp.errorhandler(Open311Error)
@@ -96,7 +131,22 @@ def _domain_error(exc: DomainError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return _error(exc.code or 500, exc.description or exc.name)
+    headers = {k: v for k, v in exc.get_response().headers.items() if k in ("Retry-After", "Allow")}
+    return _error(exc.code or 500, exc.description or exc.name, headers)
+
+
+@bp.errorhandler(OperationalError)
+def _db_down(exc: OperationalError):
+    db.session.rollback()
+    log.error("open311: database unavailable: %s", exc.__class__.__name__)
+    return _error(503, _("The database is unavailable. Please try again in a minute."), {"Retry-After": "30"})
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    db.session.rollback()
+    log.exception("open311: unhandled error on %s %s", request.method, request.path)
+    return _error(500, _("Something went wrong on our side. The error was logged; please try again."))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------

@@ -159,3 +159,82 @@ def test_requests_are_xml_too(client, db):
 
 def test_a_wrong_jurisdiction_id_is_refused(client):
     assert client.get(f"{BASE}/services.json?jurisdiction_id=elsewhere.example").status_code == 404
+
+
+# --- errors in the spec's format for anything under /open311/ ------------------------------------------------------
+
+def _json_error(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert isinstance(body, list) and len(body) == 1 and set(body[0]) == {"code", "description"}
+    assert body[0]["code"] == status and body[0]["description"]
+    return body[0]["description"]
+
+
+def _xml_error(response, status):
+    assert response.status_code == status and response.mimetype == "text/xml"
+    assert response.data.startswith(b"<?xml") and b"utf-8" in response.data[:60].lower()
+    root = ET.fromstring(response.data)
+    assert root.tag == "errors" and [e.tag for e in root] == ["error"]
+    assert root.find("error/code").text == str(status) and root.find("error/description").text
+    return root.find("error/description").text
+
+
+@pytest.mark.parametrize("path", [f"{BASE}/nothing.json", f"{BASE}/requests/extra/path.json", f"{BASE}/",
+                                  "/open311/v3/services.json", "/open311/"])
+def test_an_unknown_url_is_a_404_in_the_json_error_format(client, path):
+    _json_error(client.get(path), 404)
+
+
+def test_an_unknown_url_ending_in_xml_answers_in_xml(client):
+    _xml_error(client.get(f"{BASE}/nothing.xml"), 404)
+
+
+@pytest.mark.parametrize("path", [f"{BASE}/services.csv", f"{BASE}/services.html", f"{BASE}/requests.rss",
+                                  f"{BASE}/services/air.yaml"])
+def test_an_unsupported_format_is_a_404_that_names_the_formats(client, path):
+    description = _json_error(client.get(path), 404)
+    assert ".json" in description and ".xml" in description
+
+
+def test_a_wrong_method_is_a_405_with_allow(client):
+    response = client.delete(f"{BASE}/requests.json")
+    _json_error(response, 405)
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+    _xml_error(client.put(f"{BASE}/services.xml"), 405)
+
+
+def test_an_unknown_service_code_is_a_404_in_either_format(client):
+    assert "lava" in _json_error(client.get(f"{BASE}/services/lava.json"), 404)
+    _xml_error(client.get(f"{BASE}/services/lava.xml"), 404)
+    _json_error(client.get(f"{BASE}/requests.json?service_code=air,lava"), 404)
+    _xml_error(client.get(f"{BASE}/requests.xml?service_code=lava"), 404)
+
+
+def test_an_unknown_service_code_on_post_is_a_400_in_either_format(client, regions):
+    _json_error(_post(client, service_code="lava"), 400)
+    _xml_error(client.post(f"{BASE}/requests.xml", data={"service_code": "lava", "lat": "33.7", "long": "119.2"}),
+               400)
+
+
+def test_unknown_request_and_token_are_404s_in_the_error_format(client, db):
+    _json_error(client.get(f"{BASE}/requests/12369-20000101-000000.json"), 404)
+    _xml_error(client.get(f"{BASE}/requests/12369-20000101-000000.xml"), 404)
+    _json_error(client.get(f"{BASE}/tokens/open311:nothing.json"), 404)
+
+
+def test_a_failure_inside_a_resource_is_a_500_in_the_error_format(client, monkeypatch):
+    from portal.complaints import open311
+
+    def boom(category):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(open311, "_service", boom)
+    description = _json_error(client.get(f"{BASE}/services.json"), 500)
+    assert "boom" not in description
+
+
+def test_pages_outside_open311_keep_the_portal_error_pages(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and response.mimetype == "text/html"

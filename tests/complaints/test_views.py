@@ -315,14 +315,15 @@ def test_intake_and_anonymous_open311_posts_are_rate_limited_but_partners_are_no
             assert client.get("/complaints/new").status_code == 200  # GET is not limited
             partner = [client.post("/open311/v2/requests.json", data={"api_key": "k1"}).status_code
                        for _ in range(3)]
-            anonymous = [client.post("/open311/v2/requests.json", data={}).status_code for _ in range(3)]
+            anonymous = [client.post("/open311/v2/requests.json", data={}) for _ in range(3)]
             db.session.remove()
             db.engine.dispose()
     finally:
         limiter.enabled = was_enabled
     assert intake == [400, 400, 429]
     assert partner == [400, 400, 400]
-    assert anonymous[-1] == 429
+    assert anonymous[-1].status_code == 429  # in the GeoReport error format, with when to retry
+    assert anonymous[-1].get_json()[0]["code"] == 429 and anonymous[-1].headers.get("Retry-After")
 
 
 def test_the_receipt_mentions_similar_recent_reports(client, db):

@@ -64,7 +64,8 @@ def _facts(c: Complaint) -> dict:
 
 
 def notify_reporters(c: Complaint, subject: str, body: str, key: str) -> int:
-    """E-mail the reporter of this case and of every case merged into it (never logged, never stored in clear)."""
+    """E-mail the reporter of this case and of every case merged into it: the address is never logged and the
+    outbox row stores it sealed (encrypted), like the identity on the case."""
     cases = [c, *db.session.scalars(sa.select(Complaint).where(Complaint.merged_into_id == c.id))]
     sent = 0
     for case in cases:
@@ -72,7 +73,7 @@ def notify_reporters(c: Complaint, subject: str, body: str, key: str) -> int:
         if email:
             link = public_url("complaints.track")
             queue_mail(email, subject, f"{body}\n\n{_('Case number')}: {case.case_no}\n{link}",
-                       dedupe_key=f"complaint:{case.id}:{key}")
+                       dedupe_key=f"complaint:{case.id}:{key}", sealed=True)
             sent += 1
     return sent
 

@@ -72,3 +72,20 @@ def decrypt_identity(token: str) -> dict:
     except InvalidToken:
         log.error("a reporter identity could not be decrypted (wrong or rotated-out REPORTER_KEY)")
         return {}
+
+
+class SealedTextUnreadable(ValueError):
+    """A sealed text whose key is no longer configured (REPORTER_KEY rotated out): the caller records a failure."""
+
+
+def seal_text(text: str) -> str:
+    """Encrypt a short text with the reporter key (used for outbox mails that carry a query code or go to a
+    reporter's address, so they do not sit in clear until the mail job sends them)."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def open_sealed(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise SealedTextUnreadable("a sealed text could not be decrypted (wrong or rotated-out REPORTER_KEY)") from None

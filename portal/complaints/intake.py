@@ -111,7 +111,7 @@ def submit_complaint(data: Intake, files: list[PreparedFile]) -> tuple[Complaint
                    _("Case number: %(no)s\nQuery code: %(code)s\nKeep the query code: it is not shown again.\n"
                      "We decide within 15 days whether the case is accepted.\n%(link)s",
                      no=c.case_no, code=rules.format_query_code(code), link=public_url("complaints.track")),
-                   dedupe_key=f"complaint:{c.id}:received")
+                   dedupe_key=f"complaint:{c.id}:received", sealed=True)  # no query code in clear until sent
     db.session.flush()
     return c, code
 

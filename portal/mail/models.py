@@ -19,7 +19,8 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
-    to_address: Mapped[str] = mapped_column(sa.String(254))
+    # A sealed message (mail.services SEALED prefix) stores the address and body encrypted: up to ~400 characters.
+    to_address: Mapped[str] = mapped_column(sa.String(600))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

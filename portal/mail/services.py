@@ -2,6 +2,10 @@
 
 Queuing inside the caller's transaction means a rolled-back change never sends mail, and a committed one always
 does (eventually). Delivery happens in a later job run, so it only ever sees committed messages.
+
+A sealed message (a complaint receipt with its query code, any mail to a reporter) keeps its recipient and body
+encrypted in the outbox row with the reporter key (portal.complaints.crypto); they are decrypted only in memory when
+the message is sent, so the database never holds the query code or the reporter's address in clear.
 """
 from __future__ import annotations
 
@@ -23,15 +27,23 @@ from portal.mail.models import OutboxMessage
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 BATCH_SIZE = 200
+SEALED = "sealed:v1:"  # prefix of a recipient or body stored encrypted
 
 
-def queue_mail(to: str, subject: str, body: str, dedupe_key: str | None = None) -> OutboxMessage:
-    """Add a message to the outbox (flush only). A dedupe_key already queued returns that message instead."""
+def queue_mail(to: str, subject: str, body: str, dedupe_key: str | None = None, *,
+               sealed: bool = False) -> OutboxMessage:
+    """Add a message to the outbox (flush only). A dedupe_key already queued returns that message instead.
+    sealed=True stores the recipient and the body encrypted (the subject stays readable for the operators)."""
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
-    message = OutboxMessage(to_address=to.strip(), subject=subject[:300], body_text=body, dedupe_key=dedupe_key)
+    to = to.strip()
+    if sealed:
+        from portal.complaints.crypto import seal_text
+
+        to, body = SEALED + seal_text(to), SEALED + seal_text(body)
+    message = OutboxMessage(to_address=to, subject=subject[:300], body_text=body, dedupe_key=dedupe_key)
     db.session.add(message)
     db.session.flush()
     return message
@@ -43,15 +55,37 @@ def is_queued(dedupe_key: str) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+def _opened(stored: str) -> str:
+    if not stored.startswith(SEALED):
+        return stored
+    from portal.complaints.crypto import open_sealed
+
+    return open_sealed(stored[len(SEALED):])
+
+
+def recipient(message: OutboxMessage) -> str:
+    """The address in clear (decrypted in memory for a sealed message)."""
+    return _opened(message.to_address)
+
+
+def body_of(message: OutboxMessage) -> str:
+    return _opened(message.body_text)
+
+
+def is_sealed(message: OutboxMessage) -> bool:
+    return message.body_text.startswith(SEALED)
+
+
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """An RFC 5322 message, UTF-8 (Chinese subjects are RFC 2047-encoded by the email package)."""
+    """An RFC 5322 message, UTF-8 (Chinese subjects are RFC 2047-encoded by the email package). A sealed message
+    is opened here, in memory, at send time; a key that cannot open it raises ValueError (recorded as a failure)."""
     email = EmailMessage()
     email["From"] = sender
-    email["To"] = message.to_address
+    email["To"] = recipient(message)
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=sender.rpartition("@")[2] or None)
-    email.set_content(message.body_text, charset="utf-8")
+    email.set_content(body_of(message), charset="utf-8")
     return email
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from portal.complaints.models import Complaint, Findings, RejectionCode, Status
 from portal.credit.models import Evidence, EvidenceKind
 from portal.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.mail.models import OutboxMessage
+from portal.mail.services import body_of, recipient
 from tests.factories import make_complaint, make_enterprise, make_user
 
 REPORTER = {"name": "李四", "phone": "13800000000", "email": "lisi@example.cn", "id_no": ""}
@@ -25,8 +27,10 @@ def officers(db):
             "foreign": make_user(Role.REGULATOR, jurisdiction_code="2101")}
 
 
-def _mails(to: str) -> list[OutboxMessage]:
-    return list(services.db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.to_address == to)))
+def _mails(to: str) -> list[SimpleNamespace]:
+    """Outbox messages to this address, opened as the mail job would (reporter mails are stored sealed)."""
+    rows = services.db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
+    return [SimpleNamespace(subject=m.subject, body_text=body_of(m), row=m) for m in rows if recipient(m) == to]
 
 
 def test_intake_stores_the_reporter_encrypted_and_the_code_hashed(db):

@@ -33,6 +33,11 @@ class Table:
     name: str
     label: Any
     columns: tuple[Field, ...]
+    key: tuple[str, ...] = ()  # the columns that identify a row to a reader (a correction names them); default first
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return self.key or (self.columns[0].name,)
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,12 @@ SECTIONS: tuple[Section, ...] = (
             F("management_class", _l("Management class")),
             F("valid_from", _l("Valid from"), "date"),
             F("valid_to", _l("Valid to"), "date"),
-        )),
+        ), key=("permit_no",)),
         Table("eia", _l("EIA approvals and completion acceptance"), (
             F("project", _l("Project"), required=True),
             F("approval_no", _l("Approval document number"), required=True),
             F("approval_date", _l("Approval date"), "date"),
-        )),
+        ), key=("project", "approval_no")),
     )),
     Section("pollution", _l("Pollutant generation, treatment and emission"), (
         F("hazardous_waste_total_t", _l("Hazardous waste generated in total"), "number", unit="t"),
@@ -110,7 +115,7 @@ SECTIONS: tuple[Section, ...] = (
             F("annual_t", _l("Annual emission"), "number", unit="t"),
             F("permitted_t", _l("Permitted annual emission"), "number", unit="t"),
             F("exceedances", _l("Exceedance count"), "number"),
-        )),
+        ), key=("outlet_code", "pollutant")),
         Table("waste", _l("Industrial solid and hazardous waste"), (
             F("name", _l("Waste"), required=True),
             F("hw_code", _l("Hazardous waste code (HW)")),
@@ -119,7 +124,7 @@ SECTIONS: tuple[Section, ...] = (
             F("utilised_t", _l("Utilised"), "number", unit="t"),
             F("disposed_t", _l("Disposed"), "number", unit="t"),
             F("receiver", _l("Receiving unit")),
-        )),
+        ), key=("name", "hw_code")),
     )),
     Section("carbon", _l("Carbon emission information"), (
         F("co2_t", _l("CO₂ emissions this year"), "number", unit="t", required=True),
@@ -150,7 +155,7 @@ SECTIONS: tuple[Section, ...] = (
             F("trigger", _l("Event"), required=True),
             F("legal_doc_no", _l("Legal document number")),
             F("published_on", _l("Published on"), "date"),
-        )),
+        ), key=("trigger", "legal_doc_no")),
     )),
     Section("cleaner_production", _l("Mandatory cleaner-production audit"), (
         F("reason", _l("Reason for the mandatory audit"), "textarea", required=True),

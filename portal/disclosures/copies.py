@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from portal.core.links import public_url
 from portal.disclosures import forms as F
-from portal.disclosures import prefill, rules, services, supervision
+from portal.disclosures import corrections, prefill, rules, services, supervision
 from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport
 from portal.extensions import db
 from portal.reports.pdf import css_page_counter, render_pdf
@@ -29,7 +29,7 @@ def template_labels() -> dict:
                           "missing": _("Missing")},
         "STATE_LABELS": {"empty": _("Empty"), "filled": _("Filled"), "not_applicable": _("Not applicable")},
         "report_digest": supervision.obligation_digest, "TRIGGER_LABELS": rules.TRIGGER_LABELS,
-        "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS}
+        "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS, "describe_change": describe_change}
 
 
 def field_labels() -> dict[str, str]:
@@ -42,6 +42,50 @@ def field_labels() -> dict[str, str]:
         for f in fields:
             labels[f"data.{f.name}"] = str(f.label)
     return labels
+
+
+def _cell(col, value) -> str:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return "—"
+    if col.kind == "bool":
+        return _("Yes") if text == "yes" else _("No")
+    return f"{text} {col.unit}" if col.unit else text
+
+
+def _row_text(table, values: dict) -> str:
+    return "；".join(f"{c.label}：{_cell(c, values.get(c.name))}" for c in table.columns
+                    if str(values.get(c.name) or "").strip())
+
+
+def describe_change(ch: dict, labels: dict | None = None) -> dict:
+    """One entry of a CHANGE report as the public reads it: where (section, table, row by number and key columns,
+    column), the value before and after, and the reason. Scalar fields keep their "section · field" label."""
+    if not corrections.is_table_change(ch):
+        labels = labels if labels is not None else field_labels()
+        return {"kind": "field", "where": labels.get(ch["key"], ch["key"]), "old": ch.get("old") or "—",
+                "new": ch.get("new") or "—", "reason": ch.get("reason", "")}
+    try:
+        section, table = corrections.spec(f"{ch['section']}.{ch['table']}")
+    except (KeyError, StopIteration):
+        return {"kind": ch["kind"], "where": ch["key"], "old": str(ch.get("old") or "—"),
+                "new": str(ch.get("new") or "—"), "reason": ch.get("reason", "")}
+    ident = " · ".join(v for v in (ch.get("row_key") or {}).values() if v) or "—"
+    row = (_("new row (%(k)s)", k=ident) if ch["kind"] == "add_row"
+           else _("row %(n)d (%(k)s)", n=ch["row"], k=ident))
+    where = f"{section.title} · {table.label} · {row}"
+    if ch["kind"] == "cell":
+        col = next((c for c in table.columns if c.name == ch["column"]), None)
+        if col is None:
+            return {"kind": "cell", "where": f"{where} · {ch['column']}", "old": ch["old"] or "—",
+                    "new": ch["new"] or "—", "reason": ch.get("reason", "")}
+        return {"kind": "cell", "where": f"{where} · {col.label}", "old": _cell(col, ch["old"]),
+                "new": _cell(col, ch["new"]), "reason": ch.get("reason", "")}
+    if ch["kind"] == "add_row":
+        return {"kind": "add_row", "where": where, "old": _("(no such row)"), "new": _row_text(table, ch["new"]),
+                "reason": ch.get("reason", "")}
+    return {"kind": "remove_row", "where": where, "old": _row_text(table, ch["old"]), "new": _("(row removed)"),
+            "reason": ch.get("reason", "")}
 
 
 def render_copy(report) -> bytes:

@@ -16,6 +16,7 @@ from portal.auth.services import verify_password
 from portal.core.clock import china_tz
 from portal.db import utcnow
 from portal.disclosures import prefill, rules
+from portal.disclosures.changes import corrected_original, original_fields, original_tables, save_change  # noqa: F401
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationKind, ReportStatus, TemporaryReport,
                                        Trigger)
 from portal.enterprises.models import Enterprise
@@ -188,52 +189,6 @@ def save_temporary(actor: User, ent: Enterprise, trigger: Trigger, doc_no: str, 
     _ensure_temporary_obligation(report)
     record(actor, "temporary_report.save", report, before=before)
     return report
-
-
-def save_change(actor: User, ent: Enterprise, original: Report, proposed: Mapping[str, str],
-                reasons: Mapping[str, str], basis: str, report: TemporaryReport | None = None) -> TemporaryReport:
-    """A CHANGE report (Art. 18): the changed fields of a published report, each with old value, new value and
-    reason. The original is untouched until the change is signed."""
-    if original.enterprise_id != ent.id or original.status == ReportStatus.DRAFT:
-        raise NotAllowed(_("Only this enterprise's published reports can be corrected."))
-    changes, errors = rules.diff_changes(original_fields(original), proposed, reasons)
-    if not changes:
-        errors["changes"] = _("Change at least one value.")
-    if not (basis or "").strip():
-        errors["basis"] = _("Give the main basis for the change.")
-    if errors:
-        raise ValidationFailed(errors)
-    if report is None:  # a repeated "new change" for the same original continues the open draft
-        report = db.session.scalar(sa.select(TemporaryReport).where(
-            TemporaryReport.enterprise_id == ent.id, TemporaryReport.trigger == Trigger.CHANGE,
-            TemporaryReport.corrects_kind == original.kind, TemporaryReport.corrects_id == original.id,
-            TemporaryReport.status == ReportStatus.DRAFT))
-    if report is not None:
-        rules.transition(report.status, "edit")
-    before = snapshot(report) if report is not None else None
-    if report is None:
-        report = TemporaryReport(enterprise_id=ent.id, trigger=Trigger.CHANGE, created_by_id=actor.id)
-        db.session.add(report)
-    report.corrects_kind, report.corrects_id = original.kind, original.id
-    report.changes, report.data = changes, {"basis": basis.strip()}
-    db.session.flush()
-    record(actor, "temporary_report.save", report, before=before)
-    return report
-
-
-def original_fields(report: Report) -> dict[str, Any]:
-    """The correctable values of a published report, keyed "section.field" (annual) or "data.field" (temporary)."""
-    content = json.loads(report.content_json or "{}")
-    if report.kind == "annual":
-        return rules.flat_fields(content.get("sections") or {})
-    return {f"data.{k}": v for k, v in (content.get("data") or {}).items()}
-
-
-def corrected_original(report: TemporaryReport) -> Report | None:
-    if report.corrects_kind is None:
-        return None
-    model = AnnualReport if report.corrects_kind == "annual" else TemporaryReport
-    return db.session.get(model, report.corrects_id)
 
 
 # --- signing ------------------------------------------------------------------------------------------------------

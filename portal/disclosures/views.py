@@ -262,7 +262,8 @@ def temporary_edit(temp_id: int):
     if not report.is_draft:
         return redirect(url_for(".report", digest=report.sha256))
     if report.trigger == Trigger.CHANGE:
-        return _change_page(report.enterprise, services.corrected_original(report), report)
+        from portal.disclosures.change_views import change_page
+        return change_page(report.enterprise, services.corrected_original(report), report)
     if request.method == "POST":
         doc_no, received, data = _parse_trigger(report.trigger)
         try:
@@ -277,32 +278,6 @@ def temporary_edit(temp_id: int):
         "legal_doc_no": report.legal_doc_no, "legal_doc_received_on": report.legal_doc_received_on.isoformat()
         if report.legal_doc_received_on else "", **{f"f-{k}": v for k, v in (report.data or {}).items()}}
     return render_template("disclosures/temporary_form.html", trigger=report.trigger, report=report, values=values)
-
-
-def _change_page(ent: Enterprise, original, report: TemporaryReport | None):
-    fields = services.original_fields(original)
-    if request.method == "POST":
-        proposed = {key: request.form.get(f"new-{key}", old) for key, old in fields.items()}
-        reasons = {key: request.form.get(f"reason-{key}", "") for key in fields}
-        try:
-            report = services.save_change(current_user, ent, original, proposed, reasons,
-                                          request.form.get("basis", ""), report)
-            db.session.commit()
-        except DomainError as exc:
-            _fail(exc)
-        else:
-            flash(_("Change report draft saved; a signatory signs it to publish."), "success")
-            return redirect(url_for(".temporary_edit", temp_id=report.id))
-    current = {c["key"]: c for c in (report.changes if report else [])}
-    return render_template("disclosures/change_form.html", original=original, fields=fields, current=current,
-                           report=report, labels=copies.field_labels(), form_values=request.form)
-
-
-@bp.route("/my/disclosures/change/<digest>", methods=["GET", "POST"])
-@require(Permission.DISCLOSURE_EDIT)
-def change_new(digest: str):
-    original = _my_published(digest)
-    return _change_page(original.enterprise, original, None)
 
 
 @bp.route("/my/disclosures/temporary/<int:temp_id>/sign", methods=["GET", "POST"])
@@ -441,3 +416,4 @@ def review(digest: str):
 
 
 from portal.disclosures import list_views  # noqa: E402,F401  (routes on this blueprint)
+from portal.disclosures import change_views  # noqa: E402,F401  (routes on this blueprint)

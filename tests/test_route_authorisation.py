@@ -20,6 +20,7 @@ from portal.enterprises.models import ChangeProposal
 from tests.conftest import login_as
 from tests.credit.world import credit_objects
 from tests.disclosures.world import disclosure_objects
+from tests.monitoring.world import monitoring_objects
 from tests.factories import make_complaint, make_enterprise, make_limit, make_outlet, make_permit, make_user
 
 PUBLIC = {
@@ -86,6 +87,7 @@ def world(db):
                             service_request_id=complaint.case_no, token="open311:unknown")
         objects[key].update(disclosure_objects(db, ent))
         objects[key].update(credit_objects(db, ent, owner))
+        objects[key].update(monitoring_objects(db, ent, owner))
         objects[key].update(name="enterprises", region=region)  # open data: bulk file name, region feed
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,

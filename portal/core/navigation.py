@@ -25,9 +25,11 @@ NAV = (
     (Permission.DISCLOSURE_EDIT, "disclosures.my_index", _l("Disclosure")),
     (Permission.DISCLOSURE_SUPERVISE, "disclosures.dashboard", _l("Disclosure obligations")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_results", _l("Monitoring results")),
+    (Permission.MONITORING_SUBMIT, "monitoring.my_plan", _l("Monitoring plan")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
     (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),
     (Permission.MONITORING_SUPERVISE, "monitoring.devices", _l("Monitoring devices")),
+    (Permission.MONITORING_SUPERVISE, "monitoring.plans", _l("Monitoring plans")),
     (Permission.ACCOUNTS_MANAGE, "auth.admin_users", _l("Accounts")),
     (Permission.CALENDAR_MANAGE, "workdays.admin_calendar", _l("Working-day calendar")),
 )

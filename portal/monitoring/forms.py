@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DateTimeLocalField, DecimalField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (DateField, DateTimeLocalField, DecimalField, HiddenField, PasswordField, SelectChoice, SelectField,
+                     StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
@@ -50,3 +51,37 @@ class UploadForm(FlaskForm):
 
 class CommitForm(FlaskForm):
     token = StringField(validators=[DataRequired()])
+
+
+class PlanItemForm(FlaskForm):
+    """One line of the monitoring plan; numbers are strings here and checked by plan.validate_item."""
+
+    item_id = HiddenField()
+    outlet_id = SelectField(_l("Outlet"), validators=[DataRequired(message=_l("Choose one of your outlets."))])
+    pollutant_code = SelectField(_l("Pollutant"), validators=[
+        DataRequired(message=_l("Choose a pollutant from the list."))])
+    mode = SelectField(_l("Monitoring mode"), choices=[SelectChoice("manual", _l("manual (laboratory)")),
+                                                       SelectChoice("auto", _l("automatic (online)"))])
+    frequency = SelectField(_l("Frequency"), choices=[
+        SelectChoice("continuous", _l("continuous")), SelectChoice("daily", _l("daily")),
+        SelectChoice("weekly", _l("weekly")), SelectChoice("monthly", _l("monthly")),
+        SelectChoice("quarterly", _l("quarterly")), SelectChoice("half_yearly", _l("half-yearly")),
+        SelectChoice("yearly", _l("yearly"))])
+    limit_value = StringField(_l("Limit value"), validators=[Optional(), Length(max=20)])
+    limit_min = StringField(_l("Range minimum"), validators=[Optional(), Length(max=20)])
+    limit_max = StringField(_l("Range maximum"), validators=[Optional(), Length(max=20)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=16)])
+    averaging = SelectField(_l("Averaging time"), choices=[
+        SelectChoice("hourly", _l("hourly mean")), SelectChoice("daily", _l("daily mean")),
+        SelectChoice("instant", _l("instantaneous value"))])
+    reference_o2 = StringField(_l("Reference oxygen, per cent"), validators=[Optional(), Length(max=8)])
+    standard_code = StringField(_l("Emission standard"), validators=[Optional(), Length(max=64)])
+    method = StringField(_l("Method standard"), validators=[Optional(), Length(max=64)])
+
+
+class ReviewForm(FlaskForm):
+    note = TextAreaField(_l("Note to the enterprise"), validators=[Optional(), Length(max=4000)])
+
+
+class LabReportForm(FlaskForm):
+    report = FileField(_l("Laboratory report (PDF)"), validators=[DataRequired(message=_l("Choose a PDF file."))])

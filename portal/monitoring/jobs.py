@@ -96,7 +96,11 @@ def remove_stale_uploads(max_age_hours: int = 24) -> int:
 
 
 def hourly_checks(now: datetime | None = None) -> str:
+    from portal.monitoring.missing import find_missing_manual
+
     gaps = find_gaps(now)
     days = judge_ended_days(now)
+    manual = find_missing_manual(now=now)
     stale = remove_stale_uploads()
-    return f"{gaps} new gaps, {days} daily-mean exceedances, {stale} stale uploads removed"
+    return (f"{gaps} new gaps, {days} daily-mean exceedances, {manual} missing manual results, "
+            f"{stale} stale uploads removed")

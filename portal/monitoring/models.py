@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,12 +195,148 @@ class MonitoringFinding(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # gap
+    kind: Mapped[str] = mapped_column(sa.String(16))  # gap / manual_missing
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id"))
     pollutant_code: Mapped[str] = mapped_column(sa.String(16))
     since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # end of a missed manual period
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     enterprise = relationship("Enterprise")
     outlet = relationship("Outlet")
+
+
+# ------------------------------------------------------------------------------------------------ monitoring plan
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"  # the enterprise edits it
+    SUBMITTED = "submitted"  # waiting for a regulator of the jurisdiction
+    RETURNED = "returned"  # sent back with a note; the enterprise edits it again
+    CONFIRMED = "confirmed"  # in force, published
+    SUPERSEDED = "superseded"  # an earlier confirmed version
+
+
+class PlanMode(enum.StrEnum):
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+class Frequency(enum.StrEnum):
+    CONTINUOUS = "continuous"  # automatic monitoring
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
+class MonitoringPlan(TimestampMixin, db.Model):
+    """One version of an enterprise's self-monitoring plan (自行监测方案, DOMAIN §5.2). At most one open version
+    (draft / submitted / returned) and one confirmed version exist at a time; confirming supersedes the previous."""
+
+    __tablename__ = "monitoring_plans"
+    __table_args__ = (sa.UniqueConstraint("enterprise_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus, 12), default=PlanStatus.DRAFT, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    effective_from: Mapped[date | None] = mapped_column()  # China date of confirmation
+    effective_to: Mapped[date | None] = mapped_column()  # the next version's effective_from
+    review_note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    enterprise = relationship("Enterprise")
+    items: Mapped[list["MonitoringPlanItem"]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan",
+        order_by="[MonitoringPlanItem.outlet_id, MonitoringPlanItem.pollutant_code]")
+
+
+class MonitoringPlanItem(db.Model):
+    """Per outlet and pollutant: how (automatic / manual), how often, the limit and the method."""
+
+    __tablename__ = "monitoring_plan_items"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "outlet_id", "pollutant_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("monitoring_plans.id", ondelete="CASCADE"), index=True)
+    outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id"))
+    pollutant_code: Mapped[str] = mapped_column(sa.ForeignKey("pollutants.code"))
+    mode: Mapped[PlanMode] = mapped_column(str_enum(PlanMode, 8))
+    frequency: Mapped[Frequency] = mapped_column(str_enum(Frequency, 12))
+    limit_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
+    limit_min: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
+    limit_max: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
+    unit: Mapped[str] = mapped_column(sa.String(16), default="")
+    averaging: Mapped[str] = mapped_column(sa.String(16))  # hourly / daily / instant (enterprises Averaging)
+    reference_o2: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    standard_code: Mapped[str] = mapped_column(sa.String(64), default="")
+    method: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    plan = relationship("MonitoringPlan", back_populates="items")
+    outlet = relationship("Outlet")
+    pollutant = relationship("Pollutant", lazy="joined")
+
+
+# ------------------------------------------------------------------------------------------------ lab reports
+
+class LabReport(db.Model):
+    """A laboratory report (PDF) attached to a manual submission; stored under instance/, content-addressed."""
+
+    __tablename__ = "monitoring_lab_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("monitoring_manual_submissions.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    stored_path: Mapped[str] = mapped_column(sa.String(200))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    submission = relationship("ManualSubmission")
+
+
+# ------------------------------------------------------------------------------------------------ background imports
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting to be checked
+    CHECKING = "checking"
+    CHECKED = "checked"  # no errors; waiting for the user's confirmation
+    REJECTED = "rejected"  # row errors; nothing saved
+    COMMIT_QUEUED = "commit_queued"
+    WRITING = "writing"
+    DONE = "done"
+    FAILED = "failed"  # the file could not be read, or the commit failed; nothing saved
+
+
+class ImportJob(db.Model):
+    """A CSV/XLSX upload processed outside the web request; its state lives here so any worker can report it."""
+
+    __tablename__ = "monitoring_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    token: Mapped[str] = mapped_column(sa.String(40), unique=True)  # the stored file's name
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    size: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    status: Mapped[ImportStatus] = mapped_column(str_enum(ImportStatus, 16), default=ImportStatus.QUEUED, index=True)
+    rows_total: Mapped[int] = mapped_column(default=0)  # known after the check
+    rows_done: Mapped[int] = mapped_column(default=0)  # rows checked / written so far
+    bytes_done: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # CSV read position during the check
+    error_count: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(sa.JSON, default=list)  # [[line, column, message], ...] (first 200)
+    preview: Mapped[list] = mapped_column(sa.JSON, default=list)
+    groups: Mapped[list] = mapped_column(sa.JSON, default=list)  # [[completed_on, lab, method, count], ...]
+    result: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

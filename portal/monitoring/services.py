@@ -372,7 +372,7 @@ def incidents_for(enterprise_ids: list[int] | None = None, jurisdiction: str | N
 
 def recent_findings(jurisdiction: str, limit: int = 200) -> list[MonitoringFinding]:
     stmt = (sa.select(MonitoringFinding).join(Enterprise, MonitoringFinding.enterprise_id == Enterprise.id)
-            .where(Enterprise.region_code.startswith(jurisdiction))
+            .where(Enterprise.region_code.startswith(jurisdiction), MonitoringFinding.kind == "gap")
             .order_by(MonitoringFinding.detected_at.desc()).limit(limit))
     return list(db.session.scalars(stmt))
 

@@ -29,14 +29,15 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import forms, importers, manual, queries, services
+from portal.monitoring import forms, importers, manual, plan, queries, services
 from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
 
 # The navigation labels this package adds to portal/core/navigation.py, listed here so this catalog translates them.
-NAV_LABELS = (_l("Monitoring results"), _l("Exceedances"), _l("Exceedance incidents"), _l("Monitoring devices"))
+NAV_LABELS = (_l("Monitoring results"), _l("Exceedances"), _l("Exceedance incidents"), _l("Monitoring devices"),
+              _l("Monitoring plan"), _l("Monitoring plans"))
 
 
 @bp.app_template_global("monitoring_section")
@@ -52,6 +53,7 @@ def monitoring_section(ent: Enterprise) -> dict:
     pairs = queries.monitored_pairs(ent)
     params = {"resolution": query.resolution, "from": query.start.isoformat(), "to": query.end.isoformat()}
     return {"pairs": pairs, "series": queries.series(ent, query) if pairs else [], "query": query, "error": error,
+            "plan": plan.confirmed_plan(ent.id),
             "api_url": url_for("monitoring_api.enterprise_monitoring", uscc=ent.uscc),
             "csv_url": url_for("monitoring.enterprise_csv", uscc=ent.uscc, **params)}
 
@@ -186,6 +188,20 @@ def _labels():
     }}
 
 
+@bp.app_context_processor
+def _plan_labels():
+    """App-wide: the public enterprise page (another blueprint) shows the confirmed plan."""
+    return {"PL": {
+        "mode": {"auto": _l("automatic (online)"), "manual": _l("manual (laboratory)")},
+        "frequency": {"continuous": _l("continuous"), "daily": _l("daily"), "weekly": _l("weekly"),
+                      "monthly": _l("monthly"), "quarterly": _l("quarterly"), "half_yearly": _l("half-yearly"),
+                      "yearly": _l("yearly")},
+        "averaging": {"hourly": _l("hourly mean"), "daily": _l("daily mean"), "instant": _l("instantaneous value")},
+        "status": {"draft": _l("draft"), "submitted": _l("submitted"), "returned": _l("returned"),
+                   "confirmed": _l("confirmed"), "superseded": _l("superseded")},
+    }}
+
+
 # --- manual results (enterprise) ----------------------------------------------------------------------------------
 
 def _own_enterprise() -> Enterprise:
@@ -312,3 +328,7 @@ def results_template():
     writer.writerow(importers.TEMPLATE_EXAMPLE)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=manual-results-template.csv"})
+
+
+# Routes in sibling modules register on this blueprint when the blueprint module is imported.
+from portal.monitoring import views_plan  # noqa: E402,F401

@@ -32,7 +32,9 @@ BLUEPRINTS = (
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",
+    "portal.enterprises.api",
     "portal.opendata.views",
+    "portal.opendata.feed_views",
 )
 
 CLI_MODULES = (

@@ -25,7 +25,7 @@ from tests.factories import make_complaint, make_enterprise, make_limit, make_ou
 
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
-    "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register",
+    "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register", "enterprises_api.compliance",
     "credit.schemes", "monitoring.enterprise_csv",
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}

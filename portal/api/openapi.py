@@ -275,6 +275,10 @@ from portal.monitoring.openapi import PATHS as _MONITORING_PATHS  # noqa: E402
 
 PATHS.update(_MONITORING_PATHS)
 
+from portal.enterprises.openapi import PATHS as _ENTERPRISE_PATHS  # noqa: E402
+
+PATHS.update(_ENTERPRISE_PATHS)
+
 
 def document() -> dict[str, Any]:
     """A fresh copy, so a caller can add `servers` without changing the module data."""

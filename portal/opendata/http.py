@@ -1,4 +1,5 @@
-"""HTTP caching and CORS for the open-data surfaces (/api/v1, /open311, /opendata): one after_request hook.
+"""HTTP caching and CORS for the open-data surfaces (/api/v1, /open311, /opendata, the .atom and .ics feeds): one
+after_request hook.
 
 - Every successful GET gets a strong ETag (SHA-256 of the body, so it changes exactly when the bytes do) and a
   Last-Modified; If-None-Match / If-Modified-Since are honoured with 304 (RFC 9110 §13: If-None-Match wins).
@@ -19,6 +20,7 @@ from datetime import datetime, timezone
 from flask import Flask, Response, request
 
 OPEN_PREFIXES = ("/api/v1", "/open311", "/opendata")
+OPEN_SUFFIXES = (".atom", ".ics")  # the feeds beside the enterprise and region pages
 READ_METHODS = frozenset({"GET", "HEAD"})
 PREFLIGHT_HEADERS = frozenset({"accept", "accept-language", "content-language", "if-none-match",
                                "if-modified-since", "cache-control"})
@@ -57,7 +59,7 @@ first_seen = _FirstSeen()
 
 
 def is_open_data_path(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in OPEN_PREFIXES)
+    return any(path == p or path.startswith(p + "/") for p in OPEN_PREFIXES) or path.endswith(OPEN_SUFFIXES)
 
 
 def strong_etag(body: bytes) -> str:

@@ -1,0 +1,140 @@
+"""One compliance calendar per enterprise (RFC 5545, built with icalendar): every upcoming obligation as an
+all-day event with a reminder a week ahead.
+
+- disclosure obligations still pending: the annual report (15 March, Order 24 art. 14) and temporary reports
+  (5 working days after the legal document, art. 17; 10 after the list, art. 20), from disclosure_obligations;
+- permits: the last day to apply for renewal (60 days before expiry, 排污许可管理条例 art. 14) and the expiry;
+- credit repair: the first day an application may be made for each public deducting item (minimum publication
+  period, 信用修复管理办法) and the earliest removal date of a black listing.
+Events are derived from stored rows only (UIDs and DTSTAMPs are stable), so the body and its ETag change only when
+an obligation does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from icalendar import Alarm, Calendar, Event
+
+from portal.core.clock import china_today
+from portal.core.links import public_enterprise_url
+from portal.credit import evidence_repair
+from portal.credit.models import CreditListEntry, Evidence, ListKind, ListStatus
+from portal.disclosures.catalogue import TRIGGER_LABELS
+from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus, TemporaryReport
+from portal.enterprises.models import Enterprise, Permit
+from portal.extensions import db
+
+RENEWAL_LEAD_DAYS = 60
+ALARM_DAYS = 7
+PRODID = "-//Enterprise Environmental Credit and Disclosure Portal//Compliance calendar//ZH"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    key: str  # stable, the base of the UID
+    category: str  # disclosure / permit / credit
+    on: date
+    summary: str
+    description: str
+    stamp: datetime  # when the underlying row last changed (DTSTAMP)
+
+
+def _disclosures(ent: Enterprise) -> list[Deadline]:
+    stmt = (sa.select(Obligation, TemporaryReport.trigger)
+            .join(TemporaryReport, TemporaryReport.id == Obligation.temporary_report_id, isouter=True)
+            .where(Obligation.enterprise_id == ent.id, Obligation.status == ObligationStatus.PENDING)
+            .order_by(Obligation.due_on))
+    items = []
+    for ob, trigger in db.session.execute(stmt):
+        if ob.kind == ObligationKind.ANNUAL:
+            summary = _("Annual disclosure report %(year)s due", year=ob.year)
+            about = _("Order 24 art. 14: the annual environmental information disclosure report is due by 15 March.")
+        else:
+            summary = _("Temporary disclosure report due: %(trigger)s",
+                        trigger=TRIGGER_LABELS.get(trigger, trigger) if trigger else "")
+            about = _("Order 24 art. 17: within 5 working days of receiving the legal document.")
+        items.append(Deadline(f"obligation/{ob.id}", "disclosure", ob.due_on, summary, about, ob.updated_at))
+    return items
+
+
+def _permits(ent: Enterprise, today: date) -> list[Deadline]:
+    items = []
+    for permit in db.session.scalars(sa.select(Permit).where(Permit.enterprise_id == ent.id,
+                                                            Permit.valid_to >= today)):
+        apply_by = permit.valid_to - timedelta(days=RENEWAL_LEAD_DAYS)
+        if apply_by >= today:
+            items.append(Deadline(f"permit/{permit.id}/{permit.valid_to}/renew", "permit", apply_by,
+                                  _("Apply to renew discharge permit %(no)s", no=permit.permit_no),
+                                  _("Regulations on Pollutant Discharge Permits art. 14: apply at least 60 days "
+                                    "before the permit expires on %(day)s.", day=permit.valid_to.isoformat()),
+                                  permit.updated_at))
+        items.append(Deadline(f"permit/{permit.id}/{permit.valid_to}/expiry", "permit", permit.valid_to,
+                              _("Discharge permit %(no)s expires", no=permit.permit_no),
+                              _("Valid from %(start)s to %(end)s.", start=permit.valid_from.isoformat(),
+                                end=permit.valid_to.isoformat()), permit.updated_at))
+    return items
+
+
+def _credit(ent: Enterprise, today: date) -> list[Deadline]:
+    items = []
+    for item in evidence_repair.repairable_items(ent.id):
+        if not item.is_public or item.repaired_on is not None:
+            continue
+        reasons = evidence_repair.ineligibility(item)
+        waits = [day for code, day in reasons if code in ("min_period", "list_min_period") and day]
+        if not waits or len(waits) != len(reasons):
+            continue  # eligible already, or blocked by something a date does not end
+        items.append(Deadline(f"repair/{item.id}", "credit", max(waits),
+                              _("Credit repair may be applied for: %(title)s", title=item.title),
+                              _("The minimum publication period of this item ends; an application for credit repair "
+                                "may be made from this day."), item.updated_at))
+    listings = db.session.scalars(sa.select(CreditListEntry).where(
+        CreditListEntry.enterprise_id == ent.id, CreditListEntry.kind == ListKind.BLACK,
+        CreditListEntry.status == ListStatus.LISTED, CreditListEntry.min_until >= today))
+    for entry in listings:
+        items.append(Deadline(f"blacklist/{entry.id}/{entry.min_until}", "credit", entry.min_until,
+                              _("Earliest removal from the black list"),
+                              _("Listed on %(day)s: %(reason)s", day=entry.listed_on.isoformat() if entry.listed_on
+                                else "", reason=entry.reason), entry.updated_at))
+    return items
+
+
+def deadlines(ent: Enterprise, today: date | None = None) -> list[Deadline]:
+    today = today or china_today()
+    items = _disclosures(ent) + _permits(ent, today) + _credit(ent, today)
+    return sorted(items, key=lambda d: (d.on, d.key))
+
+
+def enterprise_calendar(ent: Enterprise, today: date | None = None) -> bytes:
+    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
+    page = public_enterprise_url(ent.uscc)
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", _("%(name)s: compliance calendar", name=ent.name))
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    for item in deadlines(ent, today):
+        event = Event()
+        event.add("uid", f"{item.key.replace('/', '-')}.{ent.uscc}@{host}")
+        event.add("dtstamp", (item.stamp or ent.created_at).astimezone(timezone.utc))
+        event.add("dtstart", item.on)
+        event.add("dtend", item.on + timedelta(days=1))
+        event.add("summary", item.summary)
+        event.add("description", item.description)
+        event.add("categories", [item.category])
+        event.add("url", page)
+        event.add("transp", "TRANSPARENT")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", item.summary)
+        alarm.add("trigger", timedelta(days=-ALARM_DAYS))
+        event.add_component(alarm)
+        cal.add_component(event)
+    return cal.to_ical()

@@ -2,7 +2,7 @@
 # ruff: noqa: F401
 from portal.audit.models import AuditHead, AuditRecord
 from portal.auth.models import EnterpriseBinding, User
-from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
+from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent, ComplaintNote
 from portal.credit.models import (
     CreditListEntry,
     CreditScheme,
@@ -13,6 +13,7 @@ from portal.credit.models import (
     Evidence,
     GradeChange,
     InspectionDraw,
+    InspectorConflict,
     JurisdictionScheme,
     LedgerEntry,
     Objection,
@@ -23,9 +24,11 @@ from portal.disclosures.models import (
     Art8Event,
     DisclosureList,
     DisclosureListEntry,
+    ListReport,
     Obligation,
     Review,
     TemporaryReport,
+    WorkReport,
 )
 from portal.enterprises.models import ChangeProposal, Enterprise, KeyUnitYear, Outlet, OutletLimit, Permit
 from portal.jobs.models import JobRun
@@ -40,4 +43,5 @@ from portal.monitoring.models import (
     ReceivedPacket,
 )
 from portal.reference.models import Industry, Pollutant, Region
+from portal.search.models import DataChange
 from portal.workdays.models import CalendarOverride

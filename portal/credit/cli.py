@@ -96,8 +96,14 @@ def draw_command(jurisdiction: str, year: int, quarter: int) -> None:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
     db.session.commit()
-    click.echo(f"Draw {entry.id}: {len(entry.result)} targets from {len(entry.pool['pool'])} enterprises; "
+    forced = sum(1 for row in entry.result if row.get("forced"))
+    short = [row["uscc"] for row in entry.result if row.get("short")]
+    click.echo(f"Draw {entry.id}: {len(entry.result)} targets from {len(entry.pool['pool'])} enterprises "
+               f"({len(entry.pool.get('uncovered_key', []))} key units not yet inspected this year, {forced} drawn "
+               f"for coverage; {len(entry.pool.get('conflicts', []))} conflicts excluded); "
                f"seed {entry.seed}; seal {entry.seal}")
+    if short:
+        click.echo(f"Too few inspectors without a conflict for: {', '.join(short)}")
 
 
 @credit_cli.command("draw-verify")

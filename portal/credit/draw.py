@@ -19,6 +19,11 @@ DEFAULT_CONFIG = {
     "ratios": {"special": 1.0, "key": 0.25, "general": 0.05},
     "multipliers": {"green": 0.5, "blue": 1.0, "yellow": 1.5, "red": 2.0, "black": 2.0, "white_list": 0.5},
     "inspectors_per_target": 2,
+    # Every key unit is inspected at least once a year (DOMAIN §8.3, §8.5): a key unit not yet covered this year
+    # weighs `uncovered_multiplier` times more, and from `force_from_quarter` on every uncovered one is drawn.
+    "key_coverage": {"force_from_quarter": 4, "uncovered_multiplier": 2.0},
+    # An inspector who handled a complaint about the enterprise in this many months has a conflict (0: off).
+    "complaint_conflict_months": 12,
 }
 SPECIAL_GRADES = ("yellow", "red", "black")
 
@@ -55,8 +60,25 @@ def canonical(data) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def pool_snapshot(pool: list[PoolItem], inspectors: list[str]) -> dict:
-    return {"pool": sorted([p.uscc, p.klass, round(p.weight, 6)] for p in pool), "inspectors": sorted(inspectors)}
+def pool_snapshot(pool: list[PoolItem], inspectors: list[str], conflicts: list[tuple[str, str]] | None = None,
+                  uncovered_key: list[str] | None = None, quarter: int | None = None) -> dict:
+    """What the draw reads, canonical and hashed: the classed, weighted pool, the inspectors, the conflicts
+    (inspector, credit code) that exclude an inspector from a target, the key units not yet inspected this year
+    and the quarter. Snapshots sealed before conflicts and coverage existed lack those keys and re-run unchanged."""
+    snap = {"pool": sorted([p.uscc, p.klass, round(p.weight, 6)] for p in pool), "inspectors": sorted(inspectors)}
+    if conflicts is not None:
+        snap["conflicts"] = sorted([name, uscc] for name, uscc in set(conflicts))
+    if uncovered_key is not None:
+        snap["uncovered_key"] = sorted(set(uncovered_key))
+    if quarter is not None:
+        snap["quarter"] = quarter
+    return snap
+
+
+def forces_coverage(quarter: int | None, config: dict) -> bool:
+    """Whether this quarter draws every key unit not yet inspected this year."""
+    force_from = int(config.get("key_coverage", {}).get("force_from_quarter", 4) or 5)
+    return quarter is not None and quarter >= force_from
 
 
 def sha256(text: str) -> str:
@@ -69,21 +91,35 @@ def draw(seed: str, snapshot: dict, config: dict) -> list[dict]:
     by_class: dict[str, list[tuple[str, float]]] = {}
     for uscc, klass, w in snapshot["pool"]:
         by_class.setdefault(klass, []).append((uscc, w))
+    uncovered = set(snapshot.get("uncovered_key", ()))
+    force = forces_coverage(snapshot.get("quarter"), config) and bool(uncovered)
+    boost = float(config.get("key_coverage", {}).get("uncovered_multiplier", 1.0) or 1.0)
     targets = []
     for klass in ("special", "key", "general"):
         items = by_class.get(klass, [])
         count = min(len(items), math.ceil(float(config.get("ratios", {}).get(klass, 0)) * len(items)))
-        keyed = sorted(items, key=lambda it: -(_unit(seed, f"target:{it[0]}") ** (1.0 / it[1])))
-        targets += [(uscc, klass) for uscc, _ in keyed[:count]]
+        forced = [it for it in items if it[0] in uncovered] if force else []
+        rest = [it for it in items if not (force and it[0] in uncovered)]
+        keyed = sorted(rest, key=lambda it: -(_unit(seed, f"target:{it[0]}") ** (
+            1.0 / (it[1] * boost if it[0] in uncovered else it[1]))))
+        targets += [(uscc, klass, True) for uscc, _ in forced]
+        targets += [(uscc, klass, False) for uscc, _ in keyed[:max(count - len(forced), 0)]]
     targets.sort(key=lambda t: t[0])
+    conflicts = {(name, uscc) for name, uscc in snapshot.get("conflicts", ())}
     load = {name: 0 for name in snapshot["inspectors"]}
     per_target = min(int(config.get("inspectors_per_target", 2)), len(load))
     result = []
-    for uscc, klass in targets:
-        chosen = sorted(load, key=lambda name: (load[name], _unit(seed, f"inspector:{uscc}:{name}")))[:per_target]
+    for uscc, klass, was_forced in targets:
+        free = [name for name in load if (name, uscc) not in conflicts]
+        chosen = sorted(free, key=lambda name: (load[name], _unit(seed, f"inspector:{uscc}:{name}")))[:per_target]
         for name in chosen:
             load[name] += 1
-        result.append({"uscc": uscc, "class": klass, "inspectors": sorted(chosen)})
+        row = {"uscc": uscc, "class": klass, "inspectors": sorted(chosen)}
+        if was_forced:
+            row["forced"] = True  # key unit not yet inspected this year
+        if len(chosen) < per_target:
+            row["short"] = per_target - len(chosen)  # too few inspectors without a conflict
+        result.append(row)
     return result
 
 

@@ -2,15 +2,19 @@
 shows the seed, the hashes and the result so anyone can re-run the draw."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.auth.models import Role, User
 from portal.auth.permissions import Permission, require
 from portal.core.clock import china_today
-from portal.credit import draws, rules
+from portal.credit import conflicts, draws, rules
 from portal.credit import forms as F
-from portal.credit.models import InspectionDraw
+from portal.credit.models import InspectionDraw, InspectorConflict
+from portal.enterprises.models import Enterprise
+from portal.enterprises.rules import check_uscc
 from portal.credit.views import _commit_or_flash
 from portal.extensions import db
 
@@ -40,8 +44,52 @@ def index():
         if _commit_or_flash(call, _("Drawn and sealed."), form):
             return redirect(url_for(".detail", draw_id=holder["draw"].id))
     status = 400 if form.errors else 200
-    return render_template("credit/draws.html", form=form,
+    year = form.year.data if isinstance(form.year.data, int) else today.year
+    return render_template("credit/draws.html", form=form, coverage=draws.coverage(current_user.jurisdiction_code
+                                                                                   or "", year),
                            items=draws.draws_for(current_user.jurisdiction_code or "")), status
+
+
+@bp.route("/credit/regulator/draws/conflicts", methods=["GET", "POST"])
+@require(Permission.CREDIT_EVALUATE)
+def conflicts_desk():
+    """Conflicts of interest: an inspector declares their own, a lead records one for any inspector; the draw
+    never assigns an inspector to an enterprise they have a conflict with."""
+    form = F.ConflictForm()
+    if form.validate_on_submit():
+        check = check_uscc(form.uscc.data)
+        ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value)) if check.ok else None
+        inspector = db.session.scalar(sa.select(User).where(User.username == form.inspector.data.strip()))
+        if ent is None or not rules.can_record_evidence(current_user.role, current_user.jurisdiction_code,
+                                                        ent.region_code):
+            form.uscc.errors = [*form.uscc.errors, check.error if not check.ok else
+                                _("No enterprise with this credit code is registered in your jurisdiction.")]
+        elif inspector is None:
+            form.inspector.errors = [*form.inspector.errors,
+                                     _("Give the user name of an inspector of your jurisdiction.")]
+        elif _commit_or_flash(lambda: conflicts.declare(current_user, inspector, ent, form.reason.data),
+                              _("Conflict recorded; the draw will not assign this inspector to this enterprise."),
+                              form):
+            return redirect(url_for(".conflicts_desk"))
+    status = 400 if form.errors else 200
+    return render_template("credit/conflicts.html", form=form, end_form=F.EndConflictForm(),
+                           items=conflicts.conflicts_in(current_user.jurisdiction_code or ""),
+                           is_lead=current_user.role == Role.REGULATOR_LEAD), status
+
+
+@bp.post("/credit/regulator/draws/conflicts/<int:conflict_id>/end")
+@require(Permission.CREDIT_EVALUATE)
+def end_conflict(conflict_id: int):
+    conflict = db.get_or_404(InspectorConflict, conflict_id)
+    if not rules.can_record_evidence(current_user.role, current_user.jurisdiction_code,
+                                     conflict.enterprise.region_code):
+        abort(404)
+    form = F.EndConflictForm()
+    if form.validate_on_submit():
+        _commit_or_flash(lambda: conflicts.end(current_user, conflict, form.reason.data), _("The conflict has ended."))
+    else:
+        flash(_("Reason: this field is required."), "error")
+    return redirect(url_for(".conflicts_desk"))
 
 
 @bp.get("/credit/regulator/draws/<int:draw_id>")

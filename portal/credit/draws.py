@@ -3,6 +3,8 @@ CSPRNG seed, seal and log it, verify by re-running, publish. Services flush; the
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +14,9 @@ from flask_babel import gettext as _
 from portal.audit.services import record, snapshot
 from portal.auth.models import Role, User
 from portal.credit import draw as D
-from portal.credit import rules
-from portal.credit.models import CreditListEntry, CreditStanding, InspectionDraw, ListKind, ListStatus
+from portal.credit import conflicts, rules
+from portal.credit.models import (CreditListEntry, CreditStanding, Evidence, EvidenceKind, InspectionDraw, ListKind,
+                                  ListStatus)
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise, KeyUnitYear
 from portal.errors import Conflict, NotAllowed, ValidationFailed
@@ -45,6 +48,39 @@ def build_pool(prefix: str, year: int, config: dict) -> tuple[list[D.PoolItem], 
     return pool, inspectors
 
 
+@dataclass
+class Coverage:
+    """Key units of the year under a prefix and which were inspected (drawn in an earlier quarter, or an
+    inspection recorded as evidence this year)."""
+
+    year: int
+    before_quarter: int
+    units: list[tuple[str, str]]  # (credit code, name)
+    covered: set[str]
+
+    @property
+    def uncovered(self) -> list[tuple[str, str]]:
+        return [u for u in self.units if u[0] not in self.covered]
+
+
+def coverage(prefix: str, year: int, before_quarter: int = 5) -> Coverage:
+    units = [(uscc, name) for uscc, name in db.session.execute(
+        sa.select(Enterprise.uscc, Enterprise.name).join(KeyUnitYear, KeyUnitYear.enterprise_id == Enterprise.id)
+        .where(KeyUnitYear.year == year, Enterprise.region_code.startswith(prefix, autoescape=True))
+        .distinct().order_by(Enterprise.uscc))]
+    covered: set[str] = set()
+    for result in db.session.scalars(sa.select(InspectionDraw.result).where(InspectionDraw.year == year,
+                                                                           InspectionDraw.quarter < before_quarter)):
+        covered |= {row["uscc"] for row in result}
+    inspected = (sa.select(Enterprise.uscc).join(Evidence, Evidence.enterprise_id == Enterprise.id)
+                 .where(Evidence.kind == EvidenceKind.INSPECTION_FINDING,
+                        Evidence.occurred_on >= date(year, 1, 1), Evidence.occurred_on <= date(year, 12, 31),
+                        Evidence.withdrawn_at.is_(None), Enterprise.region_code.startswith(prefix, autoescape=True)))
+    covered |= set(db.session.scalars(inspected))
+    keys = {u[0] for u in units}
+    return Coverage(year, before_quarter, units, covered & keys)
+
+
 def make_draw(actor: Any, prefix: str, year: int, quarter: int, seed: str | None = None) -> InspectionDraw:
     """Draw once per jurisdiction and quarter; the seed is fresh from the CSPRNG unless given (tests, re-runs)."""
     if actor is not None and not isinstance(actor, str) and not rules.can_manage_run(
@@ -61,7 +97,12 @@ def make_draw(actor: Any, prefix: str, year: int, quarter: int, seed: str | None
     if len(inspectors) < int(config.get("inspectors_per_target", 2)):
         raise ValidationFailed({"quarter": _("At least two inspectors of the jurisdiction are needed.")})
     seed = seed or secrets.token_hex(32)
-    snap = D.pool_snapshot(pool, inspectors)
+    names = set(inspectors)
+    pairs = [p for p in conflicts.pairs_for_pool(prefix, int(config.get("complaint_conflict_months", 12) or 0))
+             if p[0] in names]
+    in_pool = {p.uscc for p in pool}
+    uncovered = [uscc for uscc, _name in coverage(prefix, year, quarter).uncovered if uscc in in_pool]
+    snap = D.pool_snapshot(pool, inspectors, pairs, uncovered, quarter)
     pool_hash = D.sha256(D.canonical(snap))
     result = D.draw(seed, snap, config)
     entry = InspectionDraw(jurisdiction_prefix=prefix, year=year, quarter=quarter, seed=seed, config=config,
@@ -70,7 +111,9 @@ def make_draw(actor: Any, prefix: str, year: int, quarter: int, seed: str | None
     db.session.add(entry)
     db.session.flush()
     record(actor, "credit_draw.draw", entry, after={"seed": seed, "pool_hash": pool_hash, "seal": entry.seal,
-                                                    "targets": len(result)})
+                                                    "targets": len(result), "conflicts": len(pairs),
+                                                    "uncovered_key_units": len(uncovered),
+                                                    "forced": sum(1 for r in result if r.get("forced"))})
     return entry
 
 

@@ -176,3 +176,13 @@ class RepairActionForm(FlaskForm):
 class DrawForm(FlaskForm):
     year = IntegerField(_l("Year"), [InputRequired(), NumberRange(min=2014, max=2100)])
     quarter = SelectField(_l("Quarter"), [InputRequired()], choices=[SelectChoice(str(q), str(q)) for q in range(1, 5)])
+
+
+class ConflictForm(FlaskForm):
+    inspector = StringField(_l("Inspector (user name)"), [InputRequired(), Length(max=64)])
+    uscc = StringField(_l("Unified social credit code"), [InputRequired(), Length(max=40)])
+    reason = TextAreaField(_l("Conflict of interest"), [InputRequired(), Length(max=2000)])
+
+
+class EndConflictForm(FlaskForm):
+    reason = StringField(_l("Reason"), [InputRequired(), Length(max=500)])

@@ -377,3 +377,22 @@ class InspectionDraw(TimestampMixin, db.Model):
     seal: Mapped[str] = mapped_column(sa.String(64))
     drawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column()
+
+
+class InspectorConflict(TimestampMixin, db.Model):
+    """A recorded conflict of interest between an inspector and an enterprise (DOMAIN §8.5 step 3): the inspector is
+    never drawn for that enterprise while the declaration is in force. Part of every draw's sealed snapshot."""
+
+    __tablename__ = "credit_inspector_conflicts"
+    __table_args__ = (sa.Index("ix_credit_inspector_conflicts_pair", "inspector_id", "enterprise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    ended_on: Mapped[date | None] = mapped_column()
+    end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    inspector = relationship("User", foreign_keys=[inspector_id])
+    enterprise = relationship("Enterprise")

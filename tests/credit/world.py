@@ -32,7 +32,21 @@ def credit_objects(db, ent, owner) -> dict:
     db.session.add_all([objection, entry, application])
     db.session.flush()
     return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id,
-            "version_id": version.id, "repair_id": application.id, "draw_id": _draw(db, ent)}
+            "version_id": version.id, "repair_id": application.id, "draw_id": _draw(db, ent),
+            "conflict_id": _conflict(db, ent, owner)}
+
+
+def _conflict(db, ent, owner) -> int:
+    from portal.auth.models import Role
+    from portal.credit.models import InspectorConflict
+    from tests.factories import make_user
+
+    inspector = make_user(Role.REGULATOR, jurisdiction_code=ent.region_code[:4])
+    conflict = InspectorConflict(inspector_id=inspector.id, enterprise_id=ent.id, reason="配偶在该企业任职",
+                                 recorded_by_id=inspector.id)
+    db.session.add(conflict)
+    db.session.flush()
+    return conflict.id
 
 
 def _draw(db, ent) -> int:

@@ -86,6 +86,10 @@ class Config:
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process
     SEARCH_PER_PAGE = 20
     API_MAX_PER_PAGE = 100
+    # Search API responses cached per process and keyed by the search data version (portal/search/cache.py);
+    # 0 turns the cache off. The TTL only bounds a writer that bypasses the version.
+    SEARCH_CACHE_SIZE = 2048
+    SEARCH_CACHE_TTL = 300
 
 
 class TestConfig(Config):

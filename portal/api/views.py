@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.api import openapi as openapi_doc
@@ -16,6 +16,7 @@ from portal.api.lookup import InvalidParameter, enterprise_by_uscc
 from portal.opendata import http
 from portal.errors import DomainError, json_error
 from portal.extensions import csrf
+from portal.search import cache as search_cache
 from portal.search import queries
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -57,6 +58,10 @@ def enterprises():
     if unknown:
         raise InvalidParameter(_("unknown parameter; the parameters are %(names)s.", names=", ".join(LIST_PARAMS)),
                                field=unknown[0])
+    return search_cache.serve(_search_page)
+
+
+def _search_page() -> Response:
     params = queries.SearchParams(q=request.args.get("q", ""), region=request.args.get("region", ""),
                                   industry=request.args.get("industry", ""),
                                   key_unit=request.args.get("key_unit", ""),

@@ -47,6 +47,8 @@ JOBS: dict[str, Job] = {
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("disclosure-copies", "portal.disclosures.copies:render_pending_copies", "*/2 * * * *",
             "Render the copy-of-record PDF of newly published disclosure reports."),
+        Job("search-versions-prune", "portal.search.cache:prune", "40 3 * * *",
+            "Prune the search data-version log to its newest row."),
         Job("credit-refresh", "portal.credit.services:refresh_due_standings", "10 0 * * *",
             "Recompute credit standings whose ledger entries start or stop counting today."),
         Job("credit-list-expiry", "portal.credit.lists:expire_listings", "20 0 * * *",

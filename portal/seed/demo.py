@@ -24,6 +24,7 @@ from portal.enterprises.models import Enterprise, KeyUnitYear, Outlet, OutletLim
 from portal.extensions import db
 from portal.reference.services import pollutant_rows, region_rows
 from portal.seed.generator import Bundle, DemoGenerator
+from portal.search import cache as search_cache
 
 BATCH_SIZE = 5000
 TABLES = (Enterprise.__table__, Permit.__table__, Outlet.__table__, OutletLimit.__table__, KeyUnitYear.__table__)
@@ -134,6 +135,7 @@ def bulk_insert_registry(n: int, seed: int, today: date,
                 progress(i, n)
     with db.engine.begin() as conn:
         _reset_sequences(conn)
+        search_cache.bump(conn)  # Core writes: tell the search cache the registry changed
     summary.enterprises = n
     summary.seconds = (utcnow() - started).total_seconds()
     return summary

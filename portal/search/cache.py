@@ -1,0 +1,122 @@
+"""A per-process cache of public search API responses, correct to the last committed write.
+
+Public search traffic repeats itself (the same names, the same region browses), and a cached page costs what a
+trivial endpoint costs. Correctness comes from a data version instead of a timer: every transaction that writes a
+table the search reads appends one row to search_data_changes (ORM flushes and ORM bulk statements are caught by
+the session events below; the few Core bulk writers call bump()). A request first reads the newest row (one
+primary-key lookup) and serves a cached body only if it was built under that same version; so a write committed by
+any process is visible to the next request everywhere. A TTL (SEARCH_CACHE_TTL) bounds the damage of a writer
+that bypasses both paths. Only successful JSON bodies of anonymous GETs are cached, never errors or HTML pages.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import Response, current_app, request
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.db import utcnow
+from portal.search.models import DataChange
+
+# Tables whose rows change what /api/v1/enterprises returns (identity, filters, sort keys, grade).
+WATCHED = frozenset({"enterprises", "permits", "key_unit_years", "regions", "industries", "credit_standings",
+                     "credit_list_entries", "exceedance_incidents", "disclosure_obligations", "evidence"})
+_FLAG = "search_data_changed"
+
+_lock = threading.Lock()
+_entries: OrderedDict[tuple, tuple[tuple, float, bytes]] = OrderedDict()
+stats = {"hits": 0, "misses": 0}
+
+
+def bump(connection: sa.Connection) -> None:
+    """Record that search data changed, in the writer's transaction (so it is visible exactly when the data is)."""
+    connection.execute(sa.insert(DataChange.__table__).values(at=utcnow()))
+
+
+def version() -> tuple:
+    """(id, at) of the newest change row: the timestamp tells apart an id reused after the table was emptied."""
+    from portal.extensions import db
+    row = db.session.execute(sa.select(DataChange.id, DataChange.at).order_by(DataChange.id.desc()).limit(1)).first()
+    return tuple(row) if row else (0, None)
+
+
+def prune() -> dict[str, int]:
+    """Job: keep only the newest row (the version never goes backwards)."""
+    from portal.extensions import db
+    newest = db.session.scalar(sa.select(sa.func.max(DataChange.id)))
+    deleted = 0
+    if newest is not None:
+        deleted = db.session.execute(sa.delete(DataChange).where(DataChange.id < newest)).rowcount or 0
+    db.session.commit()
+    return {"deleted": deleted}
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+def serve(build: Callable[[], Response]) -> Response:
+    """The cached body for this request under the current data version, or build() (cached when it is a 200)."""
+    size = current_app.config.get("SEARCH_CACHE_SIZE", 0)
+    if not size or request.method != "GET":
+        return build()
+    key = (request.host_url, request.path, request.query_string, str(get_locale()))
+    current, now = version(), time.monotonic()
+    ttl = current_app.config.get("SEARCH_CACHE_TTL", 300)
+    with _lock:
+        hit = _entries.get(key)
+        if hit is not None and hit[0] == current and now - hit[1] < ttl:
+            _entries.move_to_end(key)
+            stats["hits"] += 1
+            return Response(hit[2], mimetype="application/json")
+    response = build()
+    stats["misses"] += 1
+    if response.status_code == 200 and not response.is_streamed:
+        body = response.get_data()
+        with _lock:
+            _entries[key] = (current, now, body)
+            _entries.move_to_end(key)
+            while len(_entries) > size:
+                _entries.popitem(last=False)
+    return response
+
+
+# ---------------------------------------------------------------- session events (installed on import)
+
+
+def _touches_watched(session: Session) -> bool:
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        if getattr(type(obj), "__tablename__", None) in WATCHED:
+            return True
+    return False
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    if not session.info.get(_FLAG) and _touches_watched(session):
+        bump(session.connection())
+        session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete) or state.session.info.get(_FLAG):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.local_table.name in WATCHED:
+        bump(state.session.connection())
+        state.session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _reset(session: Session) -> None:
+    session.info.pop(_FLAG, None)

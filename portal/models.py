@@ -11,6 +11,7 @@ from portal.credit.models import (
     EvaluationResult,
     EvaluationRun,
     Evidence,
+    EvidenceAttachment,
     GradeChange,
     InspectionDraw,
     InspectorConflict,

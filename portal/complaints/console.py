@@ -55,6 +55,10 @@ def _action_form(c: Complaint) -> ActionForm:
     form = ActionForm()
     form.handler_id.choices = [SelectChoice(u.id, f"{u.display_name} ({u.jurisdiction_code})")
                                for u in services.dispatch_candidates(current_user, c)]
+    linkable = services.linkable_evidence(c)
+    for field, kind in ((form.inspection_evidence_id, "inspection"), (form.penalty_evidence_id, "penalty")):
+        field.choices = [SelectChoice("", "—")] + [
+            SelectChoice(e.id, f"{e.occurred_on.isoformat()} {e.document_no or e.title}") for e in linkable[kind]]
     return form
 
 
@@ -69,6 +73,7 @@ def _render_detail(c: Complaint, form: ActionForm, status: int = 200):
     merged = list(db.session.scalars(select(Complaint).where(Complaint.merged_into_id == c.id)))
     return render_template(
         "complaints/console_detail.html", c=c, form=form, identity=services.reporter_identity(current_user, c),
+        notes=services.notes_for(current_user, c), cited=services.result_references(c),
         due=services.due_of(c), sla=services.sla_of(c), duplicates=services.duplicate_candidates(c),
         merged=merged, can_extend=has_permission(current_user, Permission.COMPLAINT_EXTEND)), status
 
@@ -89,8 +94,11 @@ def _apply(action: str, c: Complaint, form: ActionForm) -> str:
         services.start_investigation(c, current_user)
         return _("Investigation started.")
     if action == "note":
-        services.add_note(c, current_user, text)
-        return _("Note added.")
+        services.add_investigation_note(
+            c, current_user, text, inspection_ref=form.inspection_ref.data or "", inspection_on=form.inspection_on.data,
+            inspection_evidence_id=form.inspection_evidence_id.data, penalty_doc_no=form.penalty_doc_no.data or "",
+            penalty_on=form.penalty_on.data, penalty_evidence_id=form.penalty_evidence_id.data)
+        return _("Investigation note recorded.")
     if action == "request_extension":
         services.request_extension(c, current_user, form.days.data or 0, text)
         return _("Extension requested from the lead.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, FloatField, HiddenField, IntegerField, MultipleFileField,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FloatField, HiddenField, IntegerField, MultipleFileField,
                      RadioField, SelectField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
@@ -101,6 +101,10 @@ class QueueFilterForm(FlaskForm):
     overdue = BooleanField(_l("Overdue only"))
 
 
+def _optional_int(value) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
 class ActionForm(FlaskForm):
     """One form for every console decision; the service checks what each action needs."""
 
@@ -114,3 +118,12 @@ class ActionForm(FlaskForm):
                            choices=[SelectChoice(f.value, label) for f, label in FINDINGS_LABELS.items()])
     target_case_no = StringField(_l("Merge into case number"), validators=[Optional(), Length(max=32)])
     text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=MAX_TEXT)])
+    # Investigation note links (investigation.py): the document number and date, or a record of the enterprise.
+    inspection_ref = StringField(_l("On-site inspection record number"), validators=[Optional(), Length(max=100)])
+    inspection_on = DateField(_l("Inspection date"), validators=[Optional()])
+    inspection_evidence_id = SelectField(_l("Or link an inspection record of the enterprise"), coerce=_optional_int,
+                                         validators=[Optional()])
+    penalty_doc_no = StringField(_l("Penalty decision number"), validators=[Optional(), Length(max=100)])
+    penalty_on = DateField(_l("Penalty decision date"), validators=[Optional()])
+    penalty_evidence_id = SelectField(_l("Or link a penalty record of the enterprise"), coerce=_optional_int,
+                                      validators=[Optional()])

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.complaints import rules
 from portal.complaints.common import (_audit, _event, _facts, _is_workday, _local_date, _move, _reopen,
@@ -127,14 +128,6 @@ def start_investigation(c: Complaint, actor) -> None:
     _audit(actor, "complaint.investigate", c, before)
 
 
-def add_note(c: Complaint, actor, text: str) -> None:
-    """Internal investigation notes (inspection, monitoring, enforcement case numbers)."""
-    if not text.strip():
-        raise ValidationFailed({"text": _("Write the note.")})
-    _event(c, "note", text.strip(), public=False, actor=actor)
-    db.session.flush()
-
-
 def request_extension(c: Complaint, actor, days: int, reason: str) -> None:
     """A complex case may be extended once, by up to 30 days, with the lead's approval."""
     if c.status != Status.INVESTIGATING:
@@ -171,14 +164,19 @@ def decide_extension(c: Complaint, lead, approve: bool) -> None:
 
 
 def report_result(c: Complaint, actor, findings: Findings, text: str) -> None:
-    """The investigation result; a substantiated complaint about a registered enterprise becomes credit evidence."""
+    """The investigation result; a substantiated complaint about a registered enterprise becomes credit evidence
+    that cites the inspections and penalty decisions recorded in the case's investigation notes."""
     if len(text.strip()) < 10:
         raise ValidationFailed({"text": _("Describe the findings and the measures taken (at least 10 characters).")})
     before = _facts(c)
     _move(c, Status.RESULT_REPORTED)
     c.findings, c.findings_text = findings, text.strip()
-    _event(c, "result_reported", public=False, actor=actor, text=text.strip())
-    _audit(actor, "complaint.result", c, before)
+    cited = [n.reference() for n in c.notes if n.has_links] if findings == Findings.SUBSTANTIATED else []
+    documents = [d for ref in cited for d in (ref["inspection_ref"], ref["penalty_doc_no"]) if d]
+    basis = f"\n{_('Based on')}: {', '.join(documents)}" if documents else ""
+    _event(c, "result_reported", public=False, actor=actor, text=text.strip() + basis)
+    record(actor, "complaint.result", c, before=before, after={**_facts(c), "cites": cited},
+           enterprise_id=c.enterprise_id)
     if findings == Findings.SUBSTANTIATED and c.enterprise_id:
         from portal.complaints.forms import CATEGORY_LABELS
         from portal.credit.evidence import add_evidence
@@ -188,7 +186,8 @@ def report_result(c: Complaint, actor, findings: Findings, text: str) -> None:
                      source=EvidenceSource.COMPLAINT, source_ref=f"complaint:{c.id}", occurred_on=china_today(),
                      title=_("Substantiated complaint %(no)s (%(category)s)", no=c.case_no,
                              category=str(CATEGORY_LABELS[c.category])),
-                     verified=True, actor=actor, document_no=c.case_no)
+                     verified=True, actor=actor, details={"investigation": cited},
+                     document_no=next((r["penalty_doc_no"] for r in cited if r["penalty_doc_no"]), c.case_no))
 
 
 def reply_complaint(c: Complaint, actor, text: str) -> None:

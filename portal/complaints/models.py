@@ -120,6 +120,7 @@ class Complaint(TimestampMixin, db.Model):
                                                         order_by="(ComplaintEvent.at, ComplaintEvent.id)")
     attachments: Mapped[list[ComplaintAttachment]] = relationship(back_populates="complaint",
                                                                   order_by="ComplaintAttachment.id")
+    notes: Mapped[list[ComplaintNote]] = relationship(back_populates="complaint", order_by="ComplaintNote.id")
 
     @property
     def reported_label(self) -> str:
@@ -163,3 +164,40 @@ class ComplaintAttachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     complaint: Mapped[Complaint] = relationship(back_populates="attachments")
+
+
+class ComplaintNote(db.Model):
+    """An investigation note (调查记录) of the handler: what was checked, optionally the on-site inspection (record
+    number and date) and the penalty decision (document number and date) it led to, each optionally linked to the
+    enterprise's credit evidence that records it. Seen only by the assigned handler and the lead."""
+
+    __tablename__ = "complaint_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaints.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(sa.Text)
+    inspection_ref: Mapped[str] = mapped_column(sa.String(100), default="")  # 现场检查笔录编号
+    inspection_on: Mapped[date | None] = mapped_column()
+    inspection_evidence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"))
+    penalty_doc_no: Mapped[str] = mapped_column(sa.String(100), default="")  # 行政处罚决定书文号
+    penalty_on: Mapped[date | None] = mapped_column()
+    penalty_evidence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("evidence.id"))
+
+    complaint: Mapped[Complaint] = relationship(back_populates="notes")
+    author = relationship("User", foreign_keys=[author_id])
+    inspection_evidence = relationship("Evidence", foreign_keys=[inspection_evidence_id])
+    penalty_evidence = relationship("Evidence", foreign_keys=[penalty_evidence_id])
+
+    @property
+    def has_links(self) -> bool:
+        return bool(self.inspection_ref or self.penalty_doc_no)
+
+    def reference(self) -> dict:
+        """What a substantiated result cites (no note text: only document numbers, dates and evidence ids)."""
+        return {"note_id": self.id, "inspection_ref": self.inspection_ref or None,
+                "inspection_on": self.inspection_on.isoformat() if self.inspection_on else None,
+                "inspection_evidence_id": self.inspection_evidence_id, "penalty_doc_no": self.penalty_doc_no or None,
+                "penalty_on": self.penalty_on.isoformat() if self.penalty_on else None,
+                "penalty_evidence_id": self.penalty_evidence_id}

@@ -66,6 +66,12 @@ def can_see_reporter(role, user_id: int | None, handler_id: int | None, can_view
     return (handler_id is not None and user_id == handler_id) or role == Role.REGULATOR_LEAD
 
 
+def can_see_investigation(role, user_id: int | None, handler_id: int | None, can_view: bool) -> bool:
+    """Investigation notes are read and written by the same people who may see the reporter: the assigned handler
+    and the jurisdiction's lead."""
+    return can_see_reporter(role, user_id, handler_id, can_view)
+
+
 def can_transition(current: Status, new: Status) -> bool:
     return new in TRANSITIONS.get(current, frozenset())
 

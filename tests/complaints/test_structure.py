@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.complaints import common, handling, intake, services
+from portal.complaints import common, handling, intake, investigation, services
 from portal.jobs.registry import JOBS
 
 PACKAGE = Path(services.__file__).parent
@@ -22,6 +22,7 @@ def test_services_re_exports_the_use_cases_of_each_module():
         assert hasattr(services, name), name
     assert services.submit_complaint is intake.submit_complaint and services.Intake is intake.Intake
     assert services.accept_complaint is handling.accept_complaint and services.queue is handling.queue
+    assert services.add_investigation_note is investigation.add_investigation_note
     assert services.upload_root is common.upload_root
 
 

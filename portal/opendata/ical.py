@@ -3,6 +3,8 @@ all-day event with a reminder a week ahead.
 
 - disclosure obligations still pending: the annual report (15 March, Order 24 art. 14) and temporary reports
   (5 working days after the legal document, art. 17; 10 after the list, art. 20), from disclosure_obligations;
+- self-monitoring (confirmed plan, manual lines): for each frequency, the current period's last day to monitor and
+  the publication deadline 5 working days later (环办监测〔2023〕5号, DOMAIN §5.3);
 - permits: the last day to apply for renewal (60 days before expiry, 排污许可管理条例 art. 14) and the expiry;
 - credit repair: the first day an application may be made for each public deducting item (minimum publication
   period, 信用修复管理办法) and the earliest removal date of a black listing.
@@ -28,6 +30,10 @@ from portal.disclosures.catalogue import TRIGGER_LABELS
 from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus, TemporaryReport
 from portal.enterprises.models import Enterprise, Permit
 from portal.extensions import db
+from portal.monitoring import plan as monitoring_plan
+from portal.monitoring import plan_rules
+from portal.monitoring.models import PlanMode
+from portal.workdays.services import add_working_days
 
 RENEWAL_LEAD_DAYS = 60
 ALARM_DAYS = 7
@@ -37,7 +43,7 @@ PRODID = "-//Enterprise Environmental Credit and Disclosure Portal//Compliance c
 @dataclass(frozen=True)
 class Deadline:
     key: str  # stable, the base of the UID
-    category: str  # disclosure / permit / credit
+    category: str  # disclosure / monitoring / permit / credit
     on: date
     summary: str
     description: str
@@ -59,6 +65,30 @@ def _disclosures(ent: Enterprise) -> list[Deadline]:
                         trigger=TRIGGER_LABELS.get(trigger, trigger) if trigger else "")
             about = _("Order 24 art. 17: within 5 working days of receiving the legal document.")
         items.append(Deadline(f"obligation/{ob.id}", "disclosure", ob.due_on, summary, about, ob.updated_at))
+    return items
+
+
+def _monitoring(ent: Enterprise, today: date) -> list[Deadline]:
+    """One deadline per manual frequency of the confirmed plan: this period's results, published within 5 working
+    days of the period's last day at the latest."""
+    plan = monitoring_plan.confirmed_plan(ent.id)
+    if plan is None:
+        return []
+    lines: dict[str, list[str]] = {}
+    for item in plan.items:
+        if item.mode == PlanMode.MANUAL:
+            lines.setdefault(str(getattr(item.frequency, "value", item.frequency)), []).append(
+                f"{item.outlet.code if item.outlet else item.outlet_id} {item.pollutant_code}")
+    items = []
+    for frequency, what in sorted(lines.items()):
+        start = plan_rules.period_start(today, frequency)
+        last = plan_rules.next_period(start, frequency) - timedelta(days=1)
+        publish_by = add_working_days(last, 5)
+        items.append(Deadline(f"monitoring/{plan.id}/{frequency}/{start}", "monitoring", publish_by,
+                              _("Publish self-monitoring results (%(from)s to %(to)s)", **{"from": start.isoformat(),
+                                                                                           "to": last.isoformat()}),
+                              _("Monitor by %(last)s and publish the results within 5 working days: %(lines)s",
+                                last=last.isoformat(), lines=", ".join(sorted(what))), plan.updated_at))
     return items
 
 
@@ -106,7 +136,7 @@ def _credit(ent: Enterprise, today: date) -> list[Deadline]:
 
 def deadlines(ent: Enterprise, today: date | None = None) -> list[Deadline]:
     today = today or china_today()
-    items = _disclosures(ent) + _permits(ent, today) + _credit(ent, today)
+    items = _disclosures(ent) + _monitoring(ent, today) + _permits(ent, today) + _credit(ent, today)
     return sorted(items, key=lambda d: (d.on, d.key))
 
 

@@ -1,7 +1,7 @@
 """The compliance calendar (iCalendar): every upcoming obligation of one enterprise, parsed back with icalendar."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -11,7 +11,9 @@ from portal.credit import services as credit_services
 from portal.credit.evidence import add_evidence
 from portal.credit.models import CreditListEntry, EvidenceKind, EvidenceSource, LedgerEntry, ListKind, ListStatus
 from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus, TemporaryReport, Trigger
-from tests.factories import make_enterprise, make_permit
+from portal.monitoring.models import Frequency, MonitoringPlan, MonitoringPlanItem, PlanMode, PlanStatus
+from portal.workdays.services import add_working_days
+from tests.factories import make_enterprise, make_outlet, make_permit
 
 
 
@@ -96,6 +98,31 @@ def test_calendar_is_stable_between_requests_so_clients_can_use_its_etag(client,
     assert first.data == second.data
     assert client.get(f"/enterprises/{ent.uscc}/calendar.ics",
                       headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_confirmed_manual_monitoring_lines_give_a_publication_deadline_per_frequency(client, db):
+    ent = make_enterprise("华能化工有限公司")
+    outlet = make_outlet(ent, "DW001")
+    plan = MonitoringPlan(enterprise_id=ent.id, status=PlanStatus.CONFIRMED, effective_from=date(2024, 1, 1))
+    db.session.add(plan)
+    db.session.flush()
+    for code, mode, frequency in (("w01018", PlanMode.MANUAL, Frequency.QUARTERLY),
+                                  ("w21003", PlanMode.MANUAL, Frequency.QUARTERLY),
+                                  ("w01001", PlanMode.AUTO, Frequency.CONTINUOUS)):
+        db.session.add(MonitoringPlanItem(plan_id=plan.id, outlet_id=outlet.id, pollutant_code=code, mode=mode,
+                                          frequency=frequency, averaging="daily"))
+    db.session.commit()
+    today = china_today()
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    last = (quarter_start + timedelta(days=95)).replace(day=1) - timedelta(days=1)
+    cal = parse(client.get(f"/enterprises/{ent.uscc}/calendar.ics?lang=en"))
+    events = events_of(cal)
+    assert len(events) == 1  # one per frequency; automatic lines have no publication deadline here
+    event = events[0]
+    assert str(event["SUMMARY"]) == f"Publish self-monitoring results ({quarter_start} to {last})"
+    assert event.decoded("DTSTART") == add_working_days(last, 5) > last
+    assert "DW001 w01018" in str(event["DESCRIPTION"]) and "DW001 w21003" in str(event["DESCRIPTION"])
+    assert "w01001" not in str(event["DESCRIPTION"])
 
 
 def test_a_filed_obligation_leaves_the_calendar(client, obligations, db):

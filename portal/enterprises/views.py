@@ -15,6 +15,7 @@ from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_edit_registry, can_propose_change, can_view_enterprise_private
 from portal.enterprises import forms as F
 from portal.enterprises import proposals, services
+from portal.enterprises.compliance_queries import compliance_grid
 from portal.enterprises.models import ChangeProposal, Enterprise, Outlet, OutletLimit, Permit, ProposalStatus
 from portal.enterprises.rules import check_uscc, normalise_code
 from portal.errors import DomainError, InvalidTransition, ValidationFailed
@@ -144,7 +145,8 @@ def public(uscc: str):
         return render_template("enterprises/not_found.html", code=code, message=message), 404
     pdf_url = (url_for("reports.enterprise_summary", uscc=code)
                if "reports.enterprise_summary" in current_app.view_functions else None)
-    return render_template("enterprises/public.html", ent=ent, p=services.public_profile(ent), pdf_url=pdf_url)
+    return render_template("enterprises/public.html", ent=ent, p=services.public_profile(ent), pdf_url=pdf_url,
+                           grid=compliance_grid(ent.id))
 
 
 # --- regulator registry -------------------------------------------------------------------------------------------

@@ -1,0 +1,29 @@
+"""Enterprise JSON API beyond the registry record: the 12-quarter compliance grid (documented in
+portal/enterprises/openapi.py, merged into /api/v1/openapi.json)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, url_for
+
+from portal.api.lookup import enterprise_by_uscc
+from portal.enterprises.compliance import grid_dict
+from portal.enterprises.compliance_queries import compliance_grid
+from portal.errors import DomainError, json_error
+from portal.extensions import csrf
+
+bp = Blueprint("enterprises_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    return json_error(exc.code, exc.message, exc.status)
+
+
+@bp.get("/enterprises/<uscc>/compliance")
+def compliance(uscc: str):
+    """Per quarter: exceedances, late or missing reports, penalties, substantiated complaints (ECHO style)."""
+    ent = enterprise_by_uscc(uscc)
+    data = {"uscc": ent.uscc, **grid_dict(compliance_grid(ent.id)),
+            "links": {"self": url_for(".compliance", uscc=ent.uscc, _external=True),
+                      "html": url_for("enterprises.public", uscc=ent.uscc, _anchor="compliance", _external=True)}}
+    return jsonify({"data": data})

@@ -12,6 +12,7 @@ def test_enterprise_page_links_its_feed_calendar_region_feed_and_json(client, db
                  "/regions/320826/feed.atom", f"/api/v1/enterprises/{ent.uscc}", "/opendata"):
         assert f'href="{href}"' in page, href
     assert '<link rel="alternate" type="application/atom+xml"' in page  # feed autodiscovery
+    assert "关注该企业" in page and "合规日历" in page  # Chinese first
     for href in (f"/enterprises/{ent.uscc}/feed.atom", f"/enterprises/{ent.uscc}/calendar.ics",
                  "/regions/320826/feed.atom"):
         assert client.get(href).status_code == 200, href

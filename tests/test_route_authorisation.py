@@ -26,13 +26,14 @@ from tests.factories import make_complaint, make_enterprise, make_limit, make_ou
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
     "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register", "enterprises_api.compliance",
-    "credit.schemes", "monitoring.enterprise_csv",
+    "credit.schemes", "monitoring.enterprise_csv", "monitoring.lab_report",
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
 PUBLIC |= {"disclosures.list_public", "disclosures.list_public_index"}
 PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist",
-           "credit_repair.public_notices", "credit_draws.public", "credit.report_pdf"}
+           "credit_repair.public_notices", "credit_draws.public", "credit.report_pdf",
+           "credit_files.download"}  # public evidence only; checked inside
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",

@@ -185,6 +185,7 @@ class ManualSubmission(TimestampMixin, db.Model):
     row_count: Mapped[int] = mapped_column(default=0)
 
     submitted_by = relationship("User")
+    enterprise = relationship("Enterprise")
 
 
 class MonitoringFinding(db.Model):

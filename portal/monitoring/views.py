@@ -29,7 +29,7 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import forms, importers, manual, plan, queries, services
+from portal.monitoring import forms, importers, lab_reports, manual, plan, queries, services
 from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
@@ -53,7 +53,7 @@ def monitoring_section(ent: Enterprise) -> dict:
     pairs = queries.monitored_pairs(ent)
     params = {"resolution": query.resolution, "from": query.start.isoformat(), "to": query.end.isoformat()}
     return {"pairs": pairs, "series": queries.series(ent, query) if pairs else [], "query": query, "error": error,
-            "plan": plan.confirmed_plan(ent.id),
+            "plan": plan.confirmed_plan(ent.id), "lab_reports": lab_reports.public_reports(ent.id),
             "api_url": url_for("monitoring_api.enterprise_monitoring", uscc=ent.uscc),
             "csv_url": url_for("monitoring.enterprise_csv", uscc=ent.uscc, **params)}
 
@@ -222,8 +222,10 @@ def _upload_dir() -> Path:
 
 
 def _results_page(ent: Enterprise, form, upload_form, status: int = 200):
+    submissions = manual.recent_submissions(ent.id)
     return render_template("monitoring/results.html", ent=ent, form=form, upload_form=upload_form,
-                           submissions=manual.recent_submissions(ent.id)), status
+                           submissions=submissions, report_form=forms.LabReportForm(),
+                           reports=lab_reports.reports_by_submission([s.id for s in submissions])), status
 
 
 @bp.route("/monitoring/my/results", methods=["GET", "POST"])
@@ -331,4 +333,4 @@ def results_template():
 
 
 # Routes in sibling modules register on this blueprint when the blueprint module is imported.
-from portal.monitoring import views_plan  # noqa: E402,F401
+from portal.monitoring import views_files, views_plan  # noqa: E402,F401

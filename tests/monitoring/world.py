@@ -1,13 +1,25 @@
 """Monitoring objects for the route-authorisation matrix (tests/test_route_authorisation.py `world`)."""
 from __future__ import annotations
 
-from portal.monitoring import plan
+import io
+from datetime import date, datetime
+
+from portal.monitoring import lab_reports, manual, plan
+from portal.monitoring.importers import ManualRow
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def monitoring_objects(db, ent, owner) -> dict:
-    """A submitted monitoring plan of `ent` (plan_id) with one line (item_id)."""
+    """A submitted monitoring plan of `ent` (plan_id) with one line (item_id); a published manual submission
+    (submission_id) with a laboratory report (lab_report_id)."""
     draft = plan.start_draft(owner, ent)
     item = draft.items[0]
     plan.submit(owner, draft)
+    outlet = item.outlet
+    row = ManualRow(line=0, outlet=outlet.code, pollutant=item.pollutant_code, sampled_at=datetime(2026, 10, 2, 9),
+                    value=1.0, completed_on=date(2026, 10, 3))
+    [submission] = manual.submit_one(owner, ent, row).submissions
+    report = lab_reports.attach(owner, submission, "lab.pdf", io.BytesIO(PDF))
     db.session.flush()
-    return {"plan_id": draft.id, "item_id": item.id}
+    return {"plan_id": draft.id, "item_id": item.id, "submission_id": submission.id, "lab_report_id": report.id}

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
 from portal.core.clock import china_today
-from portal.disclosures import art8, lists, rules
+from portal.disclosures import art8, lists, province, rules
 from portal.disclosures.models import DisclosureList, DisclosureListEntry, ListStatus
 from portal.disclosures.views import _fail, bp
 from portal.errors import DomainError
@@ -75,7 +75,9 @@ def list_detail(list_id: int):
     lst = _visible(list_id)
     return render_template("disclosures/list_detail.html", lst=lst, editable=lists.can_edit(current_user, lst)
                            and lst.status != ListStatus.PUBLISHED, bases=rules.BASES, triggers=rules.ART8_TRIGGERS,
-                           today=china_today(), art8_info=_art8_info(lst))
+                           today=china_today(), art8_info=_art8_info(lst),
+                           province_state=province.list_report_state(lst, china_today()),
+                           can_report=lists.can_edit(current_user, lst))
 
 
 def _art8_info(lst: DisclosureList) -> dict[int, dict]:
@@ -171,3 +173,6 @@ def list_public_index():
     stmt = (db.select(DisclosureList).where(DisclosureList.status != ListStatus.DRAFT)
             .order_by(DisclosureList.year.desc(), DisclosureList.region_code))
     return render_template("disclosures/list_public_index.html", lists=db.session.scalars(stmt).all())
+
+
+from portal.disclosures import province_views  # noqa: E402,F401  (routes on this blueprint)

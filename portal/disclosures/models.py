@@ -215,3 +215,53 @@ class Art8Event(TimestampMixin, db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     enterprise = relationship("Enterprise")
+
+
+class ListReport(TimestampMixin, db.Model):
+    """A published enterprise list reported by the prefecture to the province (Art. 9: within 10 working days after
+    publication). The reported entries are frozen as canonical JSON with their SHA-256."""
+
+    __tablename__ = "disclosure_list_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(sa.ForeignKey("disclosure_lists.id"), unique=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    due_on: Mapped[date] = mapped_column()
+    reported_on: Mapped[date] = mapped_column()
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    content_json: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+
+    enterprise_list = relationship("DisclosureList")
+    reported_by = relationship("User")
+
+
+class WorkReportStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class WorkReport(TimestampMixin, db.Model):
+    """The prefecture's report to the province on the previous year's disclosure work (Art. 23, due by the end of
+    March): figures generated from the portal's obligations, reviews and list, plus the bureau's own text. Frozen
+    (content_json + sha256) when submitted."""
+
+    __tablename__ = "disclosure_work_reports"
+    __table_args__ = (sa.UniqueConstraint("region_code", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)  # prefecture prefix, e.g. "3208"
+    year: Mapped[int] = mapped_column(sa.SmallInteger)  # the year reported on
+    due_on: Mapped[date] = mapped_column()
+    status: Mapped[WorkReportStatus] = mapped_column(str_enum(WorkReportStatus, 16), default=WorkReportStatus.DRAFT)
+    supervision_text: Mapped[str] = mapped_column(sa.Text, default="")
+    other_text: Mapped[str] = mapped_column(sa.Text, default="")
+    content_json: Mapped[str | None] = mapped_column(sa.Text)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    submitted_on: Mapped[date | None] = mapped_column()
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])

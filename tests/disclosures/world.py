@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 from portal.auth.models import Role
 from portal.disclosures import services
-from portal.disclosures.models import DisclosureList, DisclosureListEntry, Trigger
+from portal.disclosures.models import DisclosureList, DisclosureListEntry, Trigger, WorkReport
 from tests.disclosures.helpers import valid_sections
 from tests.factories import DEFAULT_PASSWORD, make_user
 
@@ -25,6 +25,8 @@ def disclosure_objects(db, ent) -> dict:
     db.session.flush()
     entry = DisclosureListEntry(list_id=lst.id, enterprise_id=ent.id, bases=["key_unit"], triggers=[])
     db.session.add(entry)
+    work = WorkReport(region_code=ent.region_code[:4], year=2025, due_on=date(2026, 3, 31))
+    db.session.add(work)
     db.session.flush()
-    return {"report_id": draft.id, "temp_id": temp.id, "section": "basic", "digest": published.sha256,
+    return {"work_report_id": work.id, "report_id": draft.id, "temp_id": temp.id, "section": "basic", "digest": published.sha256,
             "list_id": lst.id, "entry_id": entry.id}

@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "portal.credit.scheme_views",
     "portal.credit.repair_views",
     "portal.credit.draw_views",
+    "portal.credit.attachment_views",
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",

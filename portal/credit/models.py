@@ -74,6 +74,7 @@ class Evidence(TimestampMixin, db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     enterprise = relationship("Enterprise")
+    attachments = relationship("EvidenceAttachment", back_populates="evidence", order_by="EvidenceAttachment.id")
 
 
 # --- schemes, ledger and standing ---------------------------------------------------------------------------------
@@ -396,3 +397,22 @@ class InspectorConflict(TimestampMixin, db.Model):
 
     inspector = relationship("User", foreign_keys=[inspector_id])
     enterprise = relationship("Enterprise")
+
+
+class EvidenceAttachment(db.Model):
+    """A document attached to an evidence item by a regulator (the decision, the inspection record, photos): PDF,
+    JPEG or PNG sniffed from its content, stored content-addressed under instance/. Public when its evidence is."""
+
+    __tablename__ = "credit_evidence_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(sa.ForeignKey("evidence.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size_bytes: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    path: Mapped[str] = mapped_column(sa.String(200))  # relative to the credit upload root
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column()
+
+    evidence = relationship("Evidence", back_populates="attachments")

@@ -318,3 +318,30 @@ def listing_ended_by_repair(entry_evidence_id: int | None, basis: str, repaired_
     if entry_evidence_id is not None:
         return entry_evidence_id == repaired_evidence_id
     return basis == "veto" and not still_vetoed
+
+
+# --- evidence attachments ----------------------------------------------------------------------------------------
+
+ATTACHMENT_TYPES = {"application/pdf": ("pdf",), "image/jpeg": ("jpg", "jpeg"), "image/png": ("png",)}
+MAX_ATTACHMENTS_PER_EVIDENCE = 10
+
+
+def sniff_attachment(data: bytes) -> str | None:
+    """The content type from the first bytes (never from the name or the browser's claim), or None."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+def attachment_public(is_public: bool, repaired: bool, withdrawn: bool) -> bool:
+    """An attachment is public exactly when its evidence's details are: public, not repaired, not withdrawn."""
+    return is_public and not repaired and not withdrawn
+
+
+def can_download_attachment(public: bool, role: Role | None, jurisdiction: str | None, region_code: str) -> bool:
+    """Anyone for public evidence; otherwise only regulators of the enterprise's jurisdiction."""
+    return public or can_record_evidence(role, jurisdiction, region_code)

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import gettext as _
 
 from portal.credit import presets, rules, scoring
@@ -408,7 +409,12 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
                                     "title": ev.title if public else None,
                                     "document_no": ev.document_no if public else None,
                                     "authority": ev.authority if public else None,
-                                    "repaired_on": ev.repaired_on.isoformat() if ev.repaired_on else None}})
+                                    "repaired_on": ev.repaired_on.isoformat() if ev.repaired_on else None,
+                                    "attachments": [{"name": f.filename, "content_type": f.content_type,
+                                                     "sha256": f.sha256,
+                                                     "url": url_for("credit_files.download", evidence_id=ev.id,
+                                                                    file_id=f.id, _external=True)}
+                                                    for f in ev.attachments] if public else []}})
     return {
         "uscc": ent.uscc,
         "scheme": {"code": view.version.scheme.code, "name": view.version.scheme.name,

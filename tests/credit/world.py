@@ -33,7 +33,21 @@ def credit_objects(db, ent, owner) -> dict:
     db.session.flush()
     return {"run_id": run.id, "result_id": result.id, "objection_id": objection.id, "entry_id": entry.id,
             "version_id": version.id, "repair_id": application.id, "draw_id": _draw(db, ent),
-            "conflict_id": _conflict(db, ent, owner)}
+            "conflict_id": _conflict(db, ent, owner), "file_id": _attachment(db, ent)}
+
+
+def _attachment(db, ent) -> int:
+    """A document row on the enterprise's first evidence item (no file on disk: a download answers 404)."""
+    import sqlalchemy as sa
+
+    from portal.credit.models import Evidence, EvidenceAttachment
+
+    evidence = db.session.scalar(sa.select(Evidence).where(Evidence.enterprise_id == ent.id).order_by(Evidence.id))
+    attachment = EvidenceAttachment(evidence_id=evidence.id, filename="决定书.pdf", content_type="application/pdf",
+                                    size_bytes=10, sha256="0" * 64, path="00/none.pdf", uploaded_at=utcnow())
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment.id
 
 
 def _conflict(db, ent, owner) -> int:

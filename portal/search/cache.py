@@ -18,7 +18,6 @@ from typing import Callable
 
 import sqlalchemy as sa
 from flask import Response, current_app, request
-from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -40,11 +39,15 @@ def bump(connection: sa.Connection) -> None:
     connection.execute(sa.insert(DataChange.__table__).values(at=utcnow()))
 
 
+_VERSION_SQL = sa.text("SELECT id, at FROM search_data_changes ORDER BY id DESC LIMIT 1")
+
+
 def version() -> tuple:
-    """(id, at) of the newest change row: the timestamp tells apart an id reused after the table was emptied."""
+    """(id, at) of the newest change row: the timestamp tells apart an id reused after the table was emptied.
+    Plain SQL on the session's connection: this runs on every cached request, so no ORM machinery."""
     from portal.extensions import db
-    row = db.session.execute(sa.select(DataChange.id, DataChange.at).order_by(DataChange.id.desc()).limit(1)).first()
-    return tuple(row) if row else (0, None)
+    row = db.session.connection().execute(_VERSION_SQL).first()
+    return (row[0], str(row[1])) if row else (0, None)
 
 
 def prune() -> dict[str, int]:
@@ -68,7 +71,8 @@ def serve(build: Callable[[], Response]) -> Response:
     size = current_app.config.get("SEARCH_CACHE_SIZE", 0)
     if not size or request.method != "GET":
         return build()
-    key = (request.host_url, request.path, request.query_string, str(get_locale()))
+    # Success bodies hold no translated text (only errors do, and they are never cached): no locale in the key.
+    key = (request.host_url, request.path, request.query_string)
     current, now = version(), time.monotonic()
     ttl = current_app.config.get("SEARCH_CACHE_TTL", 300)
     with _lock:

@@ -45,6 +45,11 @@ class ReviewForm(FlaskForm):
     note = TextAreaField(_l("Note to the enterprise"), validators=[Optional(), Length(max=2000)])
 
 
+class DiscardForm(FlaskForm):
+    confirm = BooleanField(_l("Yes, discard this draft; it cannot be restored"), validators=[DataRequired(
+        message=_l("Tick the box to confirm that the draft is to be discarded."))])
+
+
 class VerifyForm(FlaskForm):
     digest = StringField(_l("SHA-256 digest"), validators=[Optional(), Length(max=200)])
     pdf = FileField(_l("Or upload the PDF copy"))

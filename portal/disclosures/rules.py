@@ -30,10 +30,12 @@ DEFAULT_ANNUAL_DEADLINE = "03-15"  # Art. 19, inclusive
 
 # --- state machine ----------------------------------------------------------------------------------------------
 
-# (status, action) -> new status. Absent pairs are refused; "delete" appears nowhere: nothing is ever deleted.
+# (status, action) -> new status. Absent pairs are refused; "delete" appears nowhere: no signed report is ever
+# deleted. Only an unsigned draft may be discarded (it was never disclosed).
 TRANSITIONS: dict[tuple[ReportStatus, str], ReportStatus] = {
     (ReportStatus.DRAFT, "edit"): ReportStatus.DRAFT,
     (ReportStatus.DRAFT, "submit"): ReportStatus.PUBLISHED,
+    (ReportStatus.DRAFT, "discard"): ReportStatus.DRAFT,  # the enterprise withdraws its unsigned draft (row removed)
     (ReportStatus.PUBLISHED, "correct"): ReportStatus.CORRECTED,
     (ReportStatus.CORRECTED, "correct"): ReportStatus.CORRECTED,
 }
@@ -46,6 +48,9 @@ def transition(status: ReportStatus, action: str) -> ReportStatus:
     except KeyError:
         if action == "delete":
             raise InvalidTransition(str(_l("Disclosure reports are never deleted; file a change report instead.")))
+        if action == "discard":
+            raise InvalidTransition(str(_l("Only an unsigned draft can be discarded. This report is signed and "
+                                           "published: it is never deleted; to correct it, file a change report.")))
         if action in ("edit", "submit"):
             raise InvalidTransition(str(_l("This report is already published and cannot be changed; file a change "
                                            "report (临时报告·变更) to correct it.")))

@@ -75,7 +75,7 @@ def _search_page() -> Response:
         "data": [serializers.enterprise_summary(e, result.grades.get(e.id)) for e in result.items],
         "meta": {"total": result.total, "total_is_capped": result.total_is_capped, "mode": result.mode,
                  "sort": result.sort, "per_page": params.per_page},
-        "links": {"self": request.url,
+        "links": {"self": _list_url(),  # percent-encoded (request.url is an IRI)
                   "next": _list_url(cursor=result.next_cursor) if result.next_cursor else None,
                   "prev": _list_url(cursor=result.prev_cursor) if result.prev_cursor else None},
     })

@@ -21,6 +21,7 @@ from portal.credit.models import (
     RepairApplication,
 )
 from portal.disclosures.models import (
+    AnnualDeadline,
     AnnualReport,
     Art8Event,
     DisclosureList,

@@ -25,6 +25,7 @@ class Permission(enum.StrEnum):
     CREDIT_EVIDENCE_RECORD = "credit:evidence:record"
     CREDIT_EVALUATE = "credit:runs:manage"
     CREDIT_OBJECT = "credit:objections:file"
+    DISCLOSURE_DEADLINES = "disclosures:deadlines:manage"
     DISCLOSURE_EDIT = "disclosures:drafts:edit"
     DISCLOSURE_SUBMIT = "disclosures:reports:submit"
     DISCLOSURE_SUPERVISE = "disclosures:obligations:supervise"
@@ -59,7 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENTERPRISE_STAFF: _ENTERPRISE,
     Role.ENTERPRISE_SIGNATORY: _ENTERPRISE | {Permission.DISCLOSURE_SUBMIT},
     Role.REGULATOR: _REGULATOR,
-    Role.REGULATOR_LEAD: _REGULATOR | {Permission.COMPLAINT_EXTEND},
+    Role.REGULATOR_LEAD: _REGULATOR | {Permission.COMPLAINT_EXTEND, Permission.DISCLOSURE_DEADLINES},
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.CALENDAR_MANAGE}),
 }
 

@@ -176,3 +176,4 @@ def list_public_index():
 
 
 from portal.disclosures import province_views  # noqa: E402,F401  (routes on this blueprint)
+from portal.disclosures import deadline_views  # noqa: E402,F401  (routes on this blueprint)

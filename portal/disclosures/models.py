@@ -265,3 +265,19 @@ class WorkReport(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+
+
+class AnnualDeadline(TimestampMixin, db.Model):
+    """A jurisdiction's deadline for the annual reports of one report year (DOMAIN §1.4: 15 March of the next year
+    by default, inclusive; a local bureau may set an earlier day). The longest matching region prefix applies."""
+
+    __tablename__ = "disclosure_annual_deadlines"
+    __table_args__ = (sa.UniqueConstraint("region_code", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)  # jurisdiction prefix, "32" or "3208"
+    year: Mapped[int] = mapped_column(sa.SmallInteger)  # the report year; the deadline falls in year + 1
+    due_on: Mapped[date] = mapped_column()
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    set_by = relationship("User")

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from portal.audit.services import record, snapshot
@@ -15,7 +14,7 @@ from portal.auth.models import Role, User
 from portal.auth.services import verify_password
 from portal.core.clock import china_tz
 from portal.db import utcnow
-from portal.disclosures import prefill, rules
+from portal.disclosures import deadlines, prefill, rules
 from portal.disclosures.changes import corrected_original, original_fields, original_tables, save_change  # noqa: F401
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationKind, ReportStatus, TemporaryReport,
                                        Trigger)
@@ -32,9 +31,7 @@ def enterprise_flags(ent: Enterprise) -> dict[str, bool]:
 
 
 def annual_due(ent: Enterprise, year: int) -> date:
-    config = current_app.config
-    return rules.annual_due_date(year, ent.region_code, config.get("DISCLOSURE_ANNUAL_DEADLINE", "03-15"),
-                                 config.get("DISCLOSURE_ANNUAL_DEADLINES") or {})
+    return deadlines.annual_due(ent.region_code, year)  # the jurisdiction's deadline page, else the config default
 
 
 def ensure_annual_obligation(ent: Enterprise, year: int) -> Obligation:

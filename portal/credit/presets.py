@@ -8,6 +8,8 @@ Jiangsu (2020): start 9 on a 12-point scale, five colours, deductions restored a
 """
 from __future__ import annotations
 
+from portal.credit.indicators import NATIONAL_INDICATORS
+
 NATIONAL_CODE = "national-2013"
 JIANGSU_CODE = "jiangsu-12"
 
@@ -171,6 +173,9 @@ JIANGSU_12 = {
 # Grade repair (DOMAIN §3.2, Guangdong): yellow or red may apply within 6 months of publication; +1 level after a
 # 7-day public notice. Jiangsu has no application-based repair (points lapse on their own).
 NATIONAL_2013["repair"] = {"grades": ["yellow", "red"], "apply_within_months": 6, "notice_days": 7}
+
+# The 21 weighted indicators of Annex 1 as data (credit.indicators); the grade still comes from the ledger.
+NATIONAL_2013["indicators"] = NATIONAL_INDICATORS
 
 JIANGSU_12["measures"] = {
     "green": ["降低随机抽查频次", "简化审批、优先安排资金补助", "重污染天气管控期间可予豁免"],

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any, Iterable
 
+from portal.credit.indicators import parse_indicators
+
 
 class SchemeError(ValueError):
     """A scheme version's rules are malformed; the message names the key at fault."""
@@ -60,6 +62,7 @@ class SchemeRules:
     rules: tuple[Rule, ...]
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # grade → incentives or measures
     repair: dict[str, Any] = field(default_factory=dict)  # grades, apply_within_months, notice_days (or none)
+    indicators: tuple = ()  # credit.indicators.Indicator rows (national annex); not read by the ledger
 
     @property
     def grade_codes(self) -> list[str]:
@@ -187,7 +190,7 @@ def parse_rules(data: dict) -> SchemeRules:
                        min_score=_int(data, "min_score", "rules", None, allow_none=True),
                        counts_after_days=_int(data, "counts_after_days", "rules", 0), veto_grade=veto_grade,
                        grades=tuple(grades), rules=tuple(rules), measures=_measures(data, grades),
-                       repair=_repair(data, grades))
+                       repair=_repair(data, grades), indicators=parse_indicators(data.get("indicators"), SchemeError))
 
 
 def _repair(data: dict, grades: list[Grade]) -> dict[str, Any]:

@@ -34,6 +34,8 @@ BLUEPRINTS = (
     "portal.complaints.console",
     "portal.complaints.open311",
     "portal.enterprises.api",
+    "portal.dataerrors.views",
+    "portal.dataerrors.console",
     "portal.opendata.views",
     "portal.opendata.feed_views",
 )

@@ -20,6 +20,7 @@ from portal.credit.models import (
     Objection,
     RepairApplication,
 )
+from portal.dataerrors.models import DataErrorEvent, DataErrorReport
 from portal.disclosures.models import (
     AnnualDeadline,
     AnnualReport,

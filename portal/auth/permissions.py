@@ -25,6 +25,7 @@ class Permission(enum.StrEnum):
     CREDIT_EVIDENCE_RECORD = "credit:evidence:record"
     CREDIT_EVALUATE = "credit:runs:manage"
     CREDIT_OBJECT = "credit:objections:file"
+    DATAERROR_HANDLE = "dataerrors:reports:handle"
     DISCLOSURE_DEADLINES = "disclosures:deadlines:manage"
     DISCLOSURE_EDIT = "disclosures:drafts:edit"
     DISCLOSURE_SUBMIT = "disclosures:reports:submit"
@@ -46,6 +47,7 @@ _REGULATOR = frozenset(
         Permission.AUDIT_VIEW,
         Permission.BINDING_DECIDE,
         Permission.COMPLAINT_HANDLE,
+        Permission.DATAERROR_HANDLE,
         Permission.CREDIT_EVIDENCE_RECORD,
         Permission.CREDIT_EVALUATE,
         Permission.PROPOSAL_DECIDE,

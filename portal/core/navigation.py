@@ -15,6 +15,7 @@ NAV = (
     (Permission.BINDING_DECIDE, "auth.binding_queue", _l("Binding requests")),
     (Permission.PROPOSAL_DECIDE, "enterprises.proposal_queue", _l("Change proposals")),
     (Permission.COMPLAINT_HANDLE, "complaints_console.queue", _l("Complaints")),
+    (Permission.DATAERROR_HANDLE, "dataerrors_console.queue", _l("Data-error reports")),
     (Permission.CREDIT_EVIDENCE_RECORD, "credit.evidence_queue", _l("Credit evidence")),
     (Permission.CREDIT_EVALUATE, "credit.runs", _l("Credit evaluation runs")),
     (Permission.CREDIT_OBJECT, "credit.my_results", _l("My credit evaluations")),

@@ -38,6 +38,7 @@ BLUEPRINTS = (
     "portal.dataerrors.console",
     "portal.opendata.views",
     "portal.opendata.feed_views",
+    "portal.opendata.subscription_views",
 )
 
 CLI_MODULES = (

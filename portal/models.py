@@ -45,6 +45,7 @@ from portal.monitoring.models import (
     MonitoringValue,
     ReceivedPacket,
 )
+from portal.opendata.models import Subscription
 from portal.reference.models import Industry, Pollutant, Region
 from portal.search.models import DataChange
 from portal.workdays.models import CalendarOverride

@@ -55,5 +55,9 @@ JOBS: dict[str, Job] = {
             "Black and positive listings past their maximum period leave the list."),
         Job("opendata-export", "portal.opendata.bulk:build_all", "15 3 * * *",
             "Rebuild the bulk CSV files and their manifest in OPENDATA_DIR (instance/opendata)."),
+        Job("opendata-digest-immediate", "portal.opendata.subscriptions:send_immediate", "*/10 * * * *",
+            "E-mail new public events to confirmed immediate subscriptions (through the outbox)."),
+        Job("opendata-digest-weekly", "portal.opendata.subscriptions:send_weekly", "0 8 * * 1",
+            "E-mail the weekly digest of public events to confirmed weekly subscriptions."),
     )
 }

@@ -106,7 +106,7 @@ def penalty_key(dialect: str) -> sa.ColumnElement[int]:
                      Evidence.is_verified.is_(True), Evidence.is_public.is_(True), Evidence.withdrawn_at.is_(None))
               .scalar_subquery())
     if dialect == "postgresql":
-        days = latest - sa.literal_column("DATE '1970-01-01'")
+        days = sa.type_coerce(latest - sa.literal_column("DATE '1970-01-01'"), sa.Integer)  # date - date = int
     else:
         days = sa.cast(sa.func.julianday(latest) - 2440587.5, sa.Integer)  # julianday('1970-01-01') = 2440587.5
     return sa.func.coalesce(-days, 0)

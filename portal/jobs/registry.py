@@ -41,6 +41,8 @@ JOBS: dict[str, Job] = {
         Job("monitoring-gaps", "portal.monitoring.jobs:hourly_checks", "5 * * * *",
             "Record automatic-monitoring gaps (no valid hour for MONITORING_GAP_HOURS hours) and judge daily means "
             "of days that have ended."),
+        Job("monitoring-imports", "portal.monitoring.imports:run_pending", "* * * * *",
+            "Check and write queued self-monitoring file imports (web workers start them at once when they can)."),
         Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
@@ -81,7 +81,8 @@ def _checked_rows(ctx: _Context, rows: Iterator[ManualRow | list[RowError]]) -> 
         yield problems or item
 
 
-def check_upload(enterprise: Enterprise, path: Path) -> UploadCheck:
+def check_upload(enterprise: Enterprise, path: Path, progress: Callable[[int], None] | None = None,
+                 every: int = 5000) -> UploadCheck:
     """Read the whole file once (streaming, memory independent of its size), collecting row errors, a preview and
     the publication groups. A sample already on record (same outlet, pollutant and sampling time, also a line
     repeated in the file) is skipped at commit and counted, never stored twice."""
@@ -89,6 +90,8 @@ def check_upload(enterprise: Enterprise, path: Path) -> UploadCheck:
     result = UploadCheck()
     for item in _checked_rows(ctx, importers.read_rows(path)):
         result.rows += 1
+        if progress is not None and result.rows % every == 0:
+            progress(result.rows)
         if isinstance(item, list):
             result.error_count += len(item)
             result.errors.extend(item[:max(0, MAX_ERRORS - len(result.errors))])
@@ -127,8 +130,10 @@ def _late_evidence(submission: ManualSubmission, actor: Any) -> None:
 
 
 def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | list[RowError]],
-                groups: dict[tuple[date, str, str], int], filename: str = "") -> CommitResult:
-    """Insert every row or none: the first bad row raises ValidationFailed and the caller rolls back."""
+                groups: dict[tuple[date, str, str], int], filename: str = "",
+                progress: Callable[[int], None] | None = None) -> CommitResult:
+    """Insert every row or none: the first bad row raises ValidationFailed and the caller rolls back.
+    `progress` is called with the number of rows written so far after each chunk."""
     ctx = _Context(enterprise)
     today = china_today()
     tz = china_tz()
@@ -136,6 +141,7 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
     specs = services.limit_specs(set(ctx.outlets.values()))
     result = CommitResult(submissions=list(submissions.values()))
     chunk: list[dict[str, Any]] = []
+    done = 0
     for item in _checked_rows(ctx, rows):
         if isinstance(item, list):
             first = item[0]
@@ -152,7 +158,10 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
                       "submission_id": submissions[group].id})
         if len(chunk) >= CHUNK:
             _flush_chunk(chunk, specs, result)
+            done += len(chunk)
             chunk = []
+            if progress is not None:
+                progress(done)
     if chunk:
         _flush_chunk(chunk, specs, result)
     for group, submission in submissions.items():

@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -29,7 +30,7 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import forms, importers, lab_reports, manual, plan, queries, services
+from portal.monitoring import forms, importers, imports, lab_reports, manual, plan, queries, services
 from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
@@ -277,6 +278,12 @@ def upload_results():
     token = secrets.token_urlsafe(16)
     path = _upload_dir() / token
     upload_form.file.data.save(path)
+    if path.stat().st_size > imports.inline_limit():
+        # A large file is checked and written in the background; the user follows its progress.
+        job = imports.queue(current_user, ent, token, upload_form.file.data.filename or "")
+        db.session.commit()
+        imports.start_worker(current_app._get_current_object())
+        return redirect(url_for(".import_page", import_id=job.id))
     try:
         check = manual.check_upload(ent, path)
     except importers.ImportFailed as exc:
@@ -333,4 +340,4 @@ def results_template():
 
 
 # Routes in sibling modules register on this blueprint when the blueprint module is imported.
-from portal.monitoring import views_files, views_plan  # noqa: E402,F401
+from portal.monitoring import views_files, views_imports, views_plan  # noqa: E402,F401

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from portal.monitoring import lab_reports, manual, plan
 from portal.monitoring.importers import ManualRow
+from portal.monitoring.models import ImportJob, ImportStatus
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -21,5 +22,11 @@ def monitoring_objects(db, ent, owner) -> dict:
                     value=1.0, completed_on=date(2026, 10, 3))
     [submission] = manual.submit_one(owner, ent, row).submissions
     report = lab_reports.attach(owner, submission, "lab.pdf", io.BytesIO(PDF))
+    job = ImportJob(enterprise_id=ent.id, user_id=owner.id, token=f"world-{ent.id}", filename="r.csv",
+                    status=ImportStatus.CHECKED, rows_total=1, rows_done=1,
+                    preview=[[2, outlet.code, item.pollutant_code, "2026-10-02 09:00", 1.0, "2026-10-03", "N"]],
+                    groups=[["2026-10-03", "", "", 1]])
+    db.session.add(job)
     db.session.flush()
-    return {"plan_id": draft.id, "item_id": item.id, "submission_id": submission.id, "lab_report_id": report.id}
+    return {"plan_id": draft.id, "item_id": item.id, "submission_id": submission.id, "lab_report_id": report.id,
+            "import_id": job.id}

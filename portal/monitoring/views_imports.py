@@ -1,0 +1,67 @@
+"""Background import pages: progress (no-JS refresh plus a small script polling the JSON status), the preview or
+the errors once checked, the confirmation, the result."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth.permissions import Permission, require
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.monitoring import forms, imports
+from portal.monitoring.models import ImportJob
+from portal.monitoring.views import bp
+
+
+def _own_job(import_id: int) -> ImportJob:
+    job = db.get_or_404(ImportJob, import_id)
+    if current_user.enterprise_id is None or job.enterprise_id != current_user.enterprise_id:
+        abort(404)
+    return job
+
+
+def _as_check(job: ImportJob) -> SimpleNamespace:
+    """The stored check in the shape monitoring/preview.html shows."""
+    errors = [SimpleNamespace(line=line, column=column, message=message) for line, column, message in job.errors]
+    preview = [SimpleNamespace(line=r[0], outlet=r[1], pollutant=r[2], sampled_at=datetime.fromisoformat(r[3]),
+                               value=r[4], completed_on=date.fromisoformat(r[5]), flag=r[6]) for r in job.preview]
+    groups = {(date.fromisoformat(d), lab, method): n for d, lab, method, n in job.groups}
+    return SimpleNamespace(rows=job.rows_total, errors=errors, error_count=job.error_count, preview=preview,
+                           groups=groups)
+
+
+@bp.get("/monitoring/my/imports/<int:import_id>")
+@require(Permission.MONITORING_SUBMIT)
+def import_page(import_id: int):
+    job = _own_job(import_id)
+    return render_template("monitoring/import.html", job=job, status=imports.status_json(job),
+                           check=_as_check(job), filename=job.filename, commit_form=forms.CloseForm(),
+                           running=job.status in imports.RUNNING + imports.WAITING)
+
+
+@bp.get("/monitoring/my/imports/<int:import_id>/status.json")
+@require(Permission.MONITORING_SUBMIT)
+def import_status(import_id: int):
+    response = jsonify(imports.status_json(_own_job(import_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/monitoring/my/imports/<int:import_id>/commit")
+@require(Permission.MONITORING_SUBMIT)
+def import_commit(import_id: int):
+    job = _own_job(import_id)
+    if forms.CloseForm().validate_on_submit():
+        try:
+            imports.request_commit(job)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            imports.start_worker(current_app._get_current_object())
+    return redirect(url_for(".import_page", import_id=job.id))

@@ -22,7 +22,7 @@ SECTION_LABELS = {
     Section.OTHER: _l("Something else"),
 }
 STATUS_LABELS = {
-    Status.RECEIVED: _l("Received"),
+    Status.RECEIVED: _l("Waiting to be checked"),
     Status.ACKNOWLEDGED: _l("Being checked"),
     Status.CORRECTED: _l("Corrected"),
     Status.REJECTED: _l("Not corrected"),

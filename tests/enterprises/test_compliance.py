@@ -122,13 +122,15 @@ def test_the_enterprise_page_shows_an_accessible_grid_with_counts_and_no_violati
     _obligation(db, ent, today, ObligationStatus.MISSING)
     _evidence(ent, EvidenceKind.PENALTY, today, "page-p1")
     db.session.commit()
-    html = client.get(f"/enterprises/{ent.uscc}").get_data(as_text=True)
+    html = client.get(f"/enterprises/{ent.uscc}?lang=en").get_data(as_text=True)
     grid_html = html[html.index('class="compliance-section"'):html.index("</section>", html.index("compliance-h"))]
     assert "<caption" in grid_html and grid_html.count('<th scope="col"') == 14
     assert grid_html.count('<th scope="row"') == 4
     assert grid_html.count("cg-violation") == 2
     assert grid_html.count('class="visually-hidden">No violation identified') == 4 * 12 - 2
     assert "1 missing" in grid_html and "/api/v1/enterprises/" in grid_html
+    chinese = client.get(f"/enterprises/{ent.uscc}?lang=zh_CN").get_data(as_text=True)
+    assert chinese.count("未发现违法违规") >= 4 * 12 - 2 and "未披露 1 份" in chinese
 
 
 def test_the_compliance_json_has_twelve_quarters_and_four_rows(client, db, ent):

@@ -122,9 +122,10 @@ def list_basis(enterprise_ids, year: int) -> dict[int, dict]:
 
 def in_period_enterprises(region_code: str, year: int) -> list[tuple[Enterprise, list[Art8Event]]]:
     """Enterprises of the region with an Art. 8 period covering `year`, with all their events."""
-    stmt = (sa.select(Enterprise).join(Art8Event, Art8Event.enterprise_id == Enterprise.id)
-            .where(Enterprise.region_code.startswith(region_code, autoescape=True), Art8Event.year < year)
-            .distinct().order_by(Enterprise.id))
+    with_events = sa.select(Art8Event.enterprise_id).where(Art8Event.year < year)
+    stmt = (sa.select(Enterprise).where(Enterprise.id.in_(with_events),
+                                        Enterprise.region_code.startswith(region_code, autoescape=True))
+            .order_by(Enterprise.id))
     ents = list(db.session.scalars(stmt))
     rows = events_by_enterprise(e.id for e in ents)
     return [(e, rows[e.id]) for e in ents if periods.period_for(periods_of(rows[e.id]), year) is not None]

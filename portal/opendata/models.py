@@ -22,7 +22,7 @@ class Subscription(TimestampMixin, db.Model):
     scope: Mapped[str] = mapped_column(sa.String(12))  # enterprise / region
     scope_key: Mapped[str] = mapped_column(sa.String(18))  # USCC or 6-digit region code
     frequency: Mapped[str] = mapped_column(sa.String(12), default="weekly")  # immediate / weekly
-    locale: Mapped[str] = mapped_column(sa.String(8), default="zh_CN")
+    locale: Mapped[str] = mapped_column(sa.String(16), default="zh_CN")  # a LANGUAGES code: zh_CN / en
     confirmed_at: Mapped[datetime | None] = mapped_column()
     unsubscribed_at: Mapped[datetime | None] = mapped_column()
     last_sent_at: Mapped[datetime | None] = mapped_column()

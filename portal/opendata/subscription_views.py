@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.core.forms import apply_domain_error
+from portal.core.i18n import select_locale
 from portal.errors import DomainError, NotFound
 from portal.extensions import csrf, db, limiter
 from portal.opendata import subscriptions as subs
@@ -44,7 +44,7 @@ def new():
     if not form.validate():
         return _render_form(form, target, 400)
     try:
-        subs.request_subscription(form.email.data, target, form.frequency.data, str(get_locale() or "zh_CN"))
+        subs.request_subscription(form.email.data, target, form.frequency.data, select_locale())
     except DomainError as exc:
         db.session.rollback()
         apply_domain_error(form, exc)

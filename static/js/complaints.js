@@ -43,11 +43,14 @@
     if (!items.length) {
       var empty = document.createElement("li");
       empty.className = "muted";
+      empty.setAttribute("role", "option");
+      empty.setAttribute("aria-disabled", "true");
       empty.textContent = box.getAttribute("data-empty");
       list.appendChild(empty);
     }
     items.forEach(function (item) {
       var li = document.createElement("li");
+      li.setAttribute("role", "none");
       var button = document.createElement("button");
       button.type = "button";
       button.className = "link-button";
@@ -73,6 +76,8 @@
   }
 
   input.setAttribute("autocomplete", "off");
+  input.setAttribute("role", "combobox");  // aria-expanded is only allowed on a combobox
+  input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", "enterprise-suggestions");
   input.setAttribute("aria-expanded", "false");
   input.addEventListener("input", function () {

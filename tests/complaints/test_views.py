@@ -68,6 +68,17 @@ def test_a_submission_shows_the_case_number_and_query_code_once(client, db, regi
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
+def test_a_named_report_with_an_e_mail_is_accepted_and_a_bad_address_is_named(client, db, regions):
+    bad = client.post("/complaints/new", data=_form(identity="named", phone="", email="not-an-address"))
+    assert bad.status_code == 400 and _count(db) == 0 and 'id="email-error"' in bad.get_data(as_text=True)
+    response = client.post("/complaints/new", data=_form(identity="named", name="王五", email="wang@example.cn",
+                                                        submission_key="named-1"))
+    assert response.status_code == 302 and _count(db) == 1
+    c = db.session.scalar(sa.select(Complaint))
+    assert not c.anonymous and services.reporter_identity(make_user(Role.REGULATOR_LEAD, jurisdiction_code="3208"),
+                                                          c)["email"] == "wang@example.cn"
+
+
 def test_the_same_form_sent_twice_makes_one_case(client, db, regions):
     client.post("/complaints/new", data=_form())
     response = client.post("/complaints/new", data=_form())

@@ -1,6 +1,6 @@
 # make run    install what is missing, migrate, seed demo data when empty, serve web + scheduler on :5000
 # make test   the whole suite on SQLite, and again on PostgreSQL when PORTAL_TEST_DATABASE_URL is set
-# make bench  the PRODUCT §4 figures (see bench/README.md)
+# make bench  the PRODUCT §4 figures (see bench/README.md): search, then complaint intake
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -43,6 +43,7 @@ test: system-test venv translations
 
 bench: system-bench venv translations
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/complaints.py $(COMPLAINTS_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* instance/mail

@@ -47,6 +47,9 @@ def _stream(stmt: sa.Select) -> Iterator[sa.Row]:
 
 def cell(value: Any) -> Any:
     """CSV text for one value: ISO dates, true/false, enum values, floats without binary noise."""
+    kind = type(value)
+    if kind is str or kind is int:  # most cells: the fast path keeps a million-row file to seconds
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -1,4 +1,5 @@
-"""Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2) at /open311/v2/, in JSON and XML.
+"""Open311 GeoReport v2 (wiki.open311.org/GeoReport_v2) at /open311/v2/, in JSON and XML, with the service
+discovery document (wiki.open311.org/Service_discovery) at /open311/discovery.json and .xml.
 
 Service codes are the pollution categories. Posting needs the district (attribute[region_code]) because the portal
 routes every case by territory; partner systems (12345 dispatch) authenticate with api_key and pass their ticket
@@ -24,15 +25,18 @@ from portal.complaints.forms import CATEGORY_LABELS
 from portal.complaints.labels import status_labels
 from portal.complaints.models import Category, Channel, Complaint
 from portal.core.clock import china_tz
+from portal.core.links import public_url
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
 PREFIX = "/open311/"
 FORMATS = ("json", "xml")
-bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+V2 = "/open311/v2"
+bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)
 MAX_RESULTS = 1000
+DISCOVERY_CHANGESET = "2026-12-01T00:00:00+08:00"  # change when the services or attributes change
 DEFAULT_SPAN_DAYS = 90
 ATTRIBUTES = (
     ("region_code", True, "string", "District code (GB/T 2260, 6 digits) where the pollution happens."),
@@ -112,8 +116,9 @@ def _unrouted():
     ext = _extension()
     if ext and ext not in FORMATS:
         return _error(404, _("Format %(ext)s is not supported; end the resource with .json or .xml.", ext=ext))
-    if not request.path.startswith(bp.url_prefix + "/"):
-        return _error(404, _("Only GeoReport v2 is served, under %(prefix)s/.", prefix=bp.url_prefix))
+    if not request.path.startswith(V2 + "/"):
+        return _error(404, _("Only GeoReport v2 is served, under %(prefix)s/ (see %(discovery)s).", prefix=V2,
+                             discovery=PREFIX + "discovery.json"))
     return _error(404, _("No GeoReport v2 resource at %(path)s.", path=request.path))
 
 
@@ -228,15 +233,41 @@ def _parse_dt(name: str) -> datetime | None:
 
 # --- routes -------------------------------------------------------------------------------------------------------
 
-@bp.get("/services.json", endpoint="services_json")
-@bp.get("/services.xml", endpoint="services_xml")
+@bp.get("/discovery.json", endpoint="discovery_json")
+@bp.get("/discovery.xml", endpoint="discovery_xml")
+def discovery():
+    """Where the GeoReport v2 endpoint is and which formats it speaks (a client's first request)."""
+    changeset = DISCOVERY_CHANGESET
+    doc = {"changeset": changeset, "contact": current_app.config["MAIL_DEFAULT_SENDER"], "key_service": _("Partner api_key: ask the contact above."),
+           "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
+                          "url": public_url("open311.services_json").rsplit("/", 1)[0], "changeset": changeset,
+                          "type": "production", "formats": ["text/xml", "application/json"]}]}
+    if _fmt() == "json":
+        return Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")
+    top = ET.Element("discovery")
+    for key in ("changeset", "contact", "key_service"):
+        ET.SubElement(top, key).text = doc[key]
+    endpoints = ET.SubElement(top, "endpoints")
+    for endpoint in doc["endpoints"]:
+        node = ET.SubElement(endpoints, "endpoint")
+        for key in ("specification", "url", "changeset", "type"):
+            ET.SubElement(node, key).text = endpoint[key]
+        formats = ET.SubElement(node, "formats")
+        for fmt in endpoint["formats"]:
+            ET.SubElement(formats, "format").text = fmt
+    body = ET.tostring(top, encoding="utf-8", xml_declaration=True)
+    return Response(body, headers={"Content-Type": "text/xml; charset=utf-8"})
+
+
+@bp.get("/v2/services.json", endpoint="services_json")
+@bp.get("/v2/services.xml", endpoint="services_xml")
 def service_list():
     _check_jurisdiction()
     return respond([_service(c) for c in Category], "services", "service")
 
 
-@bp.get("/services/<service_code>.json", endpoint="service_json")
-@bp.get("/services/<service_code>.xml", endpoint="service_xml")
+@bp.get("/v2/services/<service_code>.json", endpoint="service_json")
+@bp.get("/v2/services/<service_code>.xml", endpoint="service_xml")
 def service_definition(service_code: str):
     _check_jurisdiction()
     category = _category(service_code)
@@ -251,8 +282,8 @@ def _rate() -> str:
     return current_app.config["COMPLAINT_RATE_LIMIT"]
 
 
-@bp.get("/requests.json", endpoint="requests_json")
-@bp.get("/requests.xml", endpoint="requests_xml")
+@bp.get("/v2/requests.json", endpoint="requests_json")
+@bp.get("/v2/requests.xml", endpoint="requests_xml")
 def request_list():
     _check_jurisdiction()
     partner = _partner()
@@ -281,8 +312,8 @@ def request_list():
     return respond([request_dict(c, partner) for c in items], "service_requests", "request")
 
 
-@bp.post("/requests.json", endpoint="create_json")
-@bp.post("/requests.xml", endpoint="create_xml")
+@bp.post("/v2/requests.json", endpoint="create_json")
+@bp.post("/v2/requests.xml", endpoint="create_xml")
 @limiter.limit(_rate, exempt_when=_has_valid_key)
 def create_request():
     _check_jurisdiction()
@@ -336,8 +367,8 @@ def _due(raw: str) -> date | None:
         raise Open311Error(400, _("attribute[due_date] must be a date like 2026-03-31.")) from None
 
 
-@bp.get("/requests/<service_request_id>.json", endpoint="request_json")
-@bp.get("/requests/<service_request_id>.xml", endpoint="request_xml")
+@bp.get("/v2/requests/<service_request_id>.json", endpoint="request_json")
+@bp.get("/v2/requests/<service_request_id>.xml", endpoint="request_xml")
 def request_detail(service_request_id: str):
     _check_jurisdiction()
     partner = _partner()
@@ -347,8 +378,8 @@ def request_detail(service_request_id: str):
     return respond([request_dict(c, partner)], "service_requests", "request")
 
 
-@bp.get("/tokens/<token>.json", endpoint="token_json")
-@bp.get("/tokens/<token>.xml", endpoint="token_xml")
+@bp.get("/v2/tokens/<token>.json", endpoint="token_json")
+@bp.get("/v2/tokens/<token>.xml", endpoint="token_xml")
 def token_detail(token: str):
     _check_jurisdiction()
     c = services.existing_submission(token) if token.startswith("open311:") else None

@@ -238,3 +238,26 @@ def test_a_failure_inside_a_resource_is_a_500_in_the_error_format(client, monkey
 def test_pages_outside_open311_keep_the_portal_error_pages(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+# --- service discovery (wiki.open311.org/Service_discovery) -----------------------------------------------------------
+
+def test_discovery_names_the_v2_endpoint_and_its_formats(client):
+    doc = client.get("/open311/discovery.json").get_json()
+    assert set(doc) >= {"changeset", "contact", "key_service", "endpoints"}
+    (endpoint,) = doc["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2" and endpoint["type"] == "production"
+    assert set(endpoint["formats"]) == {"text/xml", "application/json"}
+    assert endpoint["url"].endswith(BASE)
+    datetime.fromisoformat(doc["changeset"])
+    # a client follows the url it was given
+    path = endpoint["url"].split("://", 1)[1].split("/", 1)[1]
+    assert client.get(f"/{path}/services.json").status_code == 200
+
+
+def test_discovery_is_also_xml(client):
+    response = client.get("/open311/discovery.xml")
+    assert response.mimetype == "text/xml" and response.data.startswith(b"<?xml")
+    root = ET.fromstring(response.data)
+    assert root.tag == "discovery" and root.find("endpoints/endpoint/url").text.endswith(BASE)
+    assert {f.text for f in root.findall("endpoints/endpoint/formats/format")} == {"text/xml", "application/json"}

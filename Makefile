@@ -43,6 +43,7 @@ test: system-test venv translations
 
 bench: system-bench venv translations
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/disclosures.py $(DISCLOSURES_BENCH_ARGS)
 	$(PY) bench/complaints.py $(COMPLAINTS_BENCH_ARGS)
 
 clean:

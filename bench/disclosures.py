@@ -2,7 +2,7 @@
 """Disclosure benchmark (issue 3, PRODUCT §4): the copy-of-record PDF of a 10-page annual report, and a deadline
 spike of signed submissions over HTTP.
 
-    .venv/bin/python bench/disclosures.py                          # PDF ×7 + spike of 200 reports, SQLite (~2 min)
+    .venv/bin/python bench/disclosures.py                          # PDF ×7 + spike of 100 reports, 8 clients, SQLite (~2-3 min)
     .venv/bin/python bench/disclosures.py --dbs sqlite,postgresql  # the spike on both databases
     .venv/bin/python bench/disclosures.py --big                    # 1,000 reports, 32 clients, 15 PDF renders
     .venv/bin/python bench/disclosures.py --only pdf --pdf-renders 3
@@ -495,9 +495,9 @@ def main() -> int:
     parser.add_argument("--only", choices=("pdf", "spike"), help="run one part")
     parser.add_argument("--pdf-renders", type=int, default=7, help="timed renders of the copy of record")
     parser.add_argument("--pdf-pages", type=int, default=TARGET_PAGES, help="pages the long report should fill")
-    parser.add_argument("--reports", type=int, default=200, help="drafts signed in the spike")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients in the spike")
-    parser.add_argument("--races", type=int, default=20, help="extra drafts each signed twice at the same moment")
+    parser.add_argument("--reports", type=int, default=100, help="drafts signed in the spike")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients in the spike")
+    parser.add_argument("--races", type=int, default=10, help="extra drafts each signed twice at the same moment")
     parser.add_argument("--dbs", default="sqlite", help="databases for the spike: sqlite and/or postgresql")
     parser.add_argument("--big", action="store_true", help="1,000 reports, 32 clients, 15 PDF renders")
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"), help="profile one PDF render instead")

@@ -2,7 +2,6 @@
 dashboard and review. Views parse, check permission on every object, call one service, commit."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 
@@ -11,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from portal.core import csvsafe
 from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_view_enterprise_private, in_jurisdiction
 from portal.core.clock import china_today
@@ -386,7 +386,7 @@ def dashboard_csv():
     obligations = db.session.scalars(supervision.obligations_query(current_user.jurisdiction_code, status, kind,
                                                                    year)).all()
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(supervision.csv_rows(obligations))
+    csvsafe.writer(buffer).writerows(supervision.csv_rows(obligations))
     response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="disclosure-obligations.csv"'
     return response

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.core import csvsafe
 from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_edit_registry, in_jurisdiction
 from portal.core.forms import apply_domain_error
@@ -170,7 +171,7 @@ def enterprise_csv(uscc: str):
         abort(400, description=exc.message)
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)
     writer.writerow([_("Outlet"), _("Pollutant code"), _("Pollutant"), _("Unit"), _("Period start"), _("Mean"),
                      _("Minimum"), _("Maximum"), _("Valid values"), _("All values"), _("Limit"), _("Range minimum"),
                      _("Range maximum"), _("Exceeds")])

@@ -22,6 +22,7 @@ from flask import current_app
 
 from portal.complaints.models import Complaint, Findings
 from portal.core.clock import china_tz
+from portal.core.csvsafe import safe_cell
 from portal.core.links import public_url
 from portal.credit.models import CreditListEntry, CreditScheme, CreditSchemeVersion, CreditStanding, ListStatus
 from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport
@@ -46,10 +47,13 @@ def _stream(stmt: sa.Select) -> Iterator[sa.Row]:
 
 
 def cell(value: Any) -> Any:
-    """CSV text for one value: ISO dates, true/false, enum values, floats without binary noise."""
+    """CSV text for one value: ISO dates, true/false, enum values, floats without binary noise; text that a
+    spreadsheet would run as a formula is neutralised (portal/core/csvsafe.py)."""
     kind = type(value)
-    if kind is str or kind is int:  # most cells: the fast path keeps a million-row file to seconds
+    if kind is int:  # most cells: the fast paths keep a million-row file to seconds
         return value
+    if kind is str:
+        return safe_cell(value)
     if value is None:
         return ""
     if isinstance(value, bool):

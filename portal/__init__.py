@@ -39,6 +39,7 @@ BLUEPRINTS = (
     "portal.opendata.views",
     "portal.opendata.feed_views",
     "portal.opendata.subscription_views",
+    "portal.rewards.views",
 )
 
 CLI_MODULES = (

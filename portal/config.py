@@ -81,6 +81,12 @@ class Config:
     COMPLAINT_DUPLICATE_DAYS = 30
     OPEN311_API_KEYS: dict = {}  # {"key": "partner name"}; partners post DISPATCH_12345 cases
     OPEN311_JURISDICTION_ID = "portal.example.cn"
+    # Rewards for verified reports (DOMAIN §6.6): the table used where a lead has set none (Shandong's three bands).
+    REWARD_TABLE_DEFAULT: dict = {
+        "tiers": [{"code": "general", "label": "一般环境违法行为", "label_en": "Ordinary violation", "amount_yuan": 500},
+                  {"code": "serious", "label": "较重环境违法行为", "label_en": "Serious violation", "amount_yuan": 1000},
+                  {"code": "major", "label": "重大环境违法行为", "label_en": "Major violation", "amount_yuan": 2000}],
+        "insider_bonus_percent": 50, "max_amount_yuan": 10000}
 
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process

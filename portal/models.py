@@ -47,5 +47,6 @@ from portal.monitoring.models import (
 )
 from portal.opendata.models import Subscription
 from portal.reference.models import Industry, Pollutant, Region
+from portal.rewards.models import RewardCase, RewardTable
 from portal.search.models import DataChange
 from portal.workdays.models import CalendarOverride

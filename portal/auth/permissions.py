@@ -37,6 +37,9 @@ class Permission(enum.StrEnum):
     PROPOSAL_DECIDE = "enterprises:proposals:decide"
     REGISTRY_EDIT = "enterprises:registry:edit"
     REGISTRY_VIEW_JURISDICTION = "enterprises:registry:view"
+    REWARD_APPROVE = "rewards:cases:approve"
+    REWARD_HANDLE = "rewards:cases:handle"
+    REWARD_TABLE = "rewards:table:manage"
 
 
 _ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE,
@@ -55,6 +58,7 @@ _REGULATOR = frozenset(
         Permission.REGISTRY_VIEW_JURISDICTION,
         Permission.DISCLOSURE_SUPERVISE,
         Permission.MONITORING_SUPERVISE,
+        Permission.REWARD_HANDLE,
     }
 )
 
@@ -62,7 +66,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENTERPRISE_STAFF: _ENTERPRISE,
     Role.ENTERPRISE_SIGNATORY: _ENTERPRISE | {Permission.DISCLOSURE_SUBMIT},
     Role.REGULATOR: _REGULATOR,
-    Role.REGULATOR_LEAD: _REGULATOR | {Permission.COMPLAINT_EXTEND, Permission.DISCLOSURE_DEADLINES},
+    Role.REGULATOR_LEAD: _REGULATOR | {Permission.COMPLAINT_EXTEND, Permission.DISCLOSURE_DEADLINES}
+    | {Permission.REWARD_APPROVE, Permission.REWARD_TABLE},
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.CALENDAR_MANAGE}),
 }
 

@@ -19,7 +19,7 @@ from portal.disclosures.changes import corrected_original, original_fields, orig
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationKind, ReportStatus, TemporaryReport,
                                        Trigger)
 from portal.enterprises.models import Enterprise
-from portal.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.workdays import services as workdays
 
@@ -198,11 +198,21 @@ def _check_signer(actor: User, report: Report, password: str) -> None:
 
 
 def _lock(report: Report) -> Report:
-    """Re-read the report under a row lock so two submits in a race publish it once."""
+    """Re-read the report under a write lock so two submits in a race publish it once.
+
+    SELECT ... FOR UPDATE alone does nothing on SQLite, so the lock is taken by a write that changes nothing
+    (status = status on the row, only while it is a draft): PostgreSQL locks the row, SQLite takes its database
+    write lock, and the racing request waits there until the first one commits, then re-reads the row as
+    published (or gone, if it was discarded) and stops with a clear message."""
     model = type(report)
     db.session.flush()
+    db.session.execute(sa.update(model).where(model.id == report.id, model.status == ReportStatus.DRAFT)
+                       .values(status=model.status).execution_options(synchronize_session=False))
     db.session.expire(report)
-    return db.session.execute(sa.select(model).where(model.id == report.id).with_for_update()).scalar_one()
+    fresh = db.session.execute(sa.select(model).where(model.id == report.id).with_for_update()).scalar_one_or_none()
+    if fresh is None:
+        raise NotFound(_("This report no longer exists; it was discarded."))
+    return fresh
 
 
 def _identity(ent: Enterprise) -> dict[str, str]:

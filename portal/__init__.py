@@ -40,6 +40,8 @@ BLUEPRINTS = (
     "portal.opendata.feed_views",
     "portal.opendata.subscription_views",
     "portal.rewards.views",
+    "portal.servicebodies.views",
+    "portal.servicebodies.console",
 )
 
 CLI_MODULES = (

@@ -48,5 +48,7 @@ from portal.monitoring.models import (
 from portal.opendata.models import Subscription
 from portal.reference.models import Industry, Pollutant, Region
 from portal.rewards.models import RewardCase, RewardTable
+from portal.servicebodies.models import (ServiceBody, ServiceBodyEvidence, ServiceBodySchemeVersion,
+                                         ServiceEngagement)
 from portal.search.models import DataChange
 from portal.workdays.models import CalendarOverride

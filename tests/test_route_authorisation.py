@@ -22,6 +22,8 @@ from tests.credit.world import credit_objects
 from tests.dataerrors.world import dataerror_objects
 from tests.disclosures.world import disclosure_objects
 from tests.monitoring.world import monitoring_objects
+from tests.rewards.world import reward_objects
+from tests.servicebodies.world import servicebody_objects
 from tests.factories import make_complaint, make_enterprise, make_limit, make_outlet, make_permit, make_user
 
 PUBLIC = {
@@ -39,6 +41,7 @@ PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", 
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
                    "subscriptions.", "dataerrors.")
+PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "workdays.admin_calendar", "workdays.save_override",
@@ -92,10 +95,14 @@ def world(db):
         objects[key].update(monitoring_objects(db, ent, owner))
         objects[key].update(name="enterprises", region=region)  # open data: bulk file name, region feed
         objects[key].update(dataerror_objects(db, ent))
+        objects[key].update(servicebody_objects(db, ent))
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)
              for role in ROLES if role}
+    # Reward data is seen by the case's handler and the lead only: the own case is handled by the matrix regulator.
+    objects["own"].update(reward_objects(db, _ent(db, own_ent_id), users[Role.REGULATOR]))
+    objects["foreign"].update(reward_objects(db, _ent(db, objects["foreign"]["enterprise_id"])))
     db.session.commit()
     return objects, users
 

@@ -40,6 +40,9 @@ class Permission(enum.StrEnum):
     REWARD_APPROVE = "rewards:cases:approve"
     REWARD_HANDLE = "rewards:cases:handle"
     REWARD_TABLE = "rewards:table:manage"
+    SERVICEBODY_EDIT = "servicebodies:registry:edit"
+    SERVICEBODY_EVIDENCE = "servicebodies:evidence:record"
+    SERVICEBODY_SCHEME = "servicebodies:scheme:edit"
 
 
 _ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE,
@@ -59,6 +62,8 @@ _REGULATOR = frozenset(
         Permission.DISCLOSURE_SUPERVISE,
         Permission.MONITORING_SUPERVISE,
         Permission.REWARD_HANDLE,
+        Permission.SERVICEBODY_EDIT,
+        Permission.SERVICEBODY_EVIDENCE,
     }
 )
 
@@ -67,7 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENTERPRISE_SIGNATORY: _ENTERPRISE | {Permission.DISCLOSURE_SUBMIT},
     Role.REGULATOR: _REGULATOR,
     Role.REGULATOR_LEAD: _REGULATOR | {Permission.COMPLAINT_EXTEND, Permission.DISCLOSURE_DEADLINES}
-    | {Permission.REWARD_APPROVE, Permission.REWARD_TABLE},
+    | {Permission.REWARD_APPROVE, Permission.REWARD_TABLE, Permission.SERVICEBODY_SCHEME},
     Role.ADMIN: frozenset({Permission.ACCOUNTS_MANAGE, Permission.AUDIT_VIEW, Permission.CALENDAR_MANAGE}),
 }
 

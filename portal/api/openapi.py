@@ -280,16 +280,57 @@ from portal.enterprises.openapi import PATHS as _ENTERPRISE_PATHS  # noqa: E402
 PATHS.update(_ENTERPRISE_PATHS)
 
 
+_CACHE_PARAMS = [
+    _param("If-None-Match", "header", "An ETag from an earlier response: 304 Not Modified when it still matches.",
+           {"type": "string"}),
+    _param("If-Modified-Since", "header", "An HTTP date: 304 Not Modified when nothing changed since (If-None-Match "
+                                          "wins when both are sent).", {"type": "string"}),
+]
+HEADERS = {
+    "ETag": {"description": "Strong validator: the SHA-256 of the body (first 40 hex digits), quoted.",
+             "schema": {"type": "string"}},
+    "Last-Modified": {"description": "When this server first served these bytes at this URL.",
+                      "schema": {"type": "string"}},
+    "Access-Control-Allow-Origin": {"description": "Always * on GET: any site may read open data (no credentials).",
+                                    "schema": {"type": "string", "const": "*"}},
+}
+
+
+def _with_http_caching(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every GET takes the conditional headers, may answer 304, and its 200 carries ETag, Last-Modified and CORS
+    (portal/opendata/http.py does this for every open-data response)."""
+    for item in paths.values():
+        operation = item.get("get")
+        if operation is None:
+            continue
+        names = {p["name"] for p in operation.get("parameters", [])}
+        operation["parameters"] = operation.get("parameters", []) + [p for p in _CACHE_PARAMS if p["name"] not in names]
+        operation["responses"].setdefault("304", {"$ref": "#/components/responses/NotModified"})
+        ok = operation["responses"].get("200")
+        if isinstance(ok, dict) and "$ref" not in ok:
+            ok.setdefault("headers", {}).update({name: {"$ref": f"#/components/headers/{name}"} for name in HEADERS})
+    return paths
+
+
 def document() -> dict[str, Any]:
     """A fresh copy, so a caller can add `servers` without changing the module data."""
+    doc = _document()
+    _with_http_caching(doc["paths"])
+    return doc
+
+
+def _document() -> dict[str, Any]:
     return copy.deepcopy({
         "openapi": "3.1.0",
         "info": {"title": "Enterprise Environmental Credit and Disclosure Portal — open data API",
                  "version": API_VERSION,
                  "description": "Read-only open data. Errors are JSON {\"error\": {\"code\", \"message\"}} with a "
-                                "4xx status. GET responses allow any origin (CORS)."},
+                                "4xx status. GET responses allow any origin (CORS) and carry ETag and Last-Modified; "
+                                "send If-None-Match or If-Modified-Since to get 304 Not Modified."},
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS, "responses": {"Error": {
-            "description": "An error; the message names the parameter at fault.",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}},
+        "components": {"schemas": SCHEMAS, "headers": HEADERS, "responses": {
+            "Error": {"description": "An error; the message names the parameter at fault.",
+                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "NotModified": {"description": "The copy the client holds (If-None-Match / If-Modified-Since) is "
+                                           "current; no body."}}},
     })

@@ -41,7 +41,7 @@ def test_every_reference_resolves():
 def test_every_operation_documents_its_errors():
     for path, item in openapi.document()["paths"].items():
         for operation in item.values():
-            params = operation.get("parameters", [])
+            params = [p for p in operation.get("parameters", []) if p["in"] != "header"]
             if params:
                 assert "400" in operation["responses"], path
             assert "200" in operation["responses"]
@@ -51,7 +51,29 @@ def test_query_parameters_match_what_the_list_endpoint_accepts():
     from portal.api.views import LIST_PARAMS
 
     params = openapi.document()["paths"]["/api/v1/enterprises"]["get"]["parameters"]
-    assert {p["name"] for p in params} == set(LIST_PARAMS)
+    assert {p["name"] for p in params if p["in"] == "query"} == set(LIST_PARAMS)
+
+
+def test_every_get_documents_conditional_requests_and_cors():
+    for path, item in openapi.document()["paths"].items():
+        if "get" not in item:
+            continue
+        operation = item["get"]
+        assert {"If-None-Match", "If-Modified-Since"} <= {p["name"] for p in operation["parameters"]}, path
+        assert "304" in operation["responses"], path
+        headers = operation["responses"]["200"].get("headers", {})
+        assert {"ETag", "Last-Modified", "Access-Control-Allow-Origin"} <= set(headers), path
+
+
+def test_documented_headers_are_sent(client, db):
+    from tests.factories import make_enterprise
+
+    make_enterprise("华能化工有限公司")
+    db.session.commit()
+    first = client.get("/api/v1/enterprises?q=华能")
+    assert first.headers["Access-Control-Allow-Origin"] == "*" and first.headers["ETag"] and first.last_modified
+    again = client.get("/api/v1/enterprises?q=华能", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
 
 
 def test_document_is_served_as_json(client):

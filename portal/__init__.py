@@ -42,6 +42,7 @@ BLUEPRINTS = (
     "portal.rewards.views",
     "portal.servicebodies.views",
     "portal.servicebodies.console",
+    "portal.envcode.views",
 )
 
 CLI_MODULES = (

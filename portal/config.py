@@ -88,6 +88,10 @@ class Config:
                   {"code": "major", "label": "重大环境违法行为", "label_en": "Major violation", "amount_yuan": 2000}],
         "insider_bonus_percent": 50, "max_amount_yuan": 10000}
 
+    # Enterprise environmental code (企业环保码): keys laid over portal/envcode/rules.py DEFAULT_RULES, e.g.
+    # {"open_incidents": [{"at_least": 1, "colour": "red"}]}; the mapping in force is shown on /code/rules.
+    ENVCODE_RULES: dict = {}
+
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process
     SEARCH_PER_PAGE = 20

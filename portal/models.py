@@ -33,6 +33,7 @@ from portal.disclosures.models import (
     TemporaryReport,
     WorkReport,
 )
+from portal.envcode.models import EnvCode, EnvCodeChange
 from portal.enterprises.models import ChangeProposal, Enterprise, KeyUnitYear, Outlet, OutletLimit, Permit
 from portal.jobs.models import JobRun
 from portal.mail.models import OutboxMessage

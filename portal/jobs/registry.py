@@ -55,6 +55,8 @@ JOBS: dict[str, Job] = {
             "Recompute credit standings whose ledger entries start or stop counting today."),
         Job("credit-list-expiry", "portal.credit.lists:expire_listings", "20 0 * * *",
             "Black and positive listings past their maximum period leave the list."),
+        Job("envcode-refresh", "portal.envcode.services:refresh_all", "*/5 * * * *",
+            "Backstop: recompute every enterprise environmental code (the commit hook keeps them current)."),
         Job("opendata-export", "portal.opendata.bulk:build_all", "15 3 * * *",
             "Rebuild the bulk CSV files and their manifest in OPENDATA_DIR (instance/opendata)."),
         Job("opendata-digest-immediate", "portal.opendata.subscriptions:send_immediate", "*/10 * * * *",

@@ -40,7 +40,7 @@ PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", 
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
-                   "subscriptions.", "dataerrors.")
+                   "subscriptions.", "dataerrors.", "envcode.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",

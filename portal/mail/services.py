@@ -28,12 +28,19 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 BATCH_SIZE = 200
 SEALED = "sealed:v1:"  # prefix of a recipient or body stored encrypted
+# The only extra header fields a producer may set (RFC 2369 / RFC 8058 list unsubscription).
+EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 def queue_mail(to: str, subject: str, body: str, dedupe_key: str | None = None, *,
-               sealed: bool = False) -> OutboxMessage:
+               sealed: bool = False, headers: dict[str, str] | None = None) -> OutboxMessage:
     """Add a message to the outbox (flush only). A dedupe_key already queued returns that message instead.
-    sealed=True stores the recipient and the body encrypted (the subject stays readable for the operators)."""
+    sealed=True stores the recipient and the body encrypted (the subject stays readable for the operators).
+    headers: extra fields from EXTRA_HEADERS only; a value with a line break is refused (header injection)."""
+    extra = dict(headers or {})
+    for name, value in extra.items():
+        if name not in EXTRA_HEADERS or "\r" in value or "\n" in value:
+            raise ValueError(f"header {name!r} is not allowed or has a line break")
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing is not None:
@@ -43,7 +50,8 @@ def queue_mail(to: str, subject: str, body: str, dedupe_key: str | None = None, 
         from portal.complaints.crypto import seal_text
 
         to, body = SEALED + seal_text(to), SEALED + seal_text(body)
-    message = OutboxMessage(to_address=to, subject=subject[:300], body_text=body, dedupe_key=dedupe_key)
+    message = OutboxMessage(to_address=to, subject=subject[:300], body_text=body, dedupe_key=dedupe_key,
+                            extra_headers=extra)
     db.session.add(message)
     db.session.flush()
     return message
@@ -85,6 +93,9 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain=sender.rpartition("@")[2] or None)
+    for name, value in (message.extra_headers or {}).items():
+        if name in EXTRA_HEADERS:
+            email[name] = value
     email.set_content(body_of(message), charset="utf-8")
     return email
 

@@ -180,7 +180,9 @@ def send_digests(frequency: str) -> str:
             items = ev.recent(target.events_scope, since=sub.last_sent_at or sub.confirmed_at, limit=DIGEST_LIMIT)
             if items:
                 subject, body = _digest(sub, target, items)
-                queue_mail(sub.email, subject, body, dedupe_key=f"opendata-digest:{sub.id}:{items[0].key}")
+                queue_mail(sub.email, subject, body, dedupe_key=f"opendata-digest:{sub.id}:{items[0].key}",
+                           headers={"List-Unsubscribe": f"<{unsubscribe_url(sub)}>",
+                                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
                 queued += 1
             sub.last_sent_at = now
         last_id = batch[-1].id

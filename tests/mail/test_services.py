@@ -96,3 +96,16 @@ def test_messages_that_failed_too_often_are_left_alone(db, app, monkeypatch, tmp
     message.attempts = services.MAX_ATTEMPTS
     db.session.commit()
     assert services.send_pending().sent == 0
+
+
+def test_only_allow_listed_extra_headers_without_line_breaks(db):
+    import pytest
+
+    from portal.mail.services import build_email, queue_mail
+
+    with pytest.raises(ValueError):
+        queue_mail("a@example.cn", "s", "b", headers={"Bcc": "x@example.cn"})
+    with pytest.raises(ValueError):
+        queue_mail("a@example.cn", "s", "b", headers={"List-Unsubscribe": "<https://x>\r\nBcc: x@example.cn"})
+    message = queue_mail("a@example.cn", "s", "b", headers={"List-Unsubscribe": "<https://portal.example.cn/u/1>"})
+    assert build_email(message, "portal@example.cn")["List-Unsubscribe"] == "<https://portal.example.cn/u/1>"

@@ -90,6 +90,10 @@ def test_confirming_activates_and_digests_then_carry_new_events_and_an_unsubscri
     assert digest.to_address == "li.ming@example.org"
     assert "超标排放水污染物" in digest.subject + digest.body_text
     assert "/subscriptions/unsubscribe/" in digest.body_text
+    from portal.mail.services import build_email
+    email = build_email(digest, "portal@example.cn")  # RFC 8058: one-click unsubscribe in the header too
+    assert email["List-Unsubscribe"] == f"<{subs.unsubscribe_url(sub)}>"
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "0 digests" in subs.send_digests("immediate")  # nothing new: nothing sent twice
     assert subs.send_digests("weekly").startswith("weekly: 0 digests queued for 0")
 

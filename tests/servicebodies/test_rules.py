@@ -51,7 +51,8 @@ def test_a_finding_stops_counting_when_its_validity_ends():
 
 def test_four_eyes_the_recorder_never_confirms_their_own_finding():
     assert rules.confirm_refusal(Role.REGULATOR, 5, "3208", "320826", 4, False, False) is None
-    assert "four eyes" in rules.confirm_refusal(Role.REGULATOR_LEAD, 4, "3208", "320826", 4, False, False)
+    refusal = rules.confirm_refusal(Role.REGULATOR_LEAD, 4, "3208", "320826", 4, False, False)
+    assert "four eyes" in refusal or "双人复核" in refusal
     assert rules.confirm_refusal(Role.REGULATOR, 5, "21", "320826", 4, False, False)  # other jurisdiction
     assert rules.confirm_refusal(Role.ENTERPRISE_STAFF, 5, None, "320826", 4, False, False)
     assert rules.confirm_refusal(Role.REGULATOR, 5, "3208", "320826", 4, True, False)  # already confirmed

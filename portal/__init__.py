@@ -43,6 +43,7 @@ BLUEPRINTS = (
     "portal.servicebodies.views",
     "portal.servicebodies.console",
     "portal.envcode.views",
+    "portal.opendays.views",
 )
 
 CLI_MODULES = (

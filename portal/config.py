@@ -91,6 +91,8 @@ class Config:
     # Enterprise environmental code (企业环保码): keys laid over portal/envcode/rules.py DEFAULT_RULES, e.g.
     # {"open_incidents": [{"at_least": 1, "colour": "red"}]}; the mapping in force is shown on /code/rules.
     ENVCODE_RULES: dict = {}
+    # Open days (企业开放日): public registration throttle, like complaint intake.
+    OPENDAY_RATE_LIMIT = "10 per minute;100 per day"
 
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process

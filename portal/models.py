@@ -47,6 +47,7 @@ from portal.monitoring.models import (
     ReceivedPacket,
 )
 from portal.opendata.models import Subscription
+from portal.opendays.models import OpenDay, OpenDayRegistration
 from portal.reference.models import Industry, Pollutant, Region
 from portal.rewards.models import RewardCase, RewardTable
 from portal.servicebodies.models import (ServiceBody, ServiceBodyEvidence, ServiceBodySchemeVersion,

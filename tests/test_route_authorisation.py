@@ -24,6 +24,7 @@ from tests.disclosures.world import disclosure_objects
 from tests.monitoring.world import monitoring_objects
 from tests.rewards.world import reward_objects
 from tests.servicebodies.world import servicebody_objects
+from tests.opendays.world import opendays_objects
 from tests.factories import make_complaint, make_enterprise, make_limit, make_outlet, make_permit, make_user
 
 PUBLIC = {
@@ -39,6 +40,7 @@ PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", 
            "credit_files.download"}  # public evidence only; checked inside
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
+PUBLIC |= {"opendays.public_index", "opendays.detail", "opendays.registered"}  # registration needs no account
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
                    "subscriptions.", "dataerrors.", "envcode.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
@@ -96,6 +98,7 @@ def world(db):
         objects[key].update(name="enterprises", region=region)  # open data: bulk file name, region feed
         objects[key].update(dataerror_objects(db, ent))
         objects[key].update(servicebody_objects(db, ent))
+        objects[key].update(opendays_objects(db, ent, owner))
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)

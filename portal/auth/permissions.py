@@ -34,6 +34,7 @@ class Permission(enum.StrEnum):
     ENTERPRISE_PROPOSE = "enterprises:proposals:create"
     MONITORING_SUBMIT = "monitoring:results:submit"
     MONITORING_SUPERVISE = "monitoring:supervise"
+    OPENDAY_MANAGE = "opendays:events:manage"
     PROPOSAL_DECIDE = "enterprises:proposals:decide"
     REGISTRY_EDIT = "enterprises:registry:edit"
     REGISTRY_VIEW_JURISDICTION = "enterprises:registry:view"
@@ -47,7 +48,7 @@ class Permission(enum.StrEnum):
 
 _ENTERPRISE = frozenset({Permission.BINDING_REQUEST, Permission.ENTERPRISE_PRIVATE_VIEW, Permission.ENTERPRISE_PROPOSE,
                          Permission.DISCLOSURE_EDIT, Permission.MONITORING_SUBMIT,
-                         Permission.CREDIT_OBJECT})
+                         Permission.CREDIT_OBJECT, Permission.OPENDAY_MANAGE})
 _REGULATOR = frozenset(
     {
         Permission.AUDIT_VIEW,

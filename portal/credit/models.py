@@ -31,6 +31,7 @@ class EvidenceKind(enum.StrEnum):
     MONITORING_LATE = "monitoring_late"
     COMPLAINT_SUBSTANTIATED = "complaint_substantiated"
     COMMENDATION = "commendation"  # 表彰 / positive evidence
+    OPEN_DAY = "open_day"  # 企业开放日 held (opendays); scores only where a scheme rule names this kind
 
 
 class EvidenceSource(enum.StrEnum):
@@ -38,6 +39,7 @@ class EvidenceSource(enum.StrEnum):
     DISCLOSURE = "disclosure"
     MONITORING = "monitoring"
     COMPLAINT = "complaint"
+    ENTERPRISE = "enterprise"  # the enterprise's own declaration (open days); a regulator confirms it
 
 
 class Evidence(TimestampMixin, db.Model):

@@ -57,6 +57,8 @@ JOBS: dict[str, Job] = {
             "Black and positive listings past their maximum period leave the list."),
         Job("envcode-refresh", "portal.envcode.services:refresh_all", "*/5 * * * *",
             "Backstop: recompute every enterprise environmental code (the commit hook keeps them current)."),
+        Job("opendays-credit", "portal.opendays.services:record_held_open_days", "40 0 * * *",
+            "Record open days held yesterday or earlier as credit evidence where the scheme gives a bonus."),
         Job("opendata-export", "portal.opendata.bulk:build_all", "15 3 * * *",
             "Rebuild the bulk CSV files and their manifest in OPENDATA_DIR (instance/opendata)."),
         Job("opendata-digest-immediate", "portal.opendata.subscriptions:send_immediate", "*/10 * * * *",

@@ -165,7 +165,10 @@ class SendResult:
 def send_pending(limit: int = BATCH_SIZE) -> SendResult:
     """Deliver unsent messages (oldest first), recording sent_at or the error and the attempt count.
 
-    Messages that failed MAX_ATTEMPTS times are left for a person to look at. The job runner commits.
+    Messages that failed MAX_ATTEMPTS times are left for a person to look at. Each message's outcome is committed as
+    soon as the transport has answered: a delivery cannot be rolled back, so a run killed mid-batch must not forget
+    the messages it already handed over (the next run would send them again). At most the one message in flight
+    when a run dies can go out twice (at-least-once delivery, as SMTP itself).
     """
     stmt = (sa.select(OutboxMessage)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
@@ -186,11 +189,12 @@ def send_pending(limit: int = BATCH_SIZE) -> SendResult:
                 result.failed += 1
                 log.warning("outbox message %s not sent: %s", message.id, message.last_error)
                 channel.close()  # a broken connection is reopened for the next message
+                db.session.commit()
                 continue
             message.sent_at = utcnow()
             message.last_error = ""
             result.sent += 1
+            db.session.commit()
     finally:
         channel.close()
-    db.session.flush()
     return result

@@ -162,3 +162,12 @@ def owner_of_connection(pids: list[int], server_port: int, client_port: int) -> 
             except OSError:
                 continue
     return None
+
+
+def run_in_app(url: str, code: str, **env: str) -> str:
+    """Run `code` in a child process inside an app context on `url` (with `db` imported); returns its stdout."""
+    script = ("import sys\nfrom portal import create_app\nfrom portal.extensions import db\n"
+              "app = create_app({'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'RATELIMIT_ENABLED': False})\n"
+              "with app.app_context():\n" + "".join(f"    {line}\n" for line in code.splitlines()))
+    return subprocess.run([PYTHON, "-c", script, url], cwd=ROOT, check=True, env=base_env(**env),
+                          capture_output=True, text=True).stdout

@@ -60,7 +60,7 @@ SCHEMAS: dict[str, Any] = {
             "meta": {"type": "object", "properties": {
                 "total": {"type": "integer", "description": "Matching enterprises, counted up to 10,000."},
                 "total_is_capped": {"type": "boolean", "description": "True when more than 10,000 match."},
-                "mode": {"type": "string", "enum": ["uscc", "permit", "fulltext", "like", "all"]},
+                "mode": {"type": "string", "enum": ["uscc", "permit", "fulltext", "all"]},
                 "sort": {"type": "string", "enum": ["relevance", "name", "grade", "penalty", "id"],
                          "description": "The order used: name when q is empty; id (registry order) when more "
                                         "than 10,000 match, since ranking them all would be slow."},

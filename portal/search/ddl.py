@@ -55,3 +55,23 @@ def rebuild(conn: sa.Connection) -> None:
     """Re-index every enterprise (after a bulk load that bypassed the triggers)."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO enterprise_fts(enterprise_fts) VALUES ('rebuild')")
+
+
+def retokenize(conn: sa.Connection, batch: int = 5000) -> int:
+    """Recompute enterprises.search_tokens with the current tokens.py (a migration calls this when the token
+    format changes); the SQLite triggers and the PostgreSQL generated column re-index each row. Keyset batches, so
+    a million rows never sit in memory at once. Returns the number of rows."""
+    from portal.search.tokens import bigram_doc
+
+    ents = sa.table("enterprises", sa.column("id", sa.Integer), sa.column("name", sa.String),
+                    sa.column("former_names", sa.JSON), sa.column("search_tokens", sa.Text))
+    update = ents.update().where(ents.c.id == sa.bindparam("row_id")).values(search_tokens=sa.bindparam("tokens"))
+    last, total = 0, 0
+    while True:
+        rows = conn.execute(sa.select(ents.c.id, ents.c.name, ents.c.former_names).where(ents.c.id > last)
+                            .order_by(ents.c.id).limit(batch)).all()
+        if not rows:
+            return total
+        conn.execute(update, [{"row_id": r.id, "tokens": bigram_doc(" ".join([r.name, *(r.former_names or [])]))}
+                              for r in rows])
+        last, total = rows[-1].id, total + len(rows)

@@ -4,7 +4,8 @@ Name search uses the CJK bigram index (STACK.md §4): every CJK run of 2+ charac
 bigrams, every ASCII word a one-token phrase, and all phrases must match. That gives exact substring semantics for
 Chinese without a segmenter. The phrases are built only from the tokens tokens.py extracts (CJK runs and [A-Za-z0-9]
 words), and they reach the database as bound parameters, so FTS syntax typed by users (quotes, *, AND, NEAR(, -)
-is plain text here. A lone CJK character cannot be found through bigrams and falls back to LIKE on the name.
+is plain text here. A lone CJK character is found through its unigram token (tokens.py), so every name query uses
+the index.
 """
 from __future__ import annotations
 
@@ -199,16 +200,9 @@ def fts_match_expression(phrases: list[list[str]]) -> str:
     return " ".join('"' + " ".join(tok.replace('"', '""') for tok in phrase) + '"' for phrase in phrases)
 
 
-def like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def lone_characters(text: str) -> list[str]:
-    return [run for run in _runs(text) if len(run) == 1 and not run.isascii()]
-
-
 def _name_conditions(text: str, dialect: str) -> tuple[sa.ColumnElement[bool] | None, list, str]:
-    """(FTS5 MATCH condition or None, other WHERE conditions, mode) for a name search.
+    """(FTS5 MATCH condition or None, other WHERE conditions, mode) for a name search. Every run of the query,
+    a lone Chinese character included (unigram token), is a phrase of the full-text index.
 
     The SQLite MATCH is returned apart because where it goes depends on the plan (join or EXISTS probe)."""
     phrases = query_phrases(text)
@@ -224,9 +218,7 @@ def _name_conditions(text: str, dialect: str) -> tuple[sa.ColumnElement[bool] | 
                                             sa.bindparam(f"phrase_{i}", " ".join(phrase), sa.String))
             tsquery = part if tsquery is None else tsquery.op("&&")(part)
         conditions.append(sa.literal_column("enterprises.search_tsv").op("@@")(tsquery))
-    for ch in lone_characters(text):
-        conditions.append(Enterprise.name.like(f"%{like_escape(ch)}%", escape="\\"))
-    return match, conditions, "fulltext" if phrases else "like"
+    return match, conditions, "fulltext"
 
 
 def _prefix_range(column, prefix: str) -> sa.ColumnElement[bool]:

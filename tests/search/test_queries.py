@@ -67,9 +67,9 @@ def test_former_names_are_searched(registry):
     assert names(search(q="旧名称印染")) == ["新名称环保科技有限公司"]
 
 
-def test_one_character_falls_back_to_like_and_combines_with_fulltext(registry):
+def test_one_character_uses_the_index_and_combines_with_phrases(registry):
     result = search(q="厂")
-    assert result.mode == "like"
+    assert result.mode == "fulltext"
     assert set(names(result)) == {"华华化工厂", "<script>alert(1)</script>污水处理厂"}
     combined = search(q="化工 厂")
     assert combined.mode == "fulltext"
@@ -244,3 +244,19 @@ def test_registry_order_cursor_is_refused_once_the_set_is_small_again(db, monkey
     monkeypatch.setattr(queries, "TOTAL_CAP", 100)
     with pytest.raises(DomainError):
         search(q="化工", per_page=1, after=cursor)
+
+
+def test_retokenize_rebuilds_the_index_from_names(db, req):
+    """What a migration runs when the token format changes: stale tokens are replaced and the index follows."""
+    import sqlalchemy as sa
+
+    from portal.search import ddl
+
+    make_enterprise("鑫源化工有限公司")
+    db.session.commit()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE enterprises SET search_tokens = '鑫源 源化 化工'"))  # an older format
+    assert search(q="鑫").total == 0
+    with db.engine.begin() as conn:
+        assert ddl.retokenize(conn, batch=1) == 1
+    assert names(search(q="鑫")) == ["鑫源化工有限公司"]

@@ -23,7 +23,7 @@ def req(app):
     ('"化工" AND NEAR(华能', [["化工"], ["and"], ["near"], ["华能"]]),
     ("化工*", [["化工"]]),
     ("-化工", [["化工"]]),
-    ("化", []),
+    ("化", [["z化"]]),
 ])
 def test_query_phrases_keep_only_cjk_runs_and_ascii_words(text, phrases):
     assert query_phrases(text) == phrases
@@ -49,13 +49,15 @@ def test_repeated_characters_make_a_phrase_that_needs_the_whole_run():
     assert query_phrases("华华华") == [["华华", "华华"]]
 
 
-@pytest.mark.parametrize("text, lone", [("化", ["化"]), ("化 工厂", ["化"]), ("化工", []), ("a 化", ["化"])])
-def test_lone_cjk_characters_are_found_for_the_like_fallback(text, lone):
-    assert queries.lone_characters(text) == lone
+@pytest.mark.parametrize("text, phrases", [("化", [["z化"]]), ("化 工厂", [["z化"], ["工厂"]]), ("化工", [["化工"]]),
+                                            ("a 化", [["a"], ["z化"]])])
+def test_lone_cjk_characters_become_unigram_phrases(text, phrases):
+    assert query_phrases(text) == phrases
 
 
-def test_like_escape_escapes_wildcards():
-    assert queries.like_escape("50%_a\\") == "50\\%\\_a\\\\"
+def test_documents_end_with_one_unigram_per_distinct_character():
+    doc = bigram_doc("华华化工 3M").split()
+    assert doc == ["华华", "华化", "化工", "3m", "z华", "z化", "z工"]
 
 
 @pytest.mark.parametrize("raw, prefix", [("32", "32"), ("3208", "3208"), ("320826", "320826"),

@@ -24,7 +24,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     # Extra header fields from an allow-list (mail.services.EXTRA_HEADERS), e.g. RFC 8058 one-click unsubscribe.
-    extra_headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    extra_headers: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default=sa.text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)

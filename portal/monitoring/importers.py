@@ -91,16 +91,32 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     if sniff_kind(path) == "xlsx":
         from openpyxl import load_workbook
 
+        # Opened as a file object: uploads are stored under a random token without an extension, and openpyxl
+        # refuses a *path* whose name does not end in .xlsx (the content was sniffed above).
+        fh = path.open("rb")
         try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
+            workbook = load_workbook(fh, read_only=True, data_only=True)
         except Exception:  # openpyxl raises many types for a damaged archive
+            fh.close()
             raise ImportFailed(_("The XLSX workbook cannot be opened; it may be damaged.")) from None
+        damaged = _("The XLSX workbook cannot be opened; it may be damaged.")
         try:
-            sheet = workbook.worksheets[0]
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if not workbook.worksheets:
+                raise ImportFailed(damaged)
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            number = 0
+            while True:
+                try:  # read-only mode parses the sheet while iterating: damage can surface on any row
+                    row = next(rows, None)
+                except Exception:
+                    raise ImportFailed(damaged) from None
+                if row is None:
+                    break
+                number += 1
                 yield number, list(row)
         finally:
             workbook.close()
+            fh.close()
         return
     encoding = detect_encoding(path)
     with path.open("r", encoding=encoding, newline="", errors="strict") as fh:

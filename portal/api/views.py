@@ -17,7 +17,7 @@ from portal.opendata import http
 from portal.errors import DomainError, json_error
 from portal.extensions import csrf
 from portal.search import cache as search_cache
-from portal.search import queries
+from portal.search import queries, reference
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -92,13 +92,13 @@ def regions():
     raw = request.args.get("level", "")
     if raw and raw not in ("1", "2", "3"):
         raise InvalidParameter(_("must be 1 (province), 2 (prefecture) or 3 (county)."), field="level")
-    items = queries.list_regions(int(raw) if raw else None)
+    items = reference.list_regions(int(raw) if raw else None)
     return jsonify({"data": [serializers.region_dict(r) for r in items], "meta": {"total": len(items)}})
 
 
 @bp.get("/industries")
 def industries():
-    items = queries.list_industries()
+    items = reference.list_industries()
     return jsonify({"data": [serializers.industry_dict(i) for i in items], "meta": {"total": len(items)}})
 
 

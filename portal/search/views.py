@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale
 
 from portal.errors import DomainError
-from portal.search import queries
+from portal.search import queries, reference
 from portal.search.facets import GRADE_LABELS
 from portal.search.forms import SearchForm
 from portal.search.highlight import highlight, matches
@@ -29,7 +29,7 @@ def _search_helpers():
 
 @bp.get("/")
 def home():
-    stats = queries.cached_home_stats()
+    stats = reference.cached_home_stats()
     form = SearchForm(formdata=None)
     return render_template("search/home.html", stats=stats, form=form)
 
@@ -37,7 +37,7 @@ def home():
 @bp.get("/search")
 def search():
     form = SearchForm(request.args)
-    form.set_choices(queries.regions_for_select(), queries.list_industries(), local_name)
+    form.set_choices(reference.regions_for_select(), reference.list_industries(), local_name)
     result = error = None
     if request.args:
         if form.validate():

@@ -146,19 +146,19 @@ def test_too_many_matches_are_explained(client, db, monkeypatch):
 
 
 def test_home_counts_are_cached_when_a_ttl_is_set(client, app, db):
-    from portal.search import queries
+    from portal.search import reference
 
     make_enterprise("化工一厂")
     db.session.commit()
     previous = app.config["HOME_STATS_TTL"]
     app.config["HOME_STATS_TTL"] = 60
     try:
-        queries._home_cache.clear()
+        reference._home_cache.clear()
         assert text(client.get("/")).count('<dd class="stat">1</dd>') == 2
         make_enterprise("化工二厂")
         db.session.commit()
         assert text(client.get("/")).count('<dd class="stat">1</dd>') == 2  # still the cached totals
     finally:
         app.config["HOME_STATS_TTL"] = previous
-        queries._home_cache.clear()
+        reference._home_cache.clear()
     assert '<dd class="stat">2</dd>' in text(client.get("/"))

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require

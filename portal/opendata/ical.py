@@ -25,7 +25,7 @@ from icalendar import Alarm, Calendar, Event
 from portal.core.clock import china_today
 from portal.core.links import public_enterprise_url
 from portal.credit import evidence_repair
-from portal.credit.models import CreditListEntry, Evidence, ListKind, ListStatus
+from portal.credit.models import CreditListEntry, ListKind, ListStatus
 from portal.disclosures.catalogue import TRIGGER_LABELS
 from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus, TemporaryReport
 from portal.enterprises.models import Enterprise, Permit

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditRecord
 from portal.auth.models import Role
-from portal.complaints.models import Complaint, Status
+from portal.complaints.models import Status
 from portal.core.clock import china_today
 from portal.rewards.models import RewardCase, RewardStatus, RewardTable
 from tests.conftest import login_as

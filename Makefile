@@ -45,6 +45,7 @@ bench: system-bench venv translations
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/disclosures.py $(DISCLOSURES_BENCH_ARGS)
 	$(PY) bench/complaints.py $(COMPLAINTS_BENCH_ARGS)
+	$(PY) bench/load.py $(LOAD_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* instance/mail

@@ -143,8 +143,9 @@ def _translation_dirs() -> list[str]:
 
 
 def register_security(app: Flask) -> None:
-    from portal.core.security import add_security_headers
+    from portal.core.security import add_security_headers, refuse_nul_bytes
 
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
 
 

@@ -22,3 +22,13 @@ def add_security_headers(response: Response) -> Response:
     if request.path.startswith(("/auth", "/regulator", "/my", "/admin")):
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL byte in the path or the query string is never meaningful: answer 400 before any view passes it to the
+    database (PostgreSQL text cannot hold NUL, so it would surface as a 500)."""
+    from flask import abort, request
+
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                     for key, values in request.args.lists() for value in values):
+        abort(400)

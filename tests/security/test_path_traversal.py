@@ -82,3 +82,10 @@ def test_the_real_files_are_served_so_the_refusals_mean_something(app, client, w
     assert css.status_code == 200
     original = client.get(f"/console/complaints/{own['complaint_id']}/files/{own['attachment_id']}")
     assert original.status_code == 200 and len(original.data) > 100
+
+
+def test_a_nul_byte_in_the_path_or_query_is_a_400_not_a_database_error(client):
+    """On PostgreSQL a NUL reaching a query raised DataError (a 500); it is refused before any view runs."""
+    for url in ("/complaints/track/A%00B", "/enterprises/%00", "/search?q=%E5%8C%96%00", "/api/v1/enterprises?q=a%00",
+                "/api/v1/enterprises?region%00=1"):
+        assert client.get(url).status_code == 400, url

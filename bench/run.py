@@ -259,6 +259,10 @@ def bench_http(kind: str, size: int, mix: list[dict], seconds: int, cache: bool 
         base = f"http://127.0.0.1:{port}"
         status = urllib.request.urlopen(base + paths[0], timeout=30).status  # raises on 4xx/5xx
         trivial = run_wrk(base + "/healthz", seconds)  # first, so no queued slow search can hold it up
+        if cache:  # fill both workers' caches: each path several times (a worker misses each URL once)
+            for _ in range(4):
+                for path in paths:
+                    urllib.request.urlopen(base + path, timeout=120).read()
         run_wrk(base + "/", 2, lua.name)  # warm-up, not recorded
         search = run_wrk(base + "/", seconds, lua.name)
     except urllib.error.HTTPError as exc:

@@ -25,10 +25,13 @@ def add_security_headers(response: Response) -> Response:
 
 
 def refuse_nul_bytes() -> None:
-    """A NUL byte in the path or the query string is never meaningful: answer 400 before any view passes it to the
+    """A NUL byte in the path, the query string or a form field is never meaningful: answer 400 before any view passes it to the
     database (PostgreSQL text cannot hold NUL, so it would surface as a 500)."""
     from flask import abort, request
 
     if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                      for key, values in request.args.lists() for value in values):
         abort(400)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+            "\x00" in key or "\x00" in value for key, values in request.form.lists() for value in values):
+        abort(400)  # form fields too (uploaded files are sniffed and stored as bytes, never as text)

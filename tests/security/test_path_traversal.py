@@ -89,3 +89,12 @@ def test_a_nul_byte_in_the_path_or_query_is_a_400_not_a_database_error(client):
     for url in ("/complaints/track/A%00B", "/enterprises/%00", "/search?q=%E5%8C%96%00", "/api/v1/enterprises?q=a%00",
                 "/api/v1/enterprises?region%00=1"):
         assert client.get(url).status_code == 400, url
+
+
+def test_a_nul_byte_in_a_form_field_is_a_400(client, db):
+    """Form fields too: a NUL in a complaint description or a login name never reaches the database."""
+    assert client.post("/auth/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
+    response = client.post("/complaints/new", data={"category": "water", "description": "黑水\x00直排",
+                                                     "reported_name": "某厂"})
+    assert response.status_code == 400
+    assert client.post("/auth/login", data={"username": "nobody", "password": "x"}).status_code != 400

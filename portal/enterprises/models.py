@@ -80,7 +80,8 @@ class Enterprise(TimestampMixin, db.Model):
                                                        order_by="(KeyUnitYear.year.desc(), KeyUnitYear.unit_type)")
 
     def refresh_search_tokens(self) -> None:
-        self.search_tokens = bigram_doc(" ".join([self.name, *(self.former_names or [])]))
+        self.search_tokens = bigram_doc(" ".join([self.name, *(self.former_names or [])]), self.region_code or "",
+                                        self.industry_code or "")
 
     def key_unit_types(self, year: int) -> list[KeyUnitType]:
         return [k.unit_type for k in self.key_units if k.year == year]

@@ -64,14 +64,18 @@ def retokenize(conn: sa.Connection, batch: int = 5000) -> int:
     from portal.search.tokens import bigram_doc
 
     ents = sa.table("enterprises", sa.column("id", sa.Integer), sa.column("name", sa.String),
-                    sa.column("former_names", sa.JSON), sa.column("search_tokens", sa.Text))
+                    sa.column("former_names", sa.JSON), sa.column("region_code", sa.String),
+                    sa.column("industry_code", sa.String), sa.column("search_tokens", sa.Text))
     update = ents.update().where(ents.c.id == sa.bindparam("row_id")).values(search_tokens=sa.bindparam("tokens"))
     last, total = 0, 0
     while True:
-        rows = conn.execute(sa.select(ents.c.id, ents.c.name, ents.c.former_names).where(ents.c.id > last)
-                            .order_by(ents.c.id).limit(batch)).all()
+        rows = conn.execute(sa.select(ents.c.id, ents.c.name, ents.c.former_names, ents.c.region_code,
+                                      ents.c.industry_code).where(ents.c.id > last).order_by(ents.c.id).limit(batch)).all()
         if not rows:
+            if conn.dialect.name == "sqlite" and total:
+                conn.exec_driver_sql("INSERT INTO enterprise_fts(enterprise_fts) VALUES ('optimize')")  # one segment
             return total
-        conn.execute(update, [{"row_id": r.id, "tokens": bigram_doc(" ".join([r.name, *(r.former_names or [])]))}
+        conn.execute(update, [{"row_id": r.id, "tokens": bigram_doc(" ".join([r.name, *(r.former_names or [])]),
+                                                                    r.region_code or "", r.industry_code or "")}
                               for r in rows])
         last, total = rows[-1].id, total + len(rows)

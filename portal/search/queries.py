@@ -28,7 +28,7 @@ from portal.core.clock import china_today
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.search import facets as facet_rules
-from portal.search.tokens import _runs, normalise_query, query_phrases
+from portal.search.tokens import _runs, industry_token, normalise_query, query_phrases, region_token
 
 TOTAL_CAP = 10_000
 SORTS = ("relevance", "name", "grade", "penalty")
@@ -198,12 +198,18 @@ def fts_match_expression(phrases: list[list[str]]) -> str:
     return " ".join('"' + " ".join(tok.replace('"', '""') for tok in phrase) + '"' for phrase in phrases)
 
 
-def _name_conditions(text: str, dialect: str) -> tuple[sa.ColumnElement[bool] | None, list, str]:
+def _name_conditions(text: str, dialect: str, region: str = "", industry: str = ""
+                     ) -> tuple[sa.ColumnElement[bool] | None, list, str]:
     """(FTS5 MATCH condition or None, other WHERE conditions, mode) for a name search. Every run of the query,
-    a lone Chinese character included (unigram token), is a phrase of the full-text index.
+    a lone Chinese character included (unigram token), is a phrase of the full-text index, and so are the region
+    and industry filters (code-prefix tokens): the index intersects them without reading any row.
 
     The SQLite MATCH is returned apart because where it goes depends on the plan (join or EXISTS probe)."""
     phrases = query_phrases(text)
+    if phrases and region:
+        phrases.append([region_token(region)])
+    if phrases and industry:
+        phrases.append([industry_token(industry)])
     match = None
     conditions: list[sa.ColumnElement[bool]] = []
     if phrases and dialect == "sqlite":
@@ -280,7 +286,9 @@ def search_enterprises(params: SearchParams) -> SearchResult:
     facets = facet_rules.check_facets(params.grade, params.list, params.exceedance, params.disclosure)
     kind, value = classify_query(params.q)
 
-    conditions = _filter_conditions(region, industry, key_unit)
+    # A name search carries the region and industry filters in its full-text query (see _name_conditions).
+    indexed = kind == "name" and bool(query_phrases(value))
+    conditions = _filter_conditions("" if indexed else region, "" if indexed else industry, key_unit)
     conditions.extend(facet_rules.facet_conditions(facets, china_today()))
     match = None
     if kind == "uscc":
@@ -290,7 +298,7 @@ def search_enterprises(params: SearchParams) -> SearchResult:
         conditions.append(Enterprise.id.in_(sa.select(Permit.enterprise_id).where(Permit.permit_no == value)))
         mode = "permit"
     elif kind == "name":
-        match, name_conditions, mode = _name_conditions(value, db.engine.dialect.name)
+        match, name_conditions, mode = _name_conditions(value, db.engine.dialect.name, region, industry)
         conditions.extend(name_conditions)
     else:
         mode = "all"

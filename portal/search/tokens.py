@@ -12,16 +12,30 @@ def _runs(text: str) -> list[str]:
 
 
 UNIGRAM_PREFIX = "z"  # "z鑫": a one-character token; can never equal a bigram (2 CJK) or an ASCII word (no CJK)
+# "区3208" / "业26": a region or industry code prefix. Names never yield a token mixing CJK and digits (runs are
+# split into CJK runs and ASCII words), so these cannot collide with name tokens either.
+REGION_PREFIX, INDUSTRY_PREFIX = "区", "业"
+REGION_LENGTHS, INDUSTRY_LENGTHS = (2, 4, 6), (2, 3, 4)
 
 
 def unigram_token(char: str) -> str:
     return UNIGRAM_PREFIX + char
 
 
-def bigram_doc(text: str) -> str:
+def region_token(prefix: str) -> str:
+    return REGION_PREFIX + prefix
+
+
+def industry_token(prefix: str) -> str:
+    return INDUSTRY_PREFIX + prefix
+
+
+def bigram_doc(text: str, region_code: str = "", industry_code: str = "") -> str:
     """Document tokens: every CJK bigram (single CJK characters stand alone) and lower-cased ASCII words, then
-    one unigram token per distinct CJK character, after everything else so that no phrase of bigrams can run
-    into them. The unigrams let a one-character query use the index instead of scanning every name."""
+    one unigram token per distinct CJK character, then the region and industry code prefixes, after everything
+    else so that no phrase of bigrams can run into them. The unigrams let a one-character query use the index
+    instead of scanning every name; the code prefixes let a name search with a region or industry filter be
+    answered by intersecting index lists instead of reading every name match's row."""
     tokens: list[str] = []
     chars: dict[str, None] = {}
     for run in _runs(text):
@@ -32,6 +46,8 @@ def bigram_doc(text: str) -> str:
         if not run.isascii():
             chars.update(dict.fromkeys(run))
     tokens.extend(unigram_token(c) for c in chars)
+    tokens.extend(region_token(region_code[:n]) for n in REGION_LENGTHS if len(region_code) >= n)
+    tokens.extend(industry_token(industry_code[:n]) for n in INDUSTRY_LENGTHS if len(industry_code) >= n)
     return " ".join(tokens)
 
 

@@ -161,7 +161,7 @@ class DemoGenerator:
             "contact_phone": self._phone(region["code"]), "is_listed": listed,
             "stock_code": (self.rng.choice(catalog.STOCK_PREFIXES) + f"{self.rng.randint(0, 999):03d}") if listed else "",
             "is_bond_issuer": listed or self.rng.random() < 0.01,
-            "search_tokens": bigram_doc(" ".join([name, *former])),
+            "search_tokens": bigram_doc(" ".join([name, *former]), region["code"], industry),
             "created_at": self.now, "updated_at": self.now,
         }
         bundle = Bundle(ent)

@@ -260,3 +260,17 @@ def test_retokenize_rebuilds_the_index_from_names(db, req):
     with db.engine.begin() as conn:
         assert ddl.retokenize(conn, batch=1) == 1
     assert names(search(q="鑫")) == ["鑫源化工有限公司"]
+
+
+def test_region_and_industry_filters_of_a_name_search_use_code_tokens_that_names_cannot_fake(db, req):
+    inside = make_enterprise("淮安化工有限公司", region_code="320803", industry_code="2614")
+    make_enterprise("区32业26化工厂", region_code="210100", industry_code="4411")  # name looks like the tokens
+    db.session.commit()
+    for kw in ({"region": "32"}, {"region": "3208"}, {"region": "320803"}, {"industry": "26"},
+               {"industry": "261"}, {"industry": "2614"}, {"region": "32", "industry": "26"}):
+        assert names(search(q="化工", **kw)) == [inside.name], kw
+    assert names(search(q="化工", region="320826")) == []
+    inside.region_code = "320826"  # moving the enterprise re-indexes it
+    db.session.commit()
+    assert names(search(q="化工", region="320826")) == [inside.name]
+    assert names(search(q="化工", region="320803")) == []

@@ -19,5 +19,5 @@ class JobRun(db.Model):
     trigger: Mapped[str] = mapped_column(sa.String(16), default="manual")  # manual / scheduler
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
-    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running / ok / failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running / ok / failed / interrupted
     detail: Mapped[str] = mapped_column(sa.Text, default="")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import Flask
 
 from portal.db import utcnow
@@ -17,6 +19,7 @@ from portal.jobs.models import JobRun
 from portal.jobs.registry import JOBS
 
 log = logging.getLogger(__name__)
+STALE_AFTER = timedelta(hours=1)  # a run still "running" this long after its start was killed (no job runs that long)
 
 
 class UnknownJob(KeyError):
@@ -41,6 +44,7 @@ def run_job(app: Flask, name: str, trigger: str = "manual", **kwargs) -> JobOutc
         raise UnknownJob(name)
     with app.app_context():
         try:
+            _close_interrupted(name)
             run = JobRun(name=name, trigger=trigger, started_at=utcnow(), status="running")
             db.session.add(run)
             db.session.commit()
@@ -60,3 +64,16 @@ def run_job(app: Flask, name: str, trigger: str = "manual", **kwargs) -> JobOutc
             return JobOutcome(run_id, name, run.status, run.detail)
         finally:
             db.session.remove()
+
+
+def _close_interrupted(name: str) -> None:
+    """Earlier runs of this job that were killed mid-work (the process died before recording an outcome) are
+    marked interrupted when the next run starts, so the job history never shows a run as running for ever."""
+    cutoff = utcnow() - STALE_AFTER
+    stale = db.session.scalars(sa.select(JobRun).where(JobRun.name == name, JobRun.status == "running",
+                                                       JobRun.started_at < cutoff)).all()
+    for run in stale:
+        run.status, run.finished_at = "interrupted", utcnow()
+        run.detail = (run.detail + "\n" if run.detail else "") + "the process stopped before the run finished"
+    if stale:
+        db.session.commit()

@@ -157,3 +157,21 @@ def test_cli_exits_non_zero_when_a_job_fails(db, runner, monkeypatch):
     monkeypatch.setitem(registry.JOBS, "boom", registry.Job("boom", boom, "0 3 * * *", "fails"))
     result = runner.invoke(args=["jobs", "run", "boom"])
     assert result.exit_code == 1 and "failed ValueError: bad data" in result.output
+
+
+def test_a_run_killed_mid_work_is_marked_interrupted_by_the_next_run(db, app):
+    from portal.db import utcnow
+
+    killed = JobRun(name="send-outbox", trigger="scheduler", started_at=utcnow() - timedelta(hours=2),
+                    status="running")
+    recent = JobRun(name="send-outbox", trigger="manual", started_at=utcnow(), status="running")
+    other = JobRun(name="credit-refresh", trigger="scheduler", started_at=utcnow() - timedelta(hours=2),
+                   status="running")
+    db.session.add_all([killed, recent, other])
+    db.session.commit()
+    ids = killed.id, recent.id, other.id
+    assert run_job(app, "send-outbox").ok
+    db.session.expire_all()
+    statuses = [db.session.get(JobRun, i).status for i in ids]
+    assert statuses == ["interrupted", "running", "running"]  # recent may still be working; other job untouched
+    assert db.session.get(JobRun, ids[0]).finished_at is not None

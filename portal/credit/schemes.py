@@ -9,13 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.core.jsondata import load_json_field
 from portal.audit.services import record, snapshot
 from portal.core.clock import china_today
 from portal.credit import rules, scoring
 from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, JurisdictionScheme, SchemeStatus)
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
-from portal.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
+from portal.errors import Conflict, InvalidTransition, NotAllowed
 from portal.extensions import db
 
 
@@ -44,15 +45,7 @@ def update_draft(actor: Any, version: CreditSchemeVersion, text: str) -> CreditS
     _editor(actor)
     if version.status != SchemeStatus.DRAFT:
         raise InvalidTransition(_("Only a draft can be edited; make a new draft from this version."))
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed({"rules": _("Not valid JSON at line %(line)d, column %(col)d: %(msg)s",
-                                           line=exc.lineno, col=exc.colno, msg=exc.msg)}) from exc
-    try:
-        scoring.parse_rules(data)
-    except scoring.SchemeError as exc:
-        raise ValidationFailed({"rules": str(exc)}) from exc
+    data = load_json_field(text, "rules", scoring.parse_rules, (scoring.SchemeError,))
     before = snapshot(version)
     version.rules = data
     record(actor, "credit_scheme.edit", version, before=before)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.core.jsondata import load_json_field
 from portal.audit.services import record, snapshot
 from portal.complaints.crypto import decrypt_identity
 from portal.complaints.models import Complaint, Findings
@@ -75,15 +76,7 @@ def save_table(actor, text: str) -> RewardTable:
     """A lead sets the reward table of its own jurisdiction (published rules, 环办执法〔2020〕8号)."""
     if actor.role is None or actor.role.value != "regulator_lead" or not actor.jurisdiction_code:
         raise NotAllowed(_("Only a lead sets the reward table of its jurisdiction."))
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed({"table": _("Not valid JSON at line %(line)d, column %(col)d: %(msg)s",
-                                           line=exc.lineno, col=exc.colno, msg=exc.msg)}) from exc
-    try:
-        rules.parse_table(data)
-    except rules.TableError as exc:
-        raise ValidationFailed({"table": str(exc)}) from exc
+    data = load_json_field(text, "table", rules.parse_table, (rules.TableError,))
     table = db.session.scalar(sa.select(RewardTable)
                               .where(RewardTable.jurisdiction_prefix == actor.jurisdiction_code))
     before = snapshot(table) if table else None

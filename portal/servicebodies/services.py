@@ -3,7 +3,6 @@ by one regulator and confirmed by another, the standing from the active scheme, 
 Services flush; views commit. Every write is audited."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.core.jsondata import load_json_field
 from portal.audit.services import record, snapshot
 from portal.core.clock import china_today
 from portal.credit import rules as credit_rules
@@ -46,15 +46,7 @@ def save_scheme(actor, text: str) -> ServiceBodySchemeVersion:
     standings are computed on read, so they follow at once."""
     if not credit_rules.can_edit_schemes(actor.role, actor.jurisdiction_code):
         raise NotAllowed(_("Only a provincial lead edits the service-body scheme."))
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed({"rules": _("Not valid JSON at line %(line)d, column %(col)d: %(msg)s",
-                                           line=exc.lineno, col=exc.colno, msg=exc.msg)}) from exc
-    try:
-        scoring.parse_rules(data)
-    except scoring.SchemeError as exc:
-        raise ValidationFailed({"rules": str(exc)}) from exc
+    data = load_json_field(text, "rules", scoring.parse_rules, (scoring.SchemeError,))
     previous = active_version()
     if previous is not None:
         before = snapshot(previous)

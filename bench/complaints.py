@@ -25,7 +25,6 @@ import random
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from run import free_port, pg_answers, stop_server, wait_ready  # noqa: E402  (one copy of the server helpers)
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, os.environ.get("BENCH_PG_USER", "postgres")
 DB_NAME = "bench_complaints"
@@ -90,12 +91,6 @@ def multipart(fields: list[tuple[str, str]], photo: bytes) -> tuple[bytes, str]:
 
 # ---------------------------------------------------------------- databases
 
-def pg_answers() -> bool:
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def db_url(kind: str) -> str:
@@ -158,10 +153,6 @@ def count_stored(kind: str, keys: list[str], upload_dir: Path) -> dict:
 
 # ---------------------------------------------------------------- HTTP
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:
@@ -234,19 +225,6 @@ def server_cpu_seconds(master: int) -> float:
     return total
 
 
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited during start-up")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer /healthz")
 
 
 def run(kind: str, count: int, clients: int, workers: int, photo: bytes) -> dict:
@@ -292,11 +270,7 @@ def run(kind: str, count: int, clients: int, workers: int, photo: bytes) -> dict
         wall = time.perf_counter() - started
         cpu = server_cpu_seconds(proc.pid) - cpu_before
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
         log.close()
     accepted = [r for r in results if r[1] == 302]
     statuses: dict[int, int] = {}

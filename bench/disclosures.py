@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import PG_HOST, PG_PORT, PG_USER, free_port, make_app, percentile, pg_answers  # noqa: E402
+from run import PG_HOST, PG_PORT, PG_USER, free_port, make_app, percentile, pg_answers, stop_server  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 GOAL_PDF_S = 2.0
@@ -460,11 +460,7 @@ def bench_spike(kind: str, n: int, clients: int, races: int) -> dict:
             list(pool.map(race, race_jobs))
         raced = published_counts(app, [j["report_id"] for j in race_jobs])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
         log.close()
     failures = [f"{rid}: {s} {loc[:120]}" for rid, (s, loc) in outcomes.items()
                 if not (s == 302 and "/disclosures/" in loc)][:5]

@@ -31,7 +31,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
 from bench.complaints import Client as PhoneClient  # noqa: E402
-from bench.complaints import free_port, multipart, wait_ready  # noqa: E402
+from bench.complaints import free_port, multipart, stop_server, wait_ready  # noqa: E402
 from bench.monitoring import OUTLETS  # noqa: E402
 
 SEED = 2024
@@ -367,11 +367,7 @@ def main() -> int:
         print_table(f"Phase 2b: search + pages while a {args.import_values:,}-row manual import runs", during)
         print("  import:", " | ".join(during["import_output"]))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
         log.close()
         shutil.rmtree(OUT / "load_mail", ignore_errors=True)
         shutil.rmtree(OUT / "load_complaints", ignore_errors=True)

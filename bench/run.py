@@ -222,6 +222,15 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError("gunicorn did not answer /healthz")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """Terminate a gunicorn master (and its workers), killing it when it does not stop within 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def run_wrk(url: str, seconds: int, script: str | None = None) -> dict:
     cmd = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     if script:
@@ -268,11 +277,7 @@ def bench_http(kind: str, size: int, mix: list[dict], seconds: int, cache: bool 
     except urllib.error.HTTPError as exc:
         return {"skipped": f"/api/v1/enterprises answered {exc.code}"}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
         os.unlink(lua.name)
         log.close()
     return {"status": status, "search": search, "healthz": trivial,

@@ -1,5 +1,6 @@
 # make run    install what is missing, migrate, seed demo data when empty, serve web + scheduler on :5000
 # make test   the whole suite on SQLite, and again on PostgreSQL when PORTAL_TEST_DATABASE_URL is set
+#             (the first pass clears that variable, so it really runs on SQLite)
 # make bench  the PRODUCT §4 figures (see bench/README.md): search, then complaint intake
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -35,7 +36,7 @@ run: system-run venv translations
 	@scripts/run.sh
 
 test: system-test venv translations
-	$(PY) -m pytest
+	PORTAL_TEST_DATABASE_URL= $(PY) -m pytest
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL: $$PORTAL_TEST_DATABASE_URL"; \
 	  $(PY) -m pytest -m "not browser"; \

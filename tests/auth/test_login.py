@@ -175,6 +175,7 @@ def test_login_posts_are_rate_limited(app, db):
         with limited.app_context():
             codes = [_post_login(client, "wang", "wrong guess 123").status_code for _ in range(4)]
             assert client.get("/auth/login").status_code == 200  # GET is not limited
+            db.session.remove()  # return the connection first: dispose() closes only pooled ones
             db.engine.dispose()
     finally:
         limiter.enabled = was_enabled

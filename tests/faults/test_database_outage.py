@@ -48,6 +48,7 @@ def outage_app(tmp_path):
     yield app, proxy
     proxy.cut()
     with app.app_context():
+        _db.session.remove()
         _db.engine.dispose()
 
 

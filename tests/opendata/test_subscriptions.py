@@ -181,6 +181,7 @@ def test_subscription_posts_are_rate_limited(app, db):
         with limited.app_context():
             codes = [subscribe(client, ent, email=f"u{i}@example.org").status_code for i in range(3)]
             assert client.get(f"/subscriptions/new?enterprise={ent.uscc}").status_code == 200  # GET not limited
+            db.session.remove()  # return the connection first: dispose() closes only pooled ones
             db.engine.dispose()
     finally:
         limiter.enabled = was_enabled

@@ -41,6 +41,7 @@ def csrf_app(app):
     csrf_app.test_client_class = PortalTestClient
     yield csrf_app
     with csrf_app.app_context():
+        _db.session.remove()
         _db.engine.dispose()
 
 

@@ -104,8 +104,9 @@ def _resolve_database_url(app: Flask, overrides: Mapping[str, Any]) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    level = os.environ.get("PORTAL_LOG_LEVEL", "INFO")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from portal.core import logs
+
+    logs.configure(os.environ.get("PORTAL_LOG_LEVEL", "INFO"), os.environ.get("PORTAL_LOG_FORMAT", "plain"))
     for noisy in ("alembic.runtime.plugins", "weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

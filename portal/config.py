@@ -100,6 +100,7 @@ class Config:
     API_MAX_PER_PAGE = 100
     # Search API responses cached per process and keyed by the search data version (portal/search/cache.py);
     # 0 turns the cache off. The TTL only bounds a writer that bypasses the version.
+    SEARCH_PG_WORK_MEM = "32MB"  # PostgreSQL work_mem for the capped count of a name search (SET LOCAL)
     SEARCH_CACHE_SIZE = 2048
     SEARCH_CACHE_TTL = 300
 

@@ -386,5 +386,10 @@ def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list) -> tup
     else:
         inner = sa.select(Enterprise.id).where(*conditions)
     inner = inner.limit(TOTAL_CAP + 1).subquery()
+    work_mem = current_app.config.get("SEARCH_PG_WORK_MEM")
+    if work_mem and db.engine.dialect.name == "postgresql" and re.fullmatch(r"\d+[kMG]B", work_mem):
+        # A full-text bitmap over ~100k matches outgrows the default 4MB and turns lossy: every row of a lossy
+        # page is then re-checked against its tsvector (measured on 1M rows: 92 ms with 4MB, 61 ms with 64MB).
+        db.session.execute(sa.text(f"SET LOCAL work_mem = '{work_mem}'"))
     n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
     return min(n, TOTAL_CAP), n > TOTAL_CAP

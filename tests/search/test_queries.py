@@ -274,3 +274,13 @@ def test_region_and_industry_filters_of_a_name_search_use_code_tokens_that_names
     db.session.commit()
     assert names(search(q="化工", region="320826")) == [inside.name]
     assert names(search(q="化工", region="320803")) == []
+
+
+def test_postgresql_counts_with_a_larger_work_mem(db, req, registry):
+    """Lossy bitmaps re-check every row of a page; the count of a name search raises work_mem for its transaction."""
+    import sqlalchemy as sa
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    search(q="化工")
+    assert db.session.scalar(sa.text("SHOW work_mem")) == "32MB"

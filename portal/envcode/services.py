@@ -61,10 +61,18 @@ def facts_for(enterprise_ids: list[int], today: date | None = None) -> dict[int,
                            overdue_obligations=overdue[i]) for i in ids}
 
 
+CHUNK = 5000  # enterprises per round of IN queries (PostgreSQL takes at most 65,535 bind parameters)
+
+
 def recompute(enterprise_ids: Iterable[int], today: date | None = None) -> int:
     """Recompute and store the codes of these enterprises; a history row is added for each whose colour or causes
-    changed. Returns how many changed. Enterprises that no longer exist are skipped."""
+    changed. Returns how many changed. Enterprises that no longer exist are skipped. Works in chunks, so a full
+    credit re-evaluation (150,000 enterprises touched in one commit) is handled like a single change."""
     ids = sorted(set(enterprise_ids))
+    return sum(_recompute_chunk(ids[i:i + CHUNK], today) for i in range(0, len(ids), CHUNK))
+
+
+def _recompute_chunk(ids: list[int], today: date | None) -> int:
     if not ids:
         return 0
     code_rules_ = code_rules()

@@ -172,3 +172,14 @@ def test_a_failing_recompute_does_not_block_the_write_that_triggered_it(db, monk
     db.session.commit()
     assert db.session.get(ExceedanceIncident, incident.id) is not None
     assert "will" in caplog.text  # logged for the job to repair
+
+
+def test_many_touched_enterprises_are_recomputed_in_chunks(db, monkeypatch):
+    """A full credit re-evaluation touches every enterprise in one commit: the recomputation goes in chunks (on
+    PostgreSQL one IN list of 150,000 ids exceeded the 65,535 bind parameters and the codes were left stale)."""
+    monkeypatch.setattr(services, "CHUNK", 2)
+    ents = [make_enterprise(f"分块测试化工{i}有限公司") for i in range(5)]
+    db.session.flush()
+    services.recompute([e.id for e in ents] + [10 ** 9])  # an id that no longer exists is skipped
+    codes = {c.enterprise_id for c in db.session.scalars(sa.select(EnvCode))}
+    assert {e.id for e in ents} <= codes

@@ -50,7 +50,8 @@ def test_report_a_complaint_with_the_keyboard_only(db, live_server, browser):
     _tab_to(page, "textarea[name=description]", trail)
     page.keyboard.type("夜间有黑色污水从暗管排入河道，气味刺鼻。")
     _tab_to(page, "form.complaint-form button[type=submit]", trail)
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # Enter submits asynchronously: wait for the receipt page itself
+        page.keyboard.press("Enter")
     page.wait_for_load_state()
     receipt = page.inner_text("main")
     assert re.search(r"12369-\d{8}-\d{6}", receipt), receipt[:300]

@@ -31,26 +31,36 @@ def repair_version(application: RepairApplication):
     return services.version_for_region(application.enterprise.region_code)
 
 
+def _application_flow(existing, ineligibility, apply_new):
+    """What both repair applications share: a RETURNED application is corrected and resubmitted; otherwise the
+    eligibility reasons come first, then a new application. Returns (redirect or None, form, returned, reasons)."""
+    returned = existing if existing is not None and existing.status == RepairStatus.RETURNED else None
+    form = F.RepairForm(obj=returned) if returned is not None and not F.RepairForm().is_submitted() else F.RepairForm()
+    reasons = [] if returned is not None else ineligibility()
+    if not reasons and form.validate_on_submit():
+        if returned is not None:
+            call = lambda: repair.resubmit(current_user, returned, form.rectification.data,  # noqa: E731
+                                           form.materials.data or "")
+        else:
+            call = lambda: apply_new(form)  # noqa: E731
+        if _commit_or_flash(call, _("Application filed; the regulator verifies it, then a 7-day public notice "
+                                    "follows."), form):
+            return redirect(url_for("credit.my_results")), form, returned, reasons
+    return None, form, returned, reasons
+
+
 @bp.route("/credit/my/results/<int:result_id>/repair", methods=["GET", "POST"])
 @require(Permission.CREDIT_OBJECT)
 def apply(result_id: int):
     result = db.get_or_404(EvaluationResult, result_id)
     if current_user.enterprise_id != result.enterprise_id:
         abort(404)
-    returned = repair.open_application(result)
-    returned = returned if returned is not None and returned.status == RepairStatus.RETURNED else None
-    form = F.RepairForm(obj=returned) if returned is not None and not F.RepairForm().is_submitted() else F.RepairForm()
-    reasons = [] if returned is not None else repair.ineligibility(result)
-    if not reasons and form.validate_on_submit():
-        if returned is not None:
-            call = lambda: repair.resubmit(current_user, returned, form.rectification.data,  # noqa: E731
-                                           form.materials.data or "")
-        else:
-            call = lambda: repair.apply(current_user, result, form.rectification.data,  # noqa: E731
-                                        form.materials.data or "", form.commitment.data)
-        if _commit_or_flash(call, _("Application filed; the regulator verifies it, then a 7-day public notice "
-                                    "follows."), form):
-            return redirect(url_for("credit.my_results"))
+    done, form, returned, reasons = _application_flow(
+        repair.open_application(result), lambda: repair.ineligibility(result),
+        lambda form: repair.apply(current_user, result, form.rectification.data, form.materials.data or "",
+                                  form.commitment.data))
+    if done is not None:
+        return done
     status = 400 if form.errors else 200
     return render_template("credit/repair_apply.html", form=form, result=result, returned=returned,
                            reasons=[repair.REASONS[r]() for r in reasons]), status
@@ -63,20 +73,12 @@ def apply_evidence(evidence_id: int):
     evidence = db.get_or_404(Evidence, evidence_id)
     if current_user.enterprise_id != evidence.enterprise_id:
         abort(404)
-    returned = evidence_repair.open_application(evidence)
-    returned = returned if returned is not None and returned.status == RepairStatus.RETURNED else None
-    form = F.RepairForm(obj=returned) if returned is not None and not F.RepairForm().is_submitted() else F.RepairForm()
-    reasons = [] if returned is not None else evidence_repair.ineligibility(evidence)
-    if not reasons and form.validate_on_submit():
-        if returned is not None:
-            call = lambda: repair.resubmit(current_user, returned, form.rectification.data,  # noqa: E731
-                                           form.materials.data or "")
-        else:
-            call = lambda: evidence_repair.apply(current_user, evidence, form.rectification.data,  # noqa: E731
-                                                 form.materials.data or "", form.commitment.data)
-        if _commit_or_flash(call, _("Application filed; the regulator verifies it, then a 7-day public notice "
-                                    "follows."), form):
-            return redirect(url_for("credit.my_results"))
+    done, form, returned, reasons = _application_flow(
+        evidence_repair.open_application(evidence), lambda: evidence_repair.ineligibility(evidence),
+        lambda form: evidence_repair.apply(current_user, evidence, form.rectification.data,
+                                           form.materials.data or "", form.commitment.data))
+    if done is not None:
+        return done
     status = 400 if form.errors else 200
     projected = evidence_repair.projected_grades(evidence) if not reasons else None
     from portal.credit import services

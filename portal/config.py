@@ -94,6 +94,14 @@ class Config:
     # Open days (企业开放日): public registration throttle, like complaint intake.
     OPENDAY_RATE_LIMIT = "10 per minute;100 per day"
 
+    # HJ 212 TCP listener (`flask devices listen`, its own process): data loggers connect here. A connection silent
+    # for IDLE_SECONDS is closed (loggers reconnect); MAX_CONNECTIONS bounds open sockets; WORKERS threads ingest.
+    HJ212_LISTEN_HOST = "0.0.0.0"
+    HJ212_LISTEN_PORT = 9212
+    HJ212_LISTEN_IDLE_SECONDS = 600
+    HJ212_LISTEN_MAX_CONNECTIONS = 1000
+    HJ212_LISTEN_WORKERS = 4
+
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process
     SEARCH_PER_PAGE = 20
@@ -101,6 +109,11 @@ class Config:
     # Search API responses cached per process and keyed by the search data version (portal/search/cache.py);
     # 0 turns the cache off. The TTL only bounds a writer that bypasses the version.
     SEARCH_PG_WORK_MEM = "32MB"  # PostgreSQL work_mem for the capped count of a name search (SET LOCAL)
+    # PostgreSQL: a name search on a registry of at least SEARCH_PG_SAMPLE_MIN_ROWS first counts a ~2,000-row page
+    # sample, and skips the exact count ("10,000+") when the sample projects more than FACTOR x 10,000 matches
+    # (portal/search/pgcount.py). FACTOR 0 turns the sample off.
+    SEARCH_PG_SAMPLE_FACTOR = 2.0
+    SEARCH_PG_SAMPLE_MIN_ROWS = 200_000
     SEARCH_CACHE_SIZE = 2048
     SEARCH_CACHE_TTL = 300
 

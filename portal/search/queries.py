@@ -28,6 +28,7 @@ from portal.core.clock import china_today
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.search import facets as facet_rules
+from portal.search import pgcount
 from portal.search.tokens import _runs, industry_token, normalise_query, query_phrases, region_token
 
 TOTAL_CAP = 10_000
@@ -303,7 +304,7 @@ def search_enterprises(params: SearchParams) -> SearchResult:
     else:
         mode = "all"
 
-    total, capped = _capped_count(match, conditions)
+    total, capped = _capped_count(match, conditions, fulltext=mode == "fulltext")
     if mode == "all" and not (sort in RANKED_SORTS and not capped):
         sort = "name"  # no relevance without a query; the name index serves this order
     elif capped:
@@ -377,8 +378,13 @@ def _walk_primary_key(stmt: sa.Select) -> list[Enterprise]:
             db.session.execute(sa.text(f"SET LOCAL {name} TO DEFAULT"))
 
 
-def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list) -> tuple[int, bool]:
-    """Count at most TOTAL_CAP + 1 matching rows: exact for ordinary searches, bounded work for huge ones."""
+def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list, fulltext: bool = False
+                  ) -> tuple[int, bool]:
+    """Count at most TOTAL_CAP + 1 matching rows: exact for ordinary searches, bounded work for huge ones. On
+    PostgreSQL a name search over a large registry may be judged huge from a page sample instead (pgcount.py)."""
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres and fulltext and pgcount.sample_says_more_than(conditions, TOTAL_CAP):
+        return TOTAL_CAP, True
     if match is not None and not conditions:
         inner = sa.select(_FTS.c.rowid).where(match)  # the index alone answers
     elif match is not None:
@@ -386,10 +392,7 @@ def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list) -> tup
     else:
         inner = sa.select(Enterprise.id).where(*conditions)
     inner = inner.limit(TOTAL_CAP + 1).subquery()
-    work_mem = current_app.config.get("SEARCH_PG_WORK_MEM")
-    if work_mem and db.engine.dialect.name == "postgresql" and re.fullmatch(r"\d+[kMG]B", work_mem):
-        # A full-text bitmap over ~100k matches outgrows the default 4MB and turns lossy: every row of a lossy
-        # page is then re-checked against its tsvector (measured on 1M rows: 92 ms with 4MB, 61 ms with 64MB).
-        db.session.execute(sa.text(f"SET LOCAL work_mem = '{work_mem}'"))
+    if postgres:
+        pgcount.set_work_mem()
     n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
     return min(n, TOTAL_CAP), n > TOTAL_CAP

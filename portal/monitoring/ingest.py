@@ -1,8 +1,9 @@
 """Batch ingest of monitoring values with SQLAlchemy Core: no ORM object per value on the hot path.
 
 ingest_values() inserts a batch (duplicates skipped by the unique key), adds the inserted hourly and manual values
-to the hour/day/month roll-ups with one upsert per resolution, and returns what was inserted so the caller can
-detect exceedances. Works on SQLite and PostgreSQL (INSERT ... ON CONFLICT).
+to the hour/day/month roll-ups, and returns what was inserted with the new roll-up totals so the caller can detect
+exceedances without a second read. The database work is dialect-specific: COPY + set-based upserts on PostgreSQL
+(pgcopy.py), DB-API executemany under the write lock on SQLite (sqlitebulk.py).
 """
 from __future__ import annotations
 
@@ -16,11 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.monitoring import pgcopy, rules
-from portal.monitoring.models import MonitoringRollup, MonitoringValue
+from portal.monitoring import pgcopy, rules, sqlitebulk
+from portal.monitoring.models import MonitoringRollup
 
-VALUES = MonitoringValue.__table__
-ROLLUPS = MonitoringRollup.__table__
 ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
 CHUNK = 2000
 
@@ -44,14 +43,6 @@ def dialect_insert(table: sa.Table):
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 
-def _least(a, b):
-    return sa.func.least(a, b) if db.session.get_bind().dialect.name == "postgresql" else sa.func.min(a, b)
-
-
-def _greatest(a, b):
-    return sa.func.greatest(a, b) if db.session.get_bind().dialect.name == "postgresql" else sa.func.max(a, b)
-
-
 def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """Insert raw values, skipping any already stored; returns the inserted rows and the duplicate count."""
     if not rows:
@@ -61,33 +52,37 @@ def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int
     for r in rows:  # a key repeated inside the batch counts once (the first row wins)
         first.setdefault((r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"]), r)
     rows = list(first.values())
-    if _is_postgres():
-        inserted_keys = pgcopy.insert_values(rows)
-        inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
-                    in inserted_keys]
-        return inserted, total - len(inserted)
-    conn = db.session.connection()
-    key_cols = (VALUES.c.outlet_id, VALUES.c.pollutant_code, VALUES.c.period, VALUES.c.measured_at)
-    inserted_keys = set()
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        stmt = dialect_insert(VALUES).on_conflict_do_nothing().returning(*key_cols)
-        for row in conn.execute(stmt, chunk):
-            inserted_keys.add((row[0], row[1], str(row[2]), row[3]))
+    inserted_keys = (pgcopy if _is_postgres() else sqlitebulk).insert_values(rows)
     inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
                 in inserted_keys]
     return inserted, total - len(inserted)
 
 
-def _rollup_increments(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tuple, list]:
+class PeriodStarts(dict):
+    """measured_at -> the UTC starts of its China-local (hour, day, month); a batch shares few distinct instants
+    (every pollutant of a packet, every outlet of an hour), so each is converted once."""
+
+    def __init__(self, tz: ZoneInfo):
+        super().__init__()
+        self.tz = tz
+
+    def __missing__(self, moment: datetime) -> tuple[datetime, datetime, datetime]:
+        starts = tuple(rules.local_period_start(moment, r, self.tz) for r in RESOLUTIONS)
+        self[moment] = starts
+        return starts
+
+
+RESOLUTIONS = ("hour", "day", "month")
+
+
+def _rollup_increments(rows: Iterable[dict[str, Any]], starts: PeriodStarts) -> dict[tuple, list]:
     acc: dict[tuple, list] = {}
     for row in rows:
         if str(row["period"]) not in ROLLUP_PERIODS or row["value"] is None:
             continue
         valid = rules.is_valid_flag(row["flag"])
         conv = row.get("value_converted")
-        for resolution in ("hour", "day", "month"):
-            start = rules.local_period_start(row["measured_at"], resolution, tz)
+        for resolution, start in zip(RESOLUTIONS, starts[row["measured_at"]]):
             key = (row["outlet_id"], row["pollutant_code"], resolution, start)
             a = acc.setdefault(key, [0, 0, 0.0, None, None, 0, 0.0])
             a[0] += 1
@@ -105,48 +100,30 @@ def _rollup_increments(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tup
     return acc
 
 
-def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo) -> dict[tuple, tuple[int, float, int, float]]:
-    """Add newly inserted values to the hour/day/month roll-ups (one upsert statement per chunk); RETURNING gives
-    the new totals, so exceedance checks need no second read."""
-    acc = _rollup_increments(rows, tz)
+def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo, starts: PeriodStarts | None = None
+                   ) -> dict[tuple, tuple[int, float, int, float]]:
+    """Add newly inserted values to the hour/day/month roll-ups; returns the new totals per roll-up key."""
+    acc = _rollup_increments(rows, starts if starts is not None else PeriodStarts(tz))
     if not acc:
         return {}
     params = [{"outlet_id": k[0], "pollutant_code": k[1], "resolution": k[2], "period_start": k[3], "n_all": a[0],
                "n_valid": a[1], "sum_valid": a[2], "min_valid": a[3], "max_valid": a[4], "n_conv": a[5],
                "sum_conv": a[6]} for k, a in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
                                                                                kv[0][3]))]
-    if _is_postgres():
-        return pgcopy.upsert_rollups(params)
-    stmt = dialect_insert(ROLLUPS)
-    ex = stmt.excluded
-    t = ROLLUPS.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[t.outlet_id, t.pollutant_code, t.resolution, t.period_start],
-        set_={"n_all": t.n_all + ex.n_all, "n_valid": t.n_valid + ex.n_valid, "sum_valid": t.sum_valid + ex.sum_valid,
-              "min_valid": _least(sa.func.coalesce(t.min_valid, ex.min_valid), sa.func.coalesce(ex.min_valid,
-                                                                                                t.min_valid)),
-              "max_valid": _greatest(sa.func.coalesce(t.max_valid, ex.max_valid), sa.func.coalesce(ex.max_valid,
-                                                                                                   t.max_valid)),
-              "n_conv": t.n_conv + ex.n_conv, "sum_conv": t.sum_conv + ex.sum_conv}
-    ).returning(t.outlet_id, t.pollutant_code, t.resolution, t.period_start, t.n_valid, t.sum_valid, t.n_conv,
-                t.sum_conv)
-    conn = db.session.connection()
-    totals = {}
-    for start in range(0, len(params), CHUNK):
-        for row in conn.execute(stmt, params[start:start + CHUNK]):
-            totals[(row[0], row[1], str(row[2]), row[3])] = (row[4], row[5], row[6], row[7])
-    return totals
+    return (pgcopy if _is_postgres() else sqlitebulk).upsert_rollups(params)
 
 
 def ingest_values(rows: list[dict[str, Any]], tz: ZoneInfo) -> BatchResult:
     """Insert a batch of raw values and keep the roll-ups current; the caller detects exceedances."""
     inserted, duplicates = insert_values(rows)
-    result = BatchResult(inserted=inserted, duplicates=duplicates, totals=update_rollups(inserted, tz))
+    starts = PeriodStarts(tz)
+    result = BatchResult(inserted=inserted, duplicates=duplicates, totals=update_rollups(inserted, tz, starts))
     for row in inserted:
         if str(row["period"]) in ROLLUP_PERIODS:
             key = (row["outlet_id"], row["pollutant_code"])
-            result.touched_hours.add((*key, rules.local_period_start(row["measured_at"], "hour", tz)))
-            result.touched_days.add((*key, rules.local_period_start(row["measured_at"], "day", tz)))
+            hour, day, _month = starts[row["measured_at"]]
+            result.touched_hours.add((*key, hour))
+            result.touched_days.add((*key, day))
     return result
 
 

@@ -108,8 +108,7 @@ def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo, starts: PeriodS
         return {}
     params = [{"outlet_id": k[0], "pollutant_code": k[1], "resolution": k[2], "period_start": k[3], "n_all": a[0],
                "n_valid": a[1], "sum_valid": a[2], "min_valid": a[3], "max_valid": a[4], "n_conv": a[5],
-               "sum_conv": a[6]} for k, a in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
-                                                                               kv[0][3]))]
+               "sum_conv": a[6]} for k, a in sorted(acc.items())]  # one lock order for concurrent batches
     return (pgcopy if _is_postgres() else sqlitebulk).upsert_rollups(params)
 
 

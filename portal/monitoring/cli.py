@@ -1,14 +1,15 @@
-"""`flask devices add|list`: register HJ 212 data loggers (MN + password) against an enterprise outlet."""
+"""`flask devices add|list|listen`: register HJ 212 data loggers (MN + password) against an enterprise outlet."""
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.monitoring import services
+from portal.monitoring.listener import Hj212Listener
 
 devices = AppGroup("devices", help="Automatic monitoring devices (HJ 212 data loggers).")
 
@@ -39,6 +40,14 @@ def list_devices() -> None:
     for device in services.all_devices():
         state = "active" if device.is_active else "inactive"
         click.echo(f"{device.mn}\t{device.enterprise.uscc}\t{device.outlet.code}\t{state}")
+
+
+@devices.command("listen")
+@click.option("--host", default=None, help="Address to bind (default HJ212_LISTEN_HOST, 0.0.0.0).")
+@click.option("--port", type=int, default=None, help="TCP port (default HJ212_LISTEN_PORT, 9212).")
+def listen(host: str | None, port: int | None) -> None:
+    """Run the HJ 212 TCP listener in the foreground until SIGTERM or Ctrl-C (its own process)."""
+    Hj212Listener(current_app._get_current_object(), host=host, port=port).run()
 
 
 def register(app: Flask) -> None:

@@ -23,9 +23,13 @@ _ROLLUP_SET = ", ".join([
 
 
 def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+    """COPY rows into a session-lived staging table. It is created once per connection and emptied by every
+    commit (ON COMMIT DELETE ROWS): creating and dropping it in each transaction cost ~10 ms of catalog work per
+    batch. DELETE empties it between two batches of one transaction (cheap on a small temp table)."""
     cols = ", ".join(columns)
-    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ON COMMIT DROP AS SELECT {cols} FROM {source} WITH NO DATA")
-    cur.execute(f"TRUNCATE {table}")
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ON COMMIT DELETE ROWS AS SELECT {cols} FROM {source} "
+                "WITH NO DATA")
+    cur.execute(f"DELETE FROM {table}")
     with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

@@ -43,6 +43,9 @@ JOBS: dict[str, Job] = {
             "of days that have ended."),
         Job("monitoring-imports", "portal.monitoring.imports:run_pending", "* * * * *",
             "Check and write queued self-monitoring file imports (web workers start them at once when they can)."),
+        Job("monitoring-partitions", "portal.monitoring.partitions:run_maintenance", "50 2 * * *",
+            "PostgreSQL: monthly partitions of monitoring values for this and the next 3 months; rows that reached "
+            "the default partition move to partitions of their months."),
         Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",

@@ -1,4 +1,5 @@
-"""`flask devices add|list|listen`: register HJ 212 data loggers (MN + password) against an enterprise outlet."""
+"""`flask devices add|list|listen`: register HJ 212 data loggers (MN + password) against an enterprise outlet.
+`flask monitoring-storage partitions`: the monthly partitions of monitoring values (PostgreSQL)."""
 from __future__ import annotations
 
 import click
@@ -8,7 +9,7 @@ from flask_babel import force_locale
 
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import services
+from portal.monitoring import partitions, services
 from portal.monitoring.listener import Hj212Listener
 
 devices = AppGroup("devices", help="Automatic monitoring devices (HJ 212 data loggers).")
@@ -50,5 +51,26 @@ def listen(host: str | None, port: int | None) -> None:
     Hj212Listener(current_app._get_current_object(), host=host, port=port).run()
 
 
+storage = AppGroup("monitoring-storage", help="Storage of monitoring values (PostgreSQL monthly partitions).")
+
+
+@storage.command("partitions")
+@click.option("--ensure", is_flag=True, help="First create this and the next 3 months and sweep the default partition.")
+def list_partitions(ensure: bool) -> None:
+    """Print each partition of monitoring_values with its bounds and approximate rows."""
+    if ensure:
+        click.echo(partitions.run_maintenance())
+        db.session.commit()
+    rows = partitions.describe()
+    if not rows:
+        click.echo("monitoring_values is a plain table on this database (no partitions).")
+        return
+    for name, bounds, approx in rows:
+        click.echo(f"{name}\t{bounds}\t{'?' if approx is None else f'~{approx}'} rows")
+    holds = partitions.default_has_rows()
+    click.echo(f"default partition: {'HOLDS ROWS (run with --ensure)' if holds else 'empty'}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(devices)
+    app.cli.add_command(storage)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from portal.extensions import db
+from portal.monitoring import partitions
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -87,11 +88,13 @@ class ReceivedPacket(db.Model):
 
 
 class MonitoringValue(db.Model):
-    """One measured value as received or entered (raw data, kept ≥ 5 years per 排污许可管理条例 art. 19)."""
+    """One measured value as received or entered (raw data, kept ≥ 5 years per 排污许可管理条例 art. 19).
+    On PostgreSQL the table is partitioned by China-local month of measured_at, PK (id, measured_at) (partitions.py)."""
 
     __tablename__ = "monitoring_values"
     __table_args__ = (sa.UniqueConstraint("outlet_id", "pollutant_code", "period", "measured_at"),
-                      sa.Index("ix_monitoring_values_enterprise_time", "enterprise_id", "measured_at"))
+                      sa.Index("ix_monitoring_values_enterprise_time", "enterprise_id", "measured_at"),
+                      {"postgresql_partition_by": "RANGE (measured_at)"})
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"))
@@ -107,6 +110,9 @@ class MonitoringValue(db.Model):
     source: Mapped[Source] = mapped_column(str_enum(Source, 8))
     packet_id: Mapped[int | None] = mapped_column(BigId)
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("monitoring_manual_submissions.id"))
+
+
+partitions.declare(MonitoringValue.__table__)
 
 
 class MonitoringRollup(db.Model):

@@ -7,6 +7,7 @@ from alembic import context
 from flask import current_app
 
 from portal.db import UTCDateTime
+from portal.monitoring import partitions
 from portal.search.ddl import UNMANAGED_COLUMNS, UNMANAGED_INDEXES, UNMANAGED_TABLE_PREFIXES
 
 config = context.config
@@ -28,8 +29,8 @@ target_db = current_app.extensions["migrate"].db
 
 
 def include_name(name, type_, parent_names):
-    if type_ == "table":
-        return not (name or "").startswith(UNMANAGED_TABLE_PREFIXES)
+    if type_ == "table":  # monthly partitions of monitoring_values are made at run time (monitoring/partitions.py)
+        return not (name or "").startswith((*UNMANAGED_TABLE_PREFIXES, partitions.PREFIX))
     if type_ == "index":
         return name not in UNMANAGED_INDEXES
     if type_ == "column":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.extensions import db
+from portal.monitoring import partitions
 
 VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
                  "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
@@ -37,6 +38,7 @@ def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[lis
 
 def insert_values(rows: list[dict[str, Any]]) -> set[tuple]:
     """Insert raw values, skipping stored keys; returns the inserted (outlet, pollutant, period, measured_at)."""
+    partitions.ensure_months(partitions.months_of(r["measured_at"] for r in rows))  # before COPY: no row in default
     cols = ", ".join(VALUE_COLUMNS)
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cur:

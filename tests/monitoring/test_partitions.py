@@ -126,6 +126,13 @@ def test_rows_land_in_the_partition_of_their_china_local_month(db, months):
 
 
 @pg_only
+def test_ingest_creates_the_month_it_writes_so_nothing_reaches_default(db, months):
+    _, _, device = water_setup(db)
+    _ingest(db, device, "20250315080000", qn="20250315080000001")  # no partition for March 2025 beforehand
+    assert _where(db) == {"monitoring_values_y2025m03": 1}
+
+
+@pg_only
 def test_a_second_ensure_costs_no_query_and_finds_nothing_to_do(db, months):
     partitions.ensure_months({(2026, 3)})
     db.session.commit()

@@ -110,7 +110,7 @@ class Config:
     # 0 turns the cache off. The TTL only bounds a writer that bypasses the version.
     SEARCH_PG_WORK_MEM = "32MB"  # PostgreSQL work_mem for the capped count of a name search (SET LOCAL)
     # PostgreSQL: a name search on a registry of at least SEARCH_PG_SAMPLE_MIN_ROWS first counts a ~2,000-row page
-    # sample, and skips the exact count ("10,000+") when the sample projects more than FACTOR x 10,000 matches
+    # sample, and skips the exact count ("5,000+") when the sample projects more than FACTOR x 5,000 matches
     # (portal/search/pgcount.py). FACTOR 0 turns the sample off.
     SEARCH_PG_SAMPLE_FACTOR = 2.0
     SEARCH_PG_SAMPLE_MIN_ROWS = 200_000

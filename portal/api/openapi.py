@@ -58,12 +58,12 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "data": {"type": "array", "items": {"$ref": "#/components/schemas/EnterpriseSummary"}},
             "meta": {"type": "object", "properties": {
-                "total": {"type": "integer", "description": "Matching enterprises, counted up to 10,000."},
-                "total_is_capped": {"type": "boolean", "description": "True when more than 10,000 match."},
+                "total": {"type": "integer", "description": "Matching enterprises, counted up to 5,000."},
+                "total_is_capped": {"type": "boolean", "description": "True when more than 5,000 match."},
                 "mode": {"type": "string", "enum": ["uscc", "permit", "fulltext", "all"]},
                 "sort": {"type": "string", "enum": ["relevance", "name", "grade", "penalty", "id"],
                          "description": "The order used: name when q is empty; id (registry order) when more "
-                                        "than 10,000 match, since ranking them all would be slow."},
+                                        "than 5,000 match, since ranking them all would be slow."},
                 "per_page": {"type": "integer"}}},
             "links": {"type": "object", "properties": {
                 "self": {"type": "string", "format": "uri"},
@@ -201,7 +201,7 @@ PATHS: dict[str, Any] = {
                    {"type": "string", "enum": ["pending", "on_time", "late", "missing"]}),
             _param("sort", "query", "relevance (shorter names first), name, grade (best first, ungraded last) or "
                                     "penalty (latest public penalty first). grade and penalty without q need a "
-                                    "filter narrowing the result to 10,000 or fewer; otherwise name is used. "
+                                    "filter narrowing the result to 5,000 or fewer; otherwise name is used. "
                                     "meta.sort tells the order applied.",
                    {"type": "string", "enum": ["relevance", "name", "grade", "penalty"], "default": "relevance"}),
             _param("cursor", "query", "Opaque page cursor from links.next or links.prev.", {"type": "string"}),

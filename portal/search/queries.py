@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -31,7 +32,7 @@ from portal.search import facets as facet_rules
 from portal.search import pgcount
 from portal.search.tokens import _runs, industry_token, normalise_query, query_phrases, region_token
 
-TOTAL_CAP = 10_000
+TOTAL_CAP = 5_000  # beyond this a count says "5,000+" and matches come in registry order
 SORTS = ("relevance", "name", "grade", "penalty")
 RANKED_SORTS = ("grade", "penalty")  # need a query or a facet: ranking every enterprise is refused
 MAX_QUERY_LENGTH = 100
@@ -62,7 +63,7 @@ class SearchResult:
     total: int | None
     mode: str  # "uscc" / "permit" / "fulltext" / "like" / "all"
     prev_cursor: str | None = None
-    total_is_capped: bool = False  # True when more than TOTAL_CAP rows match (the UI says "10,000+")
+    total_is_capped: bool = False  # True when more than TOTAL_CAP rows match (the UI says "5,000+")
     sort: str = "relevance"  # the order used: "name" without a query, "id" (registry order) above TOTAL_CAP
     grades: dict[int, str] = field(default_factory=dict)  # enterprise id → current credit grade code
 
@@ -304,7 +305,9 @@ def search_enterprises(params: SearchParams) -> SearchResult:
     else:
         mode = "all"
 
-    total, capped = _capped_count(match, conditions, fulltext=mode == "fulltext")
+    total, capped, ids = _capped_count(match, conditions, fulltext=mode == "fulltext")
+    if ids is not None:  # every match is known: the page reads them by primary key
+        conditions = [Enterprise.id == sa.any_(sa.bindparam("match_ids", ids, type_=postgresql.ARRAY(sa.BigInteger)))]
     if mode == "all" and not (sort in RANKED_SORTS and not capped):
         sort = "name"  # no relevance without a query; the name index serves this order
     elif capped:
@@ -368,23 +371,23 @@ def _walk_primary_key(stmt: sa.Select) -> list[Enterprise]:
     and would fetch and sort every match instead. SET LOCAL lasts to the end of the transaction, so the settings
     are put back right after the query.
     """
-    settings = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
-    for name in settings:
-        db.session.execute(sa.text(f"SET LOCAL {name} = off"))
+    previous = pgcount.set_locals({"enable_bitmapscan": "off", "enable_seqscan": "off", "enable_sort": "off"})
     try:
         return list(db.session.scalars(stmt).unique())
     finally:
-        for name in settings:
-            db.session.execute(sa.text(f"SET LOCAL {name} TO DEFAULT"))
+        pgcount.set_locals(previous)
 
 
 def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list, fulltext: bool = False
-                  ) -> tuple[int, bool]:
+                  ) -> tuple[int, bool, list[int] | None]:
     """Count at most TOTAL_CAP + 1 matching rows: exact for ordinary searches, bounded work for huge ones. On
-    PostgreSQL a name search over a large registry may be judged huge from a page sample instead (pgcount.py)."""
-    postgres = db.engine.dialect.name == "postgresql"
-    if postgres and fulltext and pgcount.sample_says_more_than(conditions, TOTAL_CAP):
-        return TOTAL_CAP, True
+    PostgreSQL a name search over a large registry may be judged huge from a page sample instead, and a small
+    result comes back with its ids (pgcount.py); otherwise the ids are None."""
+    if db.engine.dialect.name == "postgresql":
+        if fulltext and pgcount.sample_says_more_than(conditions, TOTAL_CAP):
+            return TOTAL_CAP, True, None
+        n, ids = pgcount.count_with_ids(sa.select(Enterprise.id).where(*conditions), TOTAL_CAP)
+        return min(n, TOTAL_CAP), n > TOTAL_CAP, ids
     if match is not None and not conditions:
         inner = sa.select(_FTS.c.rowid).where(match)  # the index alone answers
     elif match is not None:
@@ -392,7 +395,5 @@ def _capped_count(match: sa.ColumnElement[bool] | None, conditions: list, fullte
     else:
         inner = sa.select(Enterprise.id).where(*conditions)
     inner = inner.limit(TOTAL_CAP + 1).subquery()
-    if postgres:
-        pgcount.set_work_mem()
     n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
-    return min(n, TOTAL_CAP), n > TOTAL_CAP
+    return min(n, TOTAL_CAP), n > TOTAL_CAP, None

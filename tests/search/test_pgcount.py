@@ -30,6 +30,7 @@ def sampled(app, postgres, monkeypatch):
         make_enterprise(f"淮安印染{i}号厂")
     _db.session.commit()
     _db.session.execute(sa.text("ANALYZE enterprises"))
+    pgcount.forget_rows()  # the row count is cached per process
     calls = []
     real = pgcount.sample_says_more_than
     monkeypatch.setattr(pgcount, "sample_says_more_than", lambda *a: calls.append(real(*a)) or calls[-1])
@@ -68,9 +69,25 @@ def test_small_or_unanalysed_tables_are_never_sampled(app, postgres, monkeypatch
     for i in range(30):
         make_enterprise(f"江苏化工{i}号厂")
     _db.session.commit()
+    pgcount.forget_rows()
     with app.test_request_context("/"):
         monkeypatch.setattr(queries, "TOTAL_CAP", 5)
         assert pgcount.sample_says_more_than([], 5) is False  # default minimum: 200,000 rows
         monkeypatch.setitem(app.config, "SEARCH_PG_SAMPLE_FACTOR", 0)
         monkeypatch.setitem(app.config, "SEARCH_PG_SAMPLE_MIN_ROWS", 1)
         assert pgcount.sample_says_more_than([], 5) is False  # factor 0 turns it off
+
+
+def test_a_small_result_is_read_by_primary_key_with_its_exact_count(app, postgres):
+    for i in range(3):
+        make_enterprise(f"盱眙龙虾{i}号厂")
+    make_enterprise("无关企业")
+    _db.session.commit()
+    with app.test_request_context("/"):
+        n, ids = pgcount.count_with_ids(sa.select(queries.Enterprise.id).where(
+            queries.Enterprise.name.like("盱眙%")), 10)
+        assert n == 3 and len(ids) == 3
+        first = search_enterprises(SearchParams(q="龙虾", per_page=2))
+        assert first.total == 3 and len(first.items) == 2 and first.next_cursor
+        rest = search_enterprises(SearchParams(q="龙虾", per_page=2, after=first.next_cursor))
+        assert sorted(e.name for e in [*first.items, *rest.items]) == [f"盱眙龙虾{i}号厂" for i in range(3)]

@@ -107,7 +107,7 @@ def test_bad_cursor_shows_a_message_and_a_way_back(client, registry):
     assert 'role="alert"' in page and "/search?q=" in page
 
 
-def test_capped_total_is_shown_as_10000_plus(client, db, monkeypatch):
+def test_capped_total_is_shown_as_more_than_the_cap(client, db, monkeypatch):
     from portal.search import queries
 
     monkeypatch.setattr(queries, "TOTAL_CAP", 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -77,10 +78,11 @@ def _spec(lim: OutletLimit) -> rules.LimitSpec:
                            pollutant_code=lim.pollutant_code)
 
 
-def series(enterprise: Enterprise, query: SeriesQuery) -> list[dict[str, Any]]:
+def series(enterprise: Enterprise, query: SeriesQuery,
+           monitored: list[tuple[Outlet, OutletLimit]] | None = None) -> list[dict[str, Any]]:
     """Roll-up points per outlet/pollutant with the limit and exceedance marks (mean vs limit, or min/max vs a
-    range for pH, which is never averaged)."""
-    pairs = [(o, lim) for o, lim in monitored_pairs(enterprise)
+    range for pH, which is never averaged). `monitored` is monitored_pairs(enterprise) when the caller has it."""
+    pairs = [(o, lim) for o, lim in (monitored if monitored is not None else monitored_pairs(enterprise))
              if (not query.outlet or o.code == query.outlet) and (not query.pollutant or
                                                                  lim.pollutant_code == query.pollutant)]
     if (query.outlet or query.pollutant) and not pairs:
@@ -88,14 +90,17 @@ def series(enterprise: Enterprise, query: SeriesQuery) -> list[dict[str, Any]]:
         raise BadQuery(_("no monitored outlet and pollutant of this enterprise matches."), field=field)
     start, end = _bounds(query)
     names = dict(db.session.execute(sa.select(Pollutant.code, Pollutant.name)).all())
+    tz = china_tz()
     out = []
     for outlet, lim in pairs:
         spec = _spec(lim)
-        stmt = (sa.select(MonitoringRollup).where(
+        r = MonitoringRollup
+        stmt = (sa.select(r.period_start, r.n_all, r.n_valid, r.sum_valid, r.n_conv, r.sum_conv, r.min_valid,
+                          r.max_valid).where(
             MonitoringRollup.outlet_id == outlet.id, MonitoringRollup.pollutant_code == lim.pollutant_code,
             MonitoringRollup.resolution == query.resolution, MonitoringRollup.period_start >= start,
             MonitoringRollup.period_start < end).order_by(MonitoringRollup.period_start))
-        points = [_point(r, spec) for r in db.session.scalars(stmt)]
+        points = [_point(row, spec, tz) for row in db.session.execute(stmt)]  # plain rows: no ORM identity map
         out.append({"outlet": outlet.code, "outlet_name": outlet.name, "pollutant": lim.pollutant_code,
                     "pollutant_name": names.get(lim.pollutant_code, lim.pollutant_code), "unit": lim.unit,
                     "averaging": str(lim.averaging), "limit_value": spec.limit_value, "limit_min": spec.limit_min,
@@ -105,8 +110,8 @@ def series(enterprise: Enterprise, query: SeriesQuery) -> list[dict[str, Any]]:
     return out
 
 
-def _point(r: MonitoringRollup, spec: rules.LimitSpec) -> dict[str, Any]:
-    tz = china_tz()
+def _point(r: Any, spec: rules.LimitSpec, tz: ZoneInfo) -> dict[str, Any]:
+    """One roll-up row (a MonitoringRollup or a row of its columns) as a chart/table point."""
     mean = None if spec.is_range else rules.compared_mean(r.n_valid, r.sum_valid, r.n_conv, r.sum_conv, spec)
     if spec.is_range:
         exceeds = any(rules.check(v, spec) for v in (r.min_valid, r.max_valid))

@@ -54,7 +54,7 @@ def monitoring_section(ent: Enterprise) -> dict:
         error, query = f"{exc.field}: {exc.message}", queries.parse_query({})
     pairs = queries.monitored_pairs(ent)
     params = {"resolution": query.resolution, "from": query.start.isoformat(), "to": query.end.isoformat()}
-    return {"pairs": pairs, "series": queries.series(ent, query) if pairs else [], "query": query, "error": error,
+    return {"pairs": pairs, "series": queries.series(ent, query, pairs) if pairs else [], "query": query, "error": error,
             "plan": plan.confirmed_plan(ent.id), "lab_reports": lab_reports.public_reports(ent.id),
             "api_url": url_for("monitoring_api.enterprise_monitoring", uscc=ent.uscc),
             "csv_url": url_for("monitoring.enterprise_csv", uscc=ent.uscc, **params)}

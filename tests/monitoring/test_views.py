@@ -69,6 +69,19 @@ def test_the_public_api_returns_roll_ups_with_limit_and_exceedance_marks(client,
     assert series["incidents"][0]["basis"] == "daily_mean"
 
 
+def test_every_series_gets_its_own_points_and_incidents(client, db):
+    ent, _, device = water_setup(db)
+    _incident(db, device)  # w01018 exceeds its daily limit on 2026-11-01
+    body = packet(device.mn, 2061, "20261102080000", {"w01001": "Avg=7.1"})
+    services.ingest_hj212(body, now=datetime(2026, 11, 5, tzinfo=timezone.utc))
+    db.session.commit()
+    response = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring?from=2026-11-01&to=2026-11-02&resolution=day")
+    by_code = {s["pollutant"]: s for s in response.json["data"]}
+    assert [p["period"][:10] for p in by_code["w01018"]["points"]] == ["2026-11-01"]
+    assert [p["period"][:10] for p in by_code["w01001"]["points"]] == ["2026-11-02"]
+    assert len(by_code["w01018"]["incidents"]) == 1 and by_code["w01001"]["incidents"] == []
+
+
 @pytest.mark.parametrize("query, name", [("resolution=week", "resolution"), ("from=2026-13-01", "from"),
                                          ("from=2026-11-02&to=2026-11-01", "from"),
                                          ("resolution=hour&from=2020-01-01&to=2026-01-01", "from"),

@@ -1,13 +1,18 @@
 """Backups that are consistent while the portal runs.
 
 SQLite: the online backup API copies a live database page by page (writers keep working; WAL is respected).
-PostgreSQL: pg_dump in its custom format (a consistent snapshot), restored with pg_restore --clean.
+PostgreSQL: pg_dump in its custom format (a consistent snapshot). A restore pipes pg_restore's SQL script into one
+psql transaction that first empties the schema: `pg_restore --clean` cannot drop the constraints a partition
+inherits (monitoring_values is partitioned by month), and the single transaction means a failed restore changes
+nothing.
 """
 from __future__ import annotations
 
 import os
 import sqlite3
+import shutil
 import subprocess
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -77,8 +82,43 @@ def restore(database_url: str, source: Path) -> None:
             dest.close()
             src.close()
         return
+    _pg_restore(url, source)
+
+
+_EMPTY_SCHEMA = "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
+
+
+def _pg_restore(url: URL, source: Path) -> None:
+    """Stream `pg_restore -f -` into `psql --single-transaction`. psql's input stays open until pg_restore has
+    succeeded; if it fails (a truncated or foreign file), psql is killed before COMMIT and the server rolls back."""
     env, args = _pg_env_and_args(url)
-    result = subprocess.run(["pg_restore", *args, "--clean", "--if-exists", "--no-owner", "-d", url.database or "",
-                             str(source)], env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+    env["PGOPTIONS"] = "-c client_min_messages=warning"  # no NOTICE per object dropped
+    with tempfile.TemporaryFile() as dump_err, tempfile.TemporaryFile() as load_err:
+        dump = subprocess.Popen(["pg_restore", "--no-owner", "-f", "-", str(source)], stdout=subprocess.PIPE,
+                                stderr=dump_err, env=env)
+        load = subprocess.Popen(["psql", *args, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                                 "-c", _EMPTY_SCHEMA, "-f", "-", "-d", url.database or ""],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=load_err, env=env)
+        assert dump.stdout is not None and load.stdin is not None
+        try:
+            shutil.copyfileobj(dump.stdout, load.stdin, 1 << 20)
+        except BrokenPipeError:  # psql stopped on an error; its message says which
+            dump.kill()
+        finally:
+            dump.stdout.close()
+        if dump.wait() != 0:
+            load.kill()  # before COMMIT: nothing of the partial script stays
+        try:
+            load.stdin.close()  # end of input: psql commits
+        except BrokenPipeError:
+            pass
+        loaded = load.wait()
+        if dump.returncode != 0:
+            raise BackupError(f"pg_restore failed: {_text(dump_err)}")
+        if loaded != 0:
+            raise BackupError(f"restore failed, nothing was changed: {_text(load_err)}")
+
+
+def _text(handle) -> str:
+    handle.seek(0)
+    return handle.read().decode("utf-8", "replace").strip()

@@ -222,16 +222,17 @@ def test_creating_a_month_leaves_writes_and_reads_of_other_months_unblocked(db, 
         partitions.create_months(conn, {(2026, 2)})
     insert = ("INSERT INTO monitoring_values (enterprise_id, outlet_id, pollutant_code, period, measured_at, flag, "
               f"source) SELECT {outlet.enterprise_id}, {outlet.id}, 'w01018', 'hour', m, 'N', 'auto' FROM "
-              "monitoring_values_in ON CONFLICT DO NOTHING RETURNING id")
+              "probe_in ON CONFLICT DO NOTHING RETURNING id")
     with db.engine.connect() as creator, db.engine.connect() as other:
         creating = creator.begin()  # an ingest transaction that has just added January and goes on working
         try:
             partitions.create_months(creator, {(2026, 1)})
             with other.begin():
                 other.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")  # waiting would fail, not hang
-                other.exec_driver_sql("CREATE TEMP TABLE monitoring_values_in ON COMMIT DROP AS "
-                                      "SELECT measured_at AS m FROM monitoring_values WITH NO DATA")  # as pgcopy
-                other.exec_driver_sql("INSERT INTO monitoring_values_in VALUES ('2026-02-10 10:00+08')")
+                # staging as pgcopy does (its own name: a pooled connection may already hold pgcopy's session table)
+                other.exec_driver_sql("CREATE TEMP TABLE probe_in ON COMMIT DROP AS "
+                                      "SELECT measured_at AS m FROM monitoring_values WITH NO DATA")
+                other.exec_driver_sql("INSERT INTO probe_in VALUES ('2026-02-10 10:00+08')")
                 assert len(other.exec_driver_sql(insert).all()) == 1
                 assert other.exec_driver_sql(
                     "SELECT count(*) FROM monitoring_values WHERE measured_at >= '2026-02-01 00:00+08' "

@@ -32,3 +32,18 @@ def test_restore_asks_for_confirmation_and_refuses_a_missing_file(db, runner, tm
     assert runner.invoke(args=["restore", str(tmp_path / "x.backup")]).exit_code == 2
     result = runner.invoke(args=["restore", str(tmp_path / "x.backup"), "--yes"])
     assert result.exit_code == 1 and "no backup file" in result.output
+
+
+def test_a_truncated_backup_restores_nothing_and_says_why(db, runner, tmp_path):
+    make_enterprise(name="备份前的企业甲")
+    db.session.commit()
+    target = tmp_path / "portal.backup"
+    assert runner.invoke(args=["backup", "--output", str(target)]).exit_code == 0
+    make_enterprise(name="备份后才登记的企业乙")
+    db.session.commit()
+    broken = tmp_path / "broken.backup"
+    broken.write_bytes(target.read_bytes()[: target.stat().st_size * 2 // 3])
+
+    result = runner.invoke(args=["restore", str(broken), "--yes"])
+    assert result.exit_code == 1 and "restore failed" in result.output
+    assert _names(db) == ["备份前的企业甲", "备份后才登记的企业乙"]  # the failed restore changed nothing

@@ -15,6 +15,10 @@ UNIGRAM_PREFIX = "z"  # "z鑫": a one-character token; can never equal a bigram 
 # "区3208" / "业26": a region or industry code prefix. Names never yield a token mixing CJK and digits (runs are
 # split into CJK runs and ASCII words), so these cannot collide with name tokens either.
 REGION_PREFIX, INDUSTRY_PREFIX = "区", "业"
+# Between two CJK runs of bigrams ("工鑫鑫(鑫能", or a name and a former name): without it the last bigram of one
+# run and the first of the next sit at adjacent positions and the phrase "鑫鑫 鑫能" would match "鑫鑫能", which is
+# in neither. A lone CJK character is a token no query produces (one-character queries use unigram tokens).
+RUN_BREAK = "丨"
 REGION_LENGTHS, INDUSTRY_LENGTHS = (2, 4, 6), (2, 3, 4)
 
 
@@ -38,11 +42,16 @@ def bigram_doc(text: str, region_code: str = "", industry_code: str = "") -> str
     answered by intersecting index lists instead of reading every name match's row."""
     tokens: list[str] = []
     chars: dict[str, None] = {}
+    after_bigrams = False
     for run in _runs(text):
         if run.isascii() or len(run) == 1:
             tokens.append(run.lower())
+            after_bigrams = False
         else:
+            if after_bigrams:
+                tokens.append(RUN_BREAK)
             tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+            after_bigrams = True
         if not run.isascii():
             chars.update(dict.fromkeys(run))
     tokens.extend(unigram_token(c) for c in chars)

@@ -67,6 +67,17 @@ def test_former_names_are_searched(registry):
     assert names(search(q="旧名称印染")) == ["新名称环保科技有限公司"]
 
 
+def test_a_phrase_never_spans_two_runs_of_a_name_or_a_name_and_a_former_name(db):
+    # found by the property test: "鑫鑫能" matched "工鑫鑫(鑫能鑫华公", whose runs "工鑫鑫" and "鑫能鑫华公" are apart
+    make_enterprise("工鑫鑫（鑫能鑫华公司")
+    make_enterprise("蓝天环保有限公司", former_names=["江南化工"])
+    db.session.commit()
+    assert search(q="鑫鑫能").total == 0
+    assert search(q="公司江南").total == 0 and search(q="司江").total == 0
+    assert names(search(q="鑫能鑫")) == ["工鑫鑫（鑫能鑫华公司"]
+    assert names(search(q="鑫鑫 鑫能")) == ["工鑫鑫（鑫能鑫华公司"]  # two runs typed apart: both must match
+
+
 def test_one_character_uses_the_index_and_combines_with_phrases(registry):
     result = search(q="厂")
     assert result.mode == "fulltext"

@@ -60,6 +60,12 @@ def test_documents_end_with_one_unigram_per_distinct_character():
     assert doc == ["华华", "华化", "化工", "3m", "z华", "z化", "z工"]
 
 
+def test_a_run_break_separates_two_runs_of_bigrams_only():
+    assert bigram_doc("工鑫鑫(鑫能").split()[:4] == ["工鑫", "鑫鑫", "丨", "鑫能"]
+    assert bigram_doc("华能 3M 化工").split()[:3] == ["华能", "3m", "化工"]  # a word already stands between
+    assert "丨" not in {t for phrase in query_phrases("丨 工鑫鑫丨鑫能") for t in phrase}  # no query can type it
+
+
 @pytest.mark.parametrize("raw, prefix", [("32", "32"), ("3208", "3208"), ("320826", "320826"),
                                          ("320000", "32"), ("320800", "3208"), ("", "")])
 def test_region_codes_become_prefixes(raw, prefix):

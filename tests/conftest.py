@@ -71,8 +71,15 @@ def _empty_tables() -> None:
     tables = [t for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            # TRUNCATE costs ~7 ms per table even when empty (new files for each table and index): ~0.5 s after
+            # every test for all of them. The few tables holding rows are emptied by DELETE instead, children
+            # first, and every sequence that was used starts again at 1, as TRUNCATE ... RESTART IDENTITY did.
+            probe = " UNION ALL ".join(f'SELECT {i} WHERE EXISTS (SELECT 1 FROM "{t.name}")'
+                                       for i, t in enumerate(tables))
+            for (i,) in sorted(conn.exec_driver_sql(probe)):
+                conn.execute(tables[i].delete())
+            conn.exec_driver_sql("SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, "
+                                 "false) FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
         else:
             for t in tables:
                 conn.execute(t.delete())

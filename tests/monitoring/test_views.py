@@ -108,7 +108,8 @@ def test_the_enterprise_page_shows_the_section_with_chart_table_and_csv_link(cli
     assert "vendor/echarts/echarts.min.js" in html
     assert f"/enterprises/{ent.uscc}/monitoring.csv?" in html
     assert "<caption>DW001" in html
-    assert 'class="exceeds"' in html
+    assert re.search(r'<tr class="exceeds"><td>2026-11-0[12] 00:00</td><td>[0-9.]+</td><td>[0-9.]+</td>'
+                     r'<td>[0-9.]+</td><td>\d+ / \d+</td><td>是</td></tr>', html)  # a whole row, label translated
 
 
 def test_a_bad_range_on_the_enterprise_page_falls_back_with_a_message(client, db):

@@ -5,6 +5,7 @@ enterprise page on the ingested data.
   .venv/bin/python bench/monitoring.py                       # 657,000 values (3 outlets x 5 pollutants x 5 years hourly)
   .venv/bin/python bench/monitoring.py --values 100000 --dbs sqlite
   .venv/bin/python bench/monitoring.py --values 10000000     # the issue's full size
+  .venv/bin/python bench/monitoring.py --page-only           # the page timings again on the last run's data
 
 The HJ 212 bodies are generated before timing (that is the devices' work); the timed part is
 services.ingest_hj212(body) + commit per request of --packets packets. The CSV path writes a file of the same rows
@@ -42,11 +43,14 @@ def rss_mb() -> float:
     return 0.0
 
 
-def make_app(kind: str, name: str = "bench_monitoring"):
+def make_app(kind: str, name: str = "bench_monitoring", keep: bool = False):
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     from portal import create_app
 
-    if kind == "sqlite":
+    if keep:  # the data of the last run, as it is
+        url = (f"sqlite:///{OUT / f'{name}.sqlite3'}" if kind == "sqlite"
+               else f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}")
+    elif kind == "sqlite":
         OUT.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{OUT / f'{name}.sqlite3'}{suffix}").unlink(missing_ok=True)
@@ -237,13 +241,29 @@ def run_page(app, setup_info: dict, repeat: int = 30) -> dict:
     return timings
 
 
+def page_only(kind: str) -> None:
+    from portal.extensions import db
+
+    app = make_app(kind, keep=True)
+    with app.app_context():
+        uscc = db.session.scalar(db.text("SELECT uscc FROM enterprises LIMIT 1"))
+        values = db.session.scalar(db.text("SELECT count(*) FROM monitoring_values"))
+    print(f"\n== {kind}: pages on the last run's {values:,} values")
+    for label, (p50, p95) in run_page(app, {"uscc": uscc}).items():
+        print(f"{label:15} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--values", type=int, default=657_000)
     parser.add_argument("--dbs", default="sqlite,postgresql")
     parser.add_argument("--packets", type=int, default=500, help="HJ 212 packets per request body")
+    parser.add_argument("--page-only", action="store_true", help="time the pages on the last run's data")
     args = parser.parse_args()
     for kind in args.dbs.split(","):
+        if args.page_only:
+            page_only(kind)
+            continue
         app = make_app(kind)
         info = setup(app)
         end = datetime.combine(date.today().replace(day=1), datetime.min.time())

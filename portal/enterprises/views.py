@@ -9,6 +9,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.audit.rules import jsonable
 from portal.auth.permissions import Permission, require
@@ -139,7 +140,8 @@ def public(uscc: str):
         return render_template("enterprises/not_found.html", code=uscc, message=check.error), 404
     if code != uscc:
         return redirect(url_for(".public", uscc=code), 301)
-    ent = db.session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+    ent = db.session.scalar(select(Enterprise).where(Enterprise.uscc == code).options(  # one query per collection
+        selectinload(Enterprise.permits), selectinload(Enterprise.outlets).selectinload(Outlet.limits)))
     if ent is None:
         message = _("No enterprise with the credit code %(code)s is registered on this portal.", code=code)
         return render_template("enterprises/not_found.html", code=code, message=message), 404

@@ -47,19 +47,16 @@ def make_app(kind: str, name: str = "bench_monitoring", keep: bool = False):
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     from portal import create_app
 
-    if keep:  # the data of the last run, as it is
-        url = (f"sqlite:///{OUT / f'{name}.sqlite3'}" if kind == "sqlite"
-               else f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}")
-    elif kind == "sqlite":
+    url = (f"sqlite:///{OUT / f'{name}.sqlite3'}" if kind == "sqlite"
+           else f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}")
+    if not keep and kind == "sqlite":  # keep: the data of the last run, as it is
         OUT.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{OUT / f'{name}.sqlite3'}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{OUT / f'{name}.sqlite3'}"
-    else:
+    elif not keep:
         args = ["-h", "127.0.0.1", "-U", PG]
         subprocess.run(["dropdb", *args, "--if-exists", name], check=True)
         subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", name], check=True)
-        url = f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}"
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
 
 

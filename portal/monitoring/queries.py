@@ -131,9 +131,8 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo) -> list[
         else:
             mean = mean_of(n_valid, sum_valid, n_conv, sum_conv, spec)
             exceeds = check(mean, spec) is not None
-        out.append({"period": start.astimezone(tz).isoformat(), "mean": None if mean is None else round(mean, 4),
-                    "min": None if low is None else round(low, 4), "max": None if high is None else round(high, 4),
-                    "valid": n_valid, "total": n_all, "exceeds": exceeds})
+        out.append({"period": start.astimezone(tz).isoformat(), "mean": _round(mean), "min": _round(low),
+                    "max": _round(high), "valid": n_valid, "total": n_all, "exceeds": exceeds})
     return out
 
 

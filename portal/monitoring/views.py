@@ -20,9 +20,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal.core import csvsafe
 from portal.auth.permissions import Permission, require

@@ -9,8 +9,8 @@ nothing.
 from __future__ import annotations
 
 import os
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from datetime import datetime, timezone

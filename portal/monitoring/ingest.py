@@ -1,26 +1,29 @@
-"""Batch ingest of monitoring values with SQLAlchemy Core: no ORM object per value on the hot path.
+"""Batch ingest of monitoring values: raw values in, roll-ups and the facts for exceedance detection out.
 
-ingest_values() inserts a batch (duplicates skipped by the unique key), adds the inserted hourly and manual values
-to the hour/day/month roll-ups, and returns what was inserted with the new roll-up totals so the caller can detect
-exceedances without a second read. The database work is dialect-specific: COPY + set-based upserts on PostgreSQL
-(pgcopy.py), DB-API executemany under the write lock on SQLite (sqlitebulk.py).
+ingest_values() stores a batch (keys already stored, or repeated inside the batch, are skipped), adds the inserted
+hourly and manual values to the hour/day/month roll-ups and returns the inserted rows with the new roll-up totals, so
+the caller detects exceedances without a second read. Python touches each value only to pass it to the driver: the
+roll-up increments are one set-based INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE ... RETURNING over the
+batch's rows, built here and run by the dialect's bulk path (pgcopy.py: COPY into a staging table; sqlitebulk.py:
+executemany under the write lock).
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.monitoring import pgcopy, rules, sqlitebulk
+from portal.monitoring import pgcopy, sqlitebulk
 from portal.monitoring.models import MonitoringRollup
 
-ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
+from portal.monitoring.rollup_sql import RESOLUTIONS, ROLLUP_PERIODS  # noqa: F401  (re-exported)
+
 CHUNK = 2000
 
 
@@ -34,7 +37,7 @@ class BatchResult:
     totals: dict[tuple, tuple[int, float, int, float]] = field(default_factory=dict)
 
 
-def _is_postgres() -> bool:
+def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
@@ -43,86 +46,26 @@ def dialect_insert(table: sa.Table):
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 
-def insert_values(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """Insert raw values, skipping any already stored; returns the inserted rows and the duplicate count."""
-    if not rows:
-        return [], 0
-    total = len(rows)
+def _first_of_each_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A key repeated inside the batch counts once (the first row wins)."""
     first: dict[tuple, dict[str, Any]] = {}
-    for r in rows:  # a key repeated inside the batch counts once (the first row wins)
-        first.setdefault((r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"]), r)
-    rows = list(first.values())
-    inserted_keys = (pgcopy if _is_postgres() else sqlitebulk).insert_values(rows)
-    inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
-                in inserted_keys]
-    return inserted, total - len(inserted)
-
-
-class PeriodStarts(dict):
-    """measured_at -> the UTC starts of its China-local (hour, day, month); a batch shares few distinct instants
-    (every pollutant of a packet, every outlet of an hour), so each is converted once."""
-
-    def __init__(self, tz: ZoneInfo):
-        super().__init__()
-        self.tz = tz
-
-    def __missing__(self, moment: datetime) -> tuple[datetime, datetime, datetime]:
-        starts = tuple(rules.local_period_start(moment, r, self.tz) for r in RESOLUTIONS)
-        self[moment] = starts
-        return starts
-
-
-RESOLUTIONS = ("hour", "day", "month")
-
-
-def _rollup_increments(rows: Iterable[dict[str, Any]], starts: PeriodStarts) -> dict[tuple, list]:
-    acc: dict[tuple, list] = {}
-    for row in rows:
-        if str(row["period"]) not in ROLLUP_PERIODS or row["value"] is None:
-            continue
-        valid = rules.is_valid_flag(row["flag"])
-        conv = row.get("value_converted")
-        for resolution, start in zip(RESOLUTIONS, starts[row["measured_at"]]):
-            key = (row["outlet_id"], row["pollutant_code"], resolution, start)
-            a = acc.setdefault(key, [0, 0, 0.0, None, None, 0, 0.0])
-            a[0] += 1
-            if valid:
-                v = row["value"]
-                low = v if row.get("value_min") is None else row["value_min"]  # the period's true extremes
-                high = v if row.get("value_max") is None else row["value_max"]
-                a[1] += 1
-                a[2] += v
-                a[3] = low if a[3] is None else min(a[3], low)
-                a[4] = high if a[4] is None else max(a[4], high)
-                if conv is not None:
-                    a[5] += 1
-                    a[6] += conv
-    return acc
-
-
-def update_rollups(rows: Iterable[dict[str, Any]], tz: ZoneInfo, starts: PeriodStarts | None = None
-                   ) -> dict[tuple, tuple[int, float, int, float]]:
-    """Add newly inserted values to the hour/day/month roll-ups; returns the new totals per roll-up key."""
-    acc = _rollup_increments(rows, starts if starts is not None else PeriodStarts(tz))
-    if not acc:
-        return {}
-    params = [{"outlet_id": k[0], "pollutant_code": k[1], "resolution": k[2], "period_start": k[3], "n_all": a[0],
-               "n_valid": a[1], "sum_valid": a[2], "min_valid": a[3], "max_valid": a[4], "n_conv": a[5],
-               "sum_conv": a[6]} for k, a in sorted(acc.items())]  # one lock order for concurrent batches
-    return (pgcopy if _is_postgres() else sqlitebulk).upsert_rollups(params)
+    for r in rows:
+        first.setdefault((r["outlet_id"], r["pollutant_code"], r["period"], r["measured_at"]), r)
+    return rows if len(first) == len(rows) else list(first.values())
 
 
 def ingest_values(rows: list[dict[str, Any]], tz: ZoneInfo) -> BatchResult:
     """Insert a batch of raw values and keep the roll-ups current; the caller detects exceedances."""
-    inserted, duplicates = insert_values(rows)
-    starts = PeriodStarts(tz)
-    result = BatchResult(inserted=inserted, duplicates=duplicates, totals=update_rollups(inserted, tz, starts))
-    for row in inserted:
-        if str(row["period"]) in ROLLUP_PERIODS:
-            key = (row["outlet_id"], row["pollutant_code"])
-            hour, day, _month = starts[row["measured_at"]]
-            result.touched_hours.add((*key, hour))
-            result.touched_days.add((*key, day))
+    if not rows:
+        return BatchResult()
+    unique = _first_of_each_key(rows)
+    inserted, totals = (pgcopy if is_postgres() else sqlitebulk).store(unique, tz)
+    result = BatchResult(inserted=inserted, duplicates=len(rows) - len(inserted), totals=totals)
+    for outlet_id, code, resolution, start in totals:
+        if resolution == "hour":
+            result.touched_hours.add((outlet_id, code, start))
+        elif resolution == "day":
+            result.touched_days.add((outlet_id, code, start))
     return result
 
 

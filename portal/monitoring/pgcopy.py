@@ -1,26 +1,34 @@
-"""PostgreSQL bulk path: COPY a batch into a temporary table, then one INSERT ... SELECT ... ON CONFLICT.
+"""PostgreSQL bulk path: COPY a batch into a temporary table, then set-based INSERT ... SELECT statements.
 
 psycopg does not cache the parse of very long multi-row VALUES statements (what SQLAlchemy's insertmanyvalues
-sends), and that parse dominated ingest time; COPY streams the rows and the set-based INSERT keeps the same
-duplicate handling and RETURNING as the portable path in ingest.py. Runs in the caller's transaction.
+sends), and that parse dominated ingest time. Here COPY streams the rows into a staging table; one statement inserts
+them (ON CONFLICT DO NOTHING for keys already stored, also by a concurrent batch) and removes from the staging table
+what was not inserted, returning only those duplicates; a second adds the staged rows to the roll-ups, the China-local
+periods cut by date_trunc(..., time zone) (rollup_sql.py), returning the new totals. Runs in the caller's
+transaction; the mirror of sqlitebulk.py.
 """
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.monitoring import partitions
+from portal.monitoring.rollup_sql import rollup_upsert_sql
 
 VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
                  "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
-ROLLUP_COLUMNS = ("outlet_id", "pollutant_code", "resolution", "period_start", "n_all", "n_valid", "sum_valid",
-                  "min_valid", "max_valid", "n_conv", "sum_conv")
-_ROLLUP_KEY = "outlet_id, pollutant_code, resolution, period_start"
-_ROLLUP_SET = ", ".join([
-    "n_all = t.n_all + EXCLUDED.n_all", "n_valid = t.n_valid + EXCLUDED.n_valid",
-    "sum_valid = t.sum_valid + EXCLUDED.sum_valid", "min_valid = LEAST(t.min_valid, EXCLUDED.min_valid)",
-    "max_valid = GREATEST(t.max_valid, EXCLUDED.max_valid)", "n_conv = t.n_conv + EXCLUDED.n_conv",
-    "sum_conv = t.sum_conv + EXCLUDED.sum_conv"])
+_KEY = ("outlet_id", "pollutant_code", "period", "measured_at")
+_COLS = ", ".join(VALUE_COLUMNS)
+_INSERT = (f"WITH ins AS (INSERT INTO monitoring_values ({_COLS}) SELECT {_COLS} FROM monitoring_values_in "
+           f"ON CONFLICT DO NOTHING RETURNING {', '.join(_KEY)}) "
+           "DELETE FROM monitoring_values_in AS s WHERE NOT EXISTS (SELECT 1 FROM ins WHERE "
+           f"{' AND '.join(f'ins.{c} = s.{c}' for c in _KEY)}) RETURNING {', '.join(f's.{c}' for c in _KEY)}")
+_STAGED = ("SELECT outlet_id, pollutant_code, period, value, value_min, value_max, value_converted, flag, "
+           "date_trunc('hour', measured_at, %(tz)s) AS hour_start, "
+           "date_trunc('day', measured_at, %(tz)s) AS day_start, "
+           "date_trunc('month', measured_at, %(tz)s) AS month_start FROM monitoring_values_in")
+_UPSERT = rollup_upsert_sql(_STAGED, least="LEAST({0}, {1})", greatest="GREATEST({0}, {1})")
 
 
 def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
@@ -36,27 +44,37 @@ def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[lis
             copy.write_row(row)
 
 
-def insert_values(rows: list[dict[str, Any]]) -> set[tuple]:
-    """Insert raw values, skipping stored keys; returns the inserted (outlet, pollutant, period, measured_at)."""
+def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]], dict[tuple, tuple]]:
+    """Insert raw values whose key is not stored yet and add them to the roll-ups; returns the inserted rows and
+    the new (n_valid, sum_valid, n_conv, sum_conv) per roll-up key (outlet, pollutant, resolution, start)."""
     partitions.ensure_months(partitions.months_of(r["measured_at"] for r in rows))  # before COPY: no row in default
-    cols = ", ".join(VALUE_COLUMNS)
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cur:
         _copy(cur, "monitoring_values_in", "monitoring_values", VALUE_COLUMNS,
-              [[str(r[c]) if c == "period" else r.get(c) for c in VALUE_COLUMNS] for r in rows])
-        cur.execute(f"INSERT INTO monitoring_values ({cols}) SELECT {cols} FROM monitoring_values_in "
-                    "ON CONFLICT DO NOTHING RETURNING outlet_id, pollutant_code, period, measured_at")
-        return {(o, c, p, m) for o, c, p, m in cur.fetchall()}
+              [(r["enterprise_id"], r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"],
+                r["value"], r.get("value_min"), r.get("value_max"), r.get("value_converted"), r["flag"],
+                str(r["source"]), r.get("packet_id"), r.get("submission_id")) for r in rows])
+        cur.execute(_INSERT)
+        duplicates = set(cur.fetchall())
+        inserted = rows if not duplicates else [
+            r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
+            not in duplicates]
+        cur.execute(_UPSERT, {"tz": tz.key})
+        totals = {(o, c, res, s): (nv, sv, nc, sc) for o, c, res, s, nv, sv, nc, sc in cur.fetchall()}
+        return inserted, totals
 
 
-def upsert_rollups(params: list[dict[str, Any]]) -> dict[tuple, tuple[int, float, int, float]]:
-    """Add increments to the roll-ups; returns the new (n_valid, sum_valid, n_conv, sum_conv) per key."""
-    cols = ", ".join(ROLLUP_COLUMNS)
+PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes")
+
+
+def insert_packets(params: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert packet records that carry a QN; returns (mn, qn) -> id of those inserted (a pair already stored, also
+    by a concurrent request, is left out: the caller reports it as a duplicate)."""
+    cols = ", ".join(PACKET_COLUMNS)
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cur:
-        _copy(cur, "monitoring_rollups_in", "monitoring_rollups", ROLLUP_COLUMNS,
-              [[p[c] for c in ROLLUP_COLUMNS] for p in params])
-        cur.execute(f"INSERT INTO monitoring_rollups AS t ({cols}) SELECT {cols} FROM monitoring_rollups_in "
-                    f"ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET {_ROLLUP_SET} "
-                    f"RETURNING {_ROLLUP_KEY}, n_valid, sum_valid, n_conv, sum_conv")
-        return {(o, c, r, s): (nv, sv, nc, sc) for o, c, r, s, nv, sv, nc, sc in cur.fetchall()}
+        _copy(cur, "monitoring_packets_in", "monitoring_packets", PACKET_COLUMNS,
+              [[p[c] for c in PACKET_COLUMNS] for p in params])
+        cur.execute(f"INSERT INTO monitoring_packets ({cols}) SELECT {cols} FROM monitoring_packets_in ORDER BY mn, qn "
+                    "ON CONFLICT DO NOTHING RETURNING id, mn, qn")
+        return {(mn, qn): pid for pid, mn, qn in cur.fetchall()}

@@ -22,7 +22,7 @@ from portal.db import utcnow
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import hj212, ingest, rules
+from portal.monitoring import hj212, ingest, pgcopy, rules
 from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding, ReceivedPacket
 from portal.reference.models import Pollutant
 
@@ -139,20 +139,22 @@ def ingest_hj212(body: bytes, now: datetime | None = None) -> list[dict[str, Any
         Device.mn.in_({p.mn for _, p in parsed}), Device.is_active.is_(True)))} if parsed else {}
     accepted: list[tuple[int, hj212.Packet, Device]] = []
     seen: set[tuple[str, str]] = set()
-    existing = _existing_packets([(p.mn, p.qn) for _, p in parsed if p.qn])
+    checked: dict[tuple[str, str], bool] = {}  # (MN, password) -> verdict, once per body
     for number, packet in parsed:
         base = {"mn": packet.mn, "qn": packet.qn}
         device = devices.get(packet.mn)
+        if device is not None and (packet.mn, packet.pw) not in checked:
+            checked[(packet.mn, packet.pw)] = _password_ok(device, packet.pw)
         if device is None:
             results.append(_result(number, "unknown_device", "No active device is registered with this MN.", **base))
-        elif not _password_ok(device, packet.pw):
+        elif not checked[(packet.mn, packet.pw)]:
             results.append(_result(number, "wrong_password", "The password does not match this device.", **base))
         elif packet.cn not in rules.CN_PERIODS:
             results.append(_result(number, "unsupported_command",
                                    "Only data uploads are accepted (CN 2011, 2051, 2061, 2031).", **base))
         elif packet.data_time is None:
             results.append(_result(number, "missing_field", "The data packet has no DataTime.", **base))
-        elif packet.qn and ((packet.mn, packet.qn) in existing or (packet.mn, packet.qn) in seen):
+        elif packet.qn and (packet.mn, packet.qn) in seen:  # one already stored is found by the insert
             results.append(_result(number, "duplicate", "This packet (same MN and QN) was already received.", **base))
         else:
             if packet.qn:
@@ -161,16 +163,6 @@ def ingest_hj212(body: bytes, now: datetime | None = None) -> list[dict[str, Any
     results.extend(_store_packets(accepted, tz, now))
     results.sort(key=lambda r: r["line"])
     return results
-
-
-def _existing_packets(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(pairs), 500):
-        chunk = pairs[start:start + 500]
-        stmt = sa.select(ReceivedPacket.mn, ReceivedPacket.qn).where(
-            ReceivedPacket.mn.in_({m for m, _ in chunk}), ReceivedPacket.qn.in_({q for _, q in chunk}))
-        found.update((m, q) for m, q in db.session.execute(stmt))
-    return found
 
 
 def _known_codes() -> set[str]:
@@ -204,6 +196,11 @@ def _insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
     ids: list[int | None] = [None] * len(params)
     with_qn = [i for i, p in enumerate(params) if p["qn"]]
     without_qn = [i for i, p in enumerate(params) if not p["qn"]]
+    if with_qn and ingest.is_postgres():  # COPY: a long multi-row INSERT cost more to parse than to run
+        found = pgcopy.insert_packets([params[i] for i in with_qn])
+        for i in with_qn:
+            ids[i] = found.get((params[i]["mn"], params[i]["qn"]))
+        with_qn = []
     for start in range(0, len(with_qn), ingest.CHUNK):
         chunk = with_qn[start:start + ingest.CHUNK]
         stmt = ingest.dialect_insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.mn, table.c.qn)
@@ -251,11 +248,15 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
     """DOMAIN §5.8 on a freshly inserted batch: per-value checks (pH ranges, instant limits, manual samples),
     hourly means for hourly limits and daily means of ended days for daily limits; flagged data never count."""
     opened = []
+    per_value = {(outlet_id, code) for outlet_id, by_code in specs.items() for code, spec in by_code.items()
+                 if spec.is_range or spec.averaging == "instant"}  # other limits are judged on means only
     for row in batch.inserted:
+        manual = row["period"] == "manual"
+        if not manual and (row["outlet_id"], row["pollutant_code"]) not in per_value:
+            continue
         spec = specs.get(row["outlet_id"], {}).get(row["pollutant_code"])
         if spec is None:
             continue
-        manual = str(row["period"]) == "manual"
         if manual and not spec.is_range:
             verdict = rules.check(row["value_converted"] if spec.reference_o2 is not None and
                                   row["value_converted"] is not None else row["value"], spec) \

@@ -131,3 +131,16 @@ def test_the_same_value_twice_in_one_body_is_stored_and_rolled_up_once(db):
     assert _count(db, MonitoringValue) == 1
     rollup = db.session.scalar(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "hour"))
     assert (rollup.n_all, rollup.sum_valid) == (1, 35.2)
+
+
+def test_a_packet_re_sent_in_a_later_request_is_a_duplicate_and_stores_nothing_more(db):
+    _, _, device = water_setup(db)
+    first = packet(device.mn, 2061, "20261101090000", {"w01018": "Avg=35.2,Flag=N"}, qn="20261101100000001")
+    other = packet(device.mn, 2061, "20261101100000", {"w01018": "Avg=36.0,Flag=N"}, qn="20261101110000001")
+    assert [r["result"] for r in services.ingest_hj212(first, now=NOW)] == ["accepted"]
+    results = services.ingest_hj212(first + other + first, now=NOW)
+    assert [r["result"] for r in results] == ["duplicate", "accepted", "duplicate"]
+    assert results[0]["qn"] == "20261101100000001"
+    assert (_count(db, ReceivedPacket), _count(db, MonitoringValue)) == (2, 2)
+    day = db.session.scalar(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "day"))
+    assert (day.n_all, day.sum_valid) == (2, 71.2)

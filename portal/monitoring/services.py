@@ -22,7 +22,7 @@ from portal.db import utcnow
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import hj212, ingest, pgcopy, rules
+from portal.monitoring import hj212, ingest, pgcopy, rules, sqlitebulk
 from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding, ReceivedPacket
 from portal.reference.models import Pollutant
 
@@ -189,28 +189,22 @@ def _packet_rows(packet: hj212.Packet, device: Device, specs: dict[str, rules.Li
 
 
 def _insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
-    """Insert packet records in two statements; a packet whose (MN, QN) arrived meanwhile (a concurrent request)
-    gets None and is reported as a duplicate."""
-    conn = db.session.connection()
-    table = ReceivedPacket.__table__
+    """Insert packet records in bulk; a packet whose (MN, QN) is already stored (also by a concurrent request) gets
+    None and is reported as a duplicate."""
+    if not ingest.is_postgres():
+        return sqlitebulk.insert_packets(params)
     ids: list[int | None] = [None] * len(params)
     with_qn = [i for i, p in enumerate(params) if p["qn"]]
-    without_qn = [i for i, p in enumerate(params) if not p["qn"]]
-    if with_qn and ingest.is_postgres():  # COPY: a long multi-row INSERT cost more to parse than to run
+    if with_qn:  # COPY: a long multi-row INSERT cost more to parse than to run
         found = pgcopy.insert_packets([params[i] for i in with_qn])
         for i in with_qn:
             ids[i] = found.get((params[i]["mn"], params[i]["qn"]))
-        with_qn = []
-    for start in range(0, len(with_qn), ingest.CHUNK):
-        chunk = with_qn[start:start + ingest.CHUNK]
-        stmt = ingest.dialect_insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.mn, table.c.qn)
-        found = {(mn, qn): pid for pid, mn, qn in conn.execute(stmt, [params[i] for i in chunk])}
-        for i in chunk:
-            ids[i] = found.get((params[i]["mn"], params[i]["qn"]))
+    without_qn = [i for i, p in enumerate(params) if not p["qn"]]  # 2005-edition packets: RETURNING in order
+    table = ReceivedPacket.__table__
     for start in range(0, len(without_qn), ingest.CHUNK):
         chunk = without_qn[start:start + ingest.CHUNK]
         stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        for i, (pid,) in zip(chunk, conn.execute(stmt, [params[i] for i in chunk])):
+        for i, (pid,) in zip(chunk, db.session.connection().execute(stmt, [params[i] for i in chunk])):
             ids[i] = pid
     return ids
 
@@ -285,12 +279,13 @@ def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo,
                 totals: dict | None = None) -> list:
     """Compare the valid (and O2-converted) means of the given periods with their limits; `totals` are the roll-up
     sums returned by the ingest upsert, else the roll-ups are read."""
+    judged = {(outlet_id, code) for outlet_id, by_code in specs.items() if outlet_id in media
+              for code, spec in by_code.items() if rules.mean_basis(spec, media[outlet_id][0]) == basis.value}
     wanted = set()
     for outlet_id, code, start in keys:
-        spec = specs.get(outlet_id, {}).get(code)
-        if spec is None or rules.mean_basis(spec, media[outlet_id][0]) != basis.value:
+        if (outlet_id, code) not in judged:
             continue
-        if rules.period_end(start, resolution, tz) > now and resolution == "day":
+        if resolution == "day" and rules.period_end(start, resolution, tz) > now:
             continue  # a daily mean is judged once the day is over (the hourly job catches up)
         wanted.add((outlet_id, code, start))
     if totals is not None:

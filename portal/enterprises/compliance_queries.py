@@ -1,11 +1,12 @@
-"""Counts for the compliance grid (portal/enterprises/compliance.py): one GROUP BY query per row source, each
-putting rows into quarter buckets with a CASE over the quarter boundaries (portable across SQLite and PostgreSQL,
-and index-friendly: the WHERE is a plain range on the date column).
+"""Counts for the compliance grid (portal/enterprises/compliance.py): one GROUP BY per row source, each putting
+rows into quarter buckets with a CASE over the quarter boundaries (portable across SQLite and PostgreSQL, and
+index-friendly: the WHERE is a plain range on the date column), sent as one UNION ALL statement.
 
 Quarters are China calendar quarters (DOMAIN §9); UTC timestamps are compared with China midnights in UTC.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date, datetime, time, timezone
 from typing import Any
@@ -36,42 +37,51 @@ def _bounds(quarters: list[Quarter], is_datetime: bool) -> list[Any]:
     return [_utc_midnight(d) for d in days] if is_datetime else days
 
 
-def _bucketed(column, quarters: list[Quarter], is_datetime: bool, *where, extra=()) -> list[sa.Row]:
-    """(bucket, *extra, count) for rows with `column` inside the quarters; one query."""
-    bounds = _bounds(quarters, is_datetime)
-    bucket = sa.case(*[(column < end, i) for i, end in enumerate(bounds[1:])]).label("bucket")
-    inner = (sa.select(bucket, *extra).where(column >= bounds[0], column < bounds[-1], *where).subquery())
-    keys = [inner.c.bucket] + [inner.c[e.key] for e in extra]
-    return list(db.session.execute(sa.select(*keys, sa.func.count()).group_by(*keys)))
+# (row, date column, is it a UTC datetime, conditions besides the enterprise, the column kept beside the bucket)
+SOURCES = (
+    (Row.EXCEEDANCES, ExceedanceIncident.period_start, True, ExceedanceIncident.enterprise_id, (), None),
+    (Row.REPORTS, Obligation.due_on, False, Obligation.enterprise_id,
+     (Obligation.status.in_((ObligationStatus.LATE, ObligationStatus.MISSING)),), Obligation.status),
+    (Row.PENALTIES, Evidence.occurred_on, False, Evidence.enterprise_id,
+     (Evidence.kind.in_(PENALTY_KINDS), Evidence.is_verified.is_(True), Evidence.is_public.is_(True),
+      Evidence.withdrawn_at.is_(None)), None),
+    (Row.COMPLAINTS, Complaint.closed_at, True, Complaint.enterprise_id,
+     (Complaint.status == ComplaintStatus.CLOSED, Complaint.findings == Findings.SUBSTANTIATED), None),
+)
+ROWS = [source[0] for source in SOURCES]
 
 
-def _counts(rows: list[sa.Row]) -> dict[int, int]:
-    return {int(r[0]): int(r[-1]) for r in rows}
+@functools.lru_cache(maxsize=4)
+def _statement(n: int) -> sa.CompoundSelect:
+    """(source index, bucket, status or NULL, count) for every row source, as one UNION ALL of GROUP BYs. Built once
+    per number of quarters with the bounds as parameters ("<row>_<i>"): building the four CASEs per request cost
+    more than the query."""
+    parts = []
+    for index, (row, column, _is_datetime, enterprise, where, status) in enumerate(SOURCES):
+        bounds = [sa.bindparam(f"{row.value}_{i}", type_=column.type) for i in range(n + 1)]
+        bucket = sa.case(*[(column < end, sa.literal_column(str(i))) for i, end in enumerate(bounds[1:])])
+        inner = (sa.select(bucket.label("bucket"), (sa.null() if status is None else status).label("status"))
+                 .where(enterprise == sa.bindparam("enterprise_id"), column >= bounds[0], column < bounds[-1],
+                        *where).subquery())
+        parts.append(sa.select(sa.literal_column(str(index)).label("source"), inner.c.bucket, inner.c.status,
+                               sa.func.count()).group_by(inner.c.bucket, inner.c.status))
+    return sa.union_all(*parts)
 
 
 def compliance_counts(enterprise_id: int, quarters: list[Quarter]) -> tuple[dict, dict]:
-    """Four queries, whatever the number of quarters: counts per row and quarter index, and the late/missing split
-    of the reports row."""
-    counts: dict[Row, dict[int, int]] = {}
-    counts[Row.EXCEEDANCES] = _counts(_bucketed(
-        ExceedanceIncident.period_start, quarters, True, ExceedanceIncident.enterprise_id == enterprise_id))
-    report_rows = _bucketed(
-        Obligation.due_on, quarters, False, Obligation.enterprise_id == enterprise_id,
-        Obligation.status.in_((ObligationStatus.LATE, ObligationStatus.MISSING)), extra=(Obligation.status,))
-    reports: dict[int, int] = defaultdict(int)
+    """One statement, whatever the number of quarters: counts per row and quarter index, and the late/missing
+    split of the reports row."""
+    params: dict[str, Any] = {"enterprise_id": enterprise_id}
+    for row, _column, is_datetime, *_rest in SOURCES:
+        params.update({f"{row.value}_{i}": bound for i, bound in enumerate(_bounds(quarters, is_datetime))})
+    counts: dict[Row, dict[int, int]] = {row: defaultdict(int) for row in Row}
     split: dict[int, dict[str, int]] = defaultdict(dict)
-    for bucket, status, n in report_rows:
-        reports[int(bucket)] += int(n)
-        split[int(bucket)][ObligationStatus(status).value] = int(n)
-    counts[Row.REPORTS] = dict(reports)
-    counts[Row.PENALTIES] = _counts(_bucketed(
-        Evidence.occurred_on, quarters, False, Evidence.enterprise_id == enterprise_id,
-        Evidence.kind.in_(PENALTY_KINDS), Evidence.is_verified.is_(True), Evidence.is_public.is_(True),
-        Evidence.withdrawn_at.is_(None)))
-    counts[Row.COMPLAINTS] = _counts(_bucketed(
-        Complaint.closed_at, quarters, True, Complaint.enterprise_id == enterprise_id,
-        Complaint.status == ComplaintStatus.CLOSED, Complaint.findings == Findings.SUBSTANTIATED))
-    return counts, {Row.REPORTS: dict(split)}
+    for index, bucket, status, n in db.session.execute(_statement(len(quarters)), params):
+        row, bucket, n = ROWS[int(index)], int(bucket), int(n)
+        counts[row][bucket] += n
+        if row is Row.REPORTS:
+            split[bucket][ObligationStatus(status).value] = n
+    return {row: dict(c) for row, c in counts.items()}, {Row.REPORTS: dict(split)}
 
 
 def compliance_grid(enterprise_id: int, today: date | None = None, n: int = QUARTERS) -> Grid:

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -43,6 +44,31 @@ def test_public_page_shows_identity_permits_and_outlets_without_login(client, en
     assert "涟水绿色化工有限公司" in html and "江苏省 淮安市 涟水县" in html
     assert f"{ent.uscc}001P" in html and "DW001" in html and "化学需氧量" in html
     assert "0517-7654321" not in html
+
+
+def test_public_page_reads_outlets_with_limits_and_the_region_path_once(client, db, ent):
+    """The monitoring section reuses the outlets and limits the page loaded (same order as its own query would give),
+    and region_path finds the county's ancestors in the session."""
+    late = make_outlet(ent, "DW000")  # created after DW001, shown before it
+    make_limit(late, "w21003", "8")
+    make_limit(late, "w01018", "50")
+    uscc = ent.uscc
+    db.session.commit()
+    db.session.expunge_all()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = client.get(f"/enterprises/{uscc}").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert "江苏省 淮安市 涟水县" in html
+    assert re.findall(r'id="(m-DW\d{3}-\w+)"', html) == ["m-DW000-w01018", "m-DW000-w21003", "m-DW001-w01018"]
+    assert sum(" FROM outlets" in s for s in statements) == 1
+    assert sum(" FROM regions" in s for s in statements) == 1
 
 
 def test_public_page_redirects_lower_case_codes_to_the_canonical_url(client, ent):

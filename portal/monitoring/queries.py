@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.core.clock import china_today, china_tz
+from portal.db import UTCDateTime
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import DomainError
 from portal.extensions import db
@@ -21,6 +22,10 @@ RESOLUTIONS = ("hour", "day", "month")
 MAX_SPAN_DAYS = {"hour": 92, "day": 366 * 5 + 1, "month": 366 * 20}
 DEFAULT_SPAN_DAYS = {"hour": 7, "day": 90, "month": 365 * 2}
 INCIDENTS_PER_SERIES = 500
+# Roll-up period starts are read as the driver returns them and converted by UTCDateTime once per distinct start in
+# _points (the series of a page share them); converting every row cost ~1.4 ms of a 90-day page on PostgreSQL.
+_UTC = UTCDateTime()
+_DRIVER_DATETIME = _UTC.impl
 
 
 class BadQuery(DomainError):
@@ -101,8 +106,8 @@ def series(enterprise: Enterprise, query: SeriesQuery,
     r = MonitoringRollup  # one query for every series (a round trip per series cost more than the rows)
     rows: dict[tuple[int, str], list] = defaultdict(list)
     for outlet_id, code, *columns in db.session.connection().execute(  # Core: no ORM row loading
-            sa.select(r.outlet_id, r.pollutant_code, r.period_start, r.n_all, r.n_valid, r.sum_valid, r.n_conv,
-                      r.sum_conv, r.min_valid, r.max_valid)
+            sa.select(r.outlet_id, r.pollutant_code, sa.type_coerce(r.period_start, _DRIVER_DATETIME), r.n_all,
+                      r.n_valid, r.sum_valid, r.n_conv, r.sum_conv, r.min_valid, r.max_valid)
             .where(r.outlet_id.in_(outlet_ids), r.pollutant_code.in_(codes), r.resolution == query.resolution,
                    r.period_start >= start, r.period_start < end)
             .order_by(r.outlet_id, r.pollutant_code, r.period_start)).all():
@@ -126,8 +131,8 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
             periods: dict[datetime, str] | None = None) -> list[dict[str, Any]]:
     """Roll-up columns (start, n_all, n_valid, sum_valid, n_conv, sum_conv, min, max) as chart/table points. Plain
     tuples and one loop: a 90-day page has ~1,200 points and attribute access per point was most of its time.
-    `periods` caches the local ISO string of each period start across the series of one page (they share them);
-    the rounding is _round's, written out."""
+    `start` is the driver's value (see _DRIVER_DATETIME); `periods` caches the local ISO string of each period start
+    across the series of one page (they share them); the rounding is _round's, written out."""
     is_range, check, mean_of = spec.is_range, rules.check, rules.compared_mean
     periods = {} if periods is None else periods
     out = []
@@ -140,8 +145,8 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
             mean = mean_of(n_valid, sum_valid, n_conv, sum_conv, spec)
             exceeds = check(mean, spec) is not None
         period = periods.get(start)
-        if period is None:
-            period = periods[start] = start.astimezone(tz).isoformat()
+        if period is None:  # once per period start: the UTC column type's conversion, then local time
+            period = periods[start] = _UTC.process_result_value(start, None).astimezone(tz).isoformat()
         append({"period": period, "mean": None if mean is None else round(mean, 4),
                 "min": None if low is None else round(low, 4), "max": None if high is None else round(high, 4),
                 "valid": n_valid, "total": n_all, "exceeds": exceeds})

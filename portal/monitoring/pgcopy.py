@@ -28,7 +28,8 @@ _STAGED = ("SELECT outlet_id, pollutant_code, period, value, value_min, value_ma
            "date_trunc('hour', measured_at, %(tz)s) AS hour_start, "
            "date_trunc('day', measured_at, %(tz)s) AS day_start, "
            "date_trunc('month', measured_at, %(tz)s) AS month_start FROM monitoring_values_in")
-_UPSERT = rollup_upsert_sql(_STAGED, least="LEAST({0}, {1})", greatest="GREATEST({0}, {1})")
+_UPSERT = rollup_upsert_sql(_STAGED, least="LEAST({0}, {1})", greatest="GREATEST({0}, {1})",
+                            order_by="ORDER BY 1, 2, 3, 4")
 
 
 def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:

@@ -1,8 +1,9 @@
 """The set-based roll-up statement shared by the PostgreSQL and SQLite bulk paths.
 
-A batch's roll-up increments are computed by the database from the batch's rows (GROUP BY per outlet, pollutant and
-China-local hour, day and month) and added to the stored roll-ups in the same statement, which returns the new
-totals: no Python loop per value, and the sums are exact whatever the order batches arrive in.
+A batch's roll-up increments are computed by the database from the batch's rows and added to the stored roll-ups in
+the same statement, which returns the new totals: no Python loop per value. Each row's validity and contributions
+are worked out once (batch), summed per China-local hour (hours), the hours per day (days) and the days per month,
+so the expensive per-row work happens once and not once per resolution.
 """
 from __future__ import annotations
 
@@ -13,40 +14,49 @@ RESOLUTIONS = ("hour", "day", "month")
 ROLLUP_KEY = ("outlet_id", "pollutant_code", "resolution", "period_start")
 ROLLUP_SUMS = ("n_all", "n_valid", "sum_valid", "min_valid", "max_valid", "n_conv", "sum_conv")
 _ADDED = ("n_all", "n_valid", "sum_valid", "n_conv", "sum_conv")
+_SUMS = ("sum(n_all) AS n_all, sum(n_valid) AS n_valid, sum(sum_valid) AS sum_valid, min(min_valid) AS min_valid, "
+         "max(max_valid) AS max_valid, sum(n_conv) AS n_conv, sum(sum_conv) AS sum_conv")
 
 
-def _increments(batch: str, ordered: bool) -> str:
-    """SELECT of the roll-up increments (ROLLUP_KEY + ROLLUP_SUMS) of the rows of `batch`, which gives
-    outlet_id, pollutant_code, period, value, value_min, value_max, value_converted, flag and the China-local
-    hour_start, day_start and month_start of each value. Rows that do not feed roll-ups are left out here; min and
-    max take the period's own extremes when the device sent them. `ordered`: by key, one lock order for concurrent
-    batches (PostgreSQL; SQLite has a single writer and skips the sort)."""
+def _ctes(rows: str) -> str:
+    """batch: the feeding rows of query `rows` (outlet_id, pollutant_code, period, value, value_min, value_max,
+    value_converted, flag, hour_start, day_start, month_start) with their valid contributions; min and max take the
+    period's own extremes when the device sent them. hours and days: the sums per local hour and day (an hour lies
+    in one day and one month, so grouping by the three starts is grouping by the hour)."""
     valid = f"coalesce(flag, 'N') IN ({', '.join(repr(f) for f in sorted(rules.VALID_FLAGS))})"
-    conv = f"{valid} AND value_converted IS NOT NULL"
     feeds = f"period IN ({', '.join(repr(p) for p in ROLLUP_PERIODS)}) AND value IS NOT NULL"
-    parts = [f"SELECT outlet_id, pollutant_code, '{resolution}' AS resolution, {resolution}_start AS period_start, "
-             f"count(*) AS n_all, sum(CASE WHEN {valid} THEN 1 ELSE 0 END) AS n_valid, "
-             f"coalesce(sum(CASE WHEN {valid} THEN value END), 0) AS sum_valid, "
-             f"min(CASE WHEN {valid} THEN coalesce(value_min, value) END) AS min_valid, "
-             f"max(CASE WHEN {valid} THEN coalesce(value_max, value) END) AS max_valid, "
-             f"sum(CASE WHEN {conv} THEN 1 ELSE 0 END) AS n_conv, "
-             f"coalesce(sum(CASE WHEN {conv} THEN value_converted END), 0) AS sum_conv "
-             f"FROM {batch} WHERE {feeds} "
-             f"GROUP BY outlet_id, pollutant_code, {resolution}_start"
-             for resolution in RESOLUTIONS]
-    return (f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS increments WHERE true"
-            + (" ORDER BY 1, 2, 3, 4" if ordered else ""))
+    return (f"WITH batch AS MATERIALIZED (SELECT outlet_id, pollutant_code, hour_start, day_start, month_start, "
+            f"CASE WHEN {valid} THEN 1 ELSE 0 END AS v, CASE WHEN {valid} THEN value END AS vv, "
+            f"CASE WHEN {valid} THEN coalesce(value_min, value) END AS lo, "
+            f"CASE WHEN {valid} THEN coalesce(value_max, value) END AS hi, "
+            f"CASE WHEN {valid} THEN value_converted END AS cv FROM ({rows}) AS r WHERE {feeds}), "
+            "hours AS MATERIALIZED (SELECT outlet_id, pollutant_code, hour_start, day_start, month_start, "
+            "count(*) AS n_all, sum(v) AS n_valid, coalesce(sum(vv), 0) AS sum_valid, min(lo) AS min_valid, "
+            "max(hi) AS max_valid, count(cv) AS n_conv, coalesce(sum(cv), 0) AS sum_conv FROM batch "
+            "GROUP BY outlet_id, pollutant_code, hour_start, day_start, month_start), "
+            f"days AS MATERIALIZED (SELECT outlet_id, pollutant_code, day_start, month_start, {_SUMS} FROM hours "
+            "GROUP BY outlet_id, pollutant_code, day_start, month_start) ")
 
 
-def rollup_upsert_sql(rows: str, least: str, greatest: str, ordered: bool = True) -> str:
-    """Add the increments of the rows of query `rows` (see _increments) to the stored roll-ups, RETURNING the key and
-    the new totals. The rows are read once (a materialized CTE). `least` and `greatest` are the dialect's
-    two-argument functions that ignore a NULL side."""
+def _increments(order_by: str) -> str:
+    """SELECT of the increments (ROLLUP_KEY + ROLLUP_SUMS) from the CTEs, in the order `order_by` (an ORDER BY
+    clause or nothing)."""
+    sums = ", ".join(ROLLUP_SUMS)
+    parts = [f"SELECT outlet_id, pollutant_code, 'hour' AS resolution, hour_start AS period_start, {sums} FROM hours",
+             f"SELECT outlet_id, pollutant_code, 'day', day_start, {sums} FROM days",
+             f"SELECT outlet_id, pollutant_code, 'month', month_start, {_SUMS} FROM days "
+             "GROUP BY outlet_id, pollutant_code, month_start"]
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS increments WHERE true {order_by}"
+
+
+def rollup_upsert_sql(rows: str, least: str, greatest: str, order_by: str = "") -> str:
+    """Add the increments of the rows of query `rows` (see _ctes) to the stored roll-ups, RETURNING the key and the
+    new totals. `least` and `greatest` are the dialect's two-argument functions that ignore a NULL side; `order_by`
+    gives concurrent batches one lock order where writers run side by side (PostgreSQL)."""
     sums = [f"{c} = t.{c} + excluded.{c}" for c in _ADDED]
     extremes = [f"min_valid = {least.format('t.min_valid', 'excluded.min_valid')}",
                 f"max_valid = {greatest.format('t.max_valid', 'excluded.max_valid')}"]
-    return (f"WITH batch AS MATERIALIZED ({rows}) "
-            f"INSERT INTO monitoring_rollups AS t ({', '.join(ROLLUP_KEY + ROLLUP_SUMS)}) "
-            f"{_increments('batch', ordered)} "
+    return (f"{_ctes(rows)}INSERT INTO monitoring_rollups AS t ({', '.join(ROLLUP_KEY + ROLLUP_SUMS)}) "
+            f"{_increments(order_by)} "
             f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {', '.join(sums + extremes)} "
             f"RETURNING {', '.join(ROLLUP_KEY)}, n_valid, sum_valid, n_conv, sum_conv")

@@ -27,7 +27,7 @@ _NEW_ROWS = ("SELECT m.outlet_id, m.pollutant_code, m.period, m.value, m.value_m
              "m.flag, p.hour_start, p.day_start, p.month_start FROM monitoring_values AS m "
              "CROSS JOIN temp.monitoring_instants AS p WHERE m.id > :after AND p.measured_at = m.measured_at")
 _UPSERT = rollup_upsert_sql(_NEW_ROWS, least="coalesce(min({0}, {1}), {0}, {1})",
-                            greatest="coalesce(max({0}, {1}), {0}, {1})", ordered=False)
+                            greatest="coalesce(max({0}, {1}), {0}, {1})")  # one writer: no lock order needed
 
 
 @lru_cache(maxsize=65536)

@@ -68,7 +68,7 @@ def enterprise_summary(ent: Enterprise, grade: str | None = None) -> dict[str, A
 def enterprise_detail(ent: Enterprise) -> dict[str, Any]:
     """The public profile (shared with the HTML page and the PDF) plus the region path with codes and links."""
     body = jsonable(public_profile(ent))
-    body["region"] = {"code": ent.region_code, "path": [region_dict(r) for r in region_path(ent.region)]}
+    body["region"] = {"code": ent.region_code, "path": [region_dict(r) for r in region_path(ent.region_code)]}
     body["industry"] = {"code": ent.industry_code, "name": ent.industry.name if ent.industry else "",
                         "name_en": ent.industry.name_en if ent.industry else ""}
     body["links"] = _links(ent)

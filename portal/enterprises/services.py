@@ -421,13 +421,19 @@ def jurisdiction_query(jurisdiction: str | None, q: str = "", region: str = "") 
     return stmt.order_by(Enterprise.name, Enterprise.id)
 
 
-def region_path(region: Region | None) -> list[Region]:
+def region_path(code: str | None) -> list[Region]:
+    """The region with this code and its ancestors, province first, read in one recursive query (UNION stops on a
+    cycle in the data; the walk below too)."""
+    if not code:
+        return []
+    chain = sa.select(Region.code, Region.parent_code).where(Region.code == code).cte("chain", recursive=True)
+    chain = chain.union(sa.select(Region.code, Region.parent_code).join(chain, Region.code == chain.c.parent_code))
+    by_code = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(sa.select(chain.c.code))))}
     path: list[Region] = []
-    seen: set[str] = set()
-    while region is not None and region.code not in seen:
+    region = by_code.get(code)
+    while region is not None and region not in path:
         path.insert(0, region)
-        seen.add(region.code)
-        region = db.session.get(Region, region.parent_code) if region.parent_code else None
+        region = by_code.get(region.parent_code) if region.parent_code else None
     return path
 
 
@@ -437,7 +443,7 @@ def public_profile(ent: Enterprise, today: date | None = None) -> dict[str, Any]
     Values stay typed (date, Decimal, enum values as str); callers serialise them as they need.
     """
     today = today or china_today()
-    path = region_path(ent.region)
+    path = region_path(ent.region_code)
     permits = [{"permit_no": p.permit_no, "management_class": p.management_class.value, "valid_from": p.valid_from,
                 "valid_to": p.valid_to, "issued_by": p.issued_by, "days_left": (p.valid_to - today).days,
                 "expired": p.valid_to < today} for p in ent.permits]

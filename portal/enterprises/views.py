@@ -7,7 +7,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
-import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -59,13 +58,6 @@ def _region_choices(prefix: str | None) -> list[tuple[str, str]]:
     regions = db.session.scalars(select(Region).where(Region.code.startswith(prefix, autoescape=True))
                                  .order_by(Region.code))
     return [SelectChoice(r.code, f"{r.code} {'· ' * (r.level - 1)}{r.name}") for r in regions]
-
-
-def _region_chain(code: str) -> list[Region]:
-    """A region and its ancestors in one recursive query (UNION stops on a cycle), for services.region_path."""
-    chain = sa.select(Region.code, Region.parent_code).where(Region.code == code).cte("chain", recursive=True)
-    chain = chain.union(sa.select(Region.code, Region.parent_code).join(chain, Region.code == chain.c.parent_code))
-    return list(db.session.scalars(select(Region).where(Region.code.in_(sa.select(chain.c.code)))))
 
 
 def _pollutant_choices() -> list[tuple[str, str]]:
@@ -153,7 +145,6 @@ def public(uscc: str):
     if ent is None:
         message = _("No enterprise with the credit code %(code)s is registered on this portal.", code=code)
         return render_template("enterprises/not_found.html", code=code, message=message), 404
-    regions = _region_chain(ent.region_code)  # noqa: F841 (kept referenced: region_path finds them in the session)
     pdf_url = (url_for("reports.enterprise_summary", uscc=code)
                if "reports.enterprise_summary" in current_app.view_functions else None)
     return render_template("enterprises/public.html", ent=ent, p=services.public_profile(ent), pdf_url=pdf_url,

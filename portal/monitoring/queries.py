@@ -132,7 +132,7 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
     """Roll-up columns (start, n_all, n_valid, sum_valid, n_conv, sum_conv, min, max) as chart/table points. Plain
     tuples and one loop: a 90-day page has ~1,200 points and attribute access per point was most of its time.
     `start` is the driver's value (see _DRIVER_DATETIME); `periods` caches the local ISO string of each period start
-    across the series of one page (they share them); the rounding is _round's, written out."""
+    across the series of one page (they share them)."""
     is_range, check, mean_of = spec.is_range, rules.check, rules.compared_mean
     periods = {} if periods is None else periods
     out = []
@@ -147,9 +147,8 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
         period = periods.get(start)
         if period is None:  # once per period start: the UTC column type's conversion, then local time
             period = periods[start] = _UTC.process_result_value(start, None).astimezone(tz).isoformat()
-        append({"period": period, "mean": None if mean is None else round(mean, 4),
-                "min": None if low is None else round(low, 4), "max": None if high is None else round(high, 4),
-                "valid": n_valid, "total": n_all, "exceeds": exceeds})
+        append({"period": period, "mean": _round(mean), "min": _round(low), "max": _round(high), "valid": n_valid,
+                "total": n_all, "exceeds": exceeds})
     return out
 
 

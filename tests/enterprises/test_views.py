@@ -48,7 +48,7 @@ def test_public_page_shows_identity_permits_and_outlets_without_login(client, en
 
 def test_public_page_reads_outlets_with_limits_and_the_region_path_once(client, db, ent):
     """The monitoring section reuses the outlets and limits the page loaded (same order as its own query would give),
-    and region_path finds the county's ancestors in the session."""
+    and region_path reads the county and its ancestors in one query."""
     late = make_outlet(ent, "DW000")  # created after DW001, shown before it
     make_limit(late, "w21003", "8")
     make_limit(late, "w01018", "50")

@@ -4,7 +4,7 @@ ingest_values() stores a batch (keys already stored, or repeated inside the batc
 hourly and manual values to the hour/day/month roll-ups and returns the inserted rows with the new roll-up totals, so
 the caller detects exceedances without a second read. Python touches each value only to pass it to the driver: the
 roll-up increments are one set-based INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE ... RETURNING over the
-batch's rows (rollup_sql.py), run by the dialect's bulk path (pgcopy.py: COPY into a staging table; sqlitebulk.py:
+batch's rows (bulk_sql.py), run by the dialect's bulk path (pgcopy.py: COPY into a staging table; sqlitebulk.py:
 executemany under the write lock).
 """
 from __future__ import annotations

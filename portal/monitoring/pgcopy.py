@@ -4,7 +4,7 @@ psycopg does not cache the parse of very long multi-row VALUES statements (what 
 sends), and that parse dominated ingest time. Here COPY streams the rows into a staging table; one statement inserts
 them (ON CONFLICT DO NOTHING for keys already stored, also by a concurrent batch) and removes from the staging table
 what was not inserted, returning only those duplicates; a second adds the staged rows to the roll-ups, the China-local
-periods cut by date_trunc(..., time zone) (rollup_sql.py), returning the new totals. Runs in the caller's
+periods cut by date_trunc(..., time zone) (bulk_sql.py), returning the new totals. Runs in the caller's
 transaction; the mirror of sqlitebulk.py.
 """
 from __future__ import annotations
@@ -14,10 +14,8 @@ from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.monitoring import partitions
-from portal.monitoring.rollup_sql import rollup_upsert_sql
+from portal.monitoring.bulk_sql import PACKET_COLUMNS, VALUE_COLUMNS, rollup_upsert_sql, value_row
 
-VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
-                 "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
 _KEY = ("outlet_id", "pollutant_code", "period", "measured_at")
 _COLS = ", ".join(VALUE_COLUMNS)
 _INSERT = (f"WITH ins AS (INSERT INTO monitoring_values ({_COLS}) SELECT {_COLS} FROM monitoring_values_in "
@@ -52,9 +50,7 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cur:
         _copy(cur, "monitoring_values_in", "monitoring_values", VALUE_COLUMNS,
-              [(r["enterprise_id"], r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"],
-                r["value"], r.get("value_min"), r.get("value_max"), r.get("value_converted"), r["flag"],
-                str(r["source"]), r.get("packet_id"), r.get("submission_id")) for r in rows])
+              [value_row(r, r["measured_at"]) for r in rows])
         cur.execute(_INSERT)
         duplicates = set(cur.fetchall())
         inserted = rows if not duplicates else [
@@ -63,9 +59,6 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
         cur.execute(_UPSERT, {"tz": tz.key})
         totals = {(o, c, res, s): (nv, sv, nc, sc) for o, c, res, s, nv, sv, nc, sc in cur.fetchall()}
         return inserted, totals
-
-
-PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes")
 
 
 def insert_packets(params: list[dict[str, Any]]) -> dict[tuple[str, str], int]:

@@ -4,7 +4,7 @@ The batch first takes SQLite's write lock (a write that changes nothing), so no 
 row id above the table's current maximum is this batch's. The values go in with sqlite3's executemany (a C loop) and
 ON CONFLICT DO NOTHING for keys already stored; the China-local period starts of the batch's few distinct instants go
 into a small temporary table; then one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE ... RETURNING
-(rollup_sql.py) adds the new rows to the roll-ups and returns the totals. Runs in the caller's transaction; the
+(bulk_sql.py) adds the new rows to the roll-ups and returns the totals. Runs in the caller's transaction; the
 mirror of pgcopy.py.
 """
 from __future__ import annotations
@@ -16,10 +16,8 @@ from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.monitoring import rules
-from portal.monitoring.rollup_sql import RESOLUTIONS, rollup_upsert_sql
+from portal.monitoring.bulk_sql import PACKET_COLUMNS, RESOLUTIONS, VALUE_COLUMNS, rollup_upsert_sql, value_row
 
-VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
-                 "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
 _UTC = timezone.utc
 _INSERT = (f"INSERT INTO monitoring_values ({', '.join(VALUE_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(VALUE_COLUMNS))}) ON CONFLICT DO NOTHING")
@@ -74,9 +72,7 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
         take_write_lock(cur)
         after = cur.execute("SELECT coalesce(max(id), 0) FROM monitoring_values").fetchone()[0]
         starts = _instants(cur, {r["measured_at"] for r in rows}, tz)
-        params = [(r["enterprise_id"], r["outlet_id"], r["pollutant_code"], str(r["period"]), stamp(r["measured_at"]),
-                   r["value"], r.get("value_min"), r.get("value_max"), r.get("value_converted"), r["flag"],
-                   str(r["source"]), r.get("packet_id"), r.get("submission_id")) for r in rows]
+        params = [value_row(r, stamp(r["measured_at"])) for r in rows]
         cur.executemany(_INSERT, params)
         inserted = rows
         if cur.rowcount != len(rows):  # some keys were stored already
@@ -88,9 +84,6 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
         return inserted, totals
     finally:
         cur.close()
-
-
-PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes")
 
 
 def insert_packets(params: list[dict[str, Any]]) -> list[int | None]:

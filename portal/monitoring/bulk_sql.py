@@ -1,4 +1,5 @@
-"""The set-based roll-up statement shared by the PostgreSQL and SQLite bulk paths.
+"""What the PostgreSQL and SQLite bulk paths share: the column lists, the shape of a value row and the set-based
+roll-up statement.
 
 A batch's roll-up increments are computed by the database from the batch's rows and added to the stored roll-ups in
 the same statement, which returns the new totals: no Python loop per value. Each row's validity and contributions
@@ -7,8 +8,13 @@ so the expensive per-row work happens once and not once per resolution.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from portal.monitoring import rules
 
+VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
+                 "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
+PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes")
 ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
 RESOLUTIONS = ("hour", "day", "month")
 ROLLUP_KEY = ("outlet_id", "pollutant_code", "resolution", "period_start")
@@ -60,3 +66,10 @@ def rollup_upsert_sql(rows: str, least: str, greatest: str, order_by: str = "") 
             f"{_increments(order_by)} "
             f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {', '.join(sums + extremes)} "
             f"RETURNING {', '.join(ROLLUP_KEY)}, n_valid, sum_valid, n_conv, sum_conv")
+
+
+def value_row(r: dict[str, Any], measured_at: Any) -> tuple:
+    """A value dict as a VALUE_COLUMNS tuple; measured_at as the dialect wants it (a datetime or SQLite's text)."""
+    return (r["enterprise_id"], r["outlet_id"], r["pollutant_code"], str(r["period"]), measured_at, r["value"],
+            r.get("value_min"), r.get("value_max"), r.get("value_converted"), r["flag"], str(r["source"]),
+            r.get("packet_id"), r.get("submission_id"))

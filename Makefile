@@ -9,8 +9,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REQ_STAMP := $(VENV)/.req-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export FLASK_APP := wsgi
+# The compiled HJ 212 fast path (portal/monitoring/_hj212c.c) for the interpreter the venv is made from
+EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("include"))')
+HJ212_EXT := portal/monitoring/_hj212c$(EXT_SUFFIX)
 
-.PHONY: run test test-sqlite test-postgres bench venv system-run system-test system-bench translations db seed clean
+.PHONY: run test test-sqlite test-postgres bench venv native system-run system-test system-bench translations db seed clean
 
 $(REQ_STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +22,11 @@ $(REQ_STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.req-* && touch $@
 
 venv: $(REQ_STAMP)
+
+$(HJ212_EXT): portal/monitoring/_hj212c.c
+	$(CC) -O2 -shared -fPIC -Wall -Wextra -I$(PY_INCLUDE) -o $@ $<
+
+native: $(HJ212_EXT)
 
 system-run:
 	@scripts/system-deps.sh run
@@ -29,21 +38,21 @@ system-bench:
 translations: venv
 	@$(PY) scripts/i18n.py compile
 
-db: venv translations
+db: venv native translations
 	@scripts/ensure-instance.sh
 	$(PY) -m flask --app wsgi db upgrade
 
-run: system-run venv translations
+run: system-run venv native translations
 	@scripts/run.sh
 
-test: system-test venv translations
+test: system-test venv native translations
 	PORTAL_TEST_DATABASE_URL= $(PY) -m pytest
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL: $$PORTAL_TEST_DATABASE_URL"; \
 	  $(PY) -m pytest -m "not browser"; \
 	fi
 
-bench: system-bench venv translations
+bench: system-bench venv native translations
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/disclosures.py $(DISCLOSURES_BENCH_ARGS)
 	$(PY) bench/complaints.py $(COMPLAINTS_BENCH_ARGS)
@@ -52,4 +61,4 @@ bench: system-bench venv translations
 	$(PY) bench/monitoring.py $(MONITORING_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* instance/mail
+	rm -rf $(VENV) instance/*.sqlite3* instance/mail $(HJ212_EXT)

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, only when missing (STACK.md §3, §6, §10).
-#   scripts/system-deps.sh run     CJK font + HarfBuzz subsetter for WeasyPrint PDFs
+#   scripts/system-deps.sh run     CJK font + HarfBuzz subsetter for WeasyPrint PDFs; a C compiler (and the Python
+#                                  headers when the interpreter has none) for the HJ 212 fast path (`make native`)
 #   scripts/system-deps.sh test    + poppler-utils (PDF text checks) + Debian Chromium/ChromeDriver (browser tests)
 #   scripts/system-deps.sh bench   + wrk (HTTP load generator)
 set -euo pipefail
 target="${1:-run}"
-pkgs=(libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fontconfig)
+pkgs=(libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 fontconfig
+      gcc libc6-dev)
+python_include="$(${PYTHON:-python3} -c 'import sysconfig; print(sysconfig.get_path("include"))')"
+[ -f "$python_include/Python.h" ] || pkgs+=(python3-dev)  # Debian's python3 ships its headers apart
 case "$target" in
   run) ;;
   test) pkgs+=(poppler-utils chromium chromium-driver) ;;

@@ -9,6 +9,10 @@ The data segment holds ``key=value`` fields separated by ``;`` in any order (QN,
 ``CP=&&...&&``. Inside CP, groups are separated by ``;`` and items by ``,``: ``DataTime=YYYYMMDDhhmmss`` and
 ``<code>-<Field>=<value>`` with Field one of Rtd/Avg/Min/Max/Cou/ZsRtd/ZsAvg/ZsMin/ZsMax/Flag/EFlag/SampleTime.
 2005-edition packets (no QN) are accepted. Anything else raises Hj212Error and nothing else.
+
+A compiled fast path (_hj212c.c, built by `make native`) parses the common good frame; whatever it does not accept
+is parsed here again, so every error and its message come from this module. Without the compiled module the portal
+runs on this module alone (same results, several times slower per packet).
 """
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
 _FLOAT_MAX = 1.7976931348623157e308
 _DIGITS = re.compile(r"\d+")
 MAX_SEGMENT = 9999
+
+try:
+    from portal.monitoring import _hj212c as compiled
+except ImportError:  # not built (`make native`): pure Python
+    compiled = None
 
 
 class Hj212Error(Exception):
@@ -88,6 +97,12 @@ def build_frame(segment: str) -> bytes:
 
 def parse_frame(frame: bytes | str) -> Packet:
     """Check the frame (header, length, CRC, terminator) and parse its data segment."""
+    if compiled is not None:
+        parts = compiled.parse(frame)  # None: not a frame the fast path accepts; the checks below say why
+        if parts is not None:
+            segment, fields, extra, cp, items = parts
+            _check_fields(fields)
+            return _packet(segment, fields, extra, cp, items)
     if isinstance(frame, str):
         try:
             frame = frame.encode("ascii")
@@ -173,6 +188,13 @@ def parse_segment(segment: str) -> Packet:
         if key in target:
             raise Hj212Error("duplicate_field", f"The field {key} appears twice.")
         target[key] = value
+    _check_fields(fields)
+    cp, items = parse_cp(cp_text)
+    return _packet(segment, fields, extra, cp, items)
+
+
+def _check_fields(fields: dict[str, str]) -> None:
+    """The segment fields' own checks (before the CP items, so their errors come first)."""
     for name in REQUIRED_FIELDS:
         if not fields.get(name):
             raise Hj212Error("missing_field", f"The required field {name} is missing.")
@@ -181,10 +203,13 @@ def parse_segment(segment: str) -> Packet:
     qn = fields.get("QN")
     if qn is not None and not (_DIGITS.fullmatch(qn) and len(qn) == 17):
         raise Hj212Error("malformed_field", f"QN must be 17 digits (YYYYMMDDhhmmssSSS); got {qn[:20]!r}.")
-    cp, items = parse_cp(cp_text)
+
+
+def _packet(segment: str, fields: dict[str, str], extra: dict[str, str], cp: dict[str, str],
+            items: dict[str, dict[str, float | str]]) -> Packet:
     data_time = _parse_time(cp["DataTime"], "DataTime") if "DataTime" in cp else None
-    return Packet(segment=segment, fields=fields, cp=cp, items=items, data_time=data_time, qn=qn, st=fields["ST"],
-                  cn=fields["CN"], pw=fields["PW"], mn=fields["MN"], flag=_int_field(fields, "Flag"),
+    return Packet(segment=segment, fields=fields, cp=cp, items=items, data_time=data_time, qn=fields.get("QN"),
+                  st=fields["ST"], cn=fields["CN"], pw=fields["PW"], mn=fields["MN"], flag=_int_field(fields, "Flag"),
                   pnum=_int_field(fields, "PNUM"), pno=_int_field(fields, "PNO"), extra=extra)
 
 

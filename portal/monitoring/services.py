@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -173,19 +174,28 @@ def _packet_rows(packet: hj212.Packet, device: Device, specs: dict[str, rules.Li
                  packet_id: int) -> list[dict[str, Any]]:
     period = rules.CN_PERIODS[packet.cn]
     value_field, conv_field = rules.VALUE_FIELDS[period]
-    measured_at = packet.data_time.replace(tzinfo=tz).astimezone(UTC)
+    measured_at = _utc(packet.data_time, tz)
     o2 = packet.items.get(rules.O2_CODE, {}).get(value_field)
+    enterprise_id, outlet_id = device.enterprise_id, device.outlet_id  # ORM attributes: read once per packet
     rows = []
     for code, item in packet.items.items():
-        value, conv = item.get(value_field), item.get(conv_field)
-        spec = specs.get(code)
-        if conv is None and value is not None and spec and spec.reference_o2 is not None and o2 is not None:
-            conv = rules.convert_to_reference_o2(float(value), float(o2), spec.reference_o2)
-        rows.append({"enterprise_id": device.enterprise_id, "outlet_id": device.outlet_id, "pollutant_code": code,
-                     "period": period, "measured_at": measured_at, "value": value, "value_min": item.get("Min"),
-                     "value_max": item.get("Max"), "value_converted": conv, "flag": str(item.get("Flag", "N")),
+        get = item.get
+        value, conv = get(value_field), get(conv_field)
+        if conv is None and value is not None and o2 is not None:
+            spec = specs.get(code)
+            if spec is not None and spec.reference_o2 is not None:
+                conv = rules.convert_to_reference_o2(float(value), float(o2), spec.reference_o2)
+        rows.append({"enterprise_id": enterprise_id, "outlet_id": outlet_id, "pollutant_code": code,
+                     "period": period, "measured_at": measured_at, "value": value, "value_min": get("Min"),
+                     "value_max": get("Max"), "value_converted": conv, "flag": get("Flag", "N"),
                      "source": "auto", "packet_id": packet_id})
     return rows
+
+
+@lru_cache(maxsize=4096)
+def _utc(local: datetime, tz: ZoneInfo) -> datetime:
+    """A device's local DataTime in UTC; cached, since the packets of one request share a few instants."""
+    return local.replace(tzinfo=tz).astimezone(UTC)
 
 
 def _insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
@@ -244,9 +254,11 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
     opened = []
     per_value = {(outlet_id, code) for outlet_id, by_code in specs.items() for code, spec in by_code.items()
                  if spec.is_range or spec.averaging == "instant"}  # other limits are judged on means only
+    per_value_codes = {code for _, code in per_value}
     for row in batch.inserted:
         manual = row["period"] == "manual"
-        if not manual and (row["outlet_id"], row["pollutant_code"]) not in per_value:
+        if not manual and (row["pollutant_code"] not in per_value_codes
+                           or (row["outlet_id"], row["pollutant_code"]) not in per_value):
             continue
         spec = specs.get(row["outlet_id"], {}).get(row["pollutant_code"])
         if spec is None:

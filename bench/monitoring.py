@@ -5,6 +5,7 @@ enterprise page on the ingested data.
   .venv/bin/python bench/monitoring.py                       # 657,000 values (3 outlets x 5 pollutants x 5 years hourly)
   .venv/bin/python bench/monitoring.py --values 100000 --dbs sqlite
   .venv/bin/python bench/monitoring.py --values 10000000     # the issue's full size
+  .venv/bin/python bench/monitoring.py --values 10000000 --paths hj212 --dbs sqlite   # one path, one database
   .venv/bin/python bench/monitoring.py --page-only           # the page timings again on the last run's data
 
 The HJ 212 bodies are generated before timing (that is the devices' work); the timed part is
@@ -257,6 +258,7 @@ def main() -> None:
     parser.add_argument("--dbs", default="sqlite,postgresql")
     parser.add_argument("--packets", type=int, default=500, help="HJ 212 packets per request body")
     parser.add_argument("--page-only", action="store_true", help="time the pages on the last run's data")
+    parser.add_argument("--paths", default="hj212,csv", help="ingest paths to time (the bare insert always runs)")
     parser.add_argument("--db-name", default="bench_monitoring",
                         help="database (file) name; the CSV run uses <name>_csv. Two people can bench side by side")
     args = parser.parse_args()
@@ -269,15 +271,18 @@ def main() -> None:
         end = datetime.combine(date.today().replace(day=1), datetime.min.time())
         start = end - timedelta(hours=args.values // 15)
         times = hours(args.values, start)
-        hj = run_hj212(app, info, times, args.packets)
+        paths = args.paths.split(",")
+        timed = []
+        if "hj212" in paths:
+            timed.append(("HJ 212", run_hj212(app, info, times, args.packets)))
         bare = run_bare(app, info, times)
-        page = run_page(app, info)
-        csv_app = make_app(kind, f"{args.db_name}_csv")
-        csv_info = setup(csv_app)
-        csv_res = run_csv(csv_app, csv_info, times)
+        page = run_page(app, info) if "hj212" in paths else {}
+        if "csv" in paths:
+            csv_app = make_app(kind, f"{args.db_name}_csv")
+            timed.append(("CSV", run_csv(csv_app, setup(csv_app), times)))
         bare_rate = bare["values"] / bare["seconds"]
         print(f"\n== {kind}: {args.values:,} values ({len(times):,} hours x 3 outlets x 5 pollutants)")
-        for name, r in (("HJ 212", hj), ("CSV", csv_res)):
+        for name, r in timed:
             rate = r["values"] / r["seconds"]
             print(f"{name:7} {r['values']:>11,} values {r['seconds']:8.1f} s {rate:>10,.0f} values/s "
                   f"({rate / bare_rate:5.1%} of bare)  RSS {r['rss_first']:.0f} -> max {r['rss_max']:.0f} MB")

@@ -20,11 +20,17 @@ RESOLUTIONS = ("hour", "day", "month")
 ROLLUP_KEY = ("outlet_id", "pollutant_code", "resolution", "period_start")
 ROLLUP_SUMS = ("n_all", "n_valid", "sum_valid", "min_valid", "max_valid", "n_conv", "sum_conv")
 _ADDED = ("n_all", "n_valid", "sum_valid", "n_conv", "sum_conv")
-_SUMS = ("sum(n_all) AS n_all, sum(n_valid) AS n_valid, sum(sum_valid) AS sum_valid, min(min_valid) AS min_valid, "
-         "max(max_valid) AS max_valid, sum(n_conv) AS n_conv, sum(sum_conv) AS sum_conv")
 
 
-def _ctes(rows: str) -> str:
+def _sums(count_sum: str) -> str:
+    """The sums of sums (days from hours, months from days); count_sum formats the sum of an integer count."""
+    counts = {c: count_sum.format(c) for c in ("n_all", "n_valid", "n_conv")}
+    return (f"{counts['n_all']} AS n_all, {counts['n_valid']} AS n_valid, sum(sum_valid) AS sum_valid, "
+            f"min(min_valid) AS min_valid, max(max_valid) AS max_valid, {counts['n_conv']} AS n_conv, "
+            "sum(sum_conv) AS sum_conv")
+
+
+def _ctes(rows: str, count_sum: str) -> str:
     """batch: the feeding rows of query `rows` (outlet_id, pollutant_code, period, value, value_min, value_max,
     value_converted, flag, hour_start, day_start, month_start) with their valid contributions; min and max take the
     period's own extremes when the device sent them. hours and days: the sums per local hour and day (an hour lies
@@ -40,30 +46,32 @@ def _ctes(rows: str) -> str:
             "count(*) AS n_all, sum(v) AS n_valid, coalesce(sum(vv), 0) AS sum_valid, min(lo) AS min_valid, "
             "max(hi) AS max_valid, count(cv) AS n_conv, coalesce(sum(cv), 0) AS sum_conv FROM batch "
             "GROUP BY outlet_id, pollutant_code, hour_start, day_start, month_start), "
-            f"days AS MATERIALIZED (SELECT outlet_id, pollutant_code, day_start, month_start, {_SUMS} FROM hours "
+            f"days AS MATERIALIZED (SELECT outlet_id, pollutant_code, day_start, month_start, {_sums(count_sum)} "
+            "FROM hours "
             "GROUP BY outlet_id, pollutant_code, day_start, month_start) ")
 
 
-def _increments(order_by: str) -> str:
+def _increments(order_by: str, count_sum: str) -> str:
     """SELECT of the increments (ROLLUP_KEY + ROLLUP_SUMS) from the CTEs, in the order `order_by` (an ORDER BY
     clause or nothing)."""
     sums = ", ".join(ROLLUP_SUMS)
     parts = [f"SELECT outlet_id, pollutant_code, 'hour' AS resolution, hour_start AS period_start, {sums} FROM hours",
              f"SELECT outlet_id, pollutant_code, 'day', day_start, {sums} FROM days",
-             f"SELECT outlet_id, pollutant_code, 'month', month_start, {_SUMS} FROM days "
+             f"SELECT outlet_id, pollutant_code, 'month', month_start, {_sums(count_sum)} FROM days "
              "GROUP BY outlet_id, pollutant_code, month_start"]
     return f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS increments WHERE true {order_by}"
 
 
-def rollup_upsert_sql(rows: str, least: str, greatest: str, order_by: str = "") -> str:
+def rollup_upsert_sql(rows: str, least: str, greatest: str, order_by: str = "", count_sum: str = "sum({0})") -> str:
     """Add the increments of the rows of query `rows` (see _ctes) to the stored roll-ups, RETURNING the key and the
     new totals. `least` and `greatest` are the dialect's two-argument functions that ignore a NULL side; `order_by`
-    gives concurrent batches one lock order where writers run side by side (PostgreSQL)."""
+    gives concurrent batches one lock order where writers run side by side (PostgreSQL); `count_sum` formats the sum
+    of a count (PostgreSQL's sum(bigint) is numeric: "sum({0})::bigint" keeps integer arithmetic)."""
     sums = [f"{c} = t.{c} + excluded.{c}" for c in _ADDED]
     extremes = [f"min_valid = {least.format('t.min_valid', 'excluded.min_valid')}",
                 f"max_valid = {greatest.format('t.max_valid', 'excluded.max_valid')}"]
-    return (f"{_ctes(rows)}INSERT INTO monitoring_rollups AS t ({', '.join(ROLLUP_KEY + ROLLUP_SUMS)}) "
-            f"{_increments(order_by)} "
+    return (f"{_ctes(rows, count_sum)}INSERT INTO monitoring_rollups AS t ({', '.join(ROLLUP_KEY + ROLLUP_SUMS)}) "
+            f"{_increments(order_by, count_sum)} "
             f"ON CONFLICT ({', '.join(ROLLUP_KEY)}) DO UPDATE SET {', '.join(sums + extremes)} "
             f"RETURNING {', '.join(ROLLUP_KEY)}, n_valid, sum_valid, n_conv, sum_conv")
 

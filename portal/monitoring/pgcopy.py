@@ -18,27 +18,45 @@ from portal.monitoring.bulk_sql import PACKET_COLUMNS, VALUE_COLUMNS, rollup_ups
 
 _KEY = ("outlet_id", "pollutant_code", "period", "measured_at")
 _COLS = ", ".join(VALUE_COLUMNS)
+# Inserted in key order: two batches that share keys (in any order) wait for each other's speculative insertions in
+# one order and cannot deadlock, as the roll-up upsert's ORDER BY; the sort costs nothing measurable.
 _INSERT = (f"WITH ins AS (INSERT INTO monitoring_values ({_COLS}) SELECT {_COLS} FROM monitoring_values_in "
-           f"ON CONFLICT DO NOTHING RETURNING {', '.join(_KEY)}) "
+           f"ORDER BY {', '.join(_KEY)} ON CONFLICT DO NOTHING RETURNING {', '.join(_KEY)}) "
            "DELETE FROM monitoring_values_in AS s WHERE NOT EXISTS (SELECT 1 FROM ins WHERE "
            f"{' AND '.join(f'ins.{c} = s.{c}' for c in _KEY)}) RETURNING {', '.join(f's.{c}' for c in _KEY)}")
 _STAGED = ("SELECT outlet_id, pollutant_code, period, value, value_min, value_max, value_converted, flag, "
            "date_trunc('hour', measured_at, %(tz)s) AS hour_start, "
            "date_trunc('day', measured_at, %(tz)s) AS day_start, "
            "date_trunc('month', measured_at, %(tz)s) AS month_start FROM monitoring_values_in")
+# sum() of a bigint count is numeric on PostgreSQL: cast back, so the increments stay integers up to the insert
 _UPSERT = rollup_upsert_sql(_STAGED, least="LEAST({0}, {1})", greatest="GREATEST({0}, {1})",
-                            order_by="ORDER BY 1, 2, 3, 4")
+                            order_by="ORDER BY 1, 2, 3, 4", count_sum="sum({0})::bigint")
 
 
-def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+_COPY_TYPES: dict[str, list[int]] = {}  # staging table -> its column type OIDs, for binary COPY
+
+
+def _copy(cur, table: str, source: str, columns: tuple[str, ...], rows: list[list[Any]], binary: bool = False) -> None:
     """COPY rows into a session-lived staging table. It is created once per connection and emptied by every
     commit (ON COMMIT DELETE ROWS): creating and dropping it in each transaction cost ~10 ms of catalog work per
-    batch. DELETE empties it between two batches of one transaction (cheap on a small temp table)."""
+    batch. DELETE empties it between two batches of one transaction (cheap on a small temp table).
+
+    binary: COPY in binary format, each value dumped as the column's type (read once per process from the table):
+    no text to format on the client and to parse on the server (timestamps, floats); ~2 us per value less for
+    the value rows. Every value must then be of the column's Python type (datetimes timezone-aware)."""
     cols = ", ".join(columns)
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ON COMMIT DELETE ROWS AS SELECT {cols} FROM {source} "
                 "WITH NO DATA")
     cur.execute(f"DELETE FROM {table}")
-    with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+    types = None
+    if binary:
+        types = _COPY_TYPES.get(table)
+        if types is None:
+            cur.execute(f"SELECT {cols} FROM {table} WHERE false")
+            types = _COPY_TYPES[table] = [c.type_code for c in cur.description]
+    with cur.copy(f"COPY {table} ({cols}) FROM STDIN{' (FORMAT BINARY)' if binary else ''}") as copy:
+        if types:
+            copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 
@@ -50,13 +68,13 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
     raw = db.session.connection().connection.dbapi_connection
     with raw.cursor() as cur:
         _copy(cur, "monitoring_values_in", "monitoring_values", VALUE_COLUMNS,
-              [value_row(r, r["measured_at"]) for r in rows])
+              [value_row(r, r["measured_at"]) for r in rows], binary=True)
         cur.execute(_INSERT)
         duplicates = set(cur.fetchall())
         inserted = rows if not duplicates else [
             r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
             not in duplicates]
-        cur.execute(_UPSERT, {"tz": tz.key})
+        cur.execute(_UPSERT, {"tz": tz.key}, binary=True)  # binary results: ~2,600 rows of timestamps to read
         totals = {(o, c, res, s): (nv, sv, nc, sc) for o, c, res, s, nv, sv, nc, sc in cur.fetchall()}
         return inserted, totals
 

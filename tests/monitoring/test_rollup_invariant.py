@@ -5,13 +5,15 @@ touched hours and days) is checked against the same recomputation after every ba
 from __future__ import annotations
 
 import random
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from portal.core.clock import china_tz
-from portal.monitoring import ingest, rules
+from portal.monitoring import ingest, partitions, rules
 from portal.monitoring.models import MonitoringRollup, MonitoringValue
 from tests.monitoring.helpers import gas_setup, water_setup
 
@@ -112,3 +114,54 @@ def test_roll_ups_and_batch_results_match_a_recomputation_from_raw_values(db, se
     assert set(rollups) == set(expected)
     for key, sums in rollups.items():
         assert sums == pytest.approx(expected[key]), key
+
+
+def test_batches_sharing_keys_in_another_order_wait_for_each_other_instead_of_deadlocking(app, db):
+    """PostgreSQL: a batch holding key k1 uncommitted, another batch of (k2, k1) waiting for it, then the first
+    transaction's next batch with k2. Inserted in the batch's order the second would hold k2 while waiting for k1 and
+    the two would deadlock; inserted in key order it waits for k1 holding nothing, and both finish."""
+    if not ingest.is_postgres():
+        pytest.skip("PostgreSQL only: SQLite has a single writer")
+    _, outlet, _ = water_setup(db)
+    partitions.ensure_months(partitions.months_of([BASE]))
+    db.session.commit()
+    tz = china_tz()
+
+    def row(hours: int) -> dict:
+        return {"enterprise_id": outlet.enterprise_id, "outlet_id": outlet.id, "pollutant_code": "w01018",
+                "period": "hour", "measured_at": BASE + timedelta(hours=hours), "value": 10.0 + hours,
+                "value_min": None, "value_max": None, "value_converted": None, "flag": "N", "source": "auto",
+                "packet_id": None, "submission_id": None}
+
+    first, second = row(0), row(1)  # first sorts before second in the value key
+    assert len(ingest.ingest_values([first], tz).inserted) == 1  # this transaction now holds the first key
+    outcome: dict = {}
+
+    def other_request():
+        with app.app_context():
+            try:
+                outcome["inserted"] = len(ingest.ingest_values([dict(second), dict(first)], tz).inserted)
+                db.session.commit()
+            except Exception as exc:  # a deadlock victim
+                db.session.rollback()
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    with db.engine.connect() as probe:  # wait until the other request waits for a lock
+        for _ in range(200):
+            if probe.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock'").scalar():
+                break
+            time.sleep(0.025)
+        else:
+            pytest.fail("the other request did not wait for the first key")
+    try:
+        assert len(ingest.ingest_values([second], tz).inserted) == 1
+        db.session.commit()
+    finally:
+        thread.join(30)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["inserted"] == 0
+    hours = db.session.scalars(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "hour")).all()
+    assert sorted((r.n_all, r.sum_valid) for r in hours) == [(1, 10.0), (1, 11.0)]

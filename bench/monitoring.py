@@ -51,8 +51,8 @@ def make_app(kind: str, name: str = "bench_monitoring", keep: bool = False):
 
     url = (f"sqlite:///{OUT / f'{name}.sqlite3'}" if kind == "sqlite"
            else f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}")
+    OUT.mkdir(parents=True, exist_ok=True)  # also the CSV path's file on a PostgreSQL-only run
     if not keep and kind == "sqlite":  # keep: the data of the last run, as it is
-        OUT.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{OUT / f'{name}.sqlite3'}{suffix}").unlink(missing_ok=True)
     elif not keep:

@@ -107,25 +107,35 @@ static int put_new(PyObject *dict, const char *k, Py_ssize_t kn, PyObject *value
     return rc;
 }
 
-/* key=value pieces of one region of the segment, split at ';'. 1 ok, 0 not a fast-path packet, -1 error. */
-static int segment_fields(const char *s, Py_ssize_t from, Py_ssize_t to, PyObject *fields, PyObject *extra) {
+/* Call fn on each non-empty piece of s[from, to) split at ';' (and at ',' when commas is set), stopping at the first
+ * result that is not 1. Empty pieces are skipped, as hj212.py's str.split loops skip them. */
+typedef int (*piece_fn)(const char *piece, Py_ssize_t n, PyObject *a, PyObject *b);
+
+static int each_piece(const char *s, Py_ssize_t from, Py_ssize_t to, int commas, piece_fn fn, PyObject *a,
+                      PyObject *b) {
     Py_ssize_t i = from;
     while (i < to) {
         Py_ssize_t j = i;
-        while (j < to && s[j] != ';') j++;
+        while (j < to && s[j] != ';' && !(commas && s[j] == ',')) j++;
         if (j > i) {
-            const char *eq = memchr(s + i, '=', (size_t)(j - i));
-            if (!eq || eq == s + i) return 0;
-            Py_ssize_t kn = eq - (s + i);
-            PyObject *value = PyUnicode_DecodeASCII(eq + 1, j - i - kn - 1, NULL);
-            if (!value) return -1;
-            int rc = put_new(in_list(s + i, kn, SEGMENT_FIELDS) ? fields : extra, s + i, kn, value);
-            Py_DECREF(value);
-            if (rc <= 0) return rc;
+            int rc = fn(s + i, j - i, a, b);
+            if (rc != 1) return rc;
         }
         i = j + 1;
     }
     return 1;
+}
+
+/* One segment field key=value, into fields (QN, ST, ...) or extra. 1 ok, 0 not a fast-path packet, -1 error. */
+static int segment_field(const char *p, Py_ssize_t n, PyObject *fields, PyObject *extra) {
+    const char *eq = memchr(p, '=', (size_t)n);
+    if (!eq || eq == p) return 0;
+    Py_ssize_t kn = eq - p;
+    PyObject *value = PyUnicode_DecodeASCII(eq + 1, n - kn - 1, NULL);
+    if (!value) return -1;
+    int rc = put_new(in_list(p, kn, SEGMENT_FIELDS) ? fields : extra, p, kn, value);
+    Py_DECREF(value);
+    return rc;
 }
 
 /* One CP element code-Field=value or Key=value. 1 ok, 0 not a fast-path packet, -1 error. */
@@ -188,21 +198,6 @@ done:
     return rc;
 }
 
-/* The CP text: elements split at ';' and ','; empty ones skipped, as hj212.parse_cp does. */
-static int cp_elements(const char *s, Py_ssize_t from, Py_ssize_t to, PyObject *cp, PyObject *items) {
-    Py_ssize_t i = from;
-    while (i < to) {
-        Py_ssize_t j = i;
-        while (j < to && s[j] != ';' && s[j] != ',') j++;
-        if (j > i) {
-            int rc = cp_element(s + i, j - i, cp, items);
-            if (rc <= 0) return rc;
-        }
-        i = j + 1;
-    }
-    return 1;
-}
-
 static PyObject *parse(PyObject *self, PyObject *arg) {
     (void)self;
     if (!PyBytes_Check(arg)) Py_RETURN_NONE;
@@ -236,9 +231,10 @@ static PyObject *parse(PyObject *self, PyObject *arg) {
     PyObject *fields = PyDict_New(), *extra = PyDict_New(), *cp = PyDict_New(), *items = PyDict_New();
     PyObject *segment = NULL, *result = NULL;
     if (!fields || !extra || !cp || !items) goto out;
-    int rc = segment_fields(body, 0, start, fields, extra);
-    if (rc > 0) rc = segment_fields(body, end + 2, length, fields, extra);
-    if (rc > 0) rc = cp_elements(body, start + 5, end, cp, items);
+    /* the fields before and after CP=&&...&&, then the CP elements (groups split at ';', items at ',') */
+    int rc = each_piece(body, 0, start, 0, segment_field, fields, extra);
+    if (rc > 0) rc = each_piece(body, end + 2, length, 0, segment_field, fields, extra);
+    if (rc > 0) rc = each_piece(body, start + 5, end, 1, cp_element, cp, items);
     if (rc < 0) goto out;
     if (rc == 0) { result = Py_None; Py_INCREF(result); goto out; }
     segment = PyUnicode_DecodeASCII(body, length, NULL);

@@ -38,7 +38,7 @@ system-bench:
 translations: venv
 	@$(PY) scripts/i18n.py compile
 
-db: venv native translations
+db: venv translations
 	@scripts/ensure-instance.sh
 	$(PY) -m flask --app wsgi db upgrade
 

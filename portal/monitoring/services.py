@@ -254,11 +254,9 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
     opened = []
     per_value = {(outlet_id, code) for outlet_id, by_code in specs.items() for code, spec in by_code.items()
                  if spec.is_range or spec.averaging == "instant"}  # other limits are judged on means only
-    per_value_codes = {code for _, code in per_value}
     for row in batch.inserted:
         manual = row["period"] == "manual"
-        if not manual and (row["pollutant_code"] not in per_value_codes
-                           or (row["outlet_id"], row["pollutant_code"]) not in per_value):
+        if not manual and (row["outlet_id"], row["pollutant_code"]) not in per_value:
             continue
         spec = specs.get(row["outlet_id"], {}).get(row["pollutant_code"])
         if spec is None:

@@ -5,8 +5,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from portal.api.lookup import enterprise_by_uscc
+from portal.core.transactions import commit_retrying
 from portal.errors import DomainError, json_error
-from portal.extensions import csrf, db, limiter
+from portal.extensions import csrf, limiter
 from portal.monitoring import queries, services
 
 bp = Blueprint("monitoring_api", __name__, url_prefix="/api/v1")
@@ -35,8 +36,7 @@ def hj212():
     max_lines = current_app.config.get("MONITORING_HJ212_MAX_LINES", 10000)
     if body.count(b"\n") > max_lines:
         return json_error("invalid_parameter", _("Send at most %(n)d packets per request.", n=max_lines), 400)
-    results = services.ingest_hj212(body)
-    db.session.commit()
+    results = commit_retrying(lambda: services.ingest_hj212(body), what="HJ 212 request")
     accepted = sum(1 for r in results if r["result"] == "accepted")
     return jsonify({"results": results, "meta": {"packets": len(results), "accepted": accepted}})
 

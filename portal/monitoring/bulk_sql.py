@@ -2,14 +2,20 @@
 roll-up statement.
 
 A batch's roll-up increments are computed by the database from the batch's rows and added to the stored roll-ups in
-the same statement, which returns the new totals: no Python loop per value. Each row's validity and contributions
+the same statement, which returns the new totals: no Python loop per value. Both run on a raw DB-API cursor
+(raw_cursor), whose errors come out as SQLAlchemy's like any other statement's. Each row's validity and contributions
 are worked out once (batch), summed per China-local hour (hours), the hours per day (days) and the days per month,
 so the expensive per-row work happens once and not once per resolution.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
+
+from portal.extensions import db
 from portal.monitoring import rules
 
 VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
@@ -81,3 +87,20 @@ def value_row(r: dict[str, Any], measured_at: Any) -> tuple:
     return (r["enterprise_id"], r["outlet_id"], r["pollutant_code"], str(r["period"]), measured_at, r["value"],
             r.get("value_min"), r.get("value_max"), r.get("value_converted"), r["flag"], str(r["source"]),
             r.get("packet_id"), r.get("submission_id"))
+
+
+@contextmanager
+def raw_cursor() -> Iterator[Any]:
+    """A DB-API cursor on the session's connection, in the caller's transaction. The driver's own errors are raised
+    as SQLAlchemy's wrapped exceptions (OperationalError for a deadlock or a lost connection, IntegrityError, ...),
+    as every ORM statement's are, so the error handlers (503, not 500), the HJ 212 listener and commit_retrying see
+    one kind of error."""
+    conn = db.session.connection()
+    dialect = conn.dialect
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        yield cur
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    finally:
+        cur.close()

@@ -22,6 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.audit.services import record
+from portal.core.transactions import commit_retrying
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
 from portal.errors import DomainError
@@ -103,7 +104,8 @@ def _check(job: ImportJob) -> None:
 
 
 def _write(job: ImportJob) -> None:
-    """All or nothing: one transaction for every row; any failure rolls it back and the job says why."""
+    """All or nothing: one transaction for every row; a deadlock with another writer runs it again, any other
+    failure rolls it back and the job says why."""
     from portal.auth.models import User
 
     enterprise = db.session.get(Enterprise, job.enterprise_id)
@@ -111,13 +113,17 @@ def _write(job: ImportJob) -> None:
     groups = {(date.fromisoformat(d), lab, method): n for d, lab, method, n in job.groups}
     report = (lambda n: _update(job.id, rows_done=n)) if _can_report_while_writing() else None
     path = file_path(job)
-    try:
+
+    def write_all() -> manual.CommitResult:  # run again from the file's first row if the database aborts it
         result = manual.commit_rows(actor, enterprise, importers.read_rows(path), groups, job.filename,
                                     progress=report)
         record(actor, "monitoring.import.commit", job, enterprise_id=job.enterprise_id,
                after={"import_id": job.id, "filename": job.filename, "rows": job.rows_total,
                       "inserted": result.inserted})
-        db.session.commit()
+        return result
+
+    try:
+        result = commit_retrying(write_all, what=f"monitoring import {job.id}")
     except Exception as exc:  # every failure leaves nothing written and is reported on the job
         db.session.rollback()
         message = str(exc) if isinstance(exc, (DomainError, importers.ImportFailed)) else \

@@ -40,6 +40,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import exc as sa_exc
 
+from portal.core.transactions import commit_retrying
 from portal.extensions import db
 from portal.monitoring import hj212, services
 
@@ -314,10 +315,10 @@ class Hj212Listener:
 
     def _ingest_split(self, frames: list[bytes]) -> list[dict[str, Any]]:
         """One result per frame. A batch that raises is rolled back and halved until the failing frame is alone
-        (it gets server_error, so no response); a database outage is not retried: the devices resend."""
+        (it gets server_error, so no response); a deadlock is run again (commit_retrying), a database outage is not
+        retried: the devices resend."""
         try:
-            results = services.ingest_hj212(b"".join(frames))
-            db.session.commit()
+            results = commit_retrying(lambda: services.ingest_hj212(b"".join(frames)), what="HJ 212 listener batch")
         except Exception as exc:
             _rollback()
             unavailable = isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or getattr(

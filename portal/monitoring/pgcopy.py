@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from portal.extensions import db
 from portal.monitoring import partitions
-from portal.monitoring.bulk_sql import PACKET_COLUMNS, VALUE_COLUMNS, rollup_upsert_sql, value_row
+from portal.monitoring.bulk_sql import PACKET_COLUMNS, VALUE_COLUMNS, raw_cursor, rollup_upsert_sql, value_row
 
 _KEY = ("outlet_id", "pollutant_code", "period", "measured_at")
 _COLS = ", ".join(VALUE_COLUMNS)
@@ -65,8 +64,7 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
     """Insert raw values whose key is not stored yet and add them to the roll-ups; returns the inserted rows and
     the new (n_valid, sum_valid, n_conv, sum_conv) per roll-up key (outlet, pollutant, resolution, start)."""
     partitions.ensure_months(partitions.months_of(r["measured_at"] for r in rows))  # before COPY: no row in default
-    raw = db.session.connection().connection.dbapi_connection
-    with raw.cursor() as cur:
+    with raw_cursor() as cur:
         _copy(cur, "monitoring_values_in", "monitoring_values", VALUE_COLUMNS,
               [value_row(r, r["measured_at"]) for r in rows], binary=True)
         cur.execute(_INSERT)
@@ -83,8 +81,7 @@ def insert_packets(params: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     """Insert packet records that carry a QN; returns (mn, qn) -> id of those inserted (a pair already stored, also
     by a concurrent request, is left out: the caller reports it as a duplicate)."""
     cols = ", ".join(PACKET_COLUMNS)
-    raw = db.session.connection().connection.dbapi_connection
-    with raw.cursor() as cur:
+    with raw_cursor() as cur:
         _copy(cur, "monitoring_packets_in", "monitoring_packets", PACKET_COLUMNS,
               [[p[c] for c in PACKET_COLUMNS] for p in params])
         cur.execute(f"INSERT INTO monitoring_packets ({cols}) SELECT {cols} FROM monitoring_packets_in ORDER BY mn, qn "

@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from portal.extensions import db
 from portal.monitoring import rules
-from portal.monitoring.bulk_sql import PACKET_COLUMNS, RESOLUTIONS, VALUE_COLUMNS, rollup_upsert_sql, value_row
+from portal.monitoring.bulk_sql import (PACKET_COLUMNS, RESOLUTIONS, VALUE_COLUMNS, raw_cursor, rollup_upsert_sql,
+                                        value_row)
 
 _UTC = timezone.utc
 _INSERT = (f"INSERT INTO monitoring_values ({', '.join(VALUE_COLUMNS)}) "
@@ -35,10 +35,6 @@ def stamp(moment: datetime) -> str:
     u = moment.astimezone(_UTC)
     return (f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:{u.second:02d}."
             f"{u.microsecond:06d}")
-
-
-def _cursor():
-    return db.session.connection().connection.dbapi_connection.cursor()
 
 
 def take_write_lock(cur) -> None:
@@ -67,8 +63,7 @@ def _instants(cur, moments: set[datetime], tz: ZoneInfo) -> dict[str, datetime]:
 def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]], dict[tuple, tuple]]:
     """Insert raw values whose key is not stored yet and add them to the roll-ups; returns the inserted rows and
     the new (n_valid, sum_valid, n_conv, sum_conv) per roll-up key (outlet, pollutant, resolution, start)."""
-    cur = _cursor()
-    try:
+    with raw_cursor() as cur:
         take_write_lock(cur)
         after = cur.execute("SELECT coalesce(max(id), 0) FROM monitoring_values").fetchone()[0]
         starts = _instants(cur, {r["measured_at"] for r in rows}, tz)
@@ -82,15 +77,12 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
         cur.execute(_UPSERT, {"after": after})
         totals = {(o, c, res, starts[s]): (nv, sv, nc, sc) for o, c, res, s, nv, sv, nc, sc in cur.fetchall()}
         return inserted, totals
-    finally:
-        cur.close()
 
 
 def insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
     """Insert packet records under the write lock; returns each one's id, None for a (MN, QN) already stored (the
     caller reports it as a duplicate). The new rows are those above the previous max(id), in insertion order."""
-    cur = _cursor()
-    try:
+    with raw_cursor() as cur:
         take_write_lock(cur)
         after = cur.execute("SELECT coalesce(max(id), 0) FROM monitoring_packets").fetchone()[0]
         cur.executemany(f"INSERT INTO monitoring_packets ({', '.join(PACKET_COLUMNS)}) VALUES "
@@ -100,5 +92,3 @@ def insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
         by_key = {(mn, qn): pid for pid, mn, qn in new if qn is not None}
         without_qn = iter([pid for pid, _, qn in new if qn is None])  # never a conflict: NULLs are distinct
         return [by_key.get((p["mn"], p["qn"])) if p["qn"] else next(without_qn) for p in params]
-    finally:
-        cur.close()

@@ -116,6 +116,35 @@ def test_a_failure_while_writing_leaves_nothing_written(client, db, staff, login
     assert _count(db, MonitoringValue) == 0 and _count(db, ManualSubmission) == 0
 
 
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def test_a_write_aborted_by_a_deadlock_runs_again_from_the_first_row_and_stores_each_row_once(
+        client, db, staff, login, monkeypatch):
+    login(staff)
+    monkeypatch.setattr(manual, "CHUNK", 10)
+    _upload(client, HEADER + _rows(35))
+    imports.run_pending()
+    job = db.session.scalar(sa.select(ImportJob))
+    client.post(f"/monitoring/my/imports/{job.id}/commit", data={})
+    calls = []
+    real = manual._flush_chunk
+
+    def victim_once(chunk, specs, result):  # PostgreSQL aborts the first attempt in its third chunk
+        calls.append(len(chunk))
+        if len(calls) == 3:
+            raise sa.exc.OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+        real(chunk, specs, result)
+
+    monkeypatch.setattr(manual, "_flush_chunk", victim_once)
+    imports.run_pending()
+    db.session.refresh(job)
+    assert calls == [10, 10, 10, 10, 10, 10, 5]  # three chunks, then the whole file again
+    assert (job.status, job.result["inserted"]) == (ImportStatus.DONE, 35)
+    assert _count(db, MonitoringValue) == 35 and _count(db, ManualSubmission) == 1
+
+
 def test_check_progress_is_reported_while_reading(client, db, staff, login, monkeypatch):
     login(staff)
     monkeypatch.setattr(imports, "CHECK_EVERY", 4)

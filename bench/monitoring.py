@@ -22,8 +22,9 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -221,6 +222,49 @@ def run_bare(app, setup_info: dict, times) -> dict:
     return {"values": total, "seconds": elapsed}
 
 
+def run_table(kind: str, name: str, times) -> dict:
+    """The floor under any ingest path: the same value rows, already built, executemany'd straight into the portal's
+    own monitoring_values table (its columns, unique key, enterprise/time index, foreign keys; PostgreSQL: its monthly
+    partitions) of a fresh database, committed per batch. No parsing, no packet records, no roll-ups, no detection."""
+    from portal.extensions import db
+    from portal.monitoring.bulk_sql import VALUE_COLUMNS
+    from portal.monitoring.sqlitebulk import stamp
+
+    app = make_app(kind, name)
+    setup(app)
+    tz = ZoneInfo("Asia/Shanghai")  # the generated DataTimes are China local, as in hj212_bodies
+    instants = [t.replace(tzinfo=tz).astimezone(timezone.utc) for t in times]
+    with app.app_context():
+        outlets = {code: (ent, oid) for ent, oid, code in
+                   db.session.execute(db.text("SELECT enterprise_id, id, code FROM outlets"))}
+        if kind == "postgresql":
+            from portal.monitoring import partitions
+            partitions.ensure_months(partitions.months_of(instants))
+            db.session.commit()
+        raw = db.engine.raw_connection()
+        cur = raw.cursor()
+        mark = "?" if kind == "sqlite" else "%s"
+        sql = (f"INSERT INTO monitoring_values ({', '.join(VALUE_COLUMNS)}) VALUES ({', '.join([mark] * 13)}) "
+               "ON CONFLICT DO NOTHING")
+        elapsed, total, batch = 0.0, 0, []
+        for h, t in enumerate(instants):
+            at = stamp(t) if kind == "sqlite" else t
+            for code, pollutants in OUTLETS.items():
+                ent, outlet_id = outlets[code]
+                for p in pollutants:
+                    batch.append((ent, outlet_id, p, "hour", at, _value(p, h), None, None, None, "N", "auto", None,
+                                  None))
+            if len(batch) >= 15000 or h == len(times) - 1:
+                t0 = time.perf_counter()
+                cur.executemany(sql, batch)
+                raw.commit()
+                elapsed += time.perf_counter() - t0
+                total += len(batch)
+                batch = []
+        raw.close()
+    return {"values": total, "seconds": elapsed}
+
+
 def run_page(app, setup_info: dict, repeat: int = 30) -> dict:
     """The public enterprise page (default range: 90 days daily) and a 5-year monthly API call."""
     client = app.test_client()
@@ -259,6 +303,8 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=500, help="HJ 212 packets per request body")
     parser.add_argument("--page-only", action="store_true", help="time the pages on the last run's data")
     parser.add_argument("--paths", default="hj212,csv", help="ingest paths to time (the bare insert always runs)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the 'table' line (the value insert alone into the portal's own table)")
     parser.add_argument("--db-name", default="bench_monitoring",
                         help="database (file) name; the CSV run uses <name>_csv. Two people can bench side by side")
     args = parser.parse_args()
@@ -276,6 +322,7 @@ def main() -> None:
         if "hj212" in paths:
             timed.append(("HJ 212", run_hj212(app, info, times, args.packets)))
         bare = run_bare(app, info, times)
+        table = run_table(kind, f"{args.db_name}_table", times) if not args.no_floor else None
         page = run_page(app, info) if "hj212" in paths else {}
         if "csv" in paths:
             csv_app = make_app(kind, f"{args.db_name}_csv")
@@ -287,6 +334,10 @@ def main() -> None:
             print(f"{name:7} {r['values']:>11,} values {r['seconds']:8.1f} s {rate:>10,.0f} values/s "
                   f"({rate / bare_rate:5.1%} of bare)  RSS {r['rss_first']:.0f} -> max {r['rss_max']:.0f} MB")
         print(f"bare    {bare['values']:>11,} values {bare['seconds']:8.1f} s {bare_rate:>10,.0f} values/s")
+        if table:
+            rate = table["values"] / table["seconds"]
+            print(f"table   {table['values']:>11,} values {table['seconds']:8.1f} s {rate:>10,.0f} values/s "
+                  f"({rate / bare_rate:5.1%} of bare)  the value insert alone, into the portal's own table")
         for label, (p50, p95) in page.items():
             print(f"{label:15} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
 

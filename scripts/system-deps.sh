@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, only when missing (STACK.md §3, §6, §10).
 #   scripts/system-deps.sh run     CJK font + HarfBuzz subsetter for WeasyPrint PDFs; a C compiler (and the Python
-#                                  headers when the interpreter has none) for the HJ 212 fast path (`make native`)
+#                                  headers when the interpreter has none) for the HJ 212 fast path (`make native`);
+#                                  PostgreSQL's client programs (pg_dump, pg_restore, psql) for `flask backup` and
+#                                  `flask restore` on PostgreSQL, when pg_dump is not on the PATH
 #   scripts/system-deps.sh test    + poppler-utils (PDF text checks) + Debian Chromium/ChromeDriver (browser tests)
 #   scripts/system-deps.sh bench   + wrk (HTTP load generator)
 set -euo pipefail
@@ -10,6 +12,7 @@ pkgs=(libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 li
       gcc libc6-dev)
 python_include="$(${PYTHON:-python3} -c 'import sysconfig; print(sysconfig.get_path("include"))')"
 [ -f "$python_include/Python.h" ] || pkgs+=(python3-dev)  # Debian's python3 ships its headers apart
+command -v pg_dump >/dev/null || pkgs+=(postgresql-client)  # the backup tests run them against PostgreSQL too
 case "$target" in
   run) ;;
   test) pkgs+=(poppler-utils chromium chromium-driver) ;;

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from portal.audit import services as audit
 from portal.audit.rules import jsonable
 from portal.db import utcnow
-from portal.enterprises import services
+from portal.enterprises import coerce, services
 from portal.enterprises.forms import STATUS_LABELS
 from portal.enterprises.models import ChangeProposal, Enterprise, Outlet, OutletLimit, Permit, ProposalStatus
 from portal.errors import InvalidTransition, NotFound, ValidationFailed
@@ -52,16 +52,16 @@ def _outlet_of(ent: Enterprise, payload: Mapping[str, Any]) -> Outlet:
 
 def _validate(ent: Enterprise, target_type: str, target: Any, payload: Mapping[str, Any]) -> None:
     if target_type == "enterprise":
-        services.validate_enterprise(services.merge_current(ent, services.ENTERPRISE_FIELDS, payload), ent.id)
+        services.validate_enterprise(coerce.merge_current(ent, services.ENTERPRISE_FIELDS, payload), ent.id)
     elif target_type == "permit":
-        services.validate_permit(ent, services.merge_current(target, services.PERMIT_FIELDS, payload),
+        services.validate_permit(ent, coerce.merge_current(target, services.PERMIT_FIELDS, payload),
                                  getattr(target, "id", None))
     elif target_type == "outlet":
-        services.validate_outlet(ent, services.merge_current(target, services.OUTLET_FIELDS, payload),
+        services.validate_outlet(ent, coerce.merge_current(target, services.OUTLET_FIELDS, payload),
                                  getattr(target, "id", None))
     else:
         outlet = target.outlet if target is not None else _outlet_of(ent, payload)
-        services.validate_limit(outlet, services.merge_current(target, services.LIMIT_FIELDS, payload),
+        services.validate_limit(outlet, coerce.merge_current(target, services.LIMIT_FIELDS, payload),
                                 getattr(target, "id", None))
 
 

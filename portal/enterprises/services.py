@@ -3,13 +3,12 @@
 Every function validates the whole input with the pure rules first (all field errors at once, as
 ValidationFailed), then mutates, writes an audit record in the same transaction and flushes. Nothing is changed
 before validation passes, so an error leaves nothing half-written; the calling edge commits or rolls back.
-Inputs are plain mappings of form values or JSON proposal payloads: strings are accepted everywhere and coerced here.
+Inputs are plain mappings of form values or JSON proposal payloads: strings are accepted everywhere and coerced
+by coerce.py.
 """
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from flask_babel import gettext as _
 
 from portal.audit import services as audit
 from portal.core.clock import china_today  # noqa: F401  (re-exported for views)
-from portal.enterprises import rules
+from portal.enterprises import coerce, rules
 from portal.enterprises.models import (Averaging, Enterprise, KeyUnitType, KeyUnitYear, Outlet, OutletLimit,
                                        OutletType, Permit, PermitClass)
 from portal.errors import ValidationFailed
@@ -31,8 +30,6 @@ PERMIT_FIELDS = ("permit_no", "management_class", "valid_from", "valid_to", "iss
 OUTLET_FIELDS = ("code", "name", "outlet_type", "permit_id", "latitude", "longitude", "destination")
 LIMIT_FIELDS = ("pollutant_code", "limit_value", "limit_min", "limit_max", "unit", "averaging", "reference_o2",
                 "standard_code")
-MAX_LEN = {"name": 200, "legal_rep": 64, "address": 300, "production_address": 300, "contact_phone": 32,
-           "stock_code": 16, "issued_by": 100, "destination": 200, "unit": 16, "standard_code": 64}
 OUTLET_NAME_MAX = 100
 
 
@@ -40,156 +37,36 @@ def _medium(medium: str) -> str:
     return {"water": _("water"), "gas": _("gas")}.get(medium, medium)
 
 
-# --- coercion (strings from forms / JSON payloads → typed values, errors collected per field) -------------------
-
-class _Errors(dict):
-    def add(self, field: str, message: str | None) -> None:
-        if message and field not in self:
-            self[field] = message
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationFailed(dict(self))
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _decimal(errors: _Errors, field: str, value: Any) -> Decimal | None:
-    if value is None or isinstance(value, Decimal):
-        return value
-    text = _text(value).replace("，", ".").replace(",", ".")
-    if not text:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        errors.add(field, _("Enter a number (for example 50 or 6.5)."))
-        return None
-    if not number.is_finite():
-        errors.add(field, _("Enter a number (for example 50 or 6.5)."))
-        return None
-    return number
-
-
-def _date(errors: _Errors, field: str, value: Any) -> date | None:
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    text = _text(value)
-    if not text:
-        errors.add(field, _("Enter a date (YYYY-MM-DD)."))
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.add(field, _("“%(v)s” is not a date; use the form YYYY-MM-DD, for example 2025-03-31.", v=text))
-        return None
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return _text(value).lower() in ("1", "true", "y", "yes", "on")
-
-
-def _choice(errors: _Errors, field: str, value: Any, enum_cls: type) -> Any:
-    text = _text(getattr(value, "value", value))
-    try:
-        return enum_cls(text)
-    except ValueError:
-        errors.add(field, _("Choose one of the listed options."))
-        return None
-
-
-def _required(errors: _Errors, field: str, value: str) -> str:
-    if not value:
-        errors.add(field, _("This field is required."))
-    elif field in MAX_LEN and len(value) > MAX_LEN[field]:
-        errors.add(field, _("At most %(n)d characters.", n=MAX_LEN[field]))
-    return value
-
-
-def _optional_text(errors: _Errors, field: str, value: Any) -> str:
-    text = _text(value)
-    if field in MAX_LEN and len(text) > MAX_LEN[field]:
-        errors.add(field, _("At most %(n)d characters.", n=MAX_LEN[field]))
-    return text
-
-
-def _coordinates(errors: _Errors, data: Mapping[str, Any]) -> tuple[Decimal | None, Decimal | None]:
-    lat = _decimal(errors, "latitude", data.get("latitude"))
-    lon = _decimal(errors, "longitude", data.get("longitude"))
-    if lat is not None and not -90 <= lat <= 90:
-        errors.add("latitude", _("Latitude must be between -90 and 90."))
-    if lon is not None and not -180 <= lon <= 180:
-        errors.add("longitude", _("Longitude must be between -180 and 180."))
-    return lat, lon
-
-
-def _former_names(value: Any, current_name: str) -> list[str]:
-    items = value if isinstance(value, (list, tuple)) else re.split(r"[\n;；]+", _text(value))
-    names: list[str] = []
-    for item in items:
-        item = _text(item)
-        if item and item != current_name and item not in names:
-            names.append(item)
-    return names
-
-
-def _current(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {f: getattr(obj, f) for f in fields}
-
-
-def merge_current(obj: Any, fields: tuple[str, ...], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Partial updates: fields missing from data keep their current value."""
-    merged = _current(obj, fields) if obj is not None else {}
-    merged.update({k: v for k, v in data.items() if k in fields})
-    return merged
-
-
-def _apply(obj: Any, clean: Mapping[str, Any]) -> None:
-    for key, value in clean.items():
-        if getattr(obj, key) != value:
-            setattr(obj, key, value)
-
-
-def _after_with_note(obj: Any, note: str | None) -> dict | None:
-    if not note:
-        return None
-    return {**audit.snapshot(obj), "_note": note}
-
-
 # --- enterprises --------------------------------------------------------------------------------------------------
 
 def validate_enterprise(data: Mapping[str, Any], enterprise_id: int | None = None) -> dict[str, Any]:
     """GB 32100 credit code (check character named), unique code, known GB/T 2260 region and GB/T 4754 industry."""
-    errors = _Errors()
-    check = rules.check_uscc(_text(data.get("uscc")))
+    errors = coerce.Errors()
+    check = rules.check_uscc(coerce.clean_text(data.get("uscc")))
     errors.add("uscc", check.error)
     if check.ok:
         other = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == check.value))
         if other is not None and other.id != enterprise_id:
             errors.add("uscc", _("An enterprise with this credit code already exists: %(name)s", name=other.name))
-    name = _required(errors, "name", _text(data.get("name")))
-    region_code = _text(data.get("region_code"))
+    name = coerce.required(errors, "name", coerce.clean_text(data.get("name")))
+    region_code = coerce.clean_text(data.get("region_code"))
     if not region_code or db.session.get(Region, region_code) is None:
         errors.add("region_code", _("Choose a region from the GB/T 2260 list (6-digit code)."))
-    industry_code = _text(data.get("industry_code"))
+    industry_code = coerce.clean_text(data.get("industry_code"))
     if not industry_code or db.session.get(Industry, industry_code) is None:
         errors.add("industry_code", _("“%(code)s” is not a GB/T 4754 industry code in the reference table; enter a "
                                       "4-digit class code such as 2614.", code=industry_code))
-    lat, lon = _coordinates(errors, data)
+    lat, lon = coerce.coordinates(errors, data)
     clean = {
-        "uscc": check.value, "name": name, "former_names": _former_names(data.get("former_names"), name),
-        "legal_rep": _optional_text(errors, "legal_rep", data.get("legal_rep")),
-        "address": _optional_text(errors, "address", data.get("address")),
-        "production_address": _optional_text(errors, "production_address", data.get("production_address")),
+        "uscc": check.value, "name": name, "former_names": coerce.former_names(data.get("former_names"), name),
+        "legal_rep": coerce.optional_text(errors, "legal_rep", data.get("legal_rep")),
+        "address": coerce.optional_text(errors, "address", data.get("address")),
+        "production_address": coerce.optional_text(errors, "production_address", data.get("production_address")),
         "region_code": region_code, "industry_code": industry_code, "latitude": lat, "longitude": lon,
-        "contact_phone": _optional_text(errors, "contact_phone", data.get("contact_phone")),
-        "is_listed": _bool(data.get("is_listed")),
-        "stock_code": _optional_text(errors, "stock_code", data.get("stock_code")),
-        "is_bond_issuer": _bool(data.get("is_bond_issuer")),
+        "contact_phone": coerce.optional_text(errors, "contact_phone", data.get("contact_phone")),
+        "is_listed": coerce.flag(data.get("is_listed")),
+        "stock_code": coerce.optional_text(errors, "stock_code", data.get("stock_code")),
+        "is_bond_issuer": coerce.flag(data.get("is_bond_issuer")),
     }
     errors.raise_if_any()
     return clean
@@ -197,24 +74,24 @@ def validate_enterprise(data: Mapping[str, Any], enterprise_id: int | None = Non
 
 def create_enterprise(actor: Any, data: Mapping[str, Any], note: str | None = None) -> Enterprise:
     """Register an enterprise under its credit code (the registry's key)."""
-    clean = validate_enterprise(merge_current(None, ENTERPRISE_FIELDS, data))
+    clean = validate_enterprise(coerce.merge_current(None, ENTERPRISE_FIELDS, data))
     ent = Enterprise(**clean)
     db.session.add(ent)
     db.session.flush()
-    audit.record(actor, "enterprise.create", ent, after=_after_with_note(ent, note))
+    audit.record(actor, "enterprise.create", ent, after=coerce.after_with_note(ent, note))
     return ent
 
 
 def update_enterprise(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: str | None = None) -> Enterprise:
     """Change registry data; a changed name is kept among the former names so searches still find it."""
-    merged = merge_current(ent, ENTERPRISE_FIELDS, data)
+    merged = coerce.merge_current(ent, ENTERPRISE_FIELDS, data)
     clean = validate_enterprise(merged, ent.id)
     if clean["name"] != ent.name and ent.name not in clean["former_names"]:
         clean["former_names"] = [*clean["former_names"], ent.name]
     before = audit.snapshot(ent)
-    _apply(ent, clean)
+    coerce.apply_changes(ent, clean)
     db.session.flush()
-    audit.record(actor, "enterprise.update", ent, before=before, after=_after_with_note(ent, note))
+    audit.record(actor, "enterprise.update", ent, before=before, after=coerce.after_with_note(ent, note))
     return ent
 
 
@@ -222,39 +99,39 @@ def update_enterprise(actor: Any, ent: Enterprise, data: Mapping[str, Any], note
 
 def validate_permit(ent: Enterprise, data: Mapping[str, Any], permit_id: int | None = None) -> dict[str, Any]:
     """HJ 608 permit number that starts with the enterprise's credit code and is unique; ordered validity dates."""
-    errors = _Errors()
-    check = rules.check_permit_no(_text(data.get("permit_no")), ent.uscc)
+    errors = coerce.Errors()
+    check = rules.check_permit_no(coerce.clean_text(data.get("permit_no")), ent.uscc)
     errors.add("permit_no", check.error)
     if check.ok:
         other = db.session.scalar(sa.select(Permit).where(Permit.permit_no == check.value))
         if other is not None and other.id != permit_id:
             errors.add("permit_no", _("This permit number is already registered (to %(name)s).",
                                       name=other.enterprise.name))
-    management_class = _choice(errors, "management_class", data.get("management_class"), PermitClass)
-    valid_from = _date(errors, "valid_from", data.get("valid_from"))
-    valid_to = _date(errors, "valid_to", data.get("valid_to"))
+    management_class = coerce.choice(errors, "management_class", data.get("management_class"), PermitClass)
+    valid_from = coerce.day(errors, "valid_from", data.get("valid_from"))
+    valid_to = coerce.day(errors, "valid_to", data.get("valid_to"))
     errors.add("valid_to", rules.check_validity(valid_from, valid_to))
     clean = {"permit_no": check.value, "management_class": management_class, "valid_from": valid_from,
-             "valid_to": valid_to, "issued_by": _optional_text(errors, "issued_by", data.get("issued_by"))}
+             "valid_to": valid_to, "issued_by": coerce.optional_text(errors, "issued_by", data.get("issued_by"))}
     errors.raise_if_any()
     return clean
 
 
 def create_permit(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: str | None = None) -> Permit:
-    clean = validate_permit(ent, merge_current(None, PERMIT_FIELDS, data))
+    clean = validate_permit(ent, coerce.merge_current(None, PERMIT_FIELDS, data))
     permit = Permit(enterprise_id=ent.id, **clean)
     db.session.add(permit)
     db.session.flush()
-    audit.record(actor, "permit.create", permit, after=_after_with_note(permit, note))
+    audit.record(actor, "permit.create", permit, after=coerce.after_with_note(permit, note))
     return permit
 
 
 def update_permit(actor: Any, permit: Permit, data: Mapping[str, Any], note: str | None = None) -> Permit:
-    clean = validate_permit(permit.enterprise, merge_current(permit, PERMIT_FIELDS, data), permit.id)
+    clean = validate_permit(permit.enterprise, coerce.merge_current(permit, PERMIT_FIELDS, data), permit.id)
     before = audit.snapshot(permit)
-    _apply(permit, clean)
+    coerce.apply_changes(permit, clean)
     db.session.flush()
-    audit.record(actor, "permit.update", permit, before=before, after=_after_with_note(permit, note))
+    audit.record(actor, "permit.update", permit, before=before, after=coerce.after_with_note(permit, note))
     return permit
 
 
@@ -262,53 +139,53 @@ def update_permit(actor: Any, permit: Permit, data: Mapping[str, Any], note: str
 
 def validate_outlet(ent: Enterprise, data: Mapping[str, Any], outlet_id: int | None = None) -> dict[str, Any]:
     """Outlet codes DA/DW + 3 digits (HJ 608), unique within the enterprise; the permit must be its own."""
-    errors = _Errors()
-    check = rules.check_outlet_code(_text(data.get("code")))
+    errors = coerce.Errors()
+    check = rules.check_outlet_code(coerce.clean_text(data.get("code")))
     errors.add("code", check.error)
     if check.ok:
         other = db.session.scalar(sa.select(Outlet).where(Outlet.enterprise_id == ent.id, Outlet.code == check.value))
         if other is not None and other.id != outlet_id:
             errors.add("code", _("This enterprise already has an outlet %(code)s.", code=check.value))
-    name = _text(data.get("name"))
+    name = coerce.clean_text(data.get("name"))
     if not name:
         errors.add("name", _("This field is required."))
     elif len(name) > OUTLET_NAME_MAX:
         errors.add("name", _("At most %(n)d characters.", n=OUTLET_NAME_MAX))
-    outlet_type = _choice(errors, "outlet_type", data.get("outlet_type"), OutletType)
+    outlet_type = coerce.choice(errors, "outlet_type", data.get("outlet_type"), OutletType)
     permit_id = None
-    raw_permit = _text(data.get("permit_id"))
+    raw_permit = coerce.clean_text(data.get("permit_id"))
     if raw_permit and raw_permit != "None":
         permit = db.session.get(Permit, int(raw_permit)) if raw_permit.isdigit() else None
         if permit is None or permit.enterprise_id != ent.id:
             errors.add("permit_id", _("Choose one of this enterprise's permits."))
         else:
             permit_id = permit.id
-    lat, lon = _coordinates(errors, data)
+    lat, lon = coerce.coordinates(errors, data)
     clean = {"code": check.value, "name": name, "outlet_type": outlet_type, "permit_id": permit_id,
              "latitude": lat, "longitude": lon,
-             "destination": _optional_text(errors, "destination", data.get("destination"))}
+             "destination": coerce.optional_text(errors, "destination", data.get("destination"))}
     errors.raise_if_any()
     return clean
 
 
 def create_outlet(actor: Any, ent: Enterprise, data: Mapping[str, Any], note: str | None = None) -> Outlet:
-    clean = validate_outlet(ent, merge_current(None, OUTLET_FIELDS, data))
+    clean = validate_outlet(ent, coerce.merge_current(None, OUTLET_FIELDS, data))
     outlet = Outlet(enterprise_id=ent.id, **clean)
     db.session.add(outlet)
     db.session.flush()
-    audit.record(actor, "outlet.create", outlet, after=_after_with_note(outlet, note))
+    audit.record(actor, "outlet.create", outlet, after=coerce.after_with_note(outlet, note))
     return outlet
 
 
 def update_outlet(actor: Any, outlet: Outlet, data: Mapping[str, Any], note: str | None = None) -> Outlet:
-    clean = validate_outlet(outlet.enterprise, merge_current(outlet, OUTLET_FIELDS, data), outlet.id)
+    clean = validate_outlet(outlet.enterprise, coerce.merge_current(outlet, OUTLET_FIELDS, data), outlet.id)
     if outlet.limits and rules.outlet_medium(clean["code"]) != outlet.medium:
         raise ValidationFailed({"code": _("This outlet has %(medium)s pollutant limits; remove them before changing "
                                           "between DA (air) and DW (water).", medium=_medium(outlet.medium))})
     before = audit.snapshot(outlet)
-    _apply(outlet, clean)
+    coerce.apply_changes(outlet, clean)
     db.session.flush()
-    audit.record(actor, "outlet.update", outlet, before=before, after=_after_with_note(outlet, note))
+    audit.record(actor, "outlet.update", outlet, before=before, after=coerce.after_with_note(outlet, note))
     return outlet
 
 
@@ -316,8 +193,8 @@ def update_outlet(actor: Any, outlet: Outlet, data: Mapping[str, Any], note: str
 
 def validate_limit(outlet: Outlet, data: Mapping[str, Any], limit_id: int | None = None) -> dict[str, Any]:
     """A monitored pollutant of the outlet's medium, with a maximum value or a range (pH), from the permit."""
-    errors = _Errors()
-    code = _text(data.get("pollutant_code"))
+    errors = coerce.Errors()
+    code = coerce.clean_text(data.get("pollutant_code"))
     pollutant = db.session.get(Pollutant, code) if code else None
     if pollutant is None:
         errors.add("pollutant_code", _("Choose a pollutant from the list."))
@@ -331,39 +208,39 @@ def validate_limit(outlet: Outlet, data: Mapping[str, Any], limit_id: int | None
         if other is not None and other.id != limit_id:
             errors.add("pollutant_code", _("Outlet %(o)s already has a limit for %(p)s; edit that one instead.",
                                            o=outlet.code, p=pollutant.name))
-    value = _decimal(errors, "limit_value", data.get("limit_value"))
-    low = _decimal(errors, "limit_min", data.get("limit_min"))
-    high = _decimal(errors, "limit_max", data.get("limit_max"))
+    value = coerce.number(errors, "limit_value", data.get("limit_value"))
+    low = coerce.number(errors, "limit_min", data.get("limit_min"))
+    high = coerce.number(errors, "limit_max", data.get("limit_max"))
     if not {"limit_value", "limit_min", "limit_max"} & errors.keys():
         problem = rules.check_limit(value, low, high)
         errors.add("limit_max" if low is not None or high is not None else "limit_value", problem)
-    unit = _optional_text(errors, "unit", data.get("unit")) or (pollutant.unit if pollutant else "")
-    averaging = _choice(errors, "averaging", data.get("averaging"), Averaging)
-    o2 = _decimal(errors, "reference_o2", data.get("reference_o2"))
+    unit = coerce.optional_text(errors, "unit", data.get("unit")) or (pollutant.unit if pollutant else "")
+    averaging = coerce.choice(errors, "averaging", data.get("averaging"), Averaging)
+    o2 = coerce.number(errors, "reference_o2", data.get("reference_o2"))
     errors.add("reference_o2", rules.check_reference_o2(o2, outlet.medium))
     clean = {"pollutant_code": code, "limit_value": value, "limit_min": low, "limit_max": high, "unit": unit,
              "averaging": averaging, "reference_o2": o2,
-             "standard_code": _optional_text(errors, "standard_code", data.get("standard_code"))}
+             "standard_code": coerce.optional_text(errors, "standard_code", data.get("standard_code"))}
     errors.raise_if_any()
     return clean
 
 
 def create_limit(actor: Any, outlet: Outlet, data: Mapping[str, Any], note: str | None = None) -> OutletLimit:
-    clean = validate_limit(outlet, merge_current(None, LIMIT_FIELDS, data))
+    clean = validate_limit(outlet, coerce.merge_current(None, LIMIT_FIELDS, data))
     limit = OutletLimit(outlet_id=outlet.id, **clean)
     db.session.add(limit)
     db.session.flush()
-    audit.record(actor, "outlet_limit.create", limit, after=_after_with_note(limit, note),
+    audit.record(actor, "outlet_limit.create", limit, after=coerce.after_with_note(limit, note),
                  enterprise_id=outlet.enterprise_id)
     return limit
 
 
 def update_limit(actor: Any, limit: OutletLimit, data: Mapping[str, Any], note: str | None = None) -> OutletLimit:
-    clean = validate_limit(limit.outlet, merge_current(limit, LIMIT_FIELDS, data), limit.id)
+    clean = validate_limit(limit.outlet, coerce.merge_current(limit, LIMIT_FIELDS, data), limit.id)
     before = audit.snapshot(limit)
-    _apply(limit, clean)
+    coerce.apply_changes(limit, clean)
     db.session.flush()
-    audit.record(actor, "outlet_limit.update", limit, before=before, after=_after_with_note(limit, note),
+    audit.record(actor, "outlet_limit.update", limit, before=before, after=coerce.after_with_note(limit, note),
                  enterprise_id=limit.outlet.enterprise_id)
     return limit
 
@@ -381,13 +258,13 @@ def remove_limit(actor: Any, limit: OutletLimit, note: str | None = None) -> Non
 
 def set_key_unit_types(actor: Any, ent: Enterprise, year: Any, types: list[Any]) -> list[KeyUnitType]:
     """The 重点排污单位名录 is fixed per year: replace that year's types in one audited step."""
-    errors = _Errors()
-    year_text = _text(year)
+    errors = coerce.Errors()
+    year_text = coerce.clean_text(year)
     if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
         errors.add("year", _("Enter a year between 2000 and 2100."))
     chosen: list[KeyUnitType] = []
     for t in types:
-        value = _choice(errors, "unit_types", t, KeyUnitType)
+        value = coerce.choice(errors, "unit_types", t, KeyUnitType)
         if value is not None and value not in chosen:
             chosen.append(value)
     errors.raise_if_any()

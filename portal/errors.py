@@ -9,7 +9,8 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ def register_error_handlers(app: Flask) -> None:
         return render_template(template, status=exc.code, message=_api_message(exc)), exc.code or 500, headers
 
     @app.errorhandler(OperationalError)
-    def handle_db_down(exc: OperationalError):
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)  # every pooled connection busy for pool_timeout seconds: a load peak
+    def handle_db_down(exc: Exception):
         log.error("database unavailable: %s", exc.__class__.__name__)
         message = _("The database is unavailable. Please try again in a minute.")
         if is_api_request():

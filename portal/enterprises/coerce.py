@@ -37,14 +37,14 @@ def number(errors: Errors, field: str, value: Any) -> Decimal | None:
     if not text:
         return None
     try:
-        number = Decimal(text)
+        parsed = Decimal(text)
     except InvalidOperation:
         errors.add(field, _("Enter a number (for example 50 or 6.5)."))
         return None
-    if not number.is_finite():
+    if not parsed.is_finite():
         errors.add(field, _("Enter a number (for example 50 or 6.5)."))
         return None
-    return number
+    return parsed
 
 
 def day(errors: Errors, field: str, value: Any) -> date | None:

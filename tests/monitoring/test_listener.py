@@ -265,6 +265,28 @@ def test_a_database_outage_answers_nothing_so_the_devices_resend_and_the_listene
     assert stored(db) == 1
 
 
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def test_a_batch_aborted_by_a_deadlock_runs_again_and_is_answered(server, db, device, monkeypatch):
+    real, calls = services.ingest_hj212, []
+
+    def victim_once(body: bytes, now=None):
+        calls.append(body)
+        result = real(body, now)
+        if len(calls) == 1:  # PostgreSQL aborts the first attempt after it wrote
+            raise sa.exc.OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+        return result
+
+    monkeypatch.setattr(services, "ingest_hj212", victim_once)
+    with connect(server) as client:
+        client.send(upload(device.mn, qn(1)))
+        assert client.reply().qn == qn(1)
+    assert len(calls) == 2 and calls[0] == calls[1]  # the same batch, whole, not halves
+    assert stored(db) == 1
+
+
 def test_connections_beyond_the_maximum_are_closed_at_once(app, db, device):
     with running(app, max_connections=1) as server, connect(server) as first:
         first.send(upload(device.mn, qn(1)))

@@ -1,6 +1,8 @@
 """Shared builders for monitoring tests."""
 from __future__ import annotations
 
+import time
+
 from portal.enterprises.models import Averaging
 from portal.monitoring import services
 from portal.monitoring.hj212 import build_frame
@@ -33,3 +35,21 @@ def packet(mn, cn, when, items, qn=None, pw=PASSWORD):
     cp = ";".join(",".join(f"{code}-{part}" for part in spec.split(",")) for code, spec in items.items())
     head = f"QN={qn};" if qn else ""
     return build_frame(f"{head}ST=32;CN={cn};PW={pw};MN={mn};Flag=4;CP=&&DataTime={when};{cp}&&")
+
+
+def hourly_row(outlet, measured_at, value: float) -> dict:
+    """A value dict as the ingest store takes it: one hourly w01018 value of the outlet's device."""
+    return {"enterprise_id": outlet.enterprise_id, "outlet_id": outlet.id, "pollutant_code": "w01018",
+            "period": "hour", "measured_at": measured_at, "value": value, "value_min": None, "value_max": None,
+            "value_converted": None, "flag": "N", "source": "auto", "packet_id": None, "submission_id": None}
+
+
+def someone_waits_for_a_lock(db, tries: int = 400) -> bool:
+    """PostgreSQL: poll until another session of this database waits for a lock (False after tries × 25 ms)."""
+    with db.engine.connect() as probe:
+        for _ in range(tries):
+            if probe.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND wait_event_type = 'Lock'").scalar():
+                return True
+            time.sleep(0.025)
+    return False

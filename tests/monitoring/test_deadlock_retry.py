@@ -4,7 +4,6 @@ answers 200 instead of 503; every value is stored once."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,26 +12,9 @@ import sqlalchemy as sa
 from portal.core.clock import china_tz
 from portal.monitoring import ingest, partitions
 from portal.monitoring.models import MonitoringRollup, MonitoringValue, ReceivedPacket
-from tests.monitoring.helpers import packet, water_setup
+from tests.monitoring.helpers import hourly_row, packet, someone_waits_for_a_lock, water_setup
 
 BASE = datetime(2026, 11, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 China
-
-
-def _row(outlet, hours: int) -> dict:
-    return {"enterprise_id": outlet.enterprise_id, "outlet_id": outlet.id, "pollutant_code": "w01018",
-            "period": "hour", "measured_at": BASE + timedelta(hours=hours), "value": 10.0 + hours, "value_min": None,
-            "value_max": None, "value_converted": None, "flag": "N", "source": "auto", "packet_id": None,
-            "submission_id": None}
-
-
-def _waiting_for_a_lock(db) -> bool:
-    with db.engine.connect() as probe:
-        for _ in range(400):
-            if probe.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND wait_event_type = 'Lock'").scalar():
-                return True
-            time.sleep(0.025)
-    return False
 
 
 def test_an_hj212_request_aborted_by_a_deadlock_runs_again_and_is_stored_once(app, db, client):
@@ -43,7 +25,7 @@ def test_an_hj212_request_aborted_by_a_deadlock_runs_again_and_is_stored_once(ap
     db.session.commit()
     tz = china_tz()
     # this transaction stores the 10:00 value first (it holds that key), the 09:00 value later
-    assert len(ingest.ingest_values([_row(outlet, 1)], tz).inserted) == 1
+    assert len(ingest.ingest_values([hourly_row(outlet, BASE + timedelta(hours=1), 11.0)], tz).inserted) == 1
     body = b"".join(packet(device.mn, 2061, (BASE + timedelta(hours=h)).astimezone(tz).strftime("%Y%m%d%H%M%S"),
                            {"w01018": f"Avg={10.0 + h}"}, qn=f"20261101090{h}00000") for h in (0, 1))
     outcome: dict = {}
@@ -54,11 +36,10 @@ def test_an_hj212_request_aborted_by_a_deadlock_runs_again_and_is_stored_once(ap
     thread = threading.Thread(target=device_request)
     thread.start()
     try:
-        assert _waiting_for_a_lock(db), ("the request did not wait for the 10:00 key", thread.join(30),
-                                         outcome["response"].get_data(as_text=True))
+        assert someone_waits_for_a_lock(db), "the request did not wait for the 10:00 key"
         # 09:00 is held by the request, which waits for us: a deadlock. The request began waiting first, so its
         # deadlock check (deadlock_timeout after it began) finds the cycle and PostgreSQL aborts the request.
-        assert len(ingest.ingest_values([_row(outlet, 0)], tz).inserted) == 1
+        assert len(ingest.ingest_values([hourly_row(outlet, BASE, 10.0)], tz).inserted) == 1
         db.session.commit()
     finally:
         thread.join(60)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,7 +14,8 @@ import sqlalchemy as sa
 from portal.core.clock import china_tz
 from portal.monitoring import ingest, partitions, rules
 from portal.monitoring.models import MonitoringRollup, MonitoringValue
-from tests.monitoring.helpers import gas_setup, water_setup
+from tests.monitoring.helpers import (gas_setup, hourly_row, someone_waits_for_a_lock,
+                                      water_setup)
 
 UTC = timezone.utc
 # 2026-10-31 12:00 UTC = 20:00 China: batches cross a local midnight and the end of a local month
@@ -126,14 +126,8 @@ def test_batches_sharing_keys_in_another_order_wait_for_each_other_instead_of_de
     partitions.ensure_months(partitions.months_of([BASE]))
     db.session.commit()
     tz = china_tz()
-
-    def row(hours: int) -> dict:
-        return {"enterprise_id": outlet.enterprise_id, "outlet_id": outlet.id, "pollutant_code": "w01018",
-                "period": "hour", "measured_at": BASE + timedelta(hours=hours), "value": 10.0 + hours,
-                "value_min": None, "value_max": None, "value_converted": None, "flag": "N", "source": "auto",
-                "packet_id": None, "submission_id": None}
-
-    first, second = row(0), row(1)  # first sorts before second in the value key
+    # first sorts before second in the value key
+    first, second = (hourly_row(outlet, BASE + timedelta(hours=h), 10.0 + h) for h in (0, 1))
     assert len(ingest.ingest_values([first], tz).inserted) == 1  # this transaction now holds the first key
     outcome: dict = {}
 
@@ -148,14 +142,8 @@ def test_batches_sharing_keys_in_another_order_wait_for_each_other_instead_of_de
 
     thread = threading.Thread(target=other_request)
     thread.start()
-    with db.engine.connect() as probe:  # wait until the other request waits for a lock
-        for _ in range(200):
-            if probe.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND wait_event_type = 'Lock'").scalar():
-                break
-            time.sleep(0.025)
-        else:
-            pytest.fail("the other request did not wait for the first key")
+    if not someone_waits_for_a_lock(db):
+        pytest.fail("the other request did not wait for the first key")
     try:
         assert len(ingest.ingest_values([second], tz).inserted) == 1
         db.session.commit()

@@ -93,13 +93,19 @@ def test_an_unreadable_file_fails_without_saving(client, db, staff, login):
     assert job.status == ImportStatus.FAILED and job.message
 
 
-def test_a_failure_while_writing_leaves_nothing_written(client, db, staff, login, monkeypatch):
-    login(staff)
+def _confirmed_35_rows(client, db, monkeypatch) -> ImportJob:
+    """A checked 35-row upload, confirmed and waiting to be written in chunks of 10."""
     monkeypatch.setattr(manual, "CHUNK", 10)
     _upload(client, HEADER + _rows(35))
     imports.run_pending()
     job = db.session.scalar(sa.select(ImportJob))
     client.post(f"/monitoring/my/imports/{job.id}/commit", data={})
+    return job
+
+
+def test_a_failure_while_writing_leaves_nothing_written(client, db, staff, login, monkeypatch):
+    login(staff)
+    job = _confirmed_35_rows(client, db, monkeypatch)
     calls = []
     real = manual._flush_chunk
 
@@ -123,11 +129,7 @@ class _Deadlock(Exception):
 def test_a_write_aborted_by_a_deadlock_runs_again_from_the_first_row_and_stores_each_row_once(
         client, db, staff, login, monkeypatch):
     login(staff)
-    monkeypatch.setattr(manual, "CHUNK", 10)
-    _upload(client, HEADER + _rows(35))
-    imports.run_pending()
-    job = db.session.scalar(sa.select(ImportJob))
-    client.post(f"/monitoring/my/imports/{job.id}/commit", data={})
+    job = _confirmed_35_rows(client, db, monkeypatch)
     calls = []
     real = manual._flush_chunk
 

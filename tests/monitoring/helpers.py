@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import sqlalchemy as sa
+
 from portal.enterprises.models import Averaging
 from portal.monitoring import services
 from portal.monitoring.hj212 import build_frame
@@ -53,3 +55,12 @@ def someone_waits_for_a_lock(db, tries: int = 400) -> bool:
                 return True
             time.sleep(0.025)
     return False
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def deadlock() -> sa.exc.OperationalError:
+    """The error SQLAlchemy raises when PostgreSQL aborts a transaction as a deadlock victim."""
+    return sa.exc.OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))

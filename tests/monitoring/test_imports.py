@@ -13,7 +13,7 @@ from portal.auth.models import Role
 from portal.monitoring import imports, manual
 from portal.monitoring.models import ImportJob, ImportStatus, ManualSubmission, MonitoringValue
 from tests.factories import make_user
-from tests.monitoring.helpers import water_setup
+from tests.monitoring.helpers import deadlock, water_setup
 
 HEADER = "排放口编码,污染物编码,采样时间,监测结果,监测完成日期,检测机构,监测方法,数据标记\n"
 
@@ -122,10 +122,6 @@ def test_a_failure_while_writing_leaves_nothing_written(client, db, staff, login
     assert _count(db, MonitoringValue) == 0 and _count(db, ManualSubmission) == 0
 
 
-class _Deadlock(Exception):
-    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
-
-
 def test_a_write_aborted_by_a_deadlock_runs_again_from_the_first_row_and_stores_each_row_once(
         client, db, staff, login, monkeypatch):
     login(staff)
@@ -136,7 +132,7 @@ def test_a_write_aborted_by_a_deadlock_runs_again_from_the_first_row_and_stores_
     def victim_once(chunk, specs, result):  # PostgreSQL aborts the first attempt in its third chunk
         calls.append(len(chunk))
         if len(calls) == 3:
-            raise sa.exc.OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+            raise deadlock()
         real(chunk, specs, result)
 
     monkeypatch.setattr(manual, "_flush_chunk", victim_once)

@@ -24,7 +24,7 @@ from portal.monitoring.hj212 import build_frame, parse_frame
 from portal.monitoring.listener import (MAX_LINE, FrameReader, Hj212Listener, LineTooLong, data_response, header_fields,
                                         split_line)
 from portal.monitoring.models import MonitoringValue, ReceivedPacket
-from tests.monitoring.helpers import packet, water_setup
+from tests.monitoring.helpers import deadlock, packet, water_setup
 
 WHEN = "20250301090000"
 
@@ -265,10 +265,6 @@ def test_a_database_outage_answers_nothing_so_the_devices_resend_and_the_listene
     assert stored(db) == 1
 
 
-class _Deadlock(Exception):
-    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
-
-
 def test_a_batch_aborted_by_a_deadlock_runs_again_and_is_answered(server, db, device, monkeypatch):
     real, calls = services.ingest_hj212, []
 
@@ -276,7 +272,7 @@ def test_a_batch_aborted_by_a_deadlock_runs_again_and_is_answered(server, db, de
         calls.append(body)
         result = real(body, now)
         if len(calls) == 1:  # PostgreSQL aborts the first attempt after it wrote
-            raise sa.exc.OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+            raise deadlock()
         return result
 
     monkeypatch.setattr(services, "ingest_hj212", victim_once)

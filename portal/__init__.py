@@ -44,6 +44,7 @@ BLUEPRINTS = (
     "portal.servicebodies.console",
     "portal.envcode.views",
     "portal.opendays.views",
+    "portal.integrity.views",
 )
 
 CLI_MODULES = (

@@ -21,6 +21,7 @@ from tests.conftest import login_as
 from tests.credit.world import credit_objects
 from tests.dataerrors.world import dataerror_objects
 from tests.disclosures.world import disclosure_objects
+from tests.integrity.world import integrity_objects
 from tests.monitoring.world import monitoring_objects
 from tests.rewards.world import reward_objects
 from tests.servicebodies.world import servicebody_objects
@@ -99,6 +100,7 @@ def world(db):
         objects[key].update(dataerror_objects(db, ent))
         objects[key].update(servicebody_objects(db, ent))
         objects[key].update(opendays_objects(db, ent, owner))
+        objects[key].update(integrity_objects(db, ent))
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)

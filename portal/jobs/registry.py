@@ -41,6 +41,7 @@ JOBS: dict[str, Job] = {
         Job("monitoring-gaps", "portal.monitoring.jobs:hourly_checks", "5 * * * *",
             "Record automatic-monitoring gaps (no valid hour for MONITORING_GAP_HOURS hours) and judge daily means "
             "of days that have ended."),
+        Job("integrity-scan", "portal.integrity.scanning:run_incremental", "25 * * * *", "Integrity rules R1-R13 on outlets with a new day of hourly data since their watermark (flags are clues for regulators)."),  # noqa: E501
         Job("monitoring-imports", "portal.monitoring.imports:run_pending", "* * * * *",
             "Check and write queued self-monitoring file imports (web workers start them at once when they can)."),
         Job("monitoring-partitions", "portal.monitoring.partitions:run_maintenance", "50 2 * * *",

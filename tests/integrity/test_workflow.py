@@ -139,3 +139,10 @@ def test_regulator_queue_lists_only_the_jurisdictions_open_flags(db, setup):
     services.dismiss(flag, regulator, "误报，已核实")
     assert services.regulator_queue(regulator) == []
     assert [f.id for f in services.regulator_queue(regulator, state=FlagState.DISMISSED)] == [flag.id]
+
+
+def test_flag_page_speaks_chinese_first(db, setup, client):
+    flag, regulator, *_ = setup
+    login_as(client, regulator)
+    body = client.get(f"/regulator/integrity/{flag.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "数据长期不变或卡值" in body and "规则说明" in body

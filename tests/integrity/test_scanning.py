@@ -133,12 +133,12 @@ def test_rule_data_forms_name_the_field_at_fault(db, twins, client):
     login_as(client, regulator)
     base = f"/regulator/integrity/enterprises/{clean_ent.uscc}"
     assert client.get(base).status_code == 200
-    bad = client.post(f"{base}/channels", data={"c-device_id": "999999", "c-pollutant_code": "w01018",
-                                                "c-range_high": "10"}, headers={"Accept-Language": "en"})
+    bad = client.post(f"{base}/channels?lang=en", data={"c-device_id": "999999", "c-pollutant_code": "w01018",
+                                                "c-range_high": "10"})
     assert bad.status_code == 400 and "Choose one of this enterprise" in bad.get_data(as_text=True)
-    wrong_range = client.post(f"{base}/supervisory", data={
+    wrong_range = client.post(f"{base}/supervisory?lang=en", data={
         "s-outlet_id": str(clean_outlet.id), "s-pollutant_code": "zz999", "s-sampled_at": "2026-11-02T10:00",
-        "s-value": "3", "s-agency": "监测站"}, headers={"Accept-Language": "en"})
+        "s-value": "3", "s-agency": "监测站"})
     assert wrong_range.status_code == 400 and "known HJ 212 pollutant code" in wrong_range.get_data(as_text=True)
     ok = client.post(f"{base}/supervisory", data={
         "s-outlet_id": str(clean_outlet.id), "s-pollutant_code": "w01018", "s-sampled_at": "2026-11-02T10:00",

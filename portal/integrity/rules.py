@@ -29,7 +29,7 @@ class RuleSpec:
 
 
 RULES: dict[str, RuleSpec] = {r.id: r for r in (
-    RuleSpec("R1", {"min_hours": 24, "range_share": 0.02, "identical_run": 6},
+    RuleSpec("R1", {"min_hours": 24, "range_share": 0.02, "usual_share": 0.3, "identical_run": 6},
              "监测条例 Art. 25(5); check items 数据变化幅度长期在量程2%以内波动 (jinhhb.com/news/2850-cn.html)",
              ("analyser range",)),
     RuleSpec("R2", {"days": 7, "mdl_multiple": 2.0, "share": 0.8, "min_coverage": 0.5},
@@ -38,23 +38,23 @@ RULES: dict[str, RuleSpec] = {r.id: r for r in (
     RuleSpec("R3", {"band": 0.15, "ratio": 3.0, "min_share": 0.25, "min_values": 100},
              "Karplus, Zhang & Almond 2018 (PNAS); Greenstone et al. 2022 (AER: Insights); 环发〔2015〕175号",
              ("limit",)),
-    RuleSpec("R4", {"high_share": 0.8, "rate_ratio": 2.0, "min_events": 3, "load_quantile": 0.75},
+    RuleSpec("R4", {"high_share": 0.8, "rate_ratio": 2.0, "min_events": 3, "p_value": 0.01, "load_quantile": 0.75},
              "Wang et al. 2022, J. Environ. Manage. 314:115081; 监测条例 Art. 25(5)", ("limit", "ST=44 load")),
     RuleSpec("R5", {"drop": 0.5, "flat_hours": 6, "flat_cv": 0.02, "min_events": 5, "days": 14},
              "Xiamen 2025 case (credit.xm.gov.cn/cxxc/dxal/202510/t20251010_2959431.htm); 环发〔2015〕175号 篡改"),
-    RuleSpec("R6", {"window": 6, "step_sigma": 6.0, "step_share": 0.2, "o2_max": 19.0, "o2_hours": 3,
+    RuleSpec("R6", {"window": 6, "step_sigma": 3.0, "step_share": 0.25, "o2_max": 19.0, "o2_hours": 3,
                     "conv_tolerance": 0.05, "conv_hours": 3},
              "监测条例 Art. 25(5) (changing equipment parameters); Guangxi 2023 and Panzhihua cases",
              ("flow, temperature, O2, moisture", "ST=44/45")),
-    RuleSpec("R7", {"min_valid": 20, "near_tolerance": 0.01},
+    RuleSpec("R7", {"min_valid": 12, "near_tolerance": 0.01},
              "环发〔2015〕175号 伪造 (用其他样品的分析结果替代); O&M liability", ("O&M company",)),
     RuleSpec("R8", {"tolerance": 0.3, "abs_floor": 0.0},
              "排污许可管理条例 art. 29 (supervisory results prevail); huanjing.cn/11303.html",
              ("supervisory results", "lab results")),
-    RuleSpec("R9", {"peer_multiple": 2.0, "min_flag_hours": 24, "power_on": 1.0, "min_hours": 2,
+    RuleSpec("R9", {"peer_multiple": 2.0, "min_flag_hours": 24, "on_share": 0.3, "min_hours": 2,
                     "high_share": 0.8, "min_odd": 3},
              "监测条例 Art. 25(5) (falsely marking equipment or 工况 status); 2022 标记规则", ("ST=44",)),
-    RuleSpec("R10", {"power_on": 1.0, "baseline_share": 0.3, "min_hours": 1},
+    RuleSpec("R10", {"on_share": 0.3, "baseline_share": 0.3, "min_hours": 1},
              "MEE July 2025 notice (设备开停有数、治污效果可查); 监测条例 Art. 25(5)", ("ST=44",)),
     RuleSpec("R11", {"min_clients": 3},
              "Xiamen 2025 lab case; SAMR Order 39 (false reports); 环发〔2015〕175号", ("lab reports", "CMA scope")),
@@ -142,51 +142,86 @@ def _cv(xs: Sequence[float]) -> float:
     return statistics.pstdev(xs) / abs(mean)
 
 
+def _binomial_tail(k: int, n: int, q: float) -> float:
+    """P(X ≥ k) for X ~ Binomial(n, q): how likely that many gaps after high values are by chance."""
+    if k <= 0:
+        return 1.0
+    if n <= 0 or k > n:
+        return 0.0
+    q = min(max(q, 1e-12), 1 - 1e-12)
+    term = math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                    + k * math.log(q) + (n - k) * math.log1p(-q))
+    total = 0.0
+    for x in range(k, n + 1):
+        total += term
+        term *= (n - x) / (x + 1) * q / (1 - q)
+    return min(total, 1.0)
+
+
+def production_on(production: Sequence[float | None], share: float) -> list[bool]:
+    """ST=44 production power counts as on at ≥ share × the usual running level (the 75th percentile of the
+    positive readings), so standby power during a stop is not production."""
+    positive = sorted(v for v in production if v is not None and v > 0)
+    if not positive:
+        return [False] * len(production)
+    level = share * positive[int(0.75 * (len(positive) - 1))]
+    return [v is not None and v >= level for v in production]
+
+
 # ------------------------------------------------------------------------------------------------ R1 flat line
 
 def detect_r1(s: Series, p: Mapping[str, float], *, analyser_range: float | None = None,
               producing: Sequence[bool] | None = None) -> list[Hit]:
-    """≥ min_hours consecutive valid producing hours within range_share of the analyser range, or
-    ≥ identical_run identical hourly values in a row."""
-    mask = [_producing(s, i, producing) for i in range(len(s))]
+    """≥ min_hours valid producing hours within range_share of the analyser range (and within usual_share of the
+    outlet's own median daily span, so a steady plant read on an oversized range is not taken for a stuck one),
+    or ≥ identical_run identical hourly values in a row. Hours when the plant is stopped or the data are flagged
+    are skipped, not counted: a stuck value stays stuck across a night stop."""
+    idx = [i for i in range(len(s)) if _producing(s, i, producing)]
+    vals = [s.values[i] for i in idx]
     hits: list[Hit] = []
     min_hours, run_len = int(p["min_hours"]), int(p["identical_run"])
     tol = analyser_range * p["range_share"] if analyser_range else None
-    for a, b in _runs(mask):
-        vals = s.values[a:b]
-        if tol is not None and b - a >= min_hours:
-            spans = []
-            lo = 0
-            mx: deque = deque()
-            mn: deque = deque()
-            for hi, v in enumerate(vals):
-                while mx and vals[mx[-1]] <= v:
-                    mx.pop()
-                mx.append(hi)
-                while mn and vals[mn[-1]] >= v:
-                    mn.pop()
-                mn.append(hi)
-                while vals[mx[0]] - vals[mn[0]] > tol:
-                    lo += 1
-                    if mx[0] < lo:
-                        mx.popleft()
-                    if mn[0] < lo:
-                        mn.popleft()
-                if hi + 1 - lo >= min_hours:
-                    spans.append((a + lo, a + hi + 1, float(hi + 1 - lo)))
-            for x, y, _m in _merge(spans):
-                seg = s.values[x:y]
-                hits.append(Hit("R1", s.at(x), s.at(y), max(seg) - min(seg), tol,
-                                {"kind": "narrow", "hours": y - x, "range": analyser_range}))
-        i = a
-        while i < b:
-            j = i
-            while j + 1 < b and s.values[j + 1] == s.values[i]:
-                j += 1
-            if j + 1 - i >= run_len and not any(h.start <= s.at(i) < h.end for h in hits):
-                hits.append(Hit("R1", s.at(i), s.at(j + 1), float(j + 1 - i), None,
-                                {"kind": "identical", "value": s.values[i], "hours": j + 1 - i}))
-            i = j + 1
+    if tol is not None:
+        days: dict[int, list[float]] = defaultdict(list)
+        for i, v in zip(idx, vals):
+            days[i // 24].append(v)
+        spans_per_day = sorted(max(d) - min(d) for d in days.values() if len(d) >= 12)
+        if spans_per_day:
+            tol = min(tol, p["usual_share"] * spans_per_day[len(spans_per_day) // 2])
+    if tol is not None and len(vals) >= min_hours:
+        spans = []
+        lo = 0
+        mx: deque = deque()
+        mn: deque = deque()
+        for hi, v in enumerate(vals):
+            while mx and vals[mx[-1]] <= v:
+                mx.pop()
+            mx.append(hi)
+            while mn and vals[mn[-1]] >= v:
+                mn.pop()
+            mn.append(hi)
+            while vals[mx[0]] - vals[mn[0]] > tol:
+                lo += 1
+                if mx[0] < lo:
+                    mx.popleft()
+                if mn[0] < lo:
+                    mn.popleft()
+            if hi + 1 - lo >= min_hours:
+                spans.append((lo, hi + 1, float(hi + 1 - lo)))
+        for x, y, _m in _merge(spans):
+            seg = vals[x:y]
+            hits.append(Hit("R1", s.at(idx[x]), s.at(idx[y - 1] + 1), max(seg) - min(seg), tol,
+                            {"kind": "narrow", "hours": y - x, "range": analyser_range}))
+    i = 0
+    while i < len(vals):
+        j = i
+        while j + 1 < len(vals) and vals[j + 1] == vals[i]:
+            j += 1
+        start = s.at(idx[i])
+        if j + 1 - i >= run_len and not any(h.start <= start < h.end for h in hits):
+            hits.append(Hit("R1", start, s.at(idx[j] + 1), float(j + 1 - i), None,
+                            {"kind": "identical", "value": vals[i], "hours": j + 1 - i}))
+        i = j + 1
     return hits
 
 
@@ -236,12 +271,17 @@ def detect_r3(s: Series, p: Mapping[str, float], *, limit: float | None) -> list
 # ------------------------------------------------------------------------------------------------ R4 strategic gaps
 
 def detect_r4(s: Series, p: Mapping[str, float], *, limit: float | None,
-              load: Sequence[float | None] | None = None) -> list[Hit]:
+              load: Sequence[float | None] | None = None, producing: Sequence[bool] | None = None) -> list[Hit]:
     """Gaps (or F/M/D/C hours) that start right after a high and rising value, at ≥ rate_ratio × the rate after
-    other values; or gap hours concentrated in high-load hours (ST=44 production power)."""
+    other values; or gap hours concentrated in high-load hours (ST=44 production power). A gap while the plant
+    is not producing (a planned stop) is no gap in the data of a discharge."""
     hits = []
     n = len(s)
-    starts = [i for i in range(1, n) if not s.valid(i) and s.valid(i - 1)]
+    starts = [i for i in range(1, n) if not s.valid(i) and s.valid(i - 1) and (producing is None or producing[i])]
+    cal = Counter(s.at(i).hour for i in starts if s.flags[i] == "C")
+    if cal:  # the routine calibration at the device's usual hour is no strategic gap
+        usual = cal.most_common(1)[0][0]
+        starts = [i for i in starts if not (s.flags[i] == "C" and s.at(i).hour == usual)]
     if limit:
         def high(i: int) -> bool:
             return (s.values[i] >= p["high_share"] * limit and i > 0 and s.valid(i - 1)
@@ -253,7 +293,9 @@ def detect_r4(s: Series, p: Mapping[str, float], *, limit: float | None,
         n_other = len(valid_idx) - n_high
         rate_high = len(after_high) / n_high if n_high else 0.0
         rate_other = (len(starts) - len(after_high)) / n_other if n_other else 0.0
-        if len(after_high) >= p["min_events"] and rate_high >= p["rate_ratio"] * rate_other:
+        chance = _binomial_tail(len(after_high), n_high, max(rate_other, 1.0 / max(n_other, 1)))
+        if (len(after_high) >= p["min_events"] and rate_high >= p["rate_ratio"] * rate_other
+                and chance < p["p_value"]):
             hits.append(Hit("R4", s.at(after_high[0] - 1), s.at(after_high[-1] + 1), float(len(after_high)),
                             p["high_share"] * limit,
                             {"kind": "after_high", "events": len(after_high), "rate_high": round(rate_high, 4),
@@ -278,9 +320,10 @@ def detect_r4(s: Series, p: Mapping[str, float], *, limit: float | None,
 
 # ------------------------------------------------------------------------------------------------ R5 step-down, flat
 
-def detect_r5(s: Series, p: Mapping[str, float]) -> list[Hit]:
+def detect_r5(s: Series, p: Mapping[str, float], *, producing: Sequence[bool] | None = None) -> list[Hit]:
     """≥ min_events sharp drops (to ≤ (1-drop) of the hour before) within `days` days, each followed by
-    ≥ flat_hours valid hours with a coefficient of variation below flat_cv (dilution, reagent tampering)."""
+    ≥ flat_hours valid producing hours with a coefficient of variation below flat_cv (dilution, reagent
+    tampering); a plant shutting down is not producing, so its drop to zero is not counted."""
     flat = int(p["flat_hours"])
     events = []
     for i in range(1, len(s) - flat + 1):
@@ -289,7 +332,7 @@ def detect_r5(s: Series, p: Mapping[str, float]) -> list[Hit]:
         if s.values[i] > (1 - p["drop"]) * s.values[i - 1]:
             continue
         after = s.values[i:i + flat]
-        if all(s.valid(k) for k in range(i, i + flat)) and _cv(after) < p["flat_cv"]:
+        if all(_producing(s, k, producing) for k in range(i, i + flat)) and _cv(after) < p["flat_cv"]:
             events.append(i)
     width = int(p["days"]) * 24
     need = int(p["min_events"])
@@ -309,13 +352,30 @@ def detect_r5(s: Series, p: Mapping[str, float]) -> list[Hit]:
 
 def _steps(values: Sequence[float | None], w: int, sigma: float, share: float,
            ok: Sequence[bool]) -> set[int]:
+    """Hours i where the mean of the w valid hours after differs from the w hours before by more than `sigma`
+    times their spread and by at least `share` of the level before (≤ 2 invalid hours per side tolerated)."""
+    n = len(values)
+    cnt, s1, s2 = [0] * (n + 1), [0.0] * (n + 1), [0.0] * (n + 1)
+    for i in range(n):
+        v = values[i] if ok[i] and values[i] is not None else None
+        cnt[i + 1] = cnt[i] + (v is not None)
+        s1[i + 1] = s1[i] + (v or 0.0)
+        s2[i + 1] = s2[i] + (v * v if v is not None else 0.0)
+
+    def stats(a: int, b: int) -> tuple[int, float, float]:
+        k = cnt[b] - cnt[a]
+        if not k:
+            return 0, 0.0, 0.0
+        mean = (s1[b] - s1[a]) / k
+        return k, mean, math.sqrt(max((s2[b] - s2[a]) / k - mean * mean, 0.0))
+
     out = set()
-    for i in range(w, len(values) - w + 1):
-        if not all(ok[i - w:i + w]):
+    for i in range(w, n - w + 1):
+        kb, mb, sb = stats(i - w, i)
+        ka, ma, sa = stats(i, i + w)
+        if kb < w - 2 or ka < w - 2:
             continue
-        before, after = values[i - w:i], values[i:i + w]
-        mb, ma = sum(before) / w, sum(after) / w
-        noise = (statistics.pstdev(before) + statistics.pstdev(after)) / 2
+        noise = (sb + sa) / 2
         if abs(ma - mb) > sigma * max(noise, 1e-9) and abs(ma - mb) >= share * max(abs(mb), 1e-9):
             out.add(i)
     return out
@@ -451,22 +511,31 @@ def detect_r8(s: Series, p: Mapping[str, float], references: Sequence[Reference]
 
 # ------------------------------------------------------------------------------------------------ R9 flag abuse
 
+PEER_FLAGS = ("M", "C", "D")
+
+
+def flag_hours(flags: Sequence[str]) -> int:
+    """Maintenance, calibration and fault hours: what R9 compares with the peers' median."""
+    return sum(1 for f in flags if f in PEER_FLAGS)
+
+
 def detect_r9(s: Series, p: Mapping[str, float], *, peer_median_flag_hours: float | None = None,
               production: Sequence[float | None] | None = None, limit: float | None = None) -> list[Hit]:
-    """M/C/D/F hours above peer_multiple × the peers' median; F (stopped) hours while ST=44 production power is on;
-    calibrations at odd hours (not the device's usual hour) that follow high readings."""
+    """M/C/D hours above peer_multiple × the peers' median; F (stopped) hours while ST=44 production power is on;
+    calibrations at odd hours (not the device's usual hour) that follow high readings. F hours are judged against
+    production power rather than peers, since planned stops make them differ legitimately between plants."""
     hits = []
     n = len(s)
-    flagged = sum(1 for f in s.flags if f in ("M", "C", "D", "F"))
+    flagged = flag_hours(s.flags)
     if (peer_median_flag_hours is not None and flagged >= p["min_flag_hours"]
             and flagged > p["peer_multiple"] * peer_median_flag_hours):
         hits.append(Hit("R9", s.start, s.at(n), float(flagged), None,
                         {"kind": "flag_share", "flag_hours": flagged, "peer_median": peer_median_flag_hours}))
     if production is not None:
-        bad = [i for i in range(n) if s.flags[i] == "F" and production[i] is not None
-               and production[i] >= p["power_on"]]
+        on = production_on(production, p["on_share"])
+        bad = [i for i in range(n) if s.flags[i] == "F" and on[i]]
         if len(bad) >= p["min_hours"]:
-            hits.append(Hit("R9", s.at(bad[0]), s.at(bad[-1] + 1), float(len(bad)), p["power_on"],
+            hits.append(Hit("R9", s.at(bad[0]), s.at(bad[-1] + 1), float(len(bad)), None,
                             {"kind": "stopped_while_producing", "hours": len(bad), "series": "production"}))
     cal_starts = [i for i in range(1, n) if s.flags[i] == "C" and s.flags[i - 1] != "C"]
     if limit and len(cal_starts) >= p["min_odd"]:
@@ -487,8 +556,8 @@ def detect_r10(start: datetime, p: Mapping[str, float], *, production: Sequence[
     """Production power on while treatment power is off or below baseline_share × its usual (median) level while
     producing, for ≥ min_hours hours in a row."""
     n = min(len(production), len(treatment))
-    on = [production[i] is not None and production[i] >= p["power_on"] and treatment[i] is not None
-          for i in range(n)]
+    running = production_on(production[:n], p["on_share"])
+    on = [running[i] and treatment[i] is not None for i in range(n)]
     usual = [treatment[i] for i in range(n) if on[i]]
     if len(usual) < 24:
         return []

@@ -148,12 +148,12 @@ def build_context(outlet: Outlet, start: datetime, end: datetime) -> Context:
 
 
 def peer_flag_medians(outlets: Iterable[Outlet], start: datetime, end: datetime) -> dict[tuple[str, str], float]:
-    """Per city (region prefix of 4) and code: the median of M/C/D/F hours over the outlets reporting that code."""
+    """Per city (region prefix of 4) and code: the median of M/C/D hours over the outlets reporting that code."""
     prefixes = {o.enterprise.region_code[:4] for o in outlets}
     out: dict[tuple[str, str], float] = {}
     for prefix in prefixes:
         base = (sa.select(MonitoringValue.outlet_id, MonitoringValue.pollutant_code,
-                          sa.func.sum(sa.case((MonitoringValue.flag.in_(("M", "C", "D", "F")), 1), else_=0)))
+                          sa.func.sum(sa.case((MonitoringValue.flag.in_(rules.PEER_FLAGS), 1), else_=0)))
                 .join(Enterprise, Enterprise.id == MonitoringValue.enterprise_id)
                 .where(Enterprise.region_code.startswith(prefix, autoescape=True),
                        MonitoringValue.period == Period.HOUR,
@@ -178,9 +178,8 @@ def producing_mask(data: OutletData) -> list[bool] | None:
     flow = next((data.values(c) for c in FLOW_CODES if c in data.codes), None)
     if power is None and flow is None:
         return None
-    on = params("R9")["power_on"]
-    return [(flow is not None and flow[i] is not None and flow[i] > 0)
-            or (power is not None and power[i] is not None and power[i] >= on) for i in range(data.hours)]
+    on = rules.production_on(power, params("R9")["on_share"]) if power is not None else [False] * data.hours
+    return [(flow is not None and flow[i] is not None and flow[i] > 0) or on[i] for i in range(data.hours)]
 
 
 def series_hits(data: OutletData, ctx: Context, *, months: bool = True) -> list[tuple[str, Hit, dict]]:
@@ -188,7 +187,7 @@ def series_hits(data: OutletData, ctx: Context, *, months: bool = True) -> list[
     out: list[tuple[str, Hit, dict]] = []
     producing = producing_mask(data)
     production, treatment = data.summed("d2"), data.summed("d3")
-    state = data.summed("p")
+    state = production if production is not None else data.summed("p")  # ST=44 power, else ST=45 marks
     o2 = data.values(O2_CODE)
     for code in judged_codes(data, ctx):
         s = data.codes[code]
@@ -205,9 +204,9 @@ def series_hits(data: OutletData, ctx: Context, *, months: bool = True) -> list[
                 a, b = int((m0 - data.start) // HOUR), int((m1 - data.start) // HOUR)
                 sub = Series(m0, s.values[a:b], s.flags[a:b])
                 out += [(code, h, {}) for h in rules.detect_r3(sub, params("R3"), limit=limit)]
-        for h in rules.detect_r4(s, params("R4"), limit=limit, load=production):
+        for h in rules.detect_r4(s, params("R4"), limit=limit, load=production, producing=producing):
             out.append((code, h, {"load": production} if h.details.get("kind") == "high_load" else {}))
-        out += [(code, h, {}) for h in rules.detect_r5(s, params("R5"))]
+        out += [(code, h, {}) for h in rules.detect_r5(s, params("R5"), producing=producing)]
         companions = {COMPANIONS[c]: data.values(c) for c in COMPANIONS if c in data.codes and c != code}
         for h in rules.detect_r6(s, params("R6"), companions=companions, state=state, o2=o2,
                                  combustion=code.startswith("a") and code in ctx.reference_o2,

@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "portal.enterprises.views",
     "portal.search.views",
     "portal.audit.views",
+    "portal.audit.public_views",
     "portal.workdays.views",
     "portal.reports.views",
     "portal.api.views",

@@ -102,6 +102,12 @@ class Config:
     HJ212_LISTEN_MAX_CONNECTIONS = 1000
     HJ212_LISTEN_WORKERS = 4
 
+    # Audit log (portal/audit): HMAC key(s) kept outside the database, comma-separated, the first signs new records
+    # and seals, all verify (rotation: put the new key first, keep the old ones). The default is for development
+    # only; scripts/ensure-instance.sh writes a real one into instance/portal.cfg, production sets PORTAL_AUDIT_KEY.
+    AUDIT_KEY = "dev-only-audit-key-not-secret"
+    AUDIT_CHAINS = 16  # independent chains (shard key: enterprise id); changing it only affects new transactions
+
     # Search
     HOME_STATS_TTL = 60  # seconds the home page's registry totals are cached per process
     SEARCH_PER_PAGE = 20
@@ -126,3 +132,4 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     HOME_STATS_TTL = 0
     REPORTER_KEY = "dGVzdC1yZXBvcnRlci1rZXktMzItYnl0ZXMtbG9uZyE="
+    AUDIT_KEY = "test-audit-key"

@@ -1,6 +1,6 @@
 """Imports every domain's models so Alembic autogenerate and tests see the whole metadata."""
 # ruff: noqa: F401
-from portal.audit.models import AuditHead, AuditRecord
+from portal.audit.models import AuditChainHead, AuditRecord, AuditSeal
 from portal.auth.models import EnterpriseBinding, User
 from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent, ComplaintNote
 from portal.credit.models import (

@@ -43,7 +43,7 @@ PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", 
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
 PUBLIC |= {"opendays.public_index", "opendays.detail", "opendays.registered"}  # registration needs no account
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
-                   "subscriptions.", "dataerrors.", "envcode.")
+                   "subscriptions.", "dataerrors.", "envcode.", "audit_public.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",

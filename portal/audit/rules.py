@@ -1,13 +1,21 @@
-"""Pure hash-chain rules for the audit log."""
+"""Pure rules of the audit log: canonical JSON, keyed record hashes (HMAC-SHA256), chain walking and seals.
+
+Every record belongs to one of several independent chains (a shard key, see services.chain_for); each record's MAC
+covers every column (chain, sequence, time, actor id and label, action, object, enterprise, content before and
+after, the previous record's MAC and the key id) under a key kept outside the database (AUDIT_KEY). A daily seal
+publishes every chain's head at once; seals are linked by plain SHA-256 so anyone who saved one can check later
+ones extend it (Certificate Transparency style).
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 GENESIS_HASH = "0" * 64
 
@@ -33,43 +41,122 @@ def canonical_json(value: Any) -> str:
     return json.dumps(jsonable(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def record_hash(seq: int, at: str, actor_label: str, action: str, object_type: str, object_id: str,
-                before: Any, after: Any, prev_hash: str) -> str:
-    body = canonical_json(
-        {"seq": seq, "at": at, "actor": actor_label, "action": action, "type": object_type, "id": object_id,
-         "before": before, "after": after, "prev": prev_hash}
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+# ---- keys -------------------------------------------------------------------------------------------------------
+
+def key_id(secret: str) -> str:
+    """A short public name for a key (never the key): lets `audit verify` say which key a record needs."""
+    return hashlib.sha256(b"portal-audit-key-id:" + secret.encode("utf-8")).hexdigest()[:12]
+
+
+def parse_keys(setting: str | Iterable[str] | None) -> dict[str, str]:
+    """AUDIT_KEY: one secret or several, comma-separated; the first signs new records, all verify (rotation).
+    Returns {key_id: secret} in order."""
+    if not setting:
+        return {}
+    items = setting.split(",") if isinstance(setting, str) else list(setting)
+    return {key_id(s.strip()): s.strip() for s in items if s.strip()}
+
+
+def mac(secret: str, payload: Any) -> str:
+    return hmac.new(secret.encode("utf-8"), canonical_json(payload).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# ---- records ----------------------------------------------------------------------------------------------------
+
+RECORD_FIELDS = ("chain", "seq", "at", "actor_id", "actor_label", "action", "object_type", "object_id",
+                 "enterprise_id", "before", "after", "prev_hash", "key_id")
+
+
+def record_payload(r: Mapping[str, Any]) -> dict:
+    """Every column of a record except its own hash (and the surrogate id), in canonical form."""
+    return {f: jsonable(r[f]) for f in RECORD_FIELDS}
+
+
+def record_hash(secret: str, r: Mapping[str, Any]) -> str:
+    return mac(secret, record_payload(r))
 
 
 @dataclass
 class ChainProblem:
+    chain: str | None
     seq: int | None
     message: str
 
+    @property
+    def where(self) -> str:
+        if self.chain is None:
+            return "published heads"
+        return f"chain {self.chain} record {self.seq}" if self.seq is not None else f"chain {self.chain}"
 
-def verify_chain(records: Iterable[dict], head_seq: int, head_hash: str) -> list[ChainProblem]:
-    """Walk records in seq order; report edits (hash mismatch), gaps (deletions) and a truncated tail."""
+
+def verify_chain(chain: str, records: Iterable[Mapping[str, Any]], keys: Mapping[str, str],
+                 head: tuple[int, str] | None) -> tuple[list[ChainProblem], dict[int, str]]:
+    """Walk one chain's records in seq order: unknown keys, wrong MACs (any column changed), broken links, gaps
+    (deletions) and a head that does not match the last record (deleted from the end).
+
+    Returns the problems and {seq: hash} of the records (only those a seal names are kept by the caller)."""
     problems: list[ChainProblem] = []
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    last_hash = GENESIS_HASH
-    last_seq = 0
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    last_seq, last_hash = 0, GENESIS_HASH
+    hashes: dict[int, str] = {}
     for r in records:
-        if r["seq"] != expected_seq:
-            problems.append(ChainProblem(r["seq"], f"records {expected_seq}..{r['seq'] - 1} are missing (deleted)"))
+        seq = r["seq"]
+        if seq != expected_seq:
+            problems.append(ChainProblem(chain, seq, f"records {expected_seq}..{seq - 1} are missing (deleted)"))
         elif r["prev_hash"] != expected_prev:
-            problems.append(ChainProblem(r["seq"], "does not link to the record before it"))
-        computed = record_hash(r["seq"], r["at"], r["actor_label"], r["action"], r["object_type"], r["object_id"],
-                               r["before"], r["after"], r["prev_hash"])
-        if computed != r["hash"]:
-            problems.append(ChainProblem(r["seq"], "content was changed after it was written (hash mismatch)"))
-        expected_prev = r["hash"]
-        expected_seq = r["seq"] + 1
-        last_hash, last_seq = r["hash"], r["seq"]
-    if head_seq != last_seq or head_hash != last_hash:
-        problems.append(ChainProblem(None, f"the chain head says record {head_seq} is last, but the last record "
-                                           f"found is {last_seq}: records were deleted from the end"))
+            problems.append(ChainProblem(chain, seq, "does not link to the record before it"))
+        secret = keys.get(r["key_id"] or "")
+        if secret is None:
+            problems.append(ChainProblem(chain, seq, f"signed with key {r['key_id']!r}, which is not configured "
+                                                     "(AUDIT_KEY)"))
+        elif not hmac.compare_digest(record_hash(secret, r), r["hash"]):
+            problems.append(ChainProblem(chain, seq, "a column was changed after it was written (MAC mismatch)"))
+        hashes[seq] = r["hash"]
+        expected_prev, expected_seq = r["hash"], seq + 1
+        last_seq, last_hash = seq, r["hash"]
+    head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
+    if (head_seq, head_hash) != (last_seq, last_hash):
+        problems.append(ChainProblem(chain, None, f"the chain head says record {head_seq} is last, but the last "
+                                                  f"record found is {last_seq}: records were deleted from the end"))
+    return problems, hashes
+
+
+# ---- seals (published heads) ------------------------------------------------------------------------------------
+
+def seal_payload(day: date | str, heads: Mapping[str, Any], prev_digest: str) -> dict:
+    return {"day": jsonable(day), "heads": {c: list(v) for c, v in sorted(heads.items())}, "prev": prev_digest}
+
+
+def seal_digest(day: date | str, heads: Mapping[str, Any], prev_digest: str) -> str:
+    """Public SHA-256 of a seal: anyone can recompute it from the published page and check the links."""
+    return hashlib.sha256(canonical_json(seal_payload(day, heads, prev_digest)).encode("utf-8")).hexdigest()
+
+
+def verify_seals(seals: Iterable[Mapping[str, Any]], keys: Mapping[str, str],
+                 record_hash_at) -> list[ChainProblem]:
+    """Each seal: digest recomputes, links to the seal before, MAC under a configured key, and every head it
+    published is still the hash of that record (`record_hash_at(chain, seq)` -> hash or None)."""
+    problems: list[ChainProblem] = []
+    prev = GENESIS_HASH
+    for s in seals:
+        day = jsonable(s["day"])
+        if s["prev_digest"] != prev:
+            problems.append(ChainProblem(None, None, f"the seal of {day} does not link to the seal before it"))
+        if seal_digest(day, s["heads"], s["prev_digest"]) != s["digest"]:
+            problems.append(ChainProblem(None, None, f"the seal of {day} was changed after it was published"))
+        secret = keys.get(s["key_id"] or "")
+        if secret is None:
+            problems.append(ChainProblem(None, None, f"the seal of {day} is signed with key {s['key_id']!r}, which "
+                                                     "is not configured"))
+        elif not hmac.compare_digest(mac(secret, seal_payload(day, s["heads"], s["prev_digest"])), s["mac"]):
+            problems.append(ChainProblem(None, None, f"the seal of {day} has a wrong MAC"))
+        for chain, (seq, h) in sorted(s["heads"].items()):
+            now = record_hash_at(chain, seq)
+            if now != h:
+                what = "is missing" if now is None else "was rewritten"
+                problems.append(ChainProblem(chain, seq, f"published on {day} as the head of the chain, the record "
+                                                         f"{what} since"))
+        prev = s["digest"]
     return problems
 
 

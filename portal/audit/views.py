@@ -71,3 +71,30 @@ def enterprise_history(enterprise_id: int):
     records = services.enterprise_history(enterprise.id)
     return render_template("audit/history.html", entries=_entries(records), enterprise=enterprise,
                            object_type=None, object_id=None, L=template_labels(), per_object=False, **_labels())
+
+
+REPORTER_ACCESS_PER_PAGE = 100
+
+
+@bp.get("/reporter-access")
+@require(Permission.AUDIT_VIEW, Permission.COMPLAINT_EXTEND)  # both: the jurisdiction's lead (not admins)
+def reporter_access():
+    """Every view of a reporter's identity and every original complaint file downloaded in the lead's area."""
+    import sqlalchemy as sa
+    from flask import request
+
+    from portal.complaints.identity import ACTIONS
+    from portal.complaints.models import Complaint
+
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
+    prefix = (current_user.jurisdiction_code or "\x00") + "%"
+    stmt = (sa.select(AuditRecord, Complaint)
+            .join(Complaint, sa.cast(Complaint.id, sa.String) == AuditRecord.object_id)
+            .where(AuditRecord.object_type == "complaints", AuditRecord.action.in_(ACTIONS),
+                   sa.or_(Complaint.region_code.like(prefix), Complaint.assigned_region_code.like(prefix)))
+            .order_by(AuditRecord.at.desc(), AuditRecord.id.desc())
+            .offset((page - 1) * REPORTER_ACCESS_PER_PAGE).limit(REPORTER_ACCESS_PER_PAGE + 1))
+    rows = db.session.execute(stmt).all()
+    return render_template("audit/reporter_access.html", rows=rows[:REPORTER_ACCESS_PER_PAGE], page=page,
+                           has_next=len(rows) > REPORTER_ACCESS_PER_PAGE)

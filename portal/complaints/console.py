@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth.permissions import Permission, has_permission, require
-from portal.complaints import services
+from portal.complaints import identity, services
 from portal.complaints.forms import FINDINGS_LABELS, REJECTION_LABELS, ActionForm, QueueFilterForm
 from portal.complaints.models import Complaint, ComplaintAttachment, Findings, RejectionCode, Status
 from portal.complaints.labels import channel_labels, event_labels, status_labels
@@ -71,8 +71,11 @@ def detail(complaint_id: int):
 
 def _render_detail(c: Complaint, form: ActionForm, status: int = 200):
     merged = list(db.session.scalars(select(Complaint).where(Complaint.merged_into_id == c.id)))
+    shown = identity.view_reporter_identity(current_user, c)
+    db.session.commit()  # the audit record of this view of the reporter's identity
     return render_template(
-        "complaints/console_detail.html", c=c, form=form, identity=services.reporter_identity(current_user, c),
+        "complaints/console_detail.html", c=c, form=form, identity=shown,
+        sees_originals=services.can_see_reporter(current_user, c),
         notes=services.notes_for(current_user, c), cited=services.result_references(c),
         due=services.due_of(c), sla=services.sla_of(c), duplicates=services.duplicate_candidates(c),
         merged=merged, can_extend=has_permission(current_user, Permission.COMPLAINT_EXTEND)), status
@@ -154,13 +157,17 @@ def act(complaint_id: int):
 @bp.get("/<int:complaint_id>/files/<int:attachment_id>")
 @require(Permission.COMPLAINT_HANDLE)
 def original_file(complaint_id: int, attachment_id: int):
-    """The reporter's original file, as evidence for the handler (not the public copy)."""
+    """The reporter's original file for the handler and the lead (audited); the metadata-free copy for others."""
     c = _load(complaint_id)
     att = db.session.get(ComplaintAttachment, attachment_id)
     if att is None or att.complaint_id != c.id:
         abort(404)
-    path = services.upload_root() / att.original_path
-    if not path.is_file():
+    served = identity.attachment_for(current_user, c, att)
+    if served is None or not served.path.is_file():
+        db.session.rollback()
         abort(404)
-    return send_file(io.BytesIO(path.read_bytes()), mimetype=att.content_type, as_attachment=True,
-                     download_name=f"{c.case_no}-{att.id}.{att.original_path.rsplit('.', 1)[-1]}")
+    data = served.path.read_bytes()
+    db.session.commit()
+    ext = served.path.suffix.lstrip(".")
+    return send_file(io.BytesIO(data), mimetype=served.content_type, as_attachment=True,
+                     download_name=f"{c.case_no}-{att.id}{'' if served.original else '-public'}.{ext}")

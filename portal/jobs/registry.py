@@ -53,6 +53,8 @@ JOBS: dict[str, Job] = {
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("disclosure-copies", "portal.disclosures.copies:render_pending_copies", "*/2 * * * *",
             "Render the copy-of-record PDF of newly published disclosure reports."),
+        Job("audit-publish-heads", "portal.audit.services:publish_heads_job", "5 0 * * *",
+            "Seal the heads of every audit chain together and publish them (/audit/heads and its Atom feed)."),
         Job("search-versions-prune", "portal.search.cache:prune", "40 3 * * *",
             "Prune the search data-version log to its newest row."),
         Job("credit-refresh", "portal.credit.services:refresh_due_standings", "10 0 * * *",

@@ -65,6 +65,7 @@ class Config:
     SCHEDULER_LEASE_SECONDS = 20
     SCHEDULER_RENEW_SECONDS = 5
     SCHEDULER_STALE_SECONDS = 60  # /healthz calls the scheduler "stale" when its heartbeat is older than this
+    HEALTHZ_DETAIL_SECONDS = 1.0  # /healthz recomputes the heartbeat and queue depths at most this often per process
     JOB_RUN_RETENTION_DAYS = 90  # job-runs-prune deletes older finished runs (the newest of each job is kept)
     # Outbox: a sender claims messages for this long; a claim left by a dead sender is taken again after it.
     OUTBOX_CLAIM_SECONDS = 300

@@ -44,7 +44,7 @@ def health():
     else:
         body, status = {"status": "ok"}, 200
         try:
-            body.update(scheduler=jobs_health.scheduler_status(), queues=jobs_health.queue_depths())
+            body.update(jobs_health.snapshot())
         except sa.exc.DBAPIError:  # e.g. during a deploy, before the migration that adds the lease table
             db.session.rollback()
             body.update(scheduler={"status": "unknown"}, queues={})

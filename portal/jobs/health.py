@@ -3,10 +3,13 @@
 The heartbeat is the lease row's heartbeat_at (renewed every SCHEDULER_RENEW_SECONDS by the leading scheduler);
 older than SCHEDULER_STALE_SECONDS, or no lease at all, means no scheduler is running jobs. Queue depths are counts
 of waiting work: outbox messages still to send, those given up after MAX_ATTEMPTS, waiting monitoring imports and
-job runs in progress. Read-only, a few indexed counts.
+job runs in progress. Read-only, a few indexed counts, computed at most once per HEALTHZ_DETAIL_SECONDS in each
+process (a probe hammering /healthz costs one SELECT 1 a request, as before these figures were added).
 """
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -43,3 +46,20 @@ def queue_depths() -> dict[str, int]:
             "outbox_given_up": count(OutboxMessage, unsent, OutboxMessage.attempts >= MAX_ATTEMPTS),
             "monitoring_imports": count(ImportJob, ImportJob.status.in_(WAITING)),
             "jobs_running": count(JobRun, JobRun.status == "running")}
+
+
+_cache: dict = {"at": None, "data": None}
+_lock = threading.Lock()
+
+
+def snapshot() -> dict:
+    """{"scheduler": ..., "queues": ...}, recomputed when older than HEALTHZ_DETAIL_SECONDS (0: every call)."""
+    ttl = float(current_app.config["HEALTHZ_DETAIL_SECONDS"])
+    with _lock:
+        at, data = _cache["at"], _cache["data"]
+        if data is not None and ttl > 0 and time.monotonic() - at < ttl:
+            return data
+    data = {"scheduler": scheduler_status(), "queues": queue_depths()}
+    with _lock:
+        _cache["at"], _cache["data"] = time.monotonic(), data
+    return data

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
@@ -10,6 +11,11 @@ from portal.jobs import lease
 from portal.jobs.models import JobRun
 from portal.mail import services as mail
 from portal.mail.models import OutboxMessage
+
+
+@pytest.fixture(autouse=True)
+def fresh_figures(app, monkeypatch):
+    monkeypatch.setitem(app.config, "HEALTHZ_DETAIL_SECONDS", 0)
 
 
 def test_healthz_without_a_scheduler_says_none_and_counts_the_queues(db, client):
@@ -41,3 +47,13 @@ def test_healthz_reports_the_leaders_heartbeat_and_calls_an_old_one_stale(db, ap
     lease.try_acquire("host:2:cd", timedelta(seconds=600), now=old)
     db.session.commit()
     assert client.get("/healthz").get_json()["scheduler"]["status"] == "stale"
+
+
+def test_healthz_figures_are_reused_for_a_moment_under_a_probe_storm(db, app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "HEALTHZ_DETAIL_SECONDS", 3600)
+    first = client.get("/healthz").get_json()["queues"]["outbox"]
+    mail.queue_mail("late@example.cn", "s", "b")
+    db.session.commit()
+    assert client.get("/healthz").get_json()["queues"]["outbox"] == first
+    monkeypatch.setitem(app.config, "HEALTHZ_DETAIL_SECONDS", 0)
+    assert client.get("/healthz").get_json()["queues"]["outbox"] == first + 1

@@ -59,8 +59,16 @@ class Config:
     # Public base URL used in e-mails, PDFs and QR codes.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
-    # Scheduler: the job store lives in the portal database unless set.
+    # Scheduler: the job store lives in the portal database unless set. Several scheduler processes elect one
+    # leader through a lease (portal/jobs/lease.py): a dead leader is replaced within LEASE + RENEW seconds [M].
     SCHEDULER_JOBSTORE_URL = ""
+    SCHEDULER_LEASE_SECONDS = 20
+    SCHEDULER_RENEW_SECONDS = 5
+    SCHEDULER_STALE_SECONDS = 60  # /healthz calls the scheduler "stale" when its heartbeat is older than this
+    HEALTHZ_DETAIL_SECONDS = 1.0  # /healthz recomputes the heartbeat and queue depths at most this often per process
+    JOB_RUN_RETENTION_DAYS = 90  # job-runs-prune deletes older finished runs (the newest of each job is kept)
+    # Outbox: a sender claims messages for this long; a claim left by a dead sender is taken again after it.
+    OUTBOX_CLAIM_SECONDS = 300
 
     # Business defaults that DOMAIN.md tags [M]: configurable.
     PERMIT_RENEWAL_REMINDER_DAYS = 60

@@ -33,8 +33,22 @@ def set_language(lang: str):
 
 @bp.get("/healthz")
 def health():
+    """200 while the database answers (what a load balancer checks), with the scheduler leader's last heartbeat and
+    the queue depths (portal/jobs/health.py) for monitoring; 503 when the database does not answer."""
+    from portal.jobs import health as jobs_health
+
     try:
         db.session.execute(sa.text("SELECT 1"))
-        return jsonify({"status": "ok"})
     except sa.exc.OperationalError:
-        return jsonify({"status": "database unavailable"}), 503
+        body, status = {"status": "database unavailable"}, 503
+    else:
+        body, status = {"status": "ok"}, 200
+        try:
+            body.update(jobs_health.snapshot())
+        except sa.exc.DBAPIError:  # e.g. during a deploy, before the migration that adds the lease table
+            db.session.rollback()
+            body.update(scheduler={"status": "unknown"}, queues={})
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response

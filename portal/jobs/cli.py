@@ -34,15 +34,21 @@ def run_command(name: str) -> None:
 
 @jobs_cli.command("scheduler")
 def scheduler_command() -> None:
-    """Run the scheduler in this process until interrupted (run exactly one)."""
-    from portal.jobs.scheduler import build_scheduler
+    """Run a scheduler in this process until interrupted. Start one per host: they elect one leader (a lease in
+    the database); the others stand by and take over within SCHEDULER_LEASE_SECONDS if it dies."""
+    import signal
 
-    scheduler = build_scheduler(current_app._get_current_object())
-    click.echo("scheduler started (Asia/Shanghai); Ctrl+C to stop")
+    from portal.jobs.scheduler import LeaderLoop
+
+    loop = LeaderLoop(current_app._get_current_object())
+    signal.signal(signal.SIGTERM, lambda *_: loop.stopping.set())
+    click.echo(f"scheduler {loop.holder} started (Asia/Shanghai); Ctrl+C to stop")
     try:
-        scheduler.start()
+        loop.run()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        loop.stop()
 
 
 def register(app: Flask) -> None:

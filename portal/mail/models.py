@@ -29,3 +29,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # A sender's claim (mail.services.claim_batch): no other sender takes the message before claimed_until; a
+    # claim left by a sender that died is taken again after it (visibility timeout).
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column()

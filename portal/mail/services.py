@@ -10,9 +10,13 @@ the message is sent, so the database never holds the query code or the reporter'
 from __future__ import annotations
 
 import logging
+import os
 import re
+import secrets
 import smtplib
+import socket
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -27,6 +31,7 @@ from portal.mail.models import OutboxMessage
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 BATCH_SIZE = 200
+CLAIM_SIZE = 20  # messages a sender claims at a time (a claim lasts OUTBOX_CLAIM_SECONDS)
 SEALED = "sealed:v1:"  # prefix of a recipient or body stored encrypted
 # The only extra header fields a producer may set (RFC 2369 / RFC 8058 list unsubscription).
 EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
@@ -162,39 +167,88 @@ class SendResult:
         return f"sent {self.sent}, failed {self.failed}"
 
 
-def send_pending(limit: int = BATCH_SIZE) -> SendResult:
+def claim_batch(owner: str, limit: int, now: datetime | None = None) -> list[int]:
+    """Claim up to `limit` deliverable messages for `owner` until now + OUTBOX_CLAIM_SECONDS and commit the claim.
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, so concurrent senders take disjoint rows without waiting.
+    SQLite: one UPDATE whose WHERE repeats the claimability test (writes are serialised, so it is atomic).
+    A message is claimable when unsent, under MAX_ATTEMPTS and not claimed, or its claim has expired.
+    """
+    now = now or utcnow()
+    until = now + timedelta(seconds=int(current_app.config["OUTBOX_CLAIM_SECONDS"]))
+    claimable = sa.and_(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS,
+                        sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+    pick = sa.select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+        ids = list(db.session.scalars(pick))
+        if not ids:
+            db.session.commit()
+            return []
+        target = OutboxMessage.id.in_(ids)
+    else:
+        target = sa.and_(OutboxMessage.id.in_(pick.scalar_subquery()), claimable)
+    stmt = (sa.update(OutboxMessage).where(target).values(claimed_by=owner, claimed_until=until)
+            .returning(OutboxMessage.id).execution_options(synchronize_session=False))
+    ids = sorted(db.session.scalars(stmt))
+    db.session.commit()
+    return ids
+
+
+def _start_attempt(message_id: int, owner: str) -> OutboxMessage | None:
+    """Count an attempt and renew the claim, only while `owner` still holds it (committed before the transport is
+    called, so a sender that dies mid-send leaves the attempt counted). None: the claim was lost or already done."""
+    until = utcnow() + timedelta(seconds=int(current_app.config["OUTBOX_CLAIM_SECONDS"]))
+    stmt = (sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == owner,
+                   OutboxMessage.sent_at.is_(None))
+            .values(attempts=OutboxMessage.attempts + 1, claimed_until=until)
+            .execution_options(synchronize_session=False))
+    taken = db.session.execute(stmt).rowcount == 1
+    db.session.commit()
+    return db.session.get(OutboxMessage, message_id, populate_existing=True) if taken else None
+
+
+def send_pending(limit: int = BATCH_SIZE, owner: str | None = None) -> SendResult:
     """Deliver unsent messages (oldest first), recording sent_at or the error and the attempt count.
 
-    Messages that failed MAX_ATTEMPTS times are left for a person to look at. Each message's outcome is committed as
-    soon as the transport has answered: a delivery cannot be rolled back, so a run killed mid-batch must not forget
-    the messages it already handed over (the next run would send them again). At most the one message in flight
-    when a run dies can go out twice (at-least-once delivery, as SMTP itself).
+    Any number of senders may run at once, on any host: each claims small batches (claim_batch) and sends only
+    what it claimed, so no message goes to two senders. A sender that dies leaves its claims to expire after
+    OUTBOX_CLAIM_SECONDS; another sender then takes them once. Messages that failed MAX_ATTEMPTS times are left
+    for a person to look at. Each message's outcome is committed as soon as the transport has answered: a delivery
+    cannot be rolled back. Only a message in flight when its sender dies can go out twice (at-least-once
+    delivery, as SMTP itself).
     """
-    stmt = (sa.select(OutboxMessage)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
-            .order_by(OutboxMessage.id).limit(limit))
-    messages = list(db.session.scalars(stmt))
+    owner = owner or f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(4)}"
     result = SendResult()
-    if not messages:
-        return result
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    channel = transport()
+    channel = None
     try:
-        for message in messages:
-            message.attempts += 1
-            try:
-                channel.send(build_email(message, sender))
-            except (OSError, smtplib.SMTPException, ValueError) as exc:
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                result.failed += 1
-                log.warning("outbox message %s not sent: %s", message.id, message.last_error)
-                channel.close()  # a broken connection is reopened for the next message
+        while result.sent + result.failed < limit:
+            ids = claim_batch(owner, min(CLAIM_SIZE, limit - result.sent - result.failed))
+            if not ids:
+                break
+            for message_id in ids:
+                message = _start_attempt(message_id, owner)
+                if message is None:
+                    continue
+                channel = channel or transport()
+                try:
+                    channel.send(build_email(message, sender))
+                except (OSError, smtplib.SMTPException, ValueError) as exc:
+                    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    message.claimed_by = None  # claimed_until stays: the next try waits for it (back-off)
+                    result.failed += 1
+                    log.warning("outbox message %s not sent: %s", message.id, message.last_error)
+                    channel.close()  # a broken connection is reopened for the next message
+                    db.session.commit()
+                    continue
+                message.sent_at = utcnow()
+                message.last_error = ""
+                message.claimed_by, message.claimed_until = None, None
+                result.sent += 1
                 db.session.commit()
-                continue
-            message.sent_at = utcnow()
-            message.last_error = ""
-            result.sent += 1
-            db.session.commit()
     finally:
-        channel.close()
+        if channel is not None:
+            channel.close()
     return result

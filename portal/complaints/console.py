@@ -164,3 +164,6 @@ def original_file(complaint_id: int, attachment_id: int):
         abort(404)
     return send_file(io.BytesIO(path.read_bytes()), mimetype=att.content_type, as_attachment=True,
                      download_name=f"{c.case_no}-{att.id}.{att.original_path.rsplit('.', 1)[-1]}")
+
+
+from portal.complaints import console_cases  # noqa: E402,F401  (routes on this blueprint)

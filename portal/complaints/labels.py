@@ -24,7 +24,8 @@ def event_labels() -> dict[str, str]:
             "co_reporter": _("Another report merged in"), "escalated": _("Overdue: escalated"),
             "enterprise_matched": _("Linked to the registered enterprise of the exact name"),
             "enterprise_linked": _("Linked to an enterprise"), "enterprise_relinked": _("Linked to another enterprise"),
-            "enterprise_unlinked": _("Link to the enterprise removed")}
+            "enterprise_unlinked": _("Link to the enterprise removed"),
+            "transferred": _("Transferred to the competent bureau"), "transfer_reason": _("Reason for the transfer")}
 
 
 def channel_labels() -> dict[str, str]:

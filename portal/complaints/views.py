@@ -47,7 +47,12 @@ def complaint_counts(enterprise_id: int) -> dict[str, int]:
 def _labels():
     return {"CATEGORY_LABELS": {c.value: label for c, label in CATEGORY_LABELS.items()},
             "STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(), "CHANNEL_LABELS": channel_labels(),
-            "format_code": rules.format_query_code}
+            "format_code": rules.format_query_code, "region_name": _region_name}
+
+
+def _region_name(code: str) -> str:
+    region = db.session.get(Region, code) if code else None
+    return region.name if region else code
 
 
 def _rate_limit() -> str:

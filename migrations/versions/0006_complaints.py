@@ -1,4 +1,8 @@
-"""Issue 18 part C: complaint transfers to the competent jurisdiction.
+"""Issue 18 part C: complaint transfers to the competent jurisdiction; random Open311 tokens.
+
+Open311 tokens were the internal submission key. Anonymous posts had a random one ("open311:<random>") and keep
+it as their token; partner posts had "open311:<partner>:<ticket>", which anyone could guess, and get no token
+(the partner has the case number from its POST; a repeated POST of the ticket issues a random token).
 
 Revision ID: 0006_complaints
 Revises: 0005
@@ -34,8 +38,15 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_transfers'))
     )
     op.create_index(op.f('ix_complaint_transfers_complaint_id'), 'complaint_transfers', ['complaint_id'], unique=False)
+    op.add_column('complaints', sa.Column('open311_token', sa.String(length=64), nullable=True))
+    op.execute("UPDATE complaints SET open311_token = submission_key "
+               "WHERE submission_key LIKE 'open311:%' AND submission_key NOT LIKE 'open311:%:%'")
+    op.create_index(op.f('ix_complaints_open311_token'), 'complaints', ['open311_token'], unique=True)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_complaints_open311_token'), table_name='complaints')
+    with op.batch_alter_table('complaints') as batch_op:
+        batch_op.drop_column('open311_token')
     op.drop_index(op.f('ix_complaint_transfers_complaint_id'), table_name='complaint_transfers')
     op.drop_table('complaint_transfers')

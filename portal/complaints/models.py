@@ -76,6 +76,8 @@ class Complaint(TimestampMixin, db.Model):
     external_ticket: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
     external_due_on: Mapped[date | None] = mapped_column()
     partner: Mapped[str] = mapped_column(sa.String(64), default="")
+    # Open311 token of a posted request (random, secrets.token_urlsafe); GET tokens/<token> returns the case.
+    open311_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     category: Mapped[Category] = mapped_column(str_enum(Category))
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
     reported_name: Mapped[str] = mapped_column(sa.String(200), default="")

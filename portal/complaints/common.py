@@ -57,7 +57,7 @@ def _audit(actor, action: str, c: Complaint, before: dict | None = None) -> None
 
 
 def _facts(c: Complaint) -> dict:
-    return {"case_no": c.case_no, "status": c.status.value, "handler_id": c.handler_id,
+    return {"case_no": c.case_no, "status": c.status.value, "region_code": c.region_code, "handler_id": c.handler_id,
             "assigned_region_code": c.assigned_region_code, "close_due": c.close_due,
             "extended_until": c.extended_until, "findings": c.findings.value if c.findings else None,
             "rejection_code": c.rejection_code.value if c.rejection_code else None}

@@ -171,3 +171,6 @@ def original_file(complaint_id: int, attachment_id: int):
     ext = served.path.suffix.lstrip(".")
     return send_file(io.BytesIO(data), mimetype=served.content_type, as_attachment=True,
                      download_name=f"{c.case_no}-{att.id}{'' if served.original else '-public'}.{ext}")
+
+
+from portal.complaints import console_cases  # noqa: E402,F401  (routes on this blueprint)

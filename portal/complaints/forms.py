@@ -129,3 +129,21 @@ class ActionForm(FlaskForm):
     penalty_on = DateField(_l("Penalty decision date"), validators=[Optional()])
     penalty_evidence_id = SelectField(_l("Or link a penalty record of the enterprise"), coerce=_optional_int,
                                       validators=[Optional()])
+
+
+class LinkForm(FlaskForm):
+    """The handler links, re-links or unlinks the case to a registered enterprise (empty code: unlink)."""
+
+    uscc = StringField(_l("Credit code of the registered enterprise (empty to unlink)"),
+                       validators=[Optional(), Length(max=18, message=_l("A credit code has 18 characters."))])
+    reason = TextAreaField(_l("Reason for the link"), validators=[
+        DataRequired(message=_l("Give the reason for the link (at least 5 characters).")), Length(max=1000)])
+
+
+class TransferForm(FlaskForm):
+    """Transfer the case to the jurisdiction where the pollution happens (choices: districts outside the user's)."""
+
+    region_code = SelectField(_l("Competent district"), validators=[
+        DataRequired(message=_l("Choose the city or county where the pollution happens."))])
+    reason = TextAreaField(_l("Reason for the transfer"), validators=[
+        DataRequired(message=_l("Give the reason for the transfer (at least 5 characters).")), Length(max=1000)])

@@ -57,7 +57,8 @@ def queue(user, *, status: Status | None = None, overdue_only: bool = False, lim
         stmt = stmt.where(Complaint.status == status)
     else:
         stmt = stmt.where(Complaint.status.in_(rules.OPEN_STATUSES))
-    items = list(db.session.scalars(stmt.order_by(Complaint.accept_due, Complaint.id).limit(limit)))
+    due = due_expression()
+    items = list(db.session.scalars(stmt.order_by(due.is_(None), due, Complaint.id).limit(limit)))
     if overdue_only:
         today = china_today()
         items = [c for c in items if sla_of(c, today) == "overdue"]
@@ -65,7 +66,18 @@ def queue(user, *, status: Status | None = None, overdue_only: bool = False, lim
 
 
 def due_of(c: Complaint) -> date | None:
-    return rules.effective_due(c.status, c.accept_due, c.close_due, c.extended_until)
+    return rules.effective_due(c.status, c.accept_due, c.close_due, c.extended_until, c.external_due_on)
+
+
+def due_expression():
+    """rules.effective_due in SQL, so the queue is ordered by the deadline that applies (the 12345 due date
+    where it is earlier), earliest first."""
+    statutory = sa.case((Complaint.status.in_(rules.PRE_ACCEPTANCE), Complaint.accept_due),
+                        (Complaint.status.in_(rules.AWAITING_CLOSE),
+                         sa.func.coalesce(Complaint.extended_until, Complaint.close_due)))
+    partner = sa.and_(Complaint.external_due_on.is_not(None), Complaint.status.in_(rules.PARTNER_CLOCK),
+                      sa.or_(statutory.is_(None), Complaint.external_due_on < statutory))
+    return sa.case((partner, Complaint.external_due_on), else_=statutory)
 
 
 def sla_of(c: Complaint, today: date | None = None) -> str:

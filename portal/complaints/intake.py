@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from portal.complaints import rules
 from portal.complaints.common import _event, _is_workday, _local_date, _reopen, upload_root
+from portal.complaints.linking import auto_link
 from portal.complaints.crypto import check_query_code, encrypt_identity, hash_query_code
 from portal.complaints.models import Category, Channel, Complaint, ComplaintAttachment, Status
 from portal.complaints.uploads import PreparedFile, store
@@ -104,6 +105,8 @@ def submit_complaint(data: Intake, files: list[PreparedFile]) -> tuple[Complaint
     db.session.flush()
     c.case_no = rules.case_number(_local_date(received), c.id)
     _event(c, "received")
+    if ent is None:
+        auto_link(c)
     _attach(c, files)
     email = identity.get("email")
     if email:

@@ -21,7 +21,11 @@ def event_labels() -> dict[str, str]:
             "reporter_added": _("Reporter added information"), "rated": _("Reporter rated the handling"),
             "note": _("Internal note"), "assigned_to": _("Assigned to"), "extension_requested": _("Extension requested"),
             "extension_refused": _("Extension refused"), "result_reported": _("Result reported"),
-            "co_reporter": _("Another report merged in"), "escalated": _("Overdue: escalated")}
+            "co_reporter": _("Another report merged in"), "escalated": _("Overdue: escalated"),
+            "enterprise_matched": _("Linked to the registered enterprise of the exact name"),
+            "enterprise_linked": _("Linked to an enterprise"), "enterprise_relinked": _("Linked to another enterprise"),
+            "enterprise_unlinked": _("Link to the enterprise removed"),
+            "transferred": _("Transferred to the competent bureau"), "transfer_reason": _("Reason for the transfer")}
 
 
 def channel_labels() -> dict[str, str]:

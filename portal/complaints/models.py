@@ -76,6 +76,8 @@ class Complaint(TimestampMixin, db.Model):
     external_ticket: Mapped[str] = mapped_column(sa.String(64), default="", index=True)
     external_due_on: Mapped[date | None] = mapped_column()
     partner: Mapped[str] = mapped_column(sa.String(64), default="")
+    # Open311 token of a posted request (random, secrets.token_urlsafe); GET tokens/<token> returns the case.
+    open311_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True, index=True)
     category: Mapped[Category] = mapped_column(str_enum(Category))
     enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
     reported_name: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -201,3 +203,24 @@ class ComplaintNote(db.Model):
                 "inspection_evidence_id": self.inspection_evidence_id, "penalty_doc_no": self.penalty_doc_no or None,
                 "penalty_on": self.penalty_on.isoformat() if self.penalty_on else None,
                 "penalty_evidence_id": self.penalty_evidence_id}
+
+
+class ComplaintTransfer(db.Model):
+    """A case moved to the territorially competent jurisdiction (转送, DOMAIN §6.1, §6.9): the place's district
+    changes from `from_region_code` to `to_region_code`; the sending bureau loses access to the case."""
+
+    __tablename__ = "complaint_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaints.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    from_region_code: Mapped[str] = mapped_column(sa.String(6))
+    to_region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    status_before: Mapped[str] = mapped_column(sa.String(20))
+    accept_due_before: Mapped[date] = mapped_column()
+    accept_due_after: Mapped[date] = mapped_column()
+
+    complaint: Mapped[Complaint] = relationship()
+    to_region = relationship("Region", foreign_keys=[to_region_code], lazy="joined")

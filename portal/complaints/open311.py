@@ -2,8 +2,11 @@
 discovery document (wiki.open311.org/Service_discovery) at /open311/discovery.json and .xml.
 
 Service codes are the pollution categories. Posting needs the district (attribute[region_code]) because the portal
-routes every case by territory; partner systems (12345 dispatch) authenticate with api_key and pass their ticket
-number and due date as attributes, and the same ticket posted twice returns the first case. Anonymous posting is
+routes every case by territory; partner systems (12345 dispatch) authenticate with the X-Api-Key header (or the
+spec's api_key parameter; gunicorn.conf.py keeps query strings out of the access log) and pass their ticket
+number and due date as attributes, and the same ticket posted twice returns the first case. Tokens are random.
+A service definition is one object (<service_definition> in XML); requests carry their location rounded to a
+public precision (3 decimals). Anonymous posting is
 allowed and rate limited. Public listings never show the reporter or the description (DOMAIN §6.5); a partner
 sees the description and the reply of the cases it posted.
 """
@@ -24,6 +27,7 @@ from portal.complaints import rules, services
 from portal.complaints.forms import CATEGORY_LABELS
 from portal.complaints.labels import status_labels
 from portal.complaints.models import Category, Channel, Complaint
+from portal.complaints.open311_format import error, fmt, respond, respond_one
 from portal.core.clock import china_tz
 from portal.core.links import public_url
 from portal.errors import DomainError, ValidationFailed
@@ -36,6 +40,10 @@ V2 = "/open311/v2"
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)
 MAX_RESULTS = 1000
+API_KEY_HEADER = "X-Api-Key"
+# Public precision of a request's location [M]: 3 decimals of a degree (about 110 m), enough to find the place,
+# too coarse to point at a reporter's home. OPEN311_LOCATION_DECIMALS overrides it.
+LOCATION_DECIMALS = 3
 DISCOVERY_CHANGESET = "2026-12-01T00:00:00+08:00"  # change when the services or attributes change
 DEFAULT_SPAN_DAYS = 90
 ATTRIBUTES = (
@@ -53,49 +61,6 @@ class Open311Error(Exception):
         self.status, self.description = status, description
 
 
-# --- formats ------------------------------------------------------------------------------------------------------
-
-def _fmt() -> str:
-    return "xml" if request.path.endswith(".xml") else "json"
-
-
-def _xml_value(parent: ET.Element, key: str, value) -> None:
-    child = ET.SubElement(parent, key)
-    if isinstance(value, list):
-        for item in value:
-            _xml_value(child, key[:-1] if key.endswith("s") else "item", item)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _xml_value(child, k, v)
-    elif isinstance(value, bool):
-        child.text = "true" if value else "false"
-    elif value is not None:
-        child.text = str(value)
-
-
-def respond(items: list[dict], root: str, item: str, status: int = 200) -> Response:
-    """A JSON array, or <root><item>…</item></root> with the XML declaration (the spec requires UTF-8)."""
-    if _fmt() == "json":
-        return Response(json.dumps(items, ensure_ascii=False), status=status,
-                        mimetype="application/json")
-    top = ET.Element(root)
-    for entry in items:
-        node = ET.SubElement(top, item)
-        for key, value in entry.items():
-            _xml_value(node, key, value)
-    body = ET.tostring(top, encoding="utf-8", xml_declaration=True)
-    return Response(body, status=status, mimetype="text/xml", headers={"Content-Type": "text/xml; charset=utf-8"})
-
-
-def _error(status: int, description: str, headers: dict | None = None) -> Response:
-    """GeoReport v2 errors: a list of {code, description} (<errors><error><code/><description/></error></errors>)
-    with the same HTTP status."""
-    response = respond([{"code": status, "description": description}], "errors", "error", status)
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
 def _extension() -> str:
     last = request.path.rstrip("/").rsplit("/", 1)[-1]
     return last.rsplit(".", 1)[-1].lower() if "." in last else ""
@@ -111,54 +76,60 @@ def _unrouted():
         return None
     if isinstance(exc, MethodNotAllowed):
         allowed = sorted(set(exc.valid_methods or ()))
-        return _error(405, _("Method %(method)s is not allowed on %(path)s; use %(allowed)s.", method=request.method,
+        return error(405, _("Method %(method)s is not allowed on %(path)s; use %(allowed)s.", method=request.method,
                              path=request.path, allowed=", ".join(allowed)), {"Allow": ", ".join(allowed)})
     ext = _extension()
     if ext and ext not in FORMATS:
-        return _error(404, _("Format %(ext)s is not supported; end the resource with .json or .xml.", ext=ext))
+        return error(404, _("Format %(ext)s is not supported; end the resource with .json or .xml.", ext=ext))
     if not request.path.startswith(V2 + "/"):
-        return _error(404, _("Only GeoReport v2 is served, under %(prefix)s/ (see %(discovery)s).", prefix=V2,
+        return error(404, _("Only GeoReport v2 is served, under %(prefix)s/ (see %(discovery)s).", prefix=V2,
                              discovery=PREFIX + "discovery.json"))
-    return _error(404, _("No GeoReport v2 resource at %(path)s.", path=request.path))
+    return error(404, _("No GeoReport v2 resource at %(path)s.", path=request.path))
 
 
 @bp.errorhandler(Open311Error)
 def _open311_error(exc: Open311Error):
-    return _error(exc.status, exc.description)
+    return error(exc.status, exc.description)
 
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     if isinstance(exc, ValidationFailed):
-        return _error(400, "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
-    return _error(exc.status, exc.message)
+        return error(400, "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+    return error(exc.status, exc.message)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     headers = {k: v for k, v in exc.get_response().headers.items() if k in ("Retry-After", "Allow")}
-    return _error(exc.code or 500, exc.description or exc.name, headers)
+    return error(exc.code or 500, exc.description or exc.name, headers)
 
 
 @bp.errorhandler(OperationalError)
 def _db_down(exc: OperationalError):
     db.session.rollback()
     log.error("open311: database unavailable: %s", exc.__class__.__name__)
-    return _error(503, _("The database is unavailable. Please try again in a minute."), {"Retry-After": "30"})
+    return error(503, _("The database is unavailable. Please try again in a minute."), {"Retry-After": "30"})
 
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
     db.session.rollback()
     log.exception("open311: unhandled error on %s %s", request.method, request.path)
-    return _error(500, _("Something went wrong on our side. The error was logged; please try again."))
+    return error(500, _("Something went wrong on our side. The error was logged; please try again."))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
 
+def _api_key() -> str:
+    """The partner key from the X-Api-Key header (preferred: headers stay out of access logs) or the api_key
+    parameter of GeoReport v2."""
+    return request.headers.get(API_KEY_HEADER, "").strip() or request.values.get("api_key", "")
+
+
 def _partner() -> str | None:
     """The partner name for a valid api_key, None without a key; a wrong key is refused (403)."""
-    key = request.values.get("api_key", "")
+    key = _api_key()
     if not key:
         return None
     for known, name in (current_app.config.get("OPEN311_API_KEYS") or {}).items():
@@ -168,7 +139,7 @@ def _partner() -> str | None:
 
 
 def _has_valid_key() -> bool:
-    key = request.values.get("api_key", "")
+    key = _api_key()
     return bool(key) and any(secrets.compare_digest(k, key) for k in current_app.config.get("OPEN311_API_KEYS") or {})
 
 
@@ -212,7 +183,14 @@ def request_dict(c: Complaint, partner: str | None) -> dict:
             "agency_responsible": c.region.name if c.region else c.region_code, "service_notice": None,
             "requested_datetime": _iso(c.received_at), "updated_datetime": _iso(c.updated_at or c.received_at),
             "expected_datetime": _end_of(services.due_of(shown)), "address": c.region.name if c.region else "",
-            "address_id": None, "zipcode": None, "lat": None, "long": None, "media_url": None}
+            "address_id": None, "zipcode": None, "lat": _public(shown.latitude), "long": _public(shown.longitude),
+            "media_url": None}
+
+
+def _public(coordinate: float | None) -> float | None:
+    if coordinate is None:
+        return None
+    return round(float(coordinate), int(current_app.config.get("OPEN311_LOCATION_DECIMALS", LOCATION_DECIMALS)))
 
 
 def _status_note(c: Complaint) -> str:
@@ -242,7 +220,7 @@ def discovery():
            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2",
                           "url": public_url("open311.services_json").rsplit("/", 1)[0], "changeset": changeset,
                           "type": "production", "formats": ["text/xml", "application/json"]}]}
-    if _fmt() == "json":
+    if fmt() == "json":
         return Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")
     top = ET.Element("discovery")
     for key in ("changeset", "contact", "key_service"):
@@ -253,8 +231,8 @@ def discovery():
         for key in ("specification", "url", "changeset", "type"):
             ET.SubElement(node, key).text = endpoint[key]
         formats = ET.SubElement(node, "formats")
-        for fmt in endpoint["formats"]:
-            ET.SubElement(formats, "format").text = fmt
+        for mime in endpoint["formats"]:
+            ET.SubElement(formats, "format").text = mime
     body = ET.tostring(top, encoding="utf-8", xml_declaration=True)
     return Response(body, headers={"Content-Type": "text/xml; charset=utf-8"})
 
@@ -274,8 +252,7 @@ def service_definition(service_code: str):
     attributes = [{"variable": True, "code": code, "datatype": datatype, "required": required,
                    "datatype_description": description, "order": i + 1, "description": description}
                   for i, (code, required, datatype, description) in enumerate(ATTRIBUTES)]
-    return respond([{"service_code": category.value, "attributes": attributes}], "service_definitions",
-                   "service_definition")
+    return respond_one({"service_code": category.value, "attributes": attributes}, "service_definition")
 
 
 def _rate() -> str:
@@ -327,10 +304,14 @@ def create_request():
     if (lat is None or lon is None) and not address:
         raise Open311Error(400, _("Give lat and long, or address_string."))
     ticket = form.get("attribute[external_ticket]", "").strip()[:64] if partner else ""
-    key = f"open311:{partner}:{ticket}" if partner and ticket else f"open311:{secrets.token_urlsafe(18)}"
+    # The partner's ticket makes a repeated POST return the first case; the key is internal, never a token.
+    key = f"open311:{partner}:{ticket}" if partner and ticket else None
     existing = services.existing_submission(key)
     if existing is not None:
-        return respond([_created(existing, key)], "service_requests", "request")
+        if not existing.open311_token:
+            existing.open311_token = new_token()
+            db.session.commit()
+        return respond([_created(existing)], "service_requests", "request")
     identity = {"name": " ".join(filter(None, [form.get("last_name", ""), form.get("first_name", "")])),
                 "phone": form.get("phone", ""), "email": form.get("email", ""), "id_no": ""}
     data = services.Intake(
@@ -344,12 +325,18 @@ def create_request():
         external_due_on=_due(form.get("attribute[due_date]", "")) if partner else None, partner=partner or "",
         submission_key=key)
     c, _code = services.submit_complaint(data, [])
+    c.open311_token = new_token()
     db.session.commit()
-    return respond([_created(c, key)], "service_requests", "request")
+    return respond([_created(c)], "service_requests", "request")
 
 
-def _created(c: Complaint, token: str) -> dict:
-    return {"service_request_id": c.case_no, "token": token, "service_notice": _(
+def new_token() -> str:
+    """A token a client cannot guess (it maps to the case number)."""
+    return secrets.token_urlsafe(24)
+
+
+def _created(c: Complaint) -> dict:
+    return {"service_request_id": c.case_no, "token": c.open311_token, "service_notice": _(
         "Acceptance is decided by %(day)s.", day=c.accept_due.isoformat()), "account_id": None}
 
 
@@ -382,7 +369,7 @@ def request_detail(service_request_id: str):
 @bp.get("/v2/tokens/<token>.xml", endpoint="token_xml")
 def token_detail(token: str):
     _check_jurisdiction()
-    c = services.existing_submission(token) if token.startswith("open311:") else None
+    c = db.session.scalar(sa.select(Complaint).where(Complaint.open311_token == token)) if token else None
     if c is None:
         raise Open311Error(404, _("No service request for this token."))
     return respond([{"service_request_id": c.case_no, "token": token}], "service_requests", "request")

@@ -45,6 +45,8 @@ OPEN_STATUSES = frozenset(s for s in Status if s not in (S.CLOSED, S.REJECTED, S
 # Statuses before acceptance count against the 15-day clock; the accepted ones against the 60 (+30) day clock.
 PRE_ACCEPTANCE = frozenset({S.RECEIVED})
 AWAITING_CLOSE = frozenset({S.ACCEPTED, S.ASSIGNED, S.INVESTIGATING, S.EXTENDED, S.RESULT_REPORTED, S.REOPENED})
+# The 12345 hotline's due date binds the first handling, not a review.
+PARTNER_CLOCK = (PRE_ACCEPTANCE | AWAITING_CLOSE) - {S.REOPENED}
 
 CASE_NO_RE = re.compile(r"^12369-\d{8}-\d{6,}$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -101,13 +103,22 @@ def review_deadline(replied_on: date, is_workday: IsWorkday) -> date:
 
 
 def effective_due(status: Status, accept_due_on: date, close_due_on: date | None,
-                  extended_until: date | None) -> date | None:
-    """The date the current step must be finished by, or None when no clock runs."""
+                  extended_until: date | None, partner_due_on: date | None = None) -> date | None:
+    """The date the current step must be finished by, or None when no clock runs.
+
+    A case dispatched by 12345 carries the hotline's due date (DOMAIN §6.1: "due date set by 12345"): while the
+    first handling runs it is the deadline whenever it comes before the statutory one (acceptance 15 days,
+    closure 60 (+30) days), so the bureau answers 12345 on time and never later than the law allows. A reopened
+    case (review) runs on the review deadline alone: the hotline's date belonged to the first handling."""
     if status in PRE_ACCEPTANCE:
-        return accept_due_on
-    if status in AWAITING_CLOSE:
-        return extended_until or close_due_on
-    return None
+        statutory = accept_due_on
+    elif status in AWAITING_CLOSE:
+        statutory = extended_until or close_due_on
+    else:
+        return None
+    if partner_due_on is not None and status in PARTNER_CLOCK and (statutory is None or partner_due_on < statutory):
+        return partner_due_on
+    return statutory
 
 
 def sla_state(today: date, due: date | None) -> str:
@@ -172,8 +183,9 @@ def open311_status(status: Status) -> str:
 
 
 def overdue_on(today: date, status: Status, accept_due_on: date, close_due_on: date | None,
-               extended_until: date | None) -> bool:
-    return sla_state(today, effective_due(status, accept_due_on, close_due_on, extended_until)) == "overdue"
+               extended_until: date | None, partner_due_on: date | None = None) -> bool:
+    return sla_state(today, effective_due(status, accept_due_on, close_due_on, extended_until,
+                                          partner_due_on)) == "overdue"
 
 
 

@@ -8,12 +8,12 @@ import secrets
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
                    send_file, session, url_for)
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from portal.complaints import rules, services, statistics as stats
+from portal.complaints import linking, rules, services, statistics as stats
 from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, MonthForm, RatingForm,
                                      ReviewForm, TrackForm)
@@ -47,7 +47,12 @@ def complaint_counts(enterprise_id: int) -> dict[str, int]:
 def _labels():
     return {"CATEGORY_LABELS": {c.value: label for c, label in CATEGORY_LABELS.items()},
             "STATUS_LABELS": status_labels(), "EVENT_LABELS": event_labels(), "CHANNEL_LABELS": channel_labels(),
-            "format_code": rules.format_query_code}
+            "format_code": rules.format_query_code, "region_name": _region_name}
+
+
+def _region_name(code: str) -> str:
+    region = db.session.get(Region, code) if code else None
+    return region.name if region else code
 
 
 def _rate_limit() -> str:
@@ -192,6 +197,33 @@ def receipt_pdf():
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(c.case_no)}.pdf"
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- enterprise suggestions ---------------------------------------------------------------------------------------
+
+def _suggest_rate() -> str:
+    return current_app.config.get("COMPLAINT_SUGGEST_RATE_LIMIT", "60 per minute;2000 per day")
+
+
+def _coordinate(name: str) -> float | None:
+    try:
+        return float(request.args.get(name, "")) if request.args.get(name) else None
+    except ValueError:
+        return None
+
+
+@bp.get("/enterprises.json")
+@limiter.limit(_suggest_rate)
+def suggest_enterprises():
+    """Registered enterprises for a typed name (intake's search-as-you-type): name, credit code, address and the
+    distance from lat/lon when given. Without JavaScript the intake form works on the typed name alone."""
+    lat, lon = _coordinate("lat"), _coordinate("lon")
+    if not rules.valid_coordinates(lat, lon):
+        lat = lon = None
+    items = linking.suggest(request.args.get("q", ""), lat, lon)
+    response = jsonify({"data": items})
+    response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
 

@@ -1,4 +1,5 @@
-/* Complaint intake: suggest registered enterprises while the reporter types a name (GET /api/v1/enterprises?q=).
+/* Complaint intake: suggest registered enterprises while the reporter types a name
+   (GET /complaints/enterprises.json?q=&lat=&lon=: name, address, distance from the given point).
    Without JavaScript the name, credit code and address fields work as plain text. */
 (function () {
   "use strict";
@@ -55,7 +56,12 @@
       button.type = "button";
       button.className = "link-button";
       button.setAttribute("role", "option");
-      button.textContent = item.name + " · " + (item.region ? item.region.name : "") + " · " + item.uscc;
+      var parts = [item.name, item.address || (item.region ? item.region.name : "")];
+      if (item.distance_m !== null && item.distance_m !== undefined) {
+        parts.push(item.distance_m < 1000 ? item.distance_m + " m" : (item.distance_m / 1000).toFixed(1) + " km");
+      }
+      parts.push(item.uscc);
+      button.textContent = parts.join(" · ");
       button.addEventListener("click", function () { choose(item); });
       li.appendChild(button);
       list.appendChild(li);
@@ -68,7 +74,12 @@
     var q = input.value.trim();
     if (q.length < 2 || q === last) { return; }
     last = q;
-    var url = box.getAttribute("data-api") + "?per_page=8&q=" + encodeURIComponent(q);
+    var url = box.getAttribute("data-api") + "?q=" + encodeURIComponent(q);
+    var lat = document.getElementById("latitude");
+    var lon = document.getElementById("longitude");
+    if (lat && lon && lat.value.trim() && lon.value.trim()) {
+      url += "&lat=" + encodeURIComponent(lat.value.trim()) + "&lon=" + encodeURIComponent(lon.value.trim());
+    }
     fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { data: [] }; })
       .then(function (body) { if (input.value.trim() === q) { show(body.data || []); } })

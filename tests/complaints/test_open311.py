@@ -54,9 +54,8 @@ def test_services_are_also_xml_with_a_utf8_declaration(client):
 
 
 def test_a_service_definition_lists_its_attributes(client):
-    body = client.get(f"{BASE}/services/water.json").get_json()
-    (definition,) = body
-    assert definition["service_code"] == "water"
+    definition = client.get(f"{BASE}/services/water.json").get_json()
+    assert isinstance(definition, dict) and definition["service_code"] == "water"
     codes = {a["code"]: a for a in definition["attributes"]}
     assert codes["region_code"]["required"] is True and codes["region_code"]["variable"] is True
     assert all({"datatype", "order", "description"} <= set(a) for a in codes.values())

@@ -55,6 +55,17 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # Served over HTTPS (PORTAL_HTTPS=true): Secure cookies named with the __Host- prefix (portal/auth/sessions.py).
+    HTTPS = False
+    # Server-side sessions [M]: idle timeout for regulators, leads and administrators, for everyone else, and the
+    # absolute lifetime of a login however active it is.
+    SESSION_IDLE_MINUTES_PRIVILEGED = 30
+    SESSION_IDLE_MINUTES = 120
+    SESSION_ABSOLUTE_HOURS = 12
+    # Password reset links [M] and the time between the password step and the second-factor step of a login.
+    PASSWORD_RESET_MINUTES = 30
+    LOGIN_FACTOR_MINUTES = 5
+    TOTP_ISSUER = "企业环境信用与信息披露平台"
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Rate limits (Flask-Limiter). memory:// is per worker; use redis://127.0.0.1:6379 in production.

@@ -53,6 +53,7 @@ test: system-test venv native translations
 	fi
 
 bench: system-bench venv native translations
+	@scripts/ensure-instance.sh
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/disclosures.py $(DISCLOSURES_BENCH_ARGS)
 	$(PY) bench/complaints.py $(COMPLAINTS_BENCH_ARGS)

@@ -72,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("PORTAL")
     if config:
         app.config.update(config)
+    _check_secret_key(app)
     _resolve_database_url(app, config or {})
     configure_logging(app)
     register_extensions(app)
@@ -83,6 +84,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     return app
+
+
+class InsecureConfiguration(RuntimeError):
+    """The app refuses to start: a setting that protects every session is missing or weak."""
+
+
+def _check_secret_key(app: Flask) -> None:
+    from portal.config import check_secret_key
+
+    problem = check_secret_key(app.config.get("SECRET_KEY"), testing=bool(app.config.get("TESTING")))
+    if problem:
+        raise InsecureConfiguration(problem)
 
 
 def _resolve_database_url(app: Flask, overrides: Mapping[str, Any]) -> None:

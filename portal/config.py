@@ -1,16 +1,41 @@
 """Configuration defaults.
 
 Precedence (STYLE.md §6.7 rule 13): Config < instance/portal.cfg < PORTAL_* environment < the mapping passed to
-create_app (tests). Development defaults just work; production sets PORTAL_SECRET_KEY, PORTAL_DATABASE_URL and
-PORTAL_REPORTER_KEY.
+create_app (tests). There is no default SECRET_KEY: `make run` (scripts/ensure-instance.sh) writes a random one into
+instance/portal.cfg, production sets PORTAL_SECRET_KEY (with PORTAL_DATABASE_URL and PORTAL_REPORTER_KEY), and the
+app refuses to start with a missing, short or publicly known key (check_secret_key).
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_DISTINCT = 12
+# Keys that were ever public (this repository's old default, tutorial values): never accepted.
+PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret", "test", "dev", "secret", "changeme", "change-me",
+                                "fault-tests", "development", "super-secret", "your-secret-key"})
+# TestConfig's key is in the repository too: accepted only when TESTING is on.
+TEST_SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def check_secret_key(key, *, testing: bool = False) -> str | None:
+    """Why a SECRET_KEY is not good enough to sign session cookies (None: it is). A forged cookie needs only the
+    key, so it must be long, random-looking and never a value published anywhere."""
+    if not key:
+        return ("SECRET_KEY is not set. Run `make run` (it writes a random key into instance/portal.cfg) or set "
+                "PORTAL_SECRET_KEY to the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+    if text.strip().lower() in PUBLIC_SECRET_KEYS or (text == TEST_SECRET_KEY and not testing):
+        return "SECRET_KEY is a publicly known value. Generate a random one: python -c 'import secrets; " \
+               "print(secrets.token_urlsafe(48))'"
+    if len(text) < SECRET_KEY_MIN_LENGTH or len(set(text)) < SECRET_KEY_MIN_DISTINCT:
+        return (f"SECRET_KEY is too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, e.g. the output of "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return None
+
 
 class Config:
-    SECRET_KEY = "dev-only-not-secret"  # replaced from instance/portal.cfg (written by `make run`) or PORTAL_SECRET_KEY
+    SECRET_KEY = ""  # no default: instance/portal.cfg (written by `make run`) or PORTAL_SECRET_KEY; see check_secret_key
     # PORTAL_DATABASE_URL is the documented name; it is mapped onto SQLALCHEMY_DATABASE_URI in create_app.
     SQLALCHEMY_DATABASE_URI = "sqlite:///portal.sqlite3"  # relative: Flask-SQLAlchemy puts it in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -30,6 +55,17 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # Served over HTTPS (PORTAL_HTTPS=true): Secure cookies named with the __Host- prefix (portal/auth/sessions.py).
+    HTTPS = False
+    # Server-side sessions [M]: idle timeout for regulators, leads and administrators, for everyone else, and the
+    # absolute lifetime of a login however active it is.
+    SESSION_IDLE_MINUTES_PRIVILEGED = 30
+    SESSION_IDLE_MINUTES = 120
+    SESSION_ABSOLUTE_HOURS = 12
+    # Password reset links [M] and the time between the password step and the second-factor step of a login.
+    PASSWORD_RESET_MINUTES = 30
+    LOGIN_FACTOR_MINUTES = 5
+    TOTP_ISSUER = "企业环境信用与信息披露平台"
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Rate limits (Flask-Limiter). memory:// is per worker; use redis://127.0.0.1:6379 in production.
@@ -134,7 +170,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test"
+    SECRET_KEY = TEST_SECRET_KEY
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"

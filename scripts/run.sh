@@ -36,7 +36,9 @@ cat <<MSG
   Demo accounts: admin, huaian_regulator, huaian_lead, lianshui_regulator, liaoning_regulator,
   ent_staff, ent_signatory. Their passwords were printed ONCE, in the table above, the first
   time this database was seeded. Lost them? Stop, delete instance/portal.sqlite3* and run
-  \`make run\` again for a fresh demo database.
+  \`make run\` again for a fresh demo database. Regulators, leads, the admin and signatories set up
+  a second factor (an authenticator app, e.g. the QR code scanned by WeChat/Alipay/FreeOTP) at
+  their first login. A forgotten password: flask --app wsgi users reset-password USERNAME
 ==========================================================================================
 
 MSG

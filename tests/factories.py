@@ -61,7 +61,8 @@ def make_enterprise(name: str | None = None, region_code: str = "320826", indust
 
 
 def make_user(role: Role = Role.REGULATOR, username: str | None = None, *, enterprise: Enterprise | None = None,
-              jurisdiction_code: str | None = None, password: str = DEFAULT_PASSWORD, **kw) -> User:
+              jurisdiction_code: str | None = None, password: str = DEFAULT_PASSWORD,
+              second_factor: bool | None = None, **kw) -> User:
     n = next(_seq)
     if jurisdiction_code is None and role.is_regulator:
         jurisdiction_code = "3208"
@@ -70,7 +71,41 @@ def make_user(role: Role = Role.REGULATOR, username: str | None = None, *, enter
                 enterprise_id=enterprise.id if enterprise else None, email=kw.pop("email", f"u{n}@example.cn"), **kw)
     db.session.add(user)
     db.session.flush()
+    from portal.auth import factors
+
+    if second_factor if second_factor is not None else role in factors.REQUIRED_ROLES:
+        enrol_factor(user)
     return user
+
+
+def enrol_factor(user: User) -> str:
+    """A confirmed TOTP factor for the account (written directly: no audit record, no recovery codes, so suites that
+    count audit records are not disturbed); returns the secret. tests/auth covers enrolment through the service."""
+    import pyotp
+
+    from portal.auth import factors
+    from portal.auth.models import TotpFactor
+    from portal.db import utcnow
+
+    secret = pyotp.random_base32()
+    db.session.add(TotpFactor(user_id=user.id, secret_sealed=factors._seal(secret), confirmed_at=utcnow()))
+    db.session.flush()
+    return secret
+
+
+def totp_code(user: User) -> str:
+    """A code the account's authenticator shows now. Each call may be used once: the factor's spent-step mark is
+    cleared first, so a test can sign twice within one 30-second step (replay is tested on its own)."""
+    import pyotp
+
+    from portal.auth import factors
+
+    factor = factors.totp_of(user)
+    if factor is None:
+        return "000000"  # an account without a factor: any code is wrong
+    factor.last_step = None
+    db.session.flush()
+    return pyotp.TOTP(factors._open(factor.secret_sealed)).now()
 
 
 def make_permit(enterprise: Enterprise, seq: int = 1, management_class: PermitClass = PermitClass.KEY,

@@ -46,8 +46,13 @@ PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "ope
                    "subscriptions.", "dataerrors.", "envcode.", "audit_public.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
+# Accounts (issue 20): the second step of a login and the password reset are public (they check their own state);
+# second-factor enrolment is the account holder's; forced resets are the administrator's.
+PUBLIC |= {"auth.login_factor", "auth.forgot_password", "auth.reset_password"}
+LOGIN_ONLY |= {"auth.factor_setup", "auth.factor_recovery_codes", "auth.factor_remove"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
-                "auth.admin_user_unlock", "auth.admin_user_new", "workdays.admin_calendar", "workdays.save_override",
+                "auth.admin_user_unlock", "auth.admin_user_new", "auth.admin_user_reset_password",
+                "auth.admin_user_reset_factor", "workdays.admin_calendar", "workdays.save_override",
                 "workdays.delete_override"}
 ROLES = [None, Role.ENTERPRISE_STAFF, Role.ENTERPRISE_SIGNATORY, Role.REGULATOR, Role.REGULATOR_LEAD, Role.ADMIN]
 

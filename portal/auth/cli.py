@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
@@ -14,7 +14,7 @@ from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 
-users = AppGroup("users", help="Create portal accounts.")
+users = AppGroup("users", help="Create portal accounts and reset their passwords.")
 
 _password_option = click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
                                 help="Prompted for (hidden) when not given.")
@@ -74,6 +74,25 @@ def _create_any(username: str, role: str, display_name: str, email: str, jurisdi
             raise click.ClickException(f"--uscc: no enterprise with the credit code {checked.value}.")
     _create(username=username, display_name=display_name, email=email, password=password, role=chosen,
             jurisdiction_code=jurisdiction or None, enterprise=enterprise)
+
+
+@users.command("reset-password")
+@click.argument("username")
+def reset_password(username: str) -> None:
+    """Print a one-time link to choose a new password (for a person without mail). The old password stops working
+    and every session of the account ends; the link is valid PASSWORD_RESET_MINUTES."""
+    from portal.auth import recovery
+
+    with force_locale("en"):
+        user = services.find_user(username)
+        if user is None:
+            raise click.ClickException(f"No account named {username!r}.")
+        if not user.is_active_account:
+            raise click.ClickException(f"The account {user.username!r} is deactivated; reactivate it first.")
+        token = recovery.force("cli", user)
+        db.session.commit()
+        click.echo(f"One-time link for {user.username!r} (valid {current_app.config['PASSWORD_RESET_MINUTES']} "
+                   f"minutes):\n{recovery.link(token)}")
 
 
 def register(app: Flask) -> None:

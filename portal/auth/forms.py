@@ -129,3 +129,30 @@ class ChangePasswordForm(FlaskForm):
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Preferred language"), choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")])
     submit = SubmitField(_l("Save language"))
+
+
+class FactorForm(FlaskForm):
+    code = StringField(_l("Verification code"), filters=[_strip],
+                       validators=[DataRequired(_l("Enter the 6-digit code from your authenticator app, or a recovery "
+                                                   "code.")), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none",
+                                  "spellcheck": "false"})
+    submit = SubmitField(_l("Continue"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(_l("Username or email"), filters=[_strip],
+                             validators=[DataRequired(_l("Enter your username or the email address of your account.")),
+                                         Length(max=254)],
+                             render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password."))],
+                                 render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(_l("Repeat the new password.")),
+                                        EqualTo("new_password", _l("The two passwords are not the same."))],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Set the new password"))

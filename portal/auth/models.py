@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import TimestampMixin, str_enum
+from portal.db import TimestampMixin, str_enum, utcnow
 from portal.extensions import db
 
 
@@ -87,3 +87,77 @@ class EnterpriseBinding(TimestampMixin, db.Model):
     user = relationship("User", foreign_keys=[user_id])
     enterprise = relationship("Enterprise")
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+class UserSession(db.Model):
+    """One login (a browser session). The cookie carries a random id whose SHA-256 is stored here; the user loader
+    accepts a cookie only while its row is open, so logout, a password change or reset, a factor reset and a
+    deactivation end sessions at once, whoever holds a copy of the cookie."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    factor: Mapped[str | None] = mapped_column(sa.String(16))  # second factor used at login: totp, recovery_code
+    address: Mapped[str | None] = mapped_column(sa.String(45))
+    ended_at: Mapped[datetime | None] = mapped_column()
+    end_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class PasswordResetToken(db.Model):
+    """A single-use password-reset link: only the SHA-256 of the random token is kept."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))  # email, admin, cli
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+    user = relationship("User", foreign_keys=[user_id])
+
+
+class TotpFactor(TimestampMixin, db.Model):
+    """An account's TOTP second factor (RFC 6238). The shared secret is sealed with the reporter key; last_step
+    refuses a code that was already used (replay)."""
+
+    __tablename__ = "totp_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    secret_sealed: Mapped[str] = mapped_column(sa.Text)
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for a lost authenticator, stored as its SHA-256."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins counted per account name AND client address (NIST 800-63B §5.2.2): an outsider's guesses lock
+    the account only for the outsider's address, never for its owner elsewhere. Names that match no account are
+    counted the same way, so a lock says nothing about whether an account exists."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (sa.UniqueConstraint("account_key", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(sa.String(64))
+    address: Mapped[str] = mapped_column(sa.String(45))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -13,8 +13,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from portal.audit.services import record, snapshot
-from portal.auth import passwords, rules
-from portal.auth.models import BindingStatus, EnterpriseBinding, Role, User
+from portal.auth import passwords, rules, sessions
+from portal.auth.models import BindingStatus, EnterpriseBinding, LoginThrottle, Role, User
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
@@ -39,10 +39,13 @@ class AccountLocked(LoginFailed):
 
 
 def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the account, only while this cookie's server-side session is open and within its idle
+    and absolute timeouts (portal/auth/sessions.py)."""
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    return sessions.check(user)
 
 
 # --- passwords -----------------------------------------------------------------------------------------------
@@ -89,40 +92,86 @@ def find_user(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == name)) if name else None
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> User:
-    """Check a login. Failures count towards the progressive lockout (NIST 800-63B §5.2.2); the message never
-    says whether the account exists. A correct password resets the counters and upgrades an outdated hash."""
+def _account_key(username: str) -> str:
+    return (username or "").strip().lower()[:64]
+
+
+def _throttle(username: str, address: str) -> LoginThrottle | None:
+    return db.session.scalar(sa.select(LoginThrottle).where(LoginThrottle.account_key == _account_key(username),
+                                                            LoginThrottle.address == address[:45]))
+
+
+def check_throttle(username: str, address: str, now: datetime | None = None) -> None:
+    """Raise AccountLocked while this account name is locked for this address (whether or not it exists)."""
     now = now or utcnow()
+    throttle = _throttle(username, address)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        raise AccountLocked(throttle.locked_until)
+
+
+def count_failure(username: str, address: str, now: datetime | None = None) -> None:
+    """One failed attempt (password or second factor) for this name from this address; the progressive back-off
+    (NIST 800-63B §5.2.2) applies to the pair only. Raises AccountLocked when this failure starts a lock."""
+    now = now or utcnow()
+    config = current_app.config
+    throttle = _throttle(username, address)
+    if throttle is None:
+        throttle = LoginThrottle(account_key=_account_key(username), address=address[:45], failures=0)
+        db.session.add(throttle)
+    throttle.failures = (throttle.failures or 0) + 1
+    wait = passwords.lockout_seconds(throttle.failures, threshold=config["LOCKOUT_THRESHOLD"],
+                                     base=config["LOCKOUT_BASE_SECONDS"], maximum=config["LOCKOUT_MAX_SECONDS"])
+    throttle.locked_until = now + timedelta(seconds=wait) if wait else None
+    user = find_user(username)
+    if user is not None:  # a summary for the administrator's account page (not what the check reads)
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if throttle.locked_until is not None:
+            user.locked_until = max(user.locked_until or throttle.locked_until, throttle.locked_until)
+    db.session.flush()
+    if throttle.locked_until is not None:
+        raise AccountLocked(throttle.locked_until)
+
+
+def clear_failures(user: User, address: str | None = None) -> None:
+    """A successful login clears its own address's counter; an unlock or a reset clears them all."""
+    stmt = sa.delete(LoginThrottle).where(LoginThrottle.account_key == _account_key(user.username))
+    if address is not None:
+        stmt = stmt.where(LoginThrottle.address == address[:45])
+    db.session.execute(stmt)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+
+
+def authenticate(username: str, password: str, address: str = "", now: datetime | None = None) -> User:
+    """Check the password step of a login. Failures count per account name and address with back-off; every
+    message is the same whether or not the account exists (a name that matches nothing is throttled alike).
+    A correct password upgrades an outdated hash; the caller then asks for the second factor where there is one.
+    """
+    now = now or utcnow()
+    address = address or "unknown"
     generic = _("The username or password is not correct.")
+    check_throttle(username, address, now)
     user = find_user(username)
     if user is None:
         verify_password(_dummy_hash(), password)  # spend the same time as for a real account
+        count_failure(username, address, now)
         raise LoginFailed(generic)
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
     if not verify_password(user.password_hash, password):
-        _count_failure(user, now)
-        if user.locked_until is not None and user.locked_until > now:
-            raise AccountLocked(user.locked_until)
+        count_failure(username, address, now)
         raise LoginFailed(generic)
     if not user.is_active_account:
         raise LoginFailed(_("This account has been deactivated. Please contact the portal administrator."))
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     db.session.flush()
     return user
 
 
-def _count_failure(user: User, now: datetime) -> None:
-    config = current_app.config
-    user.failed_logins = (user.failed_logins or 0) + 1
-    wait = passwords.lockout_seconds(user.failed_logins, threshold=config["LOCKOUT_THRESHOLD"],
-                                     base=config["LOCKOUT_BASE_SECONDS"], maximum=config["LOCKOUT_MAX_SECONDS"])
-    if wait:
-        user.locked_until = now + timedelta(seconds=wait)
+def complete_login(user: User, address: str = "", now: datetime | None = None) -> None:
+    """Both steps passed: clear this address's failures and note the time."""
+    clear_failures(user, address or "unknown")
+    user.last_login_at = now or utcnow()
     db.session.flush()
 
 
@@ -191,8 +240,9 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationFailed({"current_password": _("The current password is not correct.")})
     _require_good_password(new, user.username, field="new_password")
     user.password_hash = hash_password(new)
+    ended = sessions.end_all(user, "password_change", keep=sessions.current())
     db.session.flush()
-    record(user, "user.password", user, after={"password_changed": True})
+    record(user, "user.password", user, after={"password_changed": True, "other_sessions_ended": ended})
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -227,15 +277,15 @@ def set_active(actor: User, user: User, active: bool) -> None:
         return
     before = snapshot(user)
     user.is_active_account = active
+    if not active:
+        sessions.end_all(user, "deactivated")
     db.session.flush()
     record(actor, "user.reactivate" if active else "user.deactivate", user, before=before)
 
 
 def unlock_account(actor: User, user: User) -> None:
     before = snapshot(user)
-    user.failed_logins = 0
-    user.locked_until = None
-    db.session.flush()
+    clear_failures(user)
     record(actor, "user.unlock", user, before=before)
 
 

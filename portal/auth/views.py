@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.forms import apply_domain_error
-from portal.auth import forms, services
+from portal.auth import factors, forms, services, sessions
 from portal.auth.models import EnterpriseBinding, Role, User
 from portal.auth.permissions import Permission, require
 from portal.core.views import safe_next
@@ -17,19 +17,20 @@ from portal.errors import DomainError
 from portal.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
+PENDING_KEY = "_factor_pending"
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _start_session(user: User) -> None:
-    """A fresh session on every login (no session fixation), keeping only the chosen language."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user)
+@bp.record_once
+def _configure_cookies(state) -> None:
+    sessions.configure(state.app)
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
 
 
 def _landing(user: User) -> str:
@@ -47,20 +48,35 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data)
+            user = services.authenticate(form.username.data, form.password.data, _address())
         except services.LoginFailed as exc:
             db.session.commit()  # keep the failure count and lock, which are the point of the check
             error = exc.message
         else:
+            next_url = safe_next(request.args.get("next"), "")
+            if factors.has_factor(user):  # the second step: the account is not logged in until the code is right
+                lang = session.get("lang")
+                session.clear()
+                if lang:
+                    session["lang"] = lang
+                session[PENDING_KEY] = {"uid": user.id, "at": int(utcnow().timestamp())}
+                db.session.commit()
+                return redirect(url_for("auth.login_factor", next=next_url or None))
+            services.complete_login(user, _address())
+            sessions.start(user)
             db.session.commit()
-            _start_session(user)
-            return redirect(safe_next(request.args.get("next"), _landing(user)))
+            if factors.requires_second_factor(user):
+                return redirect(url_for("auth.factor_setup"))
+            return redirect(next_url or _landing(user))
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/auth/logout")
 def logout():
+    if current_user.is_authenticated:
+        sessions.end_current("logout")
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -86,7 +102,8 @@ def register():
             form.username.errors = [_("The username “%(name)s” is already taken. Choose another one.",
                                       name=form.username.data)]
         else:
-            _start_session(user)
+            sessions.start(user)
+            db.session.commit()
             flash(_("Your account was created. Now ask to act for your enterprise."), "success")
             return redirect(url_for("auth.binding_request"))
     return render_template("auth/register.html", form=form)
@@ -192,7 +209,7 @@ def admin_user_edit(user_id: int):
             db.session.commit()
             flash(_("Account %(name)s updated.", name=user.username), "success")
             return redirect(url_for("auth.admin_user_edit", user_id=user.id))
-    return render_template("auth/admin_user_edit.html", user=user, form=form,
+    return render_template("auth/admin_user_edit.html", user=user, form=form, has_factor=factors.has_factor(user),
                            role_label=forms.role_label, now_utc=utcnow())
 
 
@@ -247,7 +264,7 @@ def admin_user_unlock(user_id: int):
 def account():
     language = forms.LanguageForm(locale=current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
     return render_template("auth/account.html", password_form=forms.ChangePasswordForm(), language_form=language,
-                           role_label=forms.role_label)
+                           role_label=forms.role_label, has_factor=factors.has_factor(current_user))
 
 
 @bp.post("/auth/account/password")
@@ -266,7 +283,7 @@ def account_password():
             return redirect(url_for("auth.account"))
     language = forms.LanguageForm(locale=current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
     return render_template("auth/account.html", password_form=form, language_form=language,
-                           role_label=forms.role_label), 400
+                           role_label=forms.role_label, has_factor=factors.has_factor(current_user)), 400
 
 
 @bp.post("/auth/account/language")
@@ -284,3 +301,6 @@ def account_language():
             session["lang"] = form.locale.data
             flash(_("Language saved."), "success")
     return redirect(url_for("auth.account"))
+
+
+from portal.auth import security_views  # noqa: E402,F401  (second factor, password reset: routes on this blueprint)

@@ -30,7 +30,12 @@ class NewAnnualForm(FlaskForm):
 
 
 class SignForm(FlaskForm):
-    password = PasswordField(_l("Your login password (to sign)"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(_l("Your login password (to sign)"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+    code = StringField(_l("Second-factor code (to sign)"),
+                       validators=[DataRequired(_l("Enter the 6-digit code your authenticator app shows now, or a "
+                                                   "recovery code.")), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
 
 
 class ReviewForm(FlaskForm):

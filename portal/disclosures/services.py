@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.services import record, snapshot
+from portal.auth import factors
 from portal.auth.models import Role, User
 from portal.auth.services import verify_password
 from portal.core.clock import china_tz
@@ -190,11 +191,21 @@ def save_temporary(actor: User, ent: Enterprise, trigger: Trigger, doc_no: str, 
 
 # --- signing ------------------------------------------------------------------------------------------------------
 
-def _check_signer(actor: User, report: Report, password: str) -> None:
+def _check_signer(actor: User, report: Report, password: str, code: str) -> str:
+    """The signatory proves it is them at the moment of signing with the password AND the second factor (as
+    NetDMR/CROMERR ask); returns the factor used, which the frozen content and its digest then carry."""
     if actor.role != Role.ENTERPRISE_SIGNATORY or actor.enterprise_id != report.enterprise_id:
         raise NotAllowed(_("Only a signatory of this enterprise can sign and submit the report."))
     if not verify_password(actor.password_hash, password or ""):
         raise ValidationFailed({"password": _("The password is not correct; enter your login password to sign.")})
+    if not factors.has_factor(actor):
+        raise ValidationFailed({"code": _("Signing needs a second factor. Set one up under Your account → Second "
+                                          "factor, then sign.")})
+    factor = factors.verify(actor, code or "")
+    if factor is None:
+        raise ValidationFailed({"code": _("The code is not correct. Enter the 6 digits your authenticator app shows "
+                                          "now (each code signs once), or one of your recovery codes.")})
+    return factor
 
 
 def _lock(report: Report) -> Report:
@@ -219,8 +230,10 @@ def _identity(ent: Enterprise) -> dict[str, str]:
     return {"uscc": ent.uscc, "name": ent.name, "region_code": ent.region_code}
 
 
-def _freeze(actor: User, report: Report, content: dict, now: datetime) -> None:
-    content.update({"signer": {"name": actor.display_name, "user_id": actor.id}, "submitted_at": now.isoformat(),
+def _freeze(actor: User, report: Report, content: dict, now: datetime, factor: str) -> None:
+    """Signer, time and the second factor used go into the canonical content, so its SHA-256 binds them all."""
+    content.update({"signer": {"name": actor.display_name, "user_id": actor.id, "factor": factor},
+                    "submitted_at": now.isoformat(),
                     "commitment": rules.COMMITMENT})
     report.content_json = rules.canonical_json(content)
     report.sha256 = rules.sha256_hex(report.content_json)
@@ -229,10 +242,10 @@ def _freeze(actor: User, report: Report, content: dict, now: datetime) -> None:
 
 
 def submit_annual(actor: User, report: AnnualReport, password: str, acknowledged: list[str],
-                  now: datetime | None = None) -> AnnualReport:
-    """Sign: checks pass, every warning acknowledged, the password re-entered; then freeze, hash, publish and settle
-    the obligation. A second submit finds the report published and changes nothing."""
-    _check_signer(actor, report, password)
+                  now: datetime | None = None, *, code: str = "") -> AnnualReport:
+    """Sign: checks pass, every warning acknowledged, the password and a second-factor code entered; then freeze,
+    hash, publish and settle the obligation. A second submit finds the report published and changes nothing."""
+    factor = _check_signer(actor, report, password, code)
     report = _lock(report)
     rules.transition(report.status, "submit")
     check = check_annual(report)
@@ -248,7 +261,7 @@ def submit_annual(actor: User, report: AnnualReport, password: str, acknowledged
     content = {"kind": "annual", "year": report.year, "enterprise": _identity(report.enterprise),
                "sections": _public_sections(report), "acknowledged_warnings": report.acknowledged_warnings}
     before = snapshot(report, exclude=("pdf_bytes", "created_at", "updated_at"))
-    _freeze(actor, report, content, now)
+    _freeze(actor, report, content, now, factor)
     record(actor, "annual_report.submit", report, before=before, after=_published_snapshot(report))
     from portal.disclosures.supervision import settle_obligation
     settle_obligation(ensure_annual_obligation(report.enterprise, report.year), now)
@@ -273,13 +286,14 @@ def _public_sections(report: AnnualReport) -> dict:
 
 def _published_snapshot(report: Report) -> dict:
     return {"status": report.status.value, "sha256": report.sha256, "submitted_at": report.submitted_at.isoformat(),
-            "signer_id": report.signer_id}
+            "signer_id": report.signer_id, "factor": json.loads(report.content_json)["signer"].get("factor")}
 
 
-def submit_temporary(actor: User, report: TemporaryReport, password: str, now: datetime | None = None
-                     ) -> TemporaryReport:
-    """Sign a temporary report; a CHANGE report also marks its original CORRECTED (never edited)."""
-    _check_signer(actor, report, password)
+def submit_temporary(actor: User, report: TemporaryReport, password: str, now: datetime | None = None, *,
+                     code: str = "") -> TemporaryReport:
+    """Sign a temporary report (password and second factor); a CHANGE report also marks its original CORRECTED
+    (never edited)."""
+    factor = _check_signer(actor, report, password, code)
     report = _lock(report)
     rules.transition(report.status, "submit")
     original = corrected_original(report)
@@ -293,7 +307,7 @@ def submit_temporary(actor: User, report: TemporaryReport, password: str, now: d
                "corrects": {"kind": original.kind, "sha256": original.sha256} if original else None,
                "changes": report.changes or []}
     before = snapshot(report, exclude=("pdf_bytes", "created_at", "updated_at"))
-    _freeze(actor, report, content, now)
+    _freeze(actor, report, content, now, factor)
     record(actor, "temporary_report.submit", report, before=before, after=_published_snapshot(report))
     if original is not None:
         before_original = {"status": original.status.value}

@@ -19,11 +19,15 @@ from portal.disclosures import copies, rules, services, supervision
 from portal.disclosures.models import AnnualReport, ObligationKind, ObligationStatus, TemporaryReport, Trigger
 from portal.enterprises.models import Enterprise
 from portal.errors import DomainError, ValidationFailed
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 bp = Blueprint("disclosures", __name__)
 MAX_TABLE_ROWS = 300
 BLANK_ROWS = 2
+
+
+def _sign_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @bp.app_template_global("published_disclosures")
@@ -182,12 +186,13 @@ def annual_check(report_id: int):
 
 
 @bp.route("/my/disclosures/annual/<int:report_id>/sign", methods=["GET", "POST"])
+@limiter.limit(_sign_limit, methods=["POST"])  # second-factor codes are not guessed
 @require(Permission.DISCLOSURE_SUBMIT)
 def annual_sign(report_id: int):
     report = _mine(AnnualReport, report_id)
     form = F.SignForm()
     done = _sign(report, form, lambda: services.submit_annual(current_user, report, form.password.data,
-                                                               request.form.getlist("ack")))
+                                                               request.form.getlist("ack"), code=form.code.data))
     if done is not None:
         return done
     check = services.check_annual(report)
@@ -281,11 +286,13 @@ def temporary_edit(temp_id: int):
 
 
 @bp.route("/my/disclosures/temporary/<int:temp_id>/sign", methods=["GET", "POST"])
+@limiter.limit(_sign_limit, methods=["POST"])  # second-factor codes are not guessed
 @require(Permission.DISCLOSURE_SUBMIT)
 def temporary_sign(temp_id: int):
     report = _mine(TemporaryReport, temp_id)
     form = F.SignForm()
-    done = _sign(report, form, lambda: services.submit_temporary(current_user, report, form.password.data))
+    done = _sign(report, form, lambda: services.submit_temporary(current_user, report, form.password.data,
+                                                                  code=form.code.data))
     if done is not None:
         return done
     original = services.corrected_original(report)

@@ -8,12 +8,18 @@ from portal import create_app
 from portal.auth.models import Role, User
 from portal.db import utcnow
 from portal.extensions import limiter
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user
+from portal.auth.models import LoginThrottle
+from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user, totp_code
 
 
 def _post_login(client, username, password, next_url=None):
     url = "/auth/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"username": username, "password": password})
+
+
+def _factor(client, user, next_url=None):
+    url = "/auth/login/factor" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"code": totp_code(user)})
 
 
 def _logged_in_id(client):
@@ -30,7 +36,9 @@ def test_correct_password_logs_in_and_resets_the_counters(en, db):
     user = make_user(Role.REGULATOR, username="wang", failed_logins=3)
     db.session.commit()
     response = _post_login(en, "wang", DEFAULT_PASSWORD)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login/factor"
+    assert _logged_in_id(en) is None  # not before the second factor
+    assert _factor(en, user).status_code == 302
     assert _logged_in_id(en) == str(user.id)
     db.session.refresh(user)
     assert user.failed_logins == 0 and user.last_login_at is not None
@@ -54,12 +62,15 @@ def test_login_starts_a_fresh_session_against_fixation(en, db):
 
 
 def test_login_follows_a_safe_next_and_ignores_an_outside_one(client, db):
-    make_user(Role.REGULATOR, username="wang")
+    user = make_user(Role.REGULATOR, username="wang")
     db.session.commit()
-    assert _post_login(client, "wang", DEFAULT_PASSWORD, "/auth/account").headers["Location"] == "/auth/account"
+    step = _post_login(client, "wang", DEFAULT_PASSWORD, "/auth/account").headers["Location"]
+    assert step == "/auth/login/factor?next=/auth/account"
+    assert _factor(client, user, "/auth/account").headers["Location"] == "/auth/account"
     client.post("/auth/logout")
     response = _post_login(client, "wang", DEFAULT_PASSWORD, "https://evil.example/")
     assert "evil" not in response.headers["Location"]
+    assert "evil" not in _factor(client, user, "https://evil.example/").headers["Location"]
 
 
 def test_unbound_enterprise_user_lands_on_the_binding_page(client, db):
@@ -100,15 +111,17 @@ def test_fifth_failure_locks_the_account_and_says_until_when(en, db, app):
 
 def test_lock_expires_and_the_next_failure_doubles_the_wait(en, db, app):
     threshold = app.config["LOCKOUT_THRESHOLD"]
-    user = make_user(Role.REGULATOR, username="wang", failed_logins=threshold,
-                     locked_until=utcnow() - timedelta(seconds=1))
+    make_user(Role.REGULATOR, username="wang")
+    throttle = LoginThrottle(account_key="wang", address="127.0.0.1", failures=threshold,
+                             locked_until=utcnow() - timedelta(seconds=1))
+    db.session.add(throttle)
     db.session.commit()
     before = utcnow()
     _post_login(en, "wang", "wrong guess 123")
-    db.session.refresh(user)
-    wait = (user.locked_until - before).total_seconds()
+    db.session.refresh(throttle)
+    wait = (throttle.locked_until - before).total_seconds()
     assert 2 * app.config["LOCKOUT_BASE_SECONDS"] - 5 <= wait <= 2 * app.config["LOCKOUT_BASE_SECONDS"] + 5
-    user.locked_until = utcnow() - timedelta(seconds=1)
+    throttle.locked_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert _post_login(en, "wang", DEFAULT_PASSWORD).status_code == 302
 

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from portal.auth.models import Role
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user
+from tests.browser.helpers import log_in
+from tests.factories import make_enterprise, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -50,11 +51,7 @@ def test_report_track_reply_and_rate(db, live_server, browser, tmp_path):
     code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", receipt).group(0)
 
     officer = browser.new_context(locale="zh-CN").new_page()
-    officer.goto(f"{live_server}/auth/login")
-    officer.fill("input[name=username]", "lianshui_reg")
-    officer.fill("input[name=password]", DEFAULT_PASSWORD)
-    officer.locator("main form [type=submit]").click()
-    officer.wait_for_load_state()
+    log_in(officer, live_server, "lianshui_reg")  # password, then the second factor
     officer.goto(f"{live_server}/console/complaints")
     officer.locator(f"a:text-is('{case_no}')").click()
     officer.wait_for_load_state()

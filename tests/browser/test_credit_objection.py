@@ -11,17 +11,14 @@ from portal.core.clock import china_today
 from portal.credit import evaluation, services
 from portal.credit.evidence import add_evidence
 from portal.credit.models import EvidenceKind, EvidenceSource
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user
+from tests.browser.helpers import log_in
+from tests.factories import make_enterprise, make_user
 
 pytestmark = pytest.mark.browser
 
 
 def _login(page, base, username):
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_load_state()
+    log_in(page, base, username)  # password, then the second factor where the role has one
 
 
 def test_an_objection_from_the_phone_is_answered_in_writing(db, live_server, browser):

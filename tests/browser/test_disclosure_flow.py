@@ -1,12 +1,13 @@
 """End to end in Chromium, in Chinese: a signatory fills the annual report, runs the dry run, fixes the error,
-signs with the password, downloads the copy of record and verifies it by upload; the report fits a phone."""
+signs with the password and the second factor, downloads the copy of record and verifies it by upload; the report fits a phone."""
 from __future__ import annotations
 
 import pytest
 
 from portal.auth.models import Role
 from portal.core.clock import china_today
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_limit, make_outlet, make_permit, make_user
+from tests.browser.helpers import log_in, next_code
+from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_limit, make_outlet, make_permit, make_user, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +29,7 @@ def _save_not_applicable(page, reason="本年度未产生"):
 
 def test_fill_dry_run_fix_sign_and_verify_the_copy_of_record(db, live_server, page, tmp_path):
     ent = _seed(db)
-    page.goto(f"{live_server}/auth/login")
-    page.fill("input[name=username]", "hn_sign")
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_load_state()
+    log_in(page, live_server, "hn_sign")  # password, then the second factor
 
     page.goto(f"{live_server}/my/disclosures")
     page.select_option("select[name=year]", str(china_today().year - 1))
@@ -68,6 +65,7 @@ def test_fill_dry_run_fix_sign_and_verify_the_copy_of_record(db, live_server, pa
     page.goto(page.url.rsplit("/check", 1)[0] + "/sign")
     assert "企业负责人保证年度报告内容的真实、准确、完整" in page.inner_text("main")
     page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.fill("input[name=code]", next_code("hn_sign"))  # the second factor, at the moment of signing
     page.get_by_role("button", name="签署并公开").click()
     page.wait_for_load_state()
     assert "报告已签署并公开" in page.inner_text("body")
@@ -101,7 +99,7 @@ def test_the_published_report_fits_a_phone_screen(db, live_server, browser):
     user = make_user(Role.ENTERPRISE_SIGNATORY, enterprise=ent)
     report = services.create_annual_draft(user, ent, 2025)
     report.sections = valid_sections(ent.uscc)
-    services.submit_annual(user, report, DEFAULT_PASSWORD, [])
+    services.submit_annual(user, report, DEFAULT_PASSWORD, [], code=totp_code(user))
     db.session.commit()
     context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740})
     phone = context.new_page()

@@ -6,7 +6,8 @@ import re
 import pytest
 
 from portal.auth.models import Role
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_limit, make_outlet, make_permit, make_user
+from tests.browser.helpers import log_in
+from tests.factories import make_enterprise, make_limit, make_outlet, make_permit, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,7 @@ def _seed(db):
 
 def test_log_in_search_two_chinese_characters_and_open_the_enterprise_page(db, live_server, page):
     ent, permit = _seed(db)
-    page.goto(f"{live_server}/auth/login")
-    page.fill("input[name=username]", "huaian_reg")
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("main form [type=submit]").click()
-    page.wait_for_load_state()
+    log_in(page, live_server, "huaian_reg")  # password, then the second factor
     assert "淮安监管员" in page.inner_text("header")
 
     page.goto(f"{live_server}/")

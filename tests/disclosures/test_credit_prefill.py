@@ -11,7 +11,7 @@ from portal.credit import services as credit
 from portal.credit.models import EvaluationResult, EvaluationRun, RunStatus
 from portal.disclosures import services
 from tests.disclosures.helpers import valid_sections
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, totp_code
 
 FINALISED = datetime(2026, 2, 9, 17, tzinfo=timezone.utc)  # 10 February 2026, 01:00 in China
 
@@ -74,7 +74,7 @@ def test_the_form_and_the_published_report_show_the_grade_source_date_and_link(l
     sections = valid_sections(ent.uscc)
     sections["management"] = dict(management, state="filled")
     report.sections = sections
-    services.submit_annual(signatory, report, DEFAULT_PASSWORD, [])
+    services.submit_annual(signatory, report, DEFAULT_PASSWORD, [], code=totp_code(signatory))
     db.session.commit()
     frozen = json.loads(report.content_json)["sections"]["management"]
     assert frozen["data"]["credit_grade"] == "蓝色（良好）"

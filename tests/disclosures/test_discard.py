@@ -12,7 +12,7 @@ from portal.auth.models import Role
 from portal.disclosures import drafts, services, supervision
 from portal.disclosures.models import AnnualReport, Obligation, ObligationStatus, ReportStatus, TemporaryReport, Trigger
 from portal.errors import InvalidTransition, NotAllowed
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user
+from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user, totp_code
 
 NOW = datetime(2026, 3, 1, 2, tzinfo=timezone.utc)
 DETENTION = {"position": "车间主任", "case": "非法排放", "decided_on": "2026-01-04"}
@@ -61,7 +61,7 @@ def test_a_draft_recorded_as_missing_cannot_be_discarded(db, ent, staff):
 
 
 def test_published_reports_are_never_discarded(db, draft, staff, signatory):
-    published = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW)
+    published = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW, code=totp_code(signatory))
     with pytest.raises(InvalidTransition):
         drafts.discard_draft(signatory, published)
     assert db.session.get(AnnualReport, published.id).status == ReportStatus.PUBLISHED
@@ -116,7 +116,7 @@ def test_other_enterprises_get_404(login, db, draft, staff):
 
 
 def test_a_published_report_is_refused_with_a_clear_message(login, db, draft, staff, signatory):
-    services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW)
+    services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW, code=totp_code(signatory))
     db.session.commit()
     client = login(staff)
     response = client.post(f"/my/disclosures/annual/{draft.id}/discard", data={"confirm": "y"},

@@ -15,7 +15,7 @@ from portal.disclosures.models import (AnnualReport, Obligation, ObligationStatu
 from portal.enterprises.models import KeyUnitType, KeyUnitYear
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
 from portal.mail.models import OutboxMessage
-from tests.factories import DEFAULT_PASSWORD, make_enterprise
+from tests.factories import DEFAULT_PASSWORD, make_enterprise, totp_code
 
 ON_TIME = datetime(2026, 3, 15, 15, 59, tzinfo=timezone.utc)  # 23:59 on 15 March in China
 LATE = datetime(2026, 3, 15, 16, 0, tzinfo=timezone.utc)  # 00:00 on 16 March in China
@@ -68,7 +68,7 @@ def test_changing_a_prefilled_value_records_an_override_that_needs_a_reason(db, 
 
 def test_staff_cannot_submit(db, draft, staff):
     with pytest.raises(NotAllowed):
-        services.submit_annual(staff, draft, DEFAULT_PASSWORD, [])
+        services.submit_annual(staff, draft, DEFAULT_PASSWORD, [], code=totp_code(staff))
     assert draft.status == ReportStatus.DRAFT
 
 
@@ -77,12 +77,12 @@ def test_a_signatory_of_another_enterprise_cannot_submit(db, draft):
     from tests.factories import make_user
     other = make_user(Role.ENTERPRISE_SIGNATORY, enterprise=make_enterprise())
     with pytest.raises(NotAllowed):
-        services.submit_annual(other, draft, DEFAULT_PASSWORD, [])
+        services.submit_annual(other, draft, DEFAULT_PASSWORD, [], code=totp_code(other))
 
 
 def test_signing_needs_the_password(db, draft, signatory):
     with pytest.raises(ValidationFailed) as exc:
-        services.submit_annual(signatory, draft, "wrong password", [])
+        services.submit_annual(signatory, draft, "wrong password", [], code=totp_code(signatory))
     assert "password" in exc.value.errors
 
 
@@ -91,7 +91,7 @@ def test_hard_errors_block_signing_and_the_report_stays_a_draft(db, draft, signa
     sections["carbon"] = {"state": "empty", "data": {}}
     draft.sections = sections
     with pytest.raises(ValidationFailed):
-        services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [])
+        services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], code=totp_code(signatory))
     assert draft.status == ReportStatus.DRAFT and draft.sha256 is None
 
 
@@ -100,15 +100,15 @@ def test_every_warning_must_be_acknowledged(db, draft, signatory):
     sections["pollution"]["data"]["emissions"][0]["annual_t"] = "25"
     draft.sections = sections
     with pytest.raises(ValidationFailed) as exc:
-        services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [])
+        services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], code=totp_code(signatory))
     assert "warnings" in exc.value.errors
     report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, ["pollution.emissions.1.above_permitted"],
-                                    now=ON_TIME)
+                                    now=ON_TIME, code=totp_code(signatory))
     assert report.acknowledged_warnings == ["pollution.emissions.1.above_permitted"]
 
 
 def test_signing_freezes_hashes_publishes_and_settles_on_time(db, draft, signatory):
-    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME)
+    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME, code=totp_code(signatory))
     assert report.status == ReportStatus.PUBLISHED
     assert report.sha256 == rules.sha256_hex(report.content_json)
     content = json.loads(report.content_json)
@@ -121,10 +121,10 @@ def test_signing_freezes_hashes_publishes_and_settles_on_time(db, draft, signato
 
 
 def test_a_repeated_submit_never_duplicates_and_nothing_is_edited_after_submission(db, draft, signatory, staff):
-    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME)
+    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME, code=totp_code(signatory))
     digest = report.sha256
     with pytest.raises(InvalidTransition):
-        services.submit_annual(signatory, report, DEFAULT_PASSWORD, [])
+        services.submit_annual(signatory, report, DEFAULT_PASSWORD, [], code=totp_code(signatory))
     with pytest.raises(InvalidTransition):
         services.save_section(staff, report, "other", "filled", "", {"other_info": "改"}, {})
     assert report.sha256 == digest and _count(db, AnnualReport) == 1
@@ -132,7 +132,7 @@ def test_a_repeated_submit_never_duplicates_and_nothing_is_edited_after_submissi
 
 
 def test_a_submission_after_the_due_day_is_late_and_becomes_credit_evidence(db, draft, signatory):
-    services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=LATE)
+    services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=LATE, code=totp_code(signatory))
     assert db.session.scalar(sa.select(Obligation)).status == ObligationStatus.LATE
     evidence = db.session.scalar(sa.select(Evidence))
     assert evidence.kind == EvidenceKind.DISCLOSURE_LATE and evidence.is_verified
@@ -147,7 +147,7 @@ def test_the_deadline_job_marks_missing_once_then_a_late_filing_replaces_it(db, 
     assert ob.status == ObligationStatus.MISSING
     missing = db.session.scalar(sa.select(Evidence).where(Evidence.kind == EvidenceKind.DISCLOSURE_MISSING))
     assert missing.is_verified and missing.withdrawn_at is None
-    services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=datetime(2026, 3, 20, tzinfo=timezone.utc))
+    services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=datetime(2026, 3, 20, tzinfo=timezone.utc), code=totp_code(signatory))
     assert ob.status == ObligationStatus.LATE
     assert missing.withdrawn_at is not None
     assert _count(db, Evidence, Evidence.kind == EvidenceKind.DISCLOSURE_LATE) == 1
@@ -173,7 +173,7 @@ def test_a_temporary_report_is_due_five_working_days_after_receipt(db, ent, staf
     assert report.due_on == date(2026, 2, 27)
     ob = db.session.scalar(sa.select(Obligation).where(Obligation.ref == f"temporary:{report.id}"))
     assert ob.due_on == date(2026, 2, 27)
-    services.submit_temporary(signatory, report, DEFAULT_PASSWORD, now=datetime(2026, 2, 27, 9, tzinfo=timezone.utc))
+    services.submit_temporary(signatory, report, DEFAULT_PASSWORD, now=datetime(2026, 2, 27, 9, tzinfo=timezone.utc), code=totp_code(signatory))
     assert ob.status == ObligationStatus.ON_TIME and report.status == ReportStatus.PUBLISHED
 
 
@@ -188,7 +188,7 @@ def test_a_temporary_report_needs_the_legal_document_and_its_fields(db, ent, sta
 
 
 def test_a_change_report_corrects_the_original_without_editing_it(db, draft, staff, signatory):
-    original = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME)
+    original = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME, code=totp_code(signatory))
     frozen = (original.content_json, original.sha256)
     with pytest.raises(ValidationFailed):
         services.save_change(staff, original.enterprise, original, {"basic.legal_rep": "李新"}, {}, "")
@@ -196,7 +196,7 @@ def test_a_change_report_corrects_the_original_without_editing_it(db, draft, sta
                                   {"basic.legal_rep": "登记错误"}, "营业执照")
     assert change.changes == [{"key": "basic.legal_rep", "old": "张三", "new": "李新", "reason": "登记错误"}]
     assert original.status == ReportStatus.PUBLISHED
-    services.submit_temporary(signatory, change, DEFAULT_PASSWORD)
+    services.submit_temporary(signatory, change, DEFAULT_PASSWORD, code=totp_code(signatory))
     assert original.status == ReportStatus.CORRECTED
     assert (original.content_json, original.sha256) == frozen
     assert services.corrections_of(original) == [change]
@@ -215,7 +215,7 @@ def test_drafts_cannot_be_corrected_or_reviewed(db, draft, staff):
 def test_a_regulator_flag_records_unverified_defect_evidence(db, draft, signatory):
     from portal.auth.models import Role
     from tests.factories import make_user
-    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME)
+    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME, code=totp_code(signatory))
     regulator = make_user(Role.REGULATOR)
     with pytest.raises(ValidationFailed):
         supervision.review_report(regulator, report, {}, "untrue", "")
@@ -268,7 +268,7 @@ def test_a_repeated_new_temporary_report_for_the_same_document_never_duplicates(
     first = services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5), data)
     again = services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5), data)
     assert again.id == first.id and _count(db, TemporaryReport) == 1 and _count(db, Obligation) == 1
-    services.submit_temporary(signatory, first, DEFAULT_PASSWORD)
+    services.submit_temporary(signatory, first, DEFAULT_PASSWORD, code=totp_code(signatory))
     from portal.errors import Conflict
     with pytest.raises(Conflict):
         services.save_temporary(staff, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5), data)
@@ -278,7 +278,7 @@ def test_a_repeated_new_temporary_report_for_the_same_document_never_duplicates(
 
 
 def test_a_repeated_new_change_for_the_same_original_continues_the_draft(db, draft, staff, signatory):
-    original = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME)
+    original = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=ON_TIME, code=totp_code(signatory))
     args = (staff, original.enterprise, original, {"basic.legal_rep": "李新"}, {"basic.legal_rep": "登记错误"}, "执照")
     assert services.save_change(*args).id == services.save_change(*args).id
     assert _count(db, TemporaryReport) == 1

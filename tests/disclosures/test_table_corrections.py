@@ -13,7 +13,7 @@ from portal.disclosures import corrections, rules, services
 from portal.disclosures.corrections import RowEdit, TableEdit
 from portal.disclosures.models import ReportStatus, TemporaryReport, Trigger
 from portal.errors import ValidationFailed
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, totp_code
 
 NOW = datetime(2026, 3, 1, 2, tzinfo=timezone.utc)
 EMISSION = {"outlet_code": "DW001", "pollutant": "化学需氧量 (w01018)", "unit": "mg/L", "standard": "GB 8978-1996",
@@ -25,7 +25,7 @@ PENALTY = {"decision_no": "淮环罚〔2025〕7号", "decided_on": "2025-06-01",
 
 @pytest.fixture
 def published(db, draft, signatory):
-    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW)
+    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW, code=totp_code(signatory))
     db.session.commit()
     return report
 
@@ -113,7 +113,7 @@ def test_table_corrections_are_frozen_and_hashed_and_the_original_is_untouched(d
     change = services.save_change(staff, published.enterprise, published, {}, {}, "监测数据复核报告",
                                   tables=proposed)
     assert [c["kind"] for c in change.changes] == ["remove_row", "cell", "add_row"]
-    services.submit_temporary(signatory, change, DEFAULT_PASSWORD, now=NOW)
+    services.submit_temporary(signatory, change, DEFAULT_PASSWORD, now=NOW, code=totp_code(signatory))
     assert (published.content_json, published.sha256) == frozen and published.status == ReportStatus.CORRECTED
     content = json.loads(change.content_json)
     assert content["changes"] == change.changes and content["corrects"]["sha256"] == published.sha256
@@ -163,7 +163,8 @@ def test_the_enterprise_corrects_cells_adds_and_removes_rows_and_the_public_read
     signer = login(signatory)
     sign_page = signer.get(f"/my/disclosures/temporary/{change.id}/sign").get_data(as_text=True)
     assert "<del>10.2 t</del>" in sign_page and "<ins>12.4 t</ins>" in sign_page
-    signer.post(f"/my/disclosures/temporary/{change.id}/sign", data={"password": DEFAULT_PASSWORD})
+    signer.post(f"/my/disclosures/temporary/{change.id}/sign",
+                data={"password": DEFAULT_PASSWORD, "code": totp_code(signatory)})
     db.session.refresh(change)
     assert change.status == ReportStatus.PUBLISHED
     pdf = client.get(f"/disclosures/{change.sha256}/copy.pdf")

@@ -11,14 +11,14 @@ from portal.auth.models import Role
 from portal.credit.models import Evidence, EvidenceKind
 from portal.disclosures import services
 from portal.disclosures.models import AnnualReport, Obligation, ReportStatus, TemporaryReport
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user
+from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user, totp_code
 
 NOW = datetime(2026, 3, 1, 2, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def published(db, draft, signatory):
-    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW)
+    report = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=NOW, code=totp_code(signatory))
     db.session.commit()
     return report
 
@@ -127,7 +127,10 @@ def test_the_signing_page_shows_the_whole_report_and_the_commitment_then_publish
     assert "企业负责人保证年度报告内容的真实、准确、完整" in page and "废活性炭" in page
     bad = client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": "nope"})
     assert bad.status_code == 200 and draft.status == ReportStatus.DRAFT
-    response = client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": DEFAULT_PASSWORD})
+    no_code = client.post(f"/my/disclosures/annual/{draft.id}/sign", data={"password": DEFAULT_PASSWORD})
+    assert no_code.status_code == 200 and draft.status == ReportStatus.DRAFT  # the second factor is required
+    response = client.post(f"/my/disclosures/annual/{draft.id}/sign",
+                           data={"password": DEFAULT_PASSWORD, "code": totp_code(signatory)})
     db.session.refresh(draft)
     assert draft.status == ReportStatus.PUBLISHED
     assert response.headers["Location"].endswith(f"/disclosures/{draft.sha256}")
@@ -205,7 +208,8 @@ def test_temporary_report_flow_and_change_report_with_diff(login, db, ent, staff
         "new-carbon.co2_t": "", "new-basic.legal_rep": "李新", "reason-basic.legal_rep": "登记错误", "basis": "营业执照"})
     change = db.session.scalar(sa.select(TemporaryReport).where(TemporaryReport.trigger == "change"))
     assert change.changes[0]["new"] == "李新"
-    login(signatory).post(f"/my/disclosures/temporary/{change.id}/sign", data={"password": DEFAULT_PASSWORD})
+    login(signatory).post(f"/my/disclosures/temporary/{change.id}/sign",
+                          data={"password": DEFAULT_PASSWORD, "code": totp_code(signatory)})
     db.session.refresh(published)
     assert published.status == ReportStatus.CORRECTED
     original_page = client.get(f"/disclosures/{published.sha256}").get_data(as_text=True)

@@ -7,7 +7,7 @@ from portal.auth.models import Role
 from portal.disclosures import services
 from portal.disclosures.models import DisclosureList, DisclosureListEntry, Trigger, WorkReport
 from tests.disclosures.helpers import valid_sections
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_user, totp_code
 
 
 def disclosure_objects(db, ent) -> dict:
@@ -16,7 +16,7 @@ def disclosure_objects(db, ent) -> dict:
     signer = make_user(Role.ENTERPRISE_SIGNATORY, enterprise=ent)
     published = services.create_annual_draft(signer, ent, 2024)
     published.sections = valid_sections(ent.uscc)
-    services.submit_annual(signer, published, DEFAULT_PASSWORD, [], now=datetime(2025, 3, 1, tzinfo=timezone.utc))
+    services.submit_annual(signer, published, DEFAULT_PASSWORD, [], now=datetime(2025, 3, 1, tzinfo=timezone.utc), code=totp_code(signer))
     draft = services.create_annual_draft(signer, ent, 2025)
     temp = services.save_temporary(signer, ent, Trigger.DETENTION, "淮公拘〔2026〕1号", date(2026, 1, 5),
                                    {"position": "车间主任", "case": "非法排放", "decided_on": "2026-01-04"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -35,9 +36,12 @@ def create_database(path: Path) -> str:
     return url
 
 
+FAULT_SECRET_KEY = secrets.token_urlsafe(48)  # the app refuses a weak key
+
+
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_LOG_LEVEL="WARNING", PORTAL_SECRET_KEY="fault-tests", **extra)
+    env.update(PORTAL_LOG_LEVEL="WARNING", PORTAL_SECRET_KEY=FAULT_SECRET_KEY, **extra)
     return env
 
 

@@ -121,7 +121,7 @@ def _late_evidence(submission: ManualSubmission, actor: Any) -> None:
     """Publishing after the deadline is a fact the credit engine may count."""
     add_evidence(enterprise_id=submission.enterprise_id, kind=EvidenceKind.MONITORING_LATE,
                  source=EvidenceSource.MONITORING, source_ref=f"manual-late:{submission.id}",
-                 occurred_on=submission.published_on, verified=True, actor=actor,
+                 occurred_on=submission.published_on, verified=False, finding=True, actor=actor,
                  title=_("Manual monitoring results completed on %(c)s published on %(p)s (due %(d)s)",
                          c=submission.completed_on.isoformat(), p=submission.published_on.isoformat(),
                          d=submission.due_on.isoformat()),

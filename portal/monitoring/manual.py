@@ -117,16 +117,22 @@ def _submission(actor: Any, enterprise: Enterprise, group: tuple[date, str, str]
     return submission
 
 
-def _late_evidence(submission: ManualSubmission, actor: Any) -> None:
-    """Publishing after the deadline is a fact the credit engine may count."""
-    add_evidence(enterprise_id=submission.enterprise_id, kind=EvidenceKind.MONITORING_LATE,
-                 source=EvidenceSource.MONITORING, source_ref=f"manual-late:{submission.id}",
-                 occurred_on=submission.published_on, verified=False, finding=True, actor=actor,
-                 title=_("Manual monitoring results completed on %(c)s published on %(p)s (due %(d)s)",
-                         c=submission.completed_on.isoformat(), p=submission.published_on.isoformat(),
-                         d=submission.due_on.isoformat()),
-                 details={"completed_on": submission.completed_on.isoformat(),
-                          "due_on": submission.due_on.isoformat(), "published_on": submission.published_on.isoformat()})
+def _late_finding(late: list[ManualSubmission], rows: int, actor: Any) -> None:
+    """One publication act (an upload, or one result entered in the form) that publishes results after their
+    deadline is ONE late-publication finding, however many results, groups and months it covers (DOMAIN §2.6.3:
+    one finding per behaviour episode, not per value). It scores only once two regulators confirm it."""
+    first = min(late, key=lambda s: (s.completed_on, s.id))
+    last = max(late, key=lambda s: s.completed_on)
+    published = first.published_on
+    add_evidence(enterprise_id=first.enterprise_id, kind=EvidenceKind.MONITORING_LATE,
+                 source=EvidenceSource.MONITORING, source_ref=f"manual-late:{first.id}",
+                 occurred_on=published, verified=False, finding=True, actor=actor,
+                 title=_("Manual monitoring results completed %(a)s to %(b)s published on %(p)s (first due %(d)s)",
+                         a=first.completed_on.isoformat(), b=last.completed_on.isoformat(), p=published.isoformat(),
+                         d=min(s.due_on for s in late).isoformat()),
+                 details={"completed_on": first.completed_on.isoformat(), "completed_until": last.completed_on.isoformat(),
+                          "due_on": min(s.due_on for s in late).isoformat(), "published_on": published.isoformat(),
+                          "late_groups": len(late), "rows": rows, "submission_ids": sorted(s.id for s in late)[:500]})
 
 
 def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | list[RowError]],
@@ -164,11 +170,14 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
                 progress(done)
     if chunk:
         _flush_chunk(chunk, specs, result)
+    late = []
     for group, submission in submissions.items():
         submission.row_count = groups[group]
         if submission.is_late:
-            _late_evidence(submission, actor)
+            late.append(submission)
         record(actor, "monitoring.manual.publish", submission)
+    if late:
+        _late_finding(late, sum(s.row_count for s in late), actor)
     result.duplicates = sum(groups.values()) - result.inserted
     return result
 

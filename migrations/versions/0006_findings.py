@@ -5,7 +5,8 @@ Revises: 0005
 Create Date: 2026-12-07
 
 Schema: evidence gains the pending withdrawal request of confirmed evidence (a second regulator must agree);
-exceedance incidents gain the last exceeding period and the number of exceeding values of their episode.
+exceedance incidents gain the last exceeding period and the number of exceeding values of their episode;
+an import job keeps what publishing it will create (its preview).
 
 Data: automatic evidence (monitoring, disclosure timeliness, substantiated complaints, enterprise declarations) that
 was stored already verified although no second person confirmed it becomes an unconfirmed finding again; each
@@ -31,12 +32,16 @@ def upgrade():
     with op.batch_alter_table('exceedance_incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_period_start', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('occurrences', sa.Integer(), server_default='1', nullable=False))
+    with op.batch_alter_table('monitoring_imports', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('impact', sa.JSON(), nullable=True))
     from portal.credit.findings_migration import unconfirm_automatic_evidence
 
     unconfirm_automatic_evidence(op.get_bind())
 
 
 def downgrade():
+    with op.batch_alter_table('monitoring_imports', schema=None) as batch_op:
+        batch_op.drop_column('impact')
     with op.batch_alter_table('exceedance_incidents', schema=None) as batch_op:
         batch_op.drop_column('occurrences')
         batch_op.drop_column('last_period_start')

@@ -19,6 +19,7 @@ from portal.enterprises.models import Enterprise, Outlet
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.monitoring import ingest, importers, services
+from portal.monitoring.impact import Collector, Impact
 from portal.monitoring.importers import ManualRow, RowError
 from portal.monitoring.models import ManualSubmission
 from portal.reference.models import Pollutant
@@ -36,6 +37,7 @@ class UploadCheck:
     error_count: int = 0
     preview: list[ManualRow] = field(default_factory=list)
     groups: dict[tuple[date, str, str], int] = field(default_factory=dict)
+    impact: Impact = field(default_factory=Impact)
 
 
 @dataclass
@@ -88,6 +90,7 @@ def check_upload(enterprise: Enterprise, path: Path, progress: Callable[[int], N
     repeated in the file) is skipped at commit and counted, never stored twice."""
     ctx = _Context(enterprise)
     result = UploadCheck()
+    collector = Collector(ctx.outlets)
     for item in _checked_rows(ctx, importers.read_rows(path)):
         result.rows += 1
         if progress is not None and result.rows % every == 0:
@@ -100,8 +103,11 @@ def check_upload(enterprise: Enterprise, path: Path, progress: Callable[[int], N
             result.preview.append(item)
         group = (item.completed_on, item.lab, item.method)
         result.groups[group] = result.groups.get(group, 0) + 1
+        collector.row(item)
     if result.rows == 0:
         raise importers.ImportFailed(_("The file has a header but no data rows."))
+    if not result.error_count:
+        result.impact = collector.finish(result.groups, china_today())
     return result
 
 
@@ -198,12 +204,25 @@ def commit_upload(actor: Any, enterprise: Enterprise, path: Path, filename: str)
     return commit_rows(actor, enterprise, importers.read_rows(path), check.groups, filename)
 
 
-def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResult:
-    """A single result entered in the form (same checks and deadline as an upload)."""
-    problems = _Context(enterprise).check(row)
+def _check_one(enterprise: Enterprise, row: ManualRow) -> _Context:
+    ctx = _Context(enterprise)
+    problems = ctx.check(row)
     if problems:
         names = {v[0]: k for k, v in importers.COLUMNS.items()}
         raise ValidationFailed({names.get(p.column, p.column): p.message for p in problems})
+    return ctx
+
+
+def preview_one(enterprise: Enterprise, row: ManualRow) -> Impact:
+    """What publishing this one result would create (shown before the user confirms it)."""
+    collector = Collector(_check_one(enterprise, row).outlets)
+    collector.row(row)
+    return collector.finish({(row.completed_on, row.lab, row.method): 1}, china_today())
+
+
+def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResult:
+    """A single result entered in the form (same checks and deadline as an upload)."""
+    _check_one(enterprise, row)
     return commit_rows(actor, enterprise, iter([row]), {(row.completed_on, row.lab, row.method): 1})
 
 

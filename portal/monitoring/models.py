@@ -347,6 +347,8 @@ class ImportJob(db.Model):
     preview: Mapped[list] = mapped_column(sa.JSON, default=list)
     groups: Mapped[list] = mapped_column(sa.JSON, default=list)  # [[completed_on, lab, method, count], ...]
     result: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # What publishing will create (monitoring.impact.Impact): values over limits, late finding, incidents.
+    impact: Mapped[dict | None] = mapped_column(sa.JSON, default=dict)
     message: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -312,7 +312,7 @@ def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo,
     return opened
 
 
-def _episode(outlet_id: int, code: str, start: datetime) -> ExceedanceIncident | None:
+def find_episode(outlet_id: int, code: str, start: datetime) -> ExceedanceIncident | None:
     """The incident whose exceedance run this period joins (episodes.joins), if any."""
     outlet_code = db.session.scalar(sa.select(Outlet.code).where(Outlet.id == outlet_id)) or ""
     medium, tz = episodes.medium_of(outlet_code), china_tz()
@@ -357,7 +357,7 @@ def _open(enterprise_id: int, outlet_id: int, code: str, basis: Basis, start: da
     other mean; `start` is the period's start, tz-aware). It opens an incident and its credit finding only when it
     starts a new exceedance episode of the outlet and pollutant (monitoring.episodes); within a running episode it
     extends that incident. Returns the incidents it opened (empty when it joined one)."""
-    incident = _episode(outlet_id, code, start)
+    incident = find_episode(outlet_id, code, start)
     if incident is not None:
         _extend(incident, basis, start, verdict)
         return []

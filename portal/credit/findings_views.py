@@ -161,3 +161,20 @@ def mine():
                            prev_url=_page_url(".mine", page.page - 1) if page.page > 1 else None,
                            next_url=_page_url(".mine", page.page + 1) if page.page < page.pages else None)
 
+
+
+@bp.app_template_global("grade_change_reason")
+def grade_change_reason(reason: str) -> str:
+    """Why a grade-history row was written, in the reader's language (GradeChange.reason is a code)."""
+    from portal.credit.findings_migration import REASON
+
+    if reason == REASON:
+        return _("Automatic findings nobody had confirmed stopped counting until two regulators confirm them "
+                 "(no grade moves on unconfirmed data).")
+    if reason.startswith("evidence:"):
+        return _("Evidence was confirmed, withdrawn or repaired.")
+    if reason == "expiry":
+        return _("A ledger entry started or stopped counting.")
+    if reason == "recompute":
+        return _("Recomputed after a change of the credit scheme.")
+    return ""

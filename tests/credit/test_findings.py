@@ -239,7 +239,7 @@ def test_the_queue_page_counts_filters_and_bulk_confirms(db, login, world):
 
 # --- migration 0006 data step ---------------------------------------------------------------------------------------
 
-def test_the_migration_turns_self_verified_automatic_evidence_into_findings_and_regrades(db, world):
+def test_the_migration_turns_self_verified_automatic_evidence_into_findings_and_regrades(db, client, world):
     own, _, users = world
     automatic = [add_evidence(enterprise_id=own.id, kind=EvidenceKind.MONITORING_LATE,
                               source=EvidenceSource.MONITORING, source_ref=f"manual-late:{i}",
@@ -267,6 +267,8 @@ def test_the_migration_turns_self_verified_automatic_evidence_into_findings_and_
     assert change.reason == REASON
     audit = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "evidence.unconfirm_automatic"))
     assert audit.enterprise_id == own.id and audit.after["reason"] == REASON
+    page = client.get(f"/enterprises/{own.uscc}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "未经任何人确认的系统自动发现" in page  # the grade history says why
     with db.engine.begin() as conn:
         assert unconfirm_automatic_evidence(conn) == {}  # idempotent
     assert db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == "manual-late:0")).is_verified is False

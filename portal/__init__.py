@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "portal.credit.repair_views",
     "portal.credit.draw_views",
     "portal.credit.attachment_views",
+    "portal.credit.findings_views",
     "portal.complaints.views",
     "portal.complaints.console",
     "portal.complaints.open311",

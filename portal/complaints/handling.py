@@ -198,7 +198,7 @@ def report_result(c: Complaint, actor, findings: Findings, text: str) -> None:
                      source=EvidenceSource.COMPLAINT, source_ref=f"complaint:{c.id}", occurred_on=china_today(),
                      title=_("Substantiated complaint %(no)s (%(category)s)", no=c.case_no,
                              category=str(CATEGORY_LABELS[c.category])),
-                     verified=True, actor=actor, details={"investigation": cited},
+                     verified=False, actor=actor, details={"investigation": cited},
                      document_no=next((r["penalty_doc_no"] for r in cited if r["penalty_doc_no"]), c.case_no))
 
 

@@ -51,6 +51,8 @@ FIELD_LABELS = {
     "document_no": _l("Document number"), "authority": _l("Issuing authority"), "amount_yuan": _l("Amount (yuan)"),
     "penalty_type": _l("Penalty type"), "legal_basis": _l("Legal basis"), "incident_level": _l("Incident level"),
     "findings": _l("Findings"), "is_public": _l("Details may be published"), "reason": _l("Reason"),
+    "action": _l("Decision"), "ids": _l("Findings"), "start": _l("From"), "end": _l("To"), "uscc": _l("Credit code"),
+    "status": _l("Status"), "page": _l("Page"),
 }
 
 assert set(PENALTY_TYPE_LABELS) == set(PENALTY_TYPES) and set(INCIDENT_LEVEL_LABELS) == set(INCIDENT_LEVELS)
@@ -81,6 +83,25 @@ class WithdrawForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """CSRF only."""
+
+
+class FindingsBulkForm(FlaskForm):
+    """Bulk decision on the selected findings (the ids come as repeated `ids` fields)."""
+
+    action = SelectField(_l("Decision"), [InputRequired()],
+                         choices=[SelectChoice("confirm", _l("Confirm the selected findings")),
+                                  SelectChoice("dismiss", _l("Dismiss the selected findings"))])
+    reason = StringField(_l("Reason"), [InputRequired(), Length(max=500)])
+
+
+def finding_labels() -> dict:
+    from portal.credit.findings import Status
+
+    return {"status": {Status.DETECTED: _l("detected, awaiting a regulator"),
+                       Status.RECORDED: _l("recorded, awaiting a second regulator"),
+                       Status.CONFIRMED: _l("confirmed, counts"), Status.DISMISSED: _l("dismissed"),
+                       Status.WITHDRAWN: _l("withdrawn")},
+            "filter": {"open": _l("open (awaiting confirmation)"), "": _l("all")}}
 
 
 def template_labels() -> dict:

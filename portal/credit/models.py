@@ -74,6 +74,11 @@ class Evidence(TimestampMixin, db.Model):
     repaired_on: Mapped[date | None] = mapped_column()
     # Who recorded it by hand (regulator evidence must be confirmed by someone else, or by a lead).
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Withdrawing confirmed evidence takes two people, like confirming it (DOMAIN §2.6): the first regulator's request
+    # waits here until a second regulator of the jurisdiction agrees (credit.evidence.withdraw_evidence).
+    withdrawal_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawal_requested_at: Mapped[datetime | None] = mapped_column()
+    withdrawal_request_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     enterprise = relationship("Enterprise")
     attachments = relationship("EvidenceAttachment", back_populates="evidence", order_by="EvidenceAttachment.id")

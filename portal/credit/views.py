@@ -154,7 +154,9 @@ def withdraw_evidence(evidence_id: int):
     if not form.validate_on_submit():
         flash(_("Reason: say why the evidence is withdrawn (for example: decision revoked)."), "error")
         return redirect(url_for(".evidence_queue"))
+    pending = evidence.is_verified and evidence.withdrawal_requested_by_id is None
     return _act(lambda: services.withdraw_regulator_evidence(current_user, evidence, form.reason.data),
+                _("Withdrawal requested; it takes effect when a second regulator agrees.") if pending else
                 _("Evidence withdrawn; it no longer counts."))
 
 

@@ -52,12 +52,12 @@ def settle_obligation(ob: Obligation, submitted_at: datetime) -> Obligation:
     if status == ObligationStatus.LATE:
         add_evidence(enterprise_id=ob.enterprise_id, kind=EvidenceKind.DISCLOSURE_LATE,
                      source=EvidenceSource.DISCLOSURE, source_ref=f"obligation:{ob.id}", occurred_on=filed_on,
-                     title=f"{_title(ob)}逾期披露（应于{ob.due_on.isoformat()}前披露）", verified=True,
+                     title=f"{_title(ob)}逾期披露（应于{ob.due_on.isoformat()}前披露）", verified=False, finding=True,
                      details={"due_on": ob.due_on.isoformat(), "filed_on": filed_on.isoformat()})
     if was_missing:
         missing = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == f"obligation:{ob.id}",
                                                               Evidence.kind == EvidenceKind.DISCLOSURE_MISSING))
-        if missing is not None:
+        if missing is not None and not missing.is_verified:  # confirmed evidence is withdrawn only by two people
             withdraw_evidence(missing, "system", "filed late on " + filed_on.isoformat())
     return ob
 
@@ -109,7 +109,7 @@ def run_deadlines(today: date | None = None) -> dict[str, int]:
             _set_status(ob, status, None)
             add_evidence(enterprise_id=ob.enterprise_id, kind=EvidenceKind.DISCLOSURE_MISSING,
                          source=EvidenceSource.DISCLOSURE, source_ref=f"obligation:{ob.id}", occurred_on=ob.due_on,
-                         title=f"{_title(ob)}未在{ob.due_on.isoformat()}前披露", verified=True,
+                         title=f"{_title(ob)}未在{ob.due_on.isoformat()}前披露", verified=False, finding=True,
                          details={"due_on": ob.due_on.isoformat()})
             counts["missing"] += 1
             continue

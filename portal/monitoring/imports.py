@@ -94,7 +94,8 @@ def _check(job: ImportJob) -> None:
         "errors": [[e.line, e.column, e.message] for e in check.errors],
         "preview": [[r.line, r.outlet, r.pollutant, r.sampled_at.isoformat(sep=" ", timespec="minutes"), r.value,
                      r.completed_on.isoformat(), r.flag] for r in check.preview],
-        "groups": [[d.isoformat(), lab, method, n] for (d, lab, method), n in sorted(check.groups.items())]}
+        "groups": [[d.isoformat(), lab, method, n] for (d, lab, method), n in sorted(check.groups.items())],
+        "impact": check.impact.to_json()}
     if check.error_count:
         path.unlink(missing_ok=True)
         values.update(status=ImportStatus.REJECTED.value, finished_at=utcnow())

@@ -19,6 +19,7 @@ from portal.enterprises.models import Enterprise, Outlet
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.monitoring import ingest, importers, services
+from portal.monitoring.impact import Collector, Impact
 from portal.monitoring.importers import ManualRow, RowError
 from portal.monitoring.models import ManualSubmission
 from portal.reference.models import Pollutant
@@ -36,6 +37,7 @@ class UploadCheck:
     error_count: int = 0
     preview: list[ManualRow] = field(default_factory=list)
     groups: dict[tuple[date, str, str], int] = field(default_factory=dict)
+    impact: Impact = field(default_factory=Impact)
 
 
 @dataclass
@@ -88,6 +90,7 @@ def check_upload(enterprise: Enterprise, path: Path, progress: Callable[[int], N
     repeated in the file) is skipped at commit and counted, never stored twice."""
     ctx = _Context(enterprise)
     result = UploadCheck()
+    collector = Collector(ctx.outlets)
     for item in _checked_rows(ctx, importers.read_rows(path)):
         result.rows += 1
         if progress is not None and result.rows % every == 0:
@@ -100,8 +103,11 @@ def check_upload(enterprise: Enterprise, path: Path, progress: Callable[[int], N
             result.preview.append(item)
         group = (item.completed_on, item.lab, item.method)
         result.groups[group] = result.groups.get(group, 0) + 1
+        collector.row(item)
     if result.rows == 0:
         raise importers.ImportFailed(_("The file has a header but no data rows."))
+    if not result.error_count:
+        result.impact = collector.finish(result.groups, china_today())
     return result
 
 
@@ -117,16 +123,22 @@ def _submission(actor: Any, enterprise: Enterprise, group: tuple[date, str, str]
     return submission
 
 
-def _late_evidence(submission: ManualSubmission, actor: Any) -> None:
-    """Publishing after the deadline is a fact the credit engine may count."""
-    add_evidence(enterprise_id=submission.enterprise_id, kind=EvidenceKind.MONITORING_LATE,
-                 source=EvidenceSource.MONITORING, source_ref=f"manual-late:{submission.id}",
-                 occurred_on=submission.published_on, verified=True, actor=actor,
-                 title=_("Manual monitoring results completed on %(c)s published on %(p)s (due %(d)s)",
-                         c=submission.completed_on.isoformat(), p=submission.published_on.isoformat(),
-                         d=submission.due_on.isoformat()),
-                 details={"completed_on": submission.completed_on.isoformat(),
-                          "due_on": submission.due_on.isoformat(), "published_on": submission.published_on.isoformat()})
+def _late_finding(late: list[ManualSubmission], rows: int, actor: Any) -> None:
+    """One publication act (an upload, or one result entered in the form) that publishes results after their
+    deadline is ONE late-publication finding, however many results, groups and months it covers (DOMAIN §2.6.3:
+    one finding per behaviour episode, not per value). It scores only once two regulators confirm it."""
+    first = min(late, key=lambda s: (s.completed_on, s.id))
+    last = max(late, key=lambda s: s.completed_on)
+    published = first.published_on
+    add_evidence(enterprise_id=first.enterprise_id, kind=EvidenceKind.MONITORING_LATE,
+                 source=EvidenceSource.MONITORING, source_ref=f"manual-late:{first.id}",
+                 occurred_on=published, verified=False, finding=True, actor=actor,
+                 title=_("Manual monitoring results completed %(a)s to %(b)s published on %(p)s (first due %(d)s)",
+                         a=first.completed_on.isoformat(), b=last.completed_on.isoformat(), p=published.isoformat(),
+                         d=min(s.due_on for s in late).isoformat()),
+                 details={"completed_on": first.completed_on.isoformat(), "completed_until": last.completed_on.isoformat(),
+                          "due_on": min(s.due_on for s in late).isoformat(), "published_on": published.isoformat(),
+                          "late_groups": len(late), "rows": rows, "submission_ids": sorted(s.id for s in late)[:500]})
 
 
 def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | list[RowError]],
@@ -164,11 +176,14 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
                 progress(done)
     if chunk:
         _flush_chunk(chunk, specs, result)
+    late = []
     for group, submission in submissions.items():
         submission.row_count = groups[group]
         if submission.is_late:
-            _late_evidence(submission, actor)
+            late.append(submission)
         record(actor, "monitoring.manual.publish", submission)
+    if late:
+        _late_finding(late, sum(s.row_count for s in late), actor)
     result.duplicates = sum(groups.values()) - result.inserted
     return result
 
@@ -189,12 +204,25 @@ def commit_upload(actor: Any, enterprise: Enterprise, path: Path, filename: str)
     return commit_rows(actor, enterprise, importers.read_rows(path), check.groups, filename)
 
 
-def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResult:
-    """A single result entered in the form (same checks and deadline as an upload)."""
-    problems = _Context(enterprise).check(row)
+def _check_one(enterprise: Enterprise, row: ManualRow) -> _Context:
+    ctx = _Context(enterprise)
+    problems = ctx.check(row)
     if problems:
         names = {v[0]: k for k, v in importers.COLUMNS.items()}
         raise ValidationFailed({names.get(p.column, p.column): p.message for p in problems})
+    return ctx
+
+
+def preview_one(enterprise: Enterprise, row: ManualRow) -> Impact:
+    """What publishing this one result would create (shown before the user confirms it)."""
+    collector = Collector(_check_one(enterprise, row).outlets)
+    collector.row(row)
+    return collector.finish({(row.completed_on, row.lab, row.method): 1}, china_today())
+
+
+def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResult:
+    """A single result entered in the form (same checks and deadline as an upload)."""
+    _check_one(enterprise, row)
     return commit_rows(actor, enterprise, iter([row]), {(row.completed_on, row.lab, row.method): 1})
 
 

@@ -74,7 +74,7 @@ def _record(plan: MonitoringPlan, item: MonitoringPlanItem, start: date, end: da
     record(None, "monitoring.manual_missing.found", finding, enterprise_id=plan.enterprise_id)
     last_day = end - timedelta(days=1)
     add_evidence(enterprise_id=plan.enterprise_id, kind=EvidenceKind.MONITORING_GAP,
-                 source=EvidenceSource.MONITORING, source_ref=ref, verified=True, occurred_on=last_day,
+                 source=EvidenceSource.MONITORING, source_ref=ref, verified=False, finding=True, occurred_on=last_day,
                  title=f"{item.outlet.code} {item.pollutant_code}: no manual result {start.isoformat()}–"
                        f"{last_day.isoformat()} ({item.frequency})",
                  details={"outlet_id": item.outlet_id, "pollutant_code": item.pollutant_code,

@@ -161,6 +161,10 @@ class ExceedanceIncident(TimestampMixin, db.Model):
     limit_min: Mapped[float | None] = mapped_column(sa.Float)
     limit_max: Mapped[float | None] = mapped_column(sa.Float)
     multiple: Mapped[float | None] = mapped_column(sa.Float)
+    # One incident per exceedance episode (DOMAIN §2.6.3): period_start is its first exceeding period, these its
+    # last one and how many exceeding values, means or samples (of any basis) it holds; `value` is the peak.
+    last_period_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    occurrences: Mapped[int] = mapped_column(default=1)
     state: Mapped[IncidentState] = mapped_column(str_enum(IncidentState, 12), default=IncidentState.OPEN, index=True)
     cause: Mapped[str] = mapped_column(sa.Text, default="")
     measures: Mapped[str] = mapped_column(sa.Text, default="")
@@ -343,6 +347,8 @@ class ImportJob(db.Model):
     preview: Mapped[list] = mapped_column(sa.JSON, default=list)
     groups: Mapped[list] = mapped_column(sa.JSON, default=list)  # [[completed_on, lab, method, count], ...]
     result: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # What publishing will create (monitoring.impact.Impact): values over limits, late finding, incidents.
+    impact: Mapped[dict | None] = mapped_column(sa.JSON, default=dict)
     message: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -18,12 +18,12 @@ from portal.auth import rules as auth_rules
 from portal.auth.services import hash_password, verify_password
 from portal.core.clock import china_today, china_tz
 from portal.credit.evidence import add_evidence
-from portal.credit.models import EvidenceKind, EvidenceSource
+from portal.credit.models import Evidence, EvidenceKind, EvidenceSource
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import hj212, ingest, pgcopy, rules, sqlitebulk
+from portal.monitoring import episodes, hj212, ingest, pgcopy, rules, sqlitebulk
 from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding, ReceivedPacket
 from portal.reference.models import Pollutant
 
@@ -312,29 +312,74 @@ def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo,
     return opened
 
 
+def find_episode(outlet_id: int, code: str, start: datetime) -> ExceedanceIncident | None:
+    """The incident whose exceedance run this period joins (episodes.joins), if any."""
+    outlet_code = db.session.scalar(sa.select(Outlet.code).where(Outlet.id == outlet_id)) or ""
+    medium, tz = episodes.medium_of(outlet_code), china_tz()
+    last = sa.func.coalesce(ExceedanceIncident.last_period_start, ExceedanceIncident.period_start)
+    candidates = db.session.scalars(sa.select(ExceedanceIncident).where(
+        ExceedanceIncident.outlet_id == outlet_id, ExceedanceIncident.pollutant_code == code,
+        ExceedanceIncident.period_start <= start + episodes.SEARCH_REACH, last >= start - episodes.SEARCH_REACH)
+        .order_by(ExceedanceIncident.period_start, ExceedanceIncident.id))
+    for incident in candidates:
+        if episodes.joins(medium, incident.period_start, incident.last_period_start or incident.period_start,
+                          start, tz):
+            return incident
+    return None
+
+
+def _extend(incident: ExceedanceIncident, basis: Basis, start: datetime, verdict: rules.Verdict) -> None:
+    """A further exceedance of a running episode: the incident keeps its first period, learns its latest one and
+    its peak, and its (still unconfirmed) finding says so. Judging the same period again changes nothing."""
+    last = incident.last_period_start or incident.period_start
+    peak = verdict.multiple is not None and (incident.multiple is None or verdict.multiple > incident.multiple)
+    if start <= last and not peak:
+        return
+    before = snapshot(incident)
+    if start > last:
+        incident.last_period_start, incident.occurrences = start, incident.occurrences + 1
+    if peak:
+        incident.value, incident.limit_value, incident.multiple = verdict.value, verdict.limit_value, verdict.multiple
+        incident.limit_min, incident.limit_max = verdict.limit_min, verdict.limit_max
+    record(None, "monitoring.exceedance.extend", incident, before=before,
+           after={**snapshot(incident), "basis": basis.value, "period_start": start.isoformat()})
+    evidence = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == f"exceedance:{incident.id}",
+                                                           Evidence.kind == EvidenceKind.MONITORING_EXCEEDANCE))
+    if evidence is not None and not evidence.is_verified and evidence.withdrawn_at is None:
+        evidence.details = {**(evidence.details or {}), "occurrences": incident.occurrences,
+                            "last_period_start": (incident.last_period_start or incident.period_start).isoformat(),
+                            "value": incident.value, "multiple": incident.multiple}
+
+
 def _open(enterprise_id: int, outlet_id: int, code: str, basis: Basis, start: datetime,
           verdict: rules.Verdict) -> list[ExceedanceIncident]:
-    """Open one incident per (outlet, pollutant, basis, period) and record it as verified credit evidence."""
-    exists = db.session.scalar(sa.select(ExceedanceIncident.id).where(
-        ExceedanceIncident.outlet_id == outlet_id, ExceedanceIncident.pollutant_code == code,
-        ExceedanceIncident.basis == basis, ExceedanceIncident.period_start == start))
-    if exists is not None:
+    """Record one exceeding period (any basis: a manual sample, an instant or range value, an hourly, daily or
+    other mean; `start` is the period's start, tz-aware). It opens an incident and its credit finding only when it
+    starts a new exceedance episode of the outlet and pollutant (monitoring.episodes); within a running episode it
+    extends that incident. Returns the incidents it opened (empty when it joined one)."""
+    incident = find_episode(outlet_id, code, start)
+    if incident is not None:
+        _extend(incident, basis, start, verdict)
         return []
     incident = ExceedanceIncident(enterprise_id=enterprise_id, outlet_id=outlet_id, pollutant_code=code, basis=basis,
-                                  period_start=start, value=verdict.value, limit_value=verdict.limit_value,
-                                  limit_min=verdict.limit_min, limit_max=verdict.limit_max, multiple=verdict.multiple)
+                                  period_start=start, last_period_start=start, occurrences=1, value=verdict.value,
+                                  limit_value=verdict.limit_value, limit_min=verdict.limit_min,
+                                  limit_max=verdict.limit_max, multiple=verdict.multiple)
     db.session.add(incident)
     db.session.flush()
     record(None, "monitoring.exceedance.open", incident)
     occurred = start.astimezone(china_tz()).date()
     add_evidence(enterprise_id=enterprise_id, kind=EvidenceKind.MONITORING_EXCEEDANCE,
                  source=EvidenceSource.MONITORING, source_ref=f"exceedance:{incident.id}", occurred_on=occurred,
-                 title=f"{code} {basis.value} {verdict.value:g}", verified=True,
+                 title=f"{code} {basis.value} {verdict.value:g}", verified=False, finding=True,
                  details={"outlet_id": outlet_id, "pollutant_code": code, "basis": basis.value,
                           "value": verdict.value, "limit_value": verdict.limit_value,
                           "limit_min": verdict.limit_min, "limit_max": verdict.limit_max,
-                          "multiple": verdict.multiple})
+                          "multiple": verdict.multiple, "occurrences": 1})
     return [incident]
+
+
+open_incident = _open  # the public name for other channels (HJ 212 daily/minute data)
 
 
 def explain_incident(actor: Any, incident: ExceedanceIncident, *, cause: str, measures: str, reported_on) -> None:

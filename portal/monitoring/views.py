@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import secrets
 from pathlib import Path
@@ -252,11 +253,19 @@ def _upload_dir() -> Path:
     return path
 
 
-def _results_page(ent: Enterprise, form, upload_form, status: int = 200):
+def _results_page(ent: Enterprise, form, upload_form, status: int = 200, impact=None, preview_of: str = ""):
     submissions = manual.recent_submissions(ent.id)
     return render_template("monitoring/results.html", ent=ent, form=form, upload_form=upload_form,
-                           submissions=submissions, report_form=forms.LabReportForm(),
+                           submissions=submissions, report_form=forms.LabReportForm(), impact=impact,
+                           preview_of=preview_of,
                            reports=lab_reports.reports_by_submission([s.id for s in submissions])), status
+
+
+def _row_digest(row: importers.ManualRow) -> str:
+    """Names the exact values a preview was shown for: publishing needs the same values confirmed."""
+    text = "|".join(str(v) for v in (row.outlet, row.pollutant, row.sampled_at.isoformat(), repr(row.value),
+                                     row.completed_on.isoformat(), row.lab, row.method))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @bp.route("/monitoring/my/results", methods=["GET", "POST"])
@@ -270,7 +279,11 @@ def my_results():
         row = importers.ManualRow(line=0, outlet=outlet, pollutant=pollutant, sampled_at=form.sampled_at.data,
                                   value=float(form.value.data), completed_on=form.completed_on.data,
                                   lab=form.lab_name.data or "", method=form.method.data or "")
+        digest = _row_digest(row)
         try:
+            if request.form.get("preview_of") != digest:  # first show what publishing it will create
+                impact = manual.preview_one(ent, row)
+                return _results_page(ent, form, forms.UploadForm(), impact=impact, preview_of=digest)
             result = manual.submit_one(current_user, ent, row)
         except DomainError as exc:
             db.session.rollback()

@@ -15,6 +15,7 @@ from portal.auth.permissions import Permission, require
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.monitoring import forms, imports
+from portal.monitoring.impact import Impact
 from portal.monitoring.models import ImportJob, ImportStatus
 from portal.monitoring.views import bp
 
@@ -44,7 +45,7 @@ def _as_check(job: ImportJob) -> SimpleNamespace:
                                value=r[4], completed_on=date.fromisoformat(r[5]), flag=r[6]) for r in job.preview]
     groups = {(date.fromisoformat(d), lab, method): n for d, lab, method, n in job.groups}
     return SimpleNamespace(rows=job.rows_total, errors=errors, error_count=job.error_count, preview=preview,
-                           groups=groups)
+                           groups=groups, impact=Impact.from_json(job.impact))
 
 
 def _status(job: ImportJob) -> dict:

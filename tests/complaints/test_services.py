@@ -89,7 +89,9 @@ def test_the_whole_workflow_from_acceptance_to_rating(db, officers):
     services.add_note(c, officers["county"], "现场检查：排污口有黑水")
     services.report_result(c, officers["county"], Findings.SUBSTANTIATED, "现场核实超标排放，已立案处罚。")
     evidence = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == f"complaint:{c.id}"))
-    assert evidence.kind == EvidenceKind.COMPLAINT_SUBSTANTIATED and evidence.is_verified
+    # the handler recorded the finding; a second regulator must confirm it before it scores
+    assert evidence.kind == EvidenceKind.COMPLAINT_SUBSTANTIATED and not evidence.is_verified
+    assert evidence.recorded_by_id == officers["county"].id
     assert evidence.enterprise_id == ent.id
     services.reply_complaint(c, officers["county"], "经查属实，已责令整改并处罚款。")
     services.rate_satisfaction(c, 4)

@@ -115,7 +115,8 @@ def test_the_full_cycle_notice_objection_sustained_recompute_finalise(db, setup)
         evaluation.file_objection(setup["owner"], result, "再次异议", "")
     with pytest.raises(InvalidTransition):
         evaluation.finalise_run(run, setup["lead"])  # notice running, objection open
-    withdraw_evidence(setup["evidence"], setup["regulator"], "复议撤销")
+    withdraw_evidence(setup["evidence"], setup["regulator"], "复议撤销")  # two people withdraw confirmed evidence
+    withdraw_evidence(setup["evidence"], setup["lead"], "复议撤销")
     evaluation.answer_objection(setup["regulator"], objection, True, "经核实，处罚决定已撤销，重新计算。")
     assert objection.status == ObjectionStatus.SUSTAINED
     assert (result.score, result.grade, result.revision) == (9, "blue", 2)

@@ -28,6 +28,8 @@ def test_only_verified_and_not_withdrawn_evidence_scores(db):
     verify_evidence(pending, regulator)
     assert set(scoring_evidence(ent.id)) == {pending, confirmed}
     withdraw_evidence(confirmed, regulator, "监测数据经核实为设备故障")
+    assert set(scoring_evidence(ent.id)) == {pending, confirmed}  # one person only asked
+    withdraw_evidence(confirmed, make_user(), "监测数据经核实为设备故障")
     assert scoring_evidence(ent.id) == [pending]
 
 

@@ -70,6 +70,8 @@ def test_unverified_evidence_never_scores_until_confirmed_and_withdrawn_evidence
     verify_evidence(ev, regulator)
     assert len(db.session.scalars(sa.select(LedgerEntry)).all()) == 1
     withdraw_evidence(ev, regulator, "处罚决定被撤销")
+    assert len(db.session.scalars(sa.select(LedgerEntry)).all()) == 1  # a second person must agree
+    withdraw_evidence(ev, make_user(), "处罚决定被撤销")
     assert db.session.scalars(sa.select(LedgerEntry)).all() == []
     standing = db.session.scalar(sa.select(CreditStanding))
     assert standing.score == 9
@@ -211,5 +213,6 @@ def test_a_lower_grade_between_runs_is_mailed_to_the_enterprise_users(db, scheme
     assert len(mails) == 2
     assert ent.uscc in mails[0].body_text
     from_red = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == "p:3"))
-    withdraw_evidence(from_red, make_user(), "撤销")  # back to yellow: better, no mail
+    withdraw_evidence(from_red, make_user(), "撤销")
+    withdraw_evidence(from_red, make_user(), "撤销")  # two people: back to yellow: better, no mail
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 2

@@ -135,7 +135,8 @@ def test_a_submission_after_the_due_day_is_late_and_becomes_credit_evidence(db, 
     services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=LATE, code=totp_code(signatory))
     assert db.session.scalar(sa.select(Obligation)).status == ObligationStatus.LATE
     evidence = db.session.scalar(sa.select(Evidence))
-    assert evidence.kind == EvidenceKind.DISCLOSURE_LATE and evidence.is_verified
+    # a finding: it scores only once two regulators confirm it (DOMAIN §2.6)
+    assert evidence.kind == EvidenceKind.DISCLOSURE_LATE and not evidence.is_verified and evidence.recorded_by_id is None
     assert evidence.occurred_on == date(2026, 3, 16)
 
 
@@ -146,7 +147,7 @@ def test_the_deadline_job_marks_missing_once_then_a_late_filing_replaces_it(db, 
     ob = db.session.scalar(sa.select(Obligation))
     assert ob.status == ObligationStatus.MISSING
     missing = db.session.scalar(sa.select(Evidence).where(Evidence.kind == EvidenceKind.DISCLOSURE_MISSING))
-    assert missing.is_verified and missing.withdrawn_at is None
+    assert not missing.is_verified and missing.withdrawn_at is None
     services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], now=datetime(2026, 3, 20, tzinfo=timezone.utc), code=totp_code(signatory))
     assert ob.status == ObligationStatus.LATE
     assert missing.withdrawn_at is not None

@@ -70,7 +70,7 @@ def test_a_daily_water_mean_above_the_limit_opens_one_incident_with_credit_evide
     assert [(i.basis, i.value, i.multiple) for i in incidents] == [(Basis.DAILY_MEAN, 150.0, 0.5)]
     evidence = db.session.scalar(sa.select(Evidence))
     assert (evidence.kind, evidence.source_ref, evidence.is_verified, evidence.enterprise_id) == (
-        EvidenceKind.MONITORING_EXCEEDANCE, f"exceedance:{incidents[0].id}", True, ent.id)
+        EvidenceKind.MONITORING_EXCEEDANCE, f"exceedance:{incidents[0].id}", False, ent.id)  # a finding
 
 
 def test_a_daily_mean_is_not_judged_before_the_day_is_over(db):

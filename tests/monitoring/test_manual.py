@@ -165,7 +165,7 @@ def test_late_publication_is_detected_and_becomes_credit_evidence(tmp_path, db):
     submission = db.session.scalar(sa.select(ManualSubmission))
     assert submission.is_late
     evidence = db.session.scalar(sa.select(Evidence).where(Evidence.kind == EvidenceKind.MONITORING_LATE))
-    assert evidence.source_ref == f"manual-late:{submission.id}" and evidence.is_verified
+    assert evidence.source_ref == f"manual-late:{submission.id}" and not evidence.is_verified
 
 
 def test_a_manual_sample_above_the_limit_opens_an_incident(tmp_path, db):

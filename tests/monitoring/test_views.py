@@ -344,9 +344,12 @@ def test_one_result_by_form_and_a_late_warning(client, db, login):
     login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
     db.session.commit()
     day = date.today() - timedelta(days=40)
-    response = client.post("/monitoring/my/results", data={
-        "outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "20", "completed_on": day.isoformat()},
-        follow_redirects=True)
+    data = {"outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "20", "completed_on": day.isoformat()}
+    preview = client.post("/monitoring/my/results", data=data)
+    assert preview.status_code == 200 and "preview_of" in preview.text  # first what it will create
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 0
+    digest = preview.text.split('name="preview_of" value="')[1].split('"')[0]
+    response = client.post("/monitoring/my/results", data={**data, "preview_of": digest}, follow_redirects=True)
     assert response.status_code == 200
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 1
     assert "late" in response.text or "逾期" in response.text

@@ -115,7 +115,7 @@ def projected_grades(evidence: Evidence) -> tuple[str, str]:
     today = china_today()
     entries = [scoring.Entry(e.evidence_id, e.rule_code, e.rule_label, e.points, e.is_veto, e.counts_from,
                              today if e.evidence_id == evidence.id else e.expires_on) for e in view.ledger]
-    return (view.result.standing.grade, scoring.standing_on(view.scheme, entries, today).grade)
+    return (view.current.grade_code or "", scoring.standing_on(view.scheme, entries, today).grade)
 
 
 def grant(actor: Any, application: RepairApplication) -> None:

@@ -55,6 +55,10 @@ def seed_schemes() -> dict[str, str]:
         db.session.add(mapping)
         db.session.flush()
         result[f"jurisdiction {prefix}"] = code
+    from portal.credit.schemes import upgrade_presets
+
+    for code, outcome in upgrade_presets().items():
+        result[code] = f"upgraded to {outcome}"
     return result
 
 

@@ -207,6 +207,30 @@ JIANGSU_12["measures"] = {
               "执行差别污水处理费（每立方米不低于 1 元）", "评优评先一票否决"],
 }
 
+# NDRC Order 36 (2026) publication of dishonesty information, and the portal's default where it conflicts with MEE's
+# 环发〔2015〕161号 (DOMAIN §3.1 [M]): public pages follow Order 36 — minor (轻微) items are not published, general (一般)
+# ones for at most 1 year and serious (严重) ones for at most 3 years from the decision date; the internal record keeps
+# every item for regulators (≥ 5 years, 161号). Classes by evidence kind, a penalty by its penalty type (DOMAIN's
+# mapping: warning, simple procedure → minor; fine, confiscation → general; permit revocation, production stop or
+# limit, 按日连续处罚, detention or criminal referral → serious; order to correct [M] minor; seal/seizure, other [M]
+# general).
+PUBLICATION = {
+    "basis": "国家发展改革委令第36号《信用修复管理办法》（2026-04-01 施行）优先于环发〔2015〕161号的公开期限；"
+             "内部记录保留不少于5年",
+    "minor_published": False,
+    "max_months": {"general": 12, "serious": 36},
+    "internal_retention_years": 5,
+    "classes": {
+        "penalty": {"penalty_type": {"warning": "minor", "order_to_correct": "minor", "fine": "general",
+                                     "confiscation": "general", "seal_seizure": "general", "other": "general",
+                                     "*": "general"}},
+        "daily_penalty": "serious", "production_stop": "serious", "production_limit": "serious",
+        "permit_revoked": "serious", "detention": "serious", "criminal": "serious",
+    },
+}
+NATIONAL_2013["publication"] = PUBLICATION
+JIANGSU_12["publication"] = PUBLICATION
+
 PRESETS = {
     NATIONAL_CODE: ("企业环境信用评价（环发〔2013〕150号，四级）",
                     "National 2013 four-grade scheme: 21 weighted indicators, total graded 95/80/60.",

@@ -176,6 +176,9 @@ def _notify_grade_change(enterprise_id: int, version: CreditSchemeVersion, previ
 
 def on_evidence(evidence: Evidence) -> None:
     recompute_enterprise(evidence.enterprise_id, reason=f"evidence:{evidence.id}")
+    from portal.credit import publication
+
+    publication.apply(evidence)  # NDRC Order 36: a confirmed minor item is not published
 
 
 if on_evidence not in EVIDENCE_LISTENERS:
@@ -344,6 +347,13 @@ class CreditView:
     def grade(self, code: str) -> scoring.Grade | None:
         return self.scheme.grade(code) if self.scheme and code in self.scheme.grade_codes else None
 
+    def indicator_of(self, rule_code: str):
+        """The weighted indicator a rule lowers (weighted-indicator schemes), else None."""
+        if self.scheme is None or self.scheme.method != "weighted_indicators":
+            return None
+        rule = self.scheme.rules_by_code.get(rule_code)
+        return next((i for i in self.scheme.indicators if rule and i.code == rule.indicator), None)
+
     @property
     def adjustments(self) -> list[LedgerEntry]:
         ids = set(self.current.adjustment_ids)
@@ -473,6 +483,7 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
                                     "document_no": ev.document_no if public else None,
                                     "authority": ev.authority if public else None,
                                     "repaired_on": ev.repaired_on.isoformat() if ev.repaired_on else None,
+                                    "publication_end": (ev.details or {}).get("publication_end"),
                                     "attachments": [{"name": f.filename, "content_type": f.content_type,
                                                      "sha256": f.sha256,
                                                      "url": url_for("credit_files.download", evidence_id=ev.id,

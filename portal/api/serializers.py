@@ -53,7 +53,8 @@ def _links(ent: Enterprise) -> dict[str, str]:
 
 
 def enterprise_summary(ent: Enterprise, grade: str | None = None) -> dict[str, Any]:
-    """One search hit; `grade` is the current credit grade code (None without a standing)."""
+    """One search hit; `grade` is the current credit grade code from the stored current standing (credit.standing);
+    None with `credit_status` "not_evaluated" for an enterprise never evaluated."""
     return {
         "uscc": ent.uscc,
         "name": ent.name,
@@ -61,6 +62,7 @@ def enterprise_summary(ent: Enterprise, grade: str | None = None) -> dict[str, A
         "region": {"code": ent.region_code, "name": ent.region.name if ent.region else ""},
         "industry": {"code": ent.industry_code, "name": ent.industry.name if ent.industry else ""},
         "grade": grade,
+        "credit_status": "evaluated" if grade else "not_evaluated",
         "links": _links(ent),
     }
 

@@ -121,6 +121,10 @@ def finalise_run(run: EvaluationRun, actor: Any) -> EvaluationRun:
         raise InvalidTransition(messages[refusal])
     before = snapshot(run)
     run.status, run.finalised_at, run.finalised_by_id = RunStatus.FINAL, utcnow(), actor.id
+    db.session.flush()
+    # The published results become the enterprises' current standing (credit.standing.decide).
+    ids = list(db.session.scalars(sa.select(EvaluationResult.enterprise_id).where(EvaluationResult.run_id == run.id)))
+    services.recompute_enterprises(ids, reason=f"run:{run.id}")
     record(actor, "credit_run.finalise", run, before=before)
     return run
 

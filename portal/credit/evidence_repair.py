@@ -24,6 +24,8 @@ REASONS = {
     "repaired": lambda d: _("This item has already been repaired."),
     "not_scoring": lambda d: _("Only confirmed evidence that has not been withdrawn can be repaired."),
     "no_deduction": lambda d: _("This item deducts no points; there is nothing to repair."),
+    "scheme": lambda d: _("The credit scheme of your jurisdiction offers no repair by application: the points "
+                          "lapse on their own at the end of their validity."),
     "min_period": lambda d: _("The minimum publication period runs until %(d)s; apply from that day.",
                               d=d.isoformat()),
     "list_min_period": lambda d: _("The black listing it caused can be removed from %(d)s at the earliest.",
@@ -61,9 +63,14 @@ def ineligibility(evidence: Evidence) -> list[tuple[str, Any]]:
         scoring=evidence.is_verified and evidence.withdrawn_at is None, repaired=evidence.repaired_on is not None,
         deducts=any(line.points < 0 for line in lines), serious=serious, decided_on=evidence.occurred_on,
         today=china_today(), min_months=_min_months(), list_min_until=listing.min_until if listing else None,
-        has_open_application=open_application(evidence) is not None)
+        has_open_application=open_application(evidence) is not None, scheme_allows=_scheme_allows(evidence))
     dates = {"min_period": earliest, "list_min_period": listing.min_until if listing else None}
     return [(code, dates.get(code)) for code in codes]
+
+
+def _scheme_allows(evidence: Evidence) -> bool:
+    version = services.version_for_region(evidence.enterprise.region_code)
+    return version is None or services.parsed(version).evidence_repair
 
 
 def messages(reasons: list[tuple[str, Any]]) -> list[str]:
@@ -115,7 +122,7 @@ def projected_grades(evidence: Evidence) -> tuple[str, str]:
     today = china_today()
     entries = [scoring.Entry(e.evidence_id, e.rule_code, e.rule_label, e.points, e.is_veto, e.counts_from,
                              today if e.evidence_id == evidence.id else e.expires_on) for e in view.ledger]
-    return (view.result.standing.grade, scoring.standing_on(view.scheme, entries, today).grade)
+    return (view.current.grade_code or "", scoring.standing_on(view.scheme, entries, today).grade)
 
 
 def grant(actor: Any, application: RepairApplication) -> None:

@@ -5,8 +5,9 @@ tier 3 = 0–49), multiplied by its weight and summed to a 0–100 total.
 Only 7 rows (56 %) are verified; the other 14 names follow the annex's categories and their weights are the split
 DOMAIN §2.1 derives from Guangzhou's category weights (污染防治 29 %, 生态保护 5 %, 环境管理 54 %, 社会监督 12 %),
 each ≤ 10 %. Every row says whether it is verified, so a lead can load the official annex or a provincial variant
-into a draft version. The deduction ledger does not read these rows: grades still come from the ledger, and the
-indicator total is an additional, explainable view (see indicator_total)."""
+into a draft version. A scheme with method "weighted_indicators" grades by these rows: its ledger rules name the
+indicator they lower (credit.scoring.indicator_scores / weighted_total); indicator_total checks a full set of
+indicator scores given by hand."""
 from __future__ import annotations
 
 from dataclasses import dataclass

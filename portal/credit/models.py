@@ -156,10 +156,12 @@ class LedgerEntry(db.Model):
 
 
 class CreditStanding(db.Model):
-    """An enterprise's current score and grade, recomputed from its ledger whenever its evidence changes and daily
-    when an entry starts or stops counting (next_change_on)."""
+    """An enterprise's current standing (credit.standing): one row per *evaluated* enterprise, none for an enterprise
+    never evaluated. Maintained whenever its evidence, its annual result or its scheme changes and daily when an
+    entry starts or stops counting (next_change_on); search, the 环保码, the CSV and the API read it."""
 
     __tablename__ = "credit_standings"
+    __table_args__ = (sa.Index("ix_credit_standings_grade", "grade"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), unique=True)
@@ -170,8 +172,14 @@ class CreditStanding(db.Model):
     as_of: Mapped[date] = mapped_column()
     next_change_on: Mapped[date | None] = mapped_column(index=True)
     computed_at: Mapped[datetime] = mapped_column()
+    # "evaluation": the latest final annual result stands; "dynamic": the ledger today (no final result yet, or
+    # entries started or stopped counting after the evaluated period). See credit.standing.decide.
+    basis: Mapped[str] = mapped_column(sa.String(16), default="dynamic", server_default="dynamic")
+    since: Mapped[date | None] = mapped_column()  # the day this grade and score took effect
+    result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("credit_evaluation_results.id", ondelete="SET NULL"))
 
     scheme_version = relationship("CreditSchemeVersion")
+    result = relationship("EvaluationResult")
 
 
 class GradeChange(db.Model):

@@ -1,14 +1,25 @@
 """The two schemes the portal ships (DOMAIN §2.1, §2.3), as data. `credit seed-schemes` loads them; a regulator
 lead can copy one into a draft version, change it, and activate it.
 
-National 2013 (环发〔2013〕150号): its annex scores 21 weighted indicators, but the per-evidence deductions of the
-annex were not verified; like Anqing and Sichuan we run it as annual deduction scoring from 100 with the
-configurable cut-offs 95/80/60 (DOMAIN §2.1 default) and the 一票否决 events forcing red for 12 months.
-Jiangsu (2020): start 9 on a 12-point scale, five colours, deductions restored automatically after 6 or 12 months.
+National 2013 (环发〔2013〕150号, DOMAIN §2.1): graded by its 21 weighted indicators (Annex 1). Each indicator scores
+0–100; a confirmed piece of evidence lowers the indicator its rule names by its points (the annex's own tiers where
+verified: 行政处罚与行政命令 is 0 with any penalty or order; a veto act zeroes its indicator); the total
+is Σ weight × indicator score, graded with the configurable cut-offs 95/80/60 (DOMAIN §2.1 default, Anqing set); the
+一票否决 events force red. A behaviour class can therefore never cost more than its indicator's weight: that is the
+source's cap. Per-occurrence points inside an indicator where the annex row is not verified are marked [M].
+Jiangsu (2020, DOMAIN §2.3): start 9 on a 12-point scale, five colours, one entry per behaviour at its category's
+points; the entry counts once entered, its validity (6 or 12 months) runs from 15 days after the information; points
+are restored automatically on expiry; no repair by application ("no early repair of points"); the source names no
+per-period cap.
+Fine bands: "X万元以上" includes X (a ¥200,000 fine is in "20万元以上"), bands are [lower, upper).
 """
 from __future__ import annotations
 
 from portal.credit.indicators import NATIONAL_INDICATORS
+
+# Raised whenever the shipped presets change: seed_schemes adds the new preset as the next version of a scheme whose
+# active version is still an unedited shipped preset (credit.schemes.upgrade_presets).
+PRESET_REVISION = 2
 
 NATIONAL_CODE = "national-2013"
 JIANGSU_CODE = "jiangsu-12"
@@ -16,6 +27,7 @@ JIANGSU_CODE = "jiangsu-12"
 _INCIDENT_LARGER = ["larger", "major", "especially_major"]
 
 NATIONAL_2013 = {
+    "method": "weighted_indicators", "preset_revision": PRESET_REVISION,
     "start_score": 100, "max_score": 100, "min_score": 0, "counts_after_days": 0, "veto_grade": "red",
     "grades": [
         {"code": "green", "label": "环保诚信企业", "label_en": "Environmentally trustworthy", "colour": "#2e7d32",
@@ -27,52 +39,58 @@ NATIONAL_2013 = {
         {"code": "red", "label": "环保不良企业", "label_en": "Environmentally bad", "colour": "#c62828",
          "min_score": None},
     ],
+    # points: change of the named indicator's 0–100 score (−100: the indicator scores 0 while the entry counts).
     "rules": [
-        {"code": "criminal", "kind": "criminal", "points": -40, "validity_months": 12, "veto": True,
+        {"code": "criminal", "kind": "criminal", "indicator": "M11", "points": -100,
+         "validity_months": 12, "veto": True,
          "label": "环境违法构成环境犯罪（一票否决）", "label_en": "Environmental crime (veto)"},
-        {"code": "permit-revoked", "kind": "permit_revoked", "points": -30, "validity_months": 12, "veto": True,
+        {"code": "permit-revoked", "kind": "permit_revoked", "indicator": "M1", "points": -100,
+         "validity_months": 12, "veto": True,
          "label": "吊销排污许可证（一票否决）", "label_en": "Permit revoked (veto)"},
-        {"code": "detention", "kind": "detention", "points": -30, "validity_months": 12, "veto": True,
+        {"code": "detention", "kind": "detention", "indicator": "M11", "points": -100,
+         "validity_months": 12, "veto": True,
          "label": "责任人被行政拘留（一票否决）", "label_en": "Responsible person detained (veto)"},
-        {"code": "incident-larger", "kind": "incident", "points": -30, "validity_months": 12, "veto": True,
-         "details_in": {"level": _INCIDENT_LARGER},
+        {"code": "incident-larger", "kind": "incident", "indicator": "M10", "points": -100,
+         "validity_months": 12, "veto": True, "details_in": {"level": _INCIDENT_LARGER},
          "label": "较大及以上突发环境事件（一票否决）", "label_en": "Larger or worse environmental incident (veto)"},
-        {"code": "incident-general", "kind": "incident", "points": -10, "validity_months": 12,
+        {"code": "incident-general", "kind": "incident", "indicator": "M10", "points": -100, "validity_months": 12,
          "label": "一般突发环境事件", "label_en": "General environmental incident"},
-        {"code": "daily-penalty", "kind": "daily_penalty", "points": -15, "validity_months": 12,
-         "label": "按日连续处罚", "label_en": "Daily continuous penalty"},
-        {"code": "production-stop", "kind": "production_stop", "points": -15, "validity_months": 12,
-         "label": "责令停产整治", "label_en": "Ordered to stop production for rectification"},
-        {"code": "production-limit", "kind": "production_limit", "points": -8, "validity_months": 12,
-         "label": "责令限制生产", "label_en": "Ordered to limit production"},
-        {"code": "supervised-listing", "kind": "supervised_listing", "points": -10, "validity_months": 12,
-         "label": "挂牌督办", "label_en": "Listed supervision (挂牌督办)"},
-        {"code": "penalty-over-1m", "kind": "penalty", "points": -25, "validity_months": 12, "amount_above": 1000000,
-         "label": "罚款 100 万元以上", "label_en": "Fine above ¥1,000,000"},
-        {"code": "penalty-over-200k", "kind": "penalty", "points": -12, "validity_months": 12,
-         "amount_above": 200000, "label": "罚款 20 万元以上至 100 万元", "label_en": "Fine above ¥200,000 up to ¥1,000,000"},
-        {"code": "penalty-over-50k", "kind": "penalty", "points": -6, "validity_months": 12, "amount_above": 50000,
-         "label": "罚款 5 万元以上至 20 万元", "label_en": "Fine above ¥50,000 up to ¥200,000"},
-        {"code": "penalty", "kind": "penalty", "points": -3, "validity_months": 12,
-         "label": "行政处罚（罚款 5 万元及以下或其他处罚）", "label_en": "Penalty (fine up to ¥50,000 or other)"},
-        {"code": "inspection-finding", "kind": "inspection_finding", "points": -2, "validity_months": 12,
-         "label": "现场检查发现环境问题", "label_en": "Problem found in an inspection"},
-        {"code": "disclosure-missing", "kind": "disclosure_missing", "points": -5, "validity_months": 12,
-         "label": "未依法披露环境信息", "label_en": "Mandatory disclosure not made"},
-        {"code": "disclosure-defective", "kind": "disclosure_defective", "points": -3, "validity_months": 12,
-         "label": "披露信息不真实、不准确或不完整", "label_en": "Disclosure untrue, inaccurate or incomplete"},
-        {"code": "disclosure-late", "kind": "disclosure_late", "points": -2, "validity_months": 12,
+        {"code": "daily-penalty", "kind": "daily_penalty", "indicator": "M11", "points": -100,
+         "validity_months": 12, "label": "按日连续处罚", "label_en": "Daily continuous penalty"},
+        {"code": "production-stop", "kind": "production_stop", "indicator": "M11", "points": -100,
+         "validity_months": 12, "label": "责令停产整治", "label_en": "Ordered to stop production for rectification"},
+        {"code": "production-limit", "kind": "production_limit", "indicator": "M11", "points": -100,
+         "validity_months": 12, "label": "责令限制生产", "label_en": "Ordered to limit production"},
+        {"code": "supervised-listing", "kind": "supervised_listing", "indicator": "M11", "points": -100,
+         "validity_months": 12, "label": "挂牌督办", "label_en": "Listed supervision (挂牌督办)"},
+        {"code": "penalty-1m-plus", "kind": "penalty", "indicator": "M11", "points": -100,
+         "validity_months": 12, "amount_at_least": 1000000,
+         "label": "罚款 100 万元以上", "label_en": "Fine of ¥1,000,000 or more"},
+        {"code": "penalty-200k-plus", "kind": "penalty", "indicator": "M11", "points": -100,
+         "validity_months": 12, "amount_at_least": 200000, "amount_below": 1000000,
+         "label": "罚款 20 万元以上不满 100 万元", "label_en": "Fine of ¥200,000 or more, below ¥1,000,000"},
+        {"code": "penalty-50k-plus", "kind": "penalty", "indicator": "M11", "points": -100,
+         "validity_months": 12, "amount_at_least": 50000, "amount_below": 200000,
+         "label": "罚款 5 万元以上不满 20 万元", "label_en": "Fine of ¥50,000 or more, below ¥200,000"},
+        {"code": "penalty", "kind": "penalty", "indicator": "M11", "points": -100, "validity_months": 12,
+         "label": "行政处罚（罚款不满 5 万元或其他处罚）", "label_en": "Penalty (fine below ¥50,000 or other)"},
+        {"code": "inspection-finding", "kind": "inspection_finding", "indicator": "M7", "points": -25,
+         "validity_months": 12, "label": "现场检查发现环境问题", "label_en": "Problem found in an inspection"},
+        {"code": "disclosure-missing", "kind": "disclosure_missing", "indicator": "M9", "points": -100,
+         "validity_months": 12, "label": "未依法披露环境信息", "label_en": "Mandatory disclosure not made"},
+        {"code": "disclosure-defective", "kind": "disclosure_defective", "indicator": "M9", "points": -50,
+         "validity_months": 12, "label": "披露信息不真实、不准确或不完整",
+         "label_en": "Disclosure untrue, inaccurate or incomplete"},
+        {"code": "disclosure-late", "kind": "disclosure_late", "indicator": "M9", "points": -25, "validity_months": 12,
          "label": "未按时披露环境信息", "label_en": "Disclosure made late"},
-        {"code": "monitoring-exceedance", "kind": "monitoring_exceedance", "points": -2, "validity_months": 12,
-         "label": "自行监测数据超标", "label_en": "Self-monitoring exceedance"},
-        {"code": "monitoring-gap", "kind": "monitoring_gap", "points": -1, "validity_months": 12,
+        {"code": "monitoring-exceedance", "kind": "monitoring_exceedance", "indicator": "P1", "points": -10,
+         "validity_months": 12, "label": "自行监测数据超标", "label_en": "Self-monitoring exceedance"},
+        {"code": "monitoring-gap", "kind": "monitoring_gap", "indicator": "M6", "points": -25, "validity_months": 12,
          "label": "自行监测数据缺失", "label_en": "Self-monitoring data missing"},
-        {"code": "monitoring-late", "kind": "monitoring_late", "points": -1, "validity_months": 12,
+        {"code": "monitoring-late", "kind": "monitoring_late", "indicator": "M6", "points": -10, "validity_months": 12,
          "label": "自行监测数据未按时公开", "label_en": "Self-monitoring data published late"},
-        {"code": "complaint", "kind": "complaint_substantiated", "points": -2, "validity_months": 12,
-         "label": "群众举报经查属实", "label_en": "Substantiated public complaint"},
-        {"code": "commendation", "kind": "commendation", "points": 2, "validity_months": 12,
-         "label": "环保表彰或自愿性环境行为", "label_en": "Commendation or voluntary environmental action"},
+        {"code": "complaint", "kind": "complaint_substantiated", "indicator": "S1", "points": -25,
+         "validity_months": 12, "label": "群众举报经查属实", "label_en": "Substantiated public complaint"},
     ],
 }
 
@@ -113,7 +131,9 @@ NATIONAL_2013["measures"] = {
 }
 
 JIANGSU_12 = {
-    "start_score": 9, "max_score": 12, "min_score": None, "counts_after_days": 0, "veto_grade": "black",
+    "preset_revision": PRESET_REVISION, "evidence_repair": False,
+    "start_score": 9, "max_score": 12, "min_score": None, "counts_after_days": 0, "validity_starts_after_days": 15,
+    "veto_grade": "black",
     "grades": [
         {"code": "green", "label": "绿色（诚信）", "label_en": "Green (trustworthy)", "colour": "#2e7d32",
          "min_score": 11},
@@ -174,7 +194,7 @@ JIANGSU_12 = {
 # 7-day public notice. Jiangsu has no application-based repair (points lapse on their own).
 NATIONAL_2013["repair"] = {"grades": ["yellow", "red"], "apply_within_months": 6, "notice_days": 7}
 
-# The 21 weighted indicators of Annex 1 as data (credit.indicators); the grade still comes from the ledger.
+# The 21 weighted indicators of Annex 1 as data (credit.indicators): the grade comes from their weighted total.
 NATIONAL_2013["indicators"] = NATIONAL_INDICATORS
 
 JIANGSU_12["measures"] = {
@@ -187,9 +207,33 @@ JIANGSU_12["measures"] = {
               "执行差别污水处理费（每立方米不低于 1 元）", "评优评先一票否决"],
 }
 
+# NDRC Order 36 (2026) publication of dishonesty information, and the portal's default where it conflicts with MEE's
+# 环发〔2015〕161号 (DOMAIN §3.1 [M]): public pages follow Order 36 — minor (轻微) items are not published, general (一般)
+# ones for at most 1 year and serious (严重) ones for at most 3 years from the decision date; the internal record keeps
+# every item for regulators (≥ 5 years, 161号). Classes by evidence kind, a penalty by its penalty type (DOMAIN's
+# mapping: warning, simple procedure → minor; fine, confiscation → general; permit revocation, production stop or
+# limit, 按日连续处罚, detention or criminal referral → serious; order to correct [M] minor; seal/seizure, other [M]
+# general).
+PUBLICATION = {
+    "basis": "国家发展改革委令第36号《信用修复管理办法》（2026-04-01 施行）优先于环发〔2015〕161号的公开期限；"
+             "内部记录保留不少于5年",
+    "minor_published": False,
+    "max_months": {"general": 12, "serious": 36},
+    "internal_retention_years": 5,
+    "classes": {
+        "penalty": {"penalty_type": {"warning": "minor", "order_to_correct": "minor", "fine": "general",
+                                     "confiscation": "general", "seal_seizure": "general", "other": "general",
+                                     "*": "general"}},
+        "daily_penalty": "serious", "production_stop": "serious", "production_limit": "serious",
+        "permit_revoked": "serious", "detention": "serious", "criminal": "serious",
+    },
+}
+NATIONAL_2013["publication"] = PUBLICATION
+JIANGSU_12["publication"] = PUBLICATION
+
 PRESETS = {
     NATIONAL_CODE: ("企业环境信用评价（环发〔2013〕150号，四级）",
-                    "National 2013 four-grade scheme, run as deduction scoring from 100 (cut-offs 95/80/60).",
+                    "National 2013 four-grade scheme: 21 weighted indicators, total graded 95/80/60.",
                     NATIONAL_2013),
     JIANGSU_CODE: ("江苏省企事业环保信用评价（12 分动态记分，五色）",
                    "Jiangsu 12-point dynamic five-colour scheme: start 9, deductions restored after 6 or 12 months.",

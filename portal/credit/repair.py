@@ -152,6 +152,8 @@ def _raise_result(application: RepairApplication) -> None:
     result.explanation = [*result.explanation, {"repair": application.id, "from": application.from_grade,
                                                 "to": application.to_grade}]
     record(None, "credit_result.repair", result, before=before)
+    db.session.flush()
+    services.recompute_enterprise(result.enterprise_id, reason=f"repair:{application.id}")  # the current grade at once
 
 
 def applications_in(jurisdiction: str) -> list[RepairApplication]:

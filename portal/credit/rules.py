@@ -291,12 +291,15 @@ def evidence_repair_earliest(decided_on: date, serious: bool, min_months: dict[s
 
 def evidence_repair_ineligibility(scoring: bool, repaired: bool, deducts: bool, serious: bool, decided_on: date,
                                   today: date, min_months: dict[str, int], list_min_until: date | None,
-                                  has_open_application: bool) -> list[str]:
-    """Every reason an evidence item cannot be repaired now (empty: eligible): it must be confirmed, not withdrawn
-    or already repaired, deduct points, have been published for its minimum period, and a black listing it caused
-    must have reached its own minimum period; one open application per item."""
+                                  has_open_application: bool, scheme_allows: bool = True) -> list[str]:
+    """Every reason an evidence item cannot be repaired now (empty: eligible): the enterprise's scheme must offer
+    repair by application (Jiangsu: "no early repair of points", DOMAIN §2.3), the item must be confirmed, not
+    withdrawn or already repaired, deduct points, have been published for its minimum period, and a black listing
+    it caused must have reached its own minimum period; one open application per item."""
     if repaired:
         return ["repaired"]
+    if not scheme_allows:
+        return ["scheme"]
     if not scoring:
         return ["not_scoring"]
     reasons = []

@@ -112,3 +112,36 @@ def rules_text(version: CreditSchemeVersion) -> str:
     return json.dumps(version.rules, ensure_ascii=False, indent=2)
 
 
+
+
+def upgrade_presets() -> dict[str, str]:
+    """A shipped preset changed (presets.PRESET_REVISION rose): a scheme whose active version is still an unedited
+    shipped preset (activated by nobody, an older preset_revision) and that has no draft gets the new preset as its
+    next active version; the old one retires and its standings are due today, so the daily refresh regrades them.
+    A scheme a lead has changed is left alone. Audited as a system action."""
+    from portal.credit import presets
+
+    done = {}
+    for code, (_name, _description, data) in presets.PRESETS.items():
+        scheme = db.session.scalar(sa.select(CreditScheme).where(CreditScheme.code == code))
+        if scheme is None:
+            continue
+        active = next((v for v in scheme.versions if v.status == SchemeStatus.ACTIVE), None)
+        if (active is None or active.activated_by_id is not None
+                or (active.rules or {}).get("preset_revision", 1) >= presets.PRESET_REVISION
+                or any(v.status == SchemeStatus.DRAFT for v in scheme.versions)):
+            continue
+        before = snapshot(active)
+        active.status = SchemeStatus.RETIRED
+        record(None, "credit_scheme.retire", active, before=before)
+        version = CreditSchemeVersion(scheme_id=scheme.id, number=max(v.number for v in scheme.versions) + 1,
+                                      status=SchemeStatus.ACTIVE, rules=json.loads(json.dumps(data)),
+                                      activated_at=utcnow())
+        scheme.versions.append(version)
+        db.session.flush()
+        record(None, "credit_scheme.preset_upgrade", version,
+               after={**snapshot(version), "from_version": active.number,
+                      "preset_revision": presets.PRESET_REVISION})
+        due = _mark_due(sa.select(CreditStanding.id).where(CreditStanding.scheme_version_id == active.id))
+        done[code] = f"version {version.number} (preset revision {presets.PRESET_REVISION}); {due} standings due"
+    return done

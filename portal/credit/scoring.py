@@ -39,16 +39,38 @@ class Rule:
     veto: bool = False
     amount_above: int | None = None  # exclusive lower bound on amount_yuan
     amount_at_most: int | None = None  # inclusive upper bound
+    # "X万元以上" includes X (刑法 Art. 99 reading of 以上/以下, used by the credit texts): inclusive lower bound; and
+    # "不满 Y" / "Y 以下（不含）": exclusive upper bound. Fine bands are [amount_at_least, amount_below).
+    amount_at_least: int | None = None
+    amount_below: int | None = None
     details_in: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    indicator: str = ""  # weighted-indicator schemes: the indicator whose 0–100 score the points change
 
     def matches(self, fact: "Fact") -> bool:
         if fact.kind != self.kind:
             return False
-        if self.amount_above is not None and (fact.amount_yuan is None or fact.amount_yuan <= self.amount_above):
+        amount = fact.amount_yuan
+        if self.amount_above is not None and (amount is None or amount <= self.amount_above):
             return False
-        if self.amount_at_most is not None and (fact.amount_yuan is None or fact.amount_yuan > self.amount_at_most):
+        if self.amount_at_most is not None and (amount is None or amount > self.amount_at_most):
+            return False
+        if self.amount_at_least is not None and (amount is None or amount < self.amount_at_least):
+            return False
+        if self.amount_below is not None and (amount is None or amount >= self.amount_below):
             return False
         return all(str(fact.details.get(key, "")) in allowed for key, allowed in self.details_in.items())
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most `max_points` (a positive number) of deductions from the rules of `kinds` count per `period`
+    ("year": the calendar year in which the entry starts counting); the source of the cap is quoted in `basis`."""
+
+    code: str
+    kinds: tuple[str, ...]
+    max_points: int
+    period: str = "year"
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +84,20 @@ class SchemeRules:
     rules: tuple[Rule, ...]
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # grade → incentives or measures
     repair: dict[str, Any] = field(default_factory=dict)  # grades, apply_within_months, notice_days (or none)
-    indicators: tuple = ()  # credit.indicators.Indicator rows (national annex); not read by the ledger
+    indicators: tuple = ()  # credit.indicators.Indicator rows (national annex)
+    # "deductions": start score + Σ points (Jiangsu, Anqing-style); "weighted_indicators": each indicator's 0–100
+    # score (100 + its counting points, 0 while a `zero` rule counts) × weight, summed (national 2013, DOMAIN §2.1).
+    method: str = "deductions"
+    caps: tuple[Cap, ...] = ()
+    evidence_repair: bool = True  # repair of a dishonesty item by application (NDRC Order 36) offered under this scheme
+    publication: dict[str, Any] = field(default_factory=dict)  # NDRC Order 36 publication periods (see presets)
+    # Validity runs from this many days after the information (Jiangsu 2020: 15), while the entry counts from
+    # counts_after_days; None: validity runs from when the entry starts counting.
+    validity_starts_after_days: int | None = None
+
+    @cached_property
+    def rules_by_code(self) -> dict[str, Rule]:
+        return {r.code: r for r in self.rules}
 
     @property
     def grade_codes(self) -> list[str]:
@@ -182,15 +217,63 @@ def parse_rules(data: dict) -> SchemeRules:
                           veto=bool(r.get("veto", False)),
                           amount_above=_int(r, "amount_above", where, None, allow_none=True),
                           amount_at_most=_int(r, "amount_at_most", where, None, allow_none=True),
-                          details_in=details))
+                          amount_at_least=_int(r, "amount_at_least", where, None, allow_none=True),
+                          amount_below=_int(r, "amount_below", where, None, allow_none=True),
+                          details_in=details, indicator=str(r.get("indicator") or "")))
     veto_grade = str(data.get("veto_grade") or grades[-1].code)
     if veto_grade not in [g.code for g in grades]:
         raise SchemeError("veto_grade: must be one of the grade codes")
+    indicators = parse_indicators(data.get("indicators"), SchemeError)
+    method = str(data.get("method") or "deductions")
+    if method not in ("deductions", "weighted_indicators"):
+        raise SchemeError("method: must be 'deductions' or 'weighted_indicators'")
+    if method == "weighted_indicators":
+        if not indicators:
+            raise SchemeError("method: 'weighted_indicators' needs the 'indicators' list")
+        codes = {i.code for i in indicators}
+        for i, rule in enumerate(rules):
+            if rule.indicator not in codes:
+                raise SchemeError(f"rules[{i}]: 'indicator' must name one of the scheme's indicators")
+    evidence_repair = data.get("evidence_repair", True)
+    if not isinstance(evidence_repair, bool):
+        raise SchemeError("evidence_repair: must be true or false")
     return SchemeRules(start_score=_int(data, "start_score", "rules"), max_score=_int(data, "max_score", "rules"),
                        min_score=_int(data, "min_score", "rules", None, allow_none=True),
                        counts_after_days=_int(data, "counts_after_days", "rules", 0), veto_grade=veto_grade,
                        grades=tuple(grades), rules=tuple(rules), measures=_measures(data, grades),
-                       repair=_repair(data, grades), indicators=parse_indicators(data.get("indicators"), SchemeError))
+                       repair=_repair(data, grades), indicators=indicators, method=method,
+                       caps=_caps(data, rules), evidence_repair=evidence_repair,
+                       publication=_publication(data),
+                       validity_starts_after_days=_int(data, "validity_starts_after_days", "rules", None,
+                                                       allow_none=True))
+
+
+def _caps(data: dict, rules: list[Rule]) -> tuple[Cap, ...]:
+    raw = data.get("caps") or []
+    if not isinstance(raw, list):
+        raise SchemeError("caps: must be a list")
+    kinds = {r.kind for r in rules}
+    caps = []
+    for i, c in enumerate(raw):
+        where = f"caps[{i}]"
+        if not isinstance(c, dict) or not c.get("code") or not c.get("kinds"):
+            raise SchemeError(f"{where}: 'code' and 'kinds' are required")
+        if any(k not in kinds for k in c["kinds"]):
+            raise SchemeError(f"{where}: 'kinds' must name kinds the rules score")
+        max_points = _int(c, "max_points", where)
+        if max_points <= 0:
+            raise SchemeError(f"{where}: 'max_points' must be a positive whole number")
+        if c.get("period", "year") != "year":
+            raise SchemeError(f"{where}: 'period' must be 'year'")
+        caps.append(Cap(str(c["code"]), tuple(str(k) for k in c["kinds"]), max_points, "year", str(c.get("basis", ""))))
+    return tuple(caps)
+
+
+def _publication(data: dict) -> dict[str, Any]:
+    raw = data.get("publication") or {}
+    if not isinstance(raw, dict):
+        raise SchemeError("publication: must be an object")
+    return raw
 
 
 def _repair(data: dict, grades: list[Grade]) -> dict[str, Any]:
@@ -228,19 +311,61 @@ def add_months(day: date, months: int) -> date:
 
 
 def ledger(scheme: SchemeRules, facts: Iterable[Fact]) -> list[Entry]:
-    entries = []
+    """One entry per matched fact, in counting order. Under a scheme cap, deductions of the capped kinds that start
+    counting in one calendar year add up to at most the cap: the entry that reaches it keeps the remainder, later
+    ones keep their line with 0 points (so the ledger still shows them)."""
+    matched = []
     for fact in facts:
         rule = match_rule(scheme, fact)
         if rule is None:
             continue
         counts_from = fact.occurred_on + timedelta(days=scheme.counts_after_days)
-        expires = add_months(counts_from, rule.validity_months) if rule.validity_months > 0 else None
+        validity_from = (counts_from if scheme.validity_starts_after_days is None
+                         else fact.occurred_on + timedelta(days=scheme.validity_starts_after_days))
+        expires = add_months(validity_from, rule.validity_months) if rule.validity_months > 0 else None
         if fact.repaired_on is not None and (expires is None or fact.repaired_on < expires):
             expires = max(fact.repaired_on, counts_from)  # repaired: kept on record, no longer counting
-        entries.append(Entry(evidence_id=fact.evidence_id, rule_code=rule.code, rule_label=rule.label,
-                             points=rule.points, is_veto=rule.veto, counts_from=counts_from, expires_on=expires))
-    entries.sort(key=lambda e: (e.counts_from, e.evidence_id))
+        matched.append((counts_from, fact.evidence_id, fact.kind, rule, expires))
+    matched.sort(key=lambda m: (m[0], m[1]))
+    used: dict[tuple[str, int], int] = {}
+    entries = []
+    for counts_from, evidence_id, kind, rule, expires in matched:
+        points = rule.points
+        for cap in scheme.caps:
+            if points < 0 and kind in cap.kinds:
+                key = (cap.code, counts_from.year)
+                left = cap.max_points - used.get(key, 0)
+                points = -min(-points, max(left, 0))
+                used[key] = used.get(key, 0) - points
+        entries.append(Entry(evidence_id=evidence_id, rule_code=rule.code, rule_label=rule.label,
+                             points=points, is_veto=rule.veto, counts_from=counts_from, expires_on=expires))
     return entries
+
+
+def indicator_scores(scheme: SchemeRules, counting: Iterable[Entry]) -> dict[str, int]:
+    """Each indicator's 0–100 score from the entries counting: 100 plus their points (on the indicator's own
+    0–100 scale; −100 zeroes it, e.g. 行政处罚与行政命令 with any penalty), clamped to 0–100. The clamp is the
+    source's cap: a behaviour class never costs more than its indicator's weight."""
+    by_code = scheme.rules_by_code
+    points: dict[str, int] = {i.code: 0 for i in scheme.indicators}
+    for e in counting:
+        rule = by_code.get(e.rule_code)
+        if rule is not None and rule.indicator in points:
+            points[rule.indicator] += e.points
+    return {code: max(0, min(100, 100 + p)) for code, p in points.items()}
+
+
+def weighted_total(scheme: SchemeRules, counting: Iterable[Entry]) -> int:
+    """Σ weight% × indicator score, in hundredths of a point (0–10,000): exact, no rounding."""
+    scores = indicator_scores(scheme, counting)
+    return sum(i.weight * scores[i.code] for i in scheme.indicators)
+
+
+def grade_for_hundredths(scheme: SchemeRules, hundredths: int) -> str:
+    for g in scheme.grades:
+        if g.min_score is None or hundredths >= g.min_score * 100:
+            return g.code
+    return scheme.grades[-1].code
 
 
 def grade_for(scheme: SchemeRules, score: int) -> str:
@@ -264,11 +389,16 @@ def standing_on(scheme: SchemeRules, entries: Iterable[Entry], day: date) -> Sta
     """Start score plus every entry counting on `day`, clamped to the scheme's range; a counting veto entry caps
     the grade at the veto grade (DOMAIN §2.1 一票否决)."""
     counting = [e for e in entries if e.counts_on(day)]
-    score = scheme.start_score + sum(e.points for e in counting)
-    score = min(score, scheme.max_score)
-    if scheme.min_score is not None:
-        score = max(score, scheme.min_score)
-    grade = grade_for(scheme, score)
+    if scheme.method == "weighted_indicators":
+        hundredths = weighted_total(scheme, counting)
+        score = hundredths // 100  # floor: the shown whole score never claims a grade the total does not reach
+        grade = grade_for_hundredths(scheme, hundredths)
+    else:
+        score = scheme.start_score + sum(e.points for e in counting)
+        score = min(score, scheme.max_score)
+        if scheme.min_score is not None:
+            score = max(score, scheme.min_score)
+        grade = grade_for(scheme, score)
     vetoed = any(e.is_veto for e in counting)
     if vetoed:
         grade = worse(scheme, grade, scheme.veto_grade)

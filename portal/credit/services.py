@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
 
-from portal.credit import presets, rules, scoring
+from portal.credit import presets, rules, scoring, standing as standing_rules
 from portal.credit.evidence import EVIDENCE_LISTENERS, add_evidence, scoring_evidence, verify_evidence, \
     withdraw_evidence
 from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, Evidence, EvidenceKind,
@@ -55,6 +55,10 @@ def seed_schemes() -> dict[str, str]:
         db.session.add(mapping)
         db.session.flush()
         result[f"jurisdiction {prefix}"] = code
+    from portal.credit.schemes import upgrade_presets
+
+    for code, outcome in upgrade_presets().items():
+        result[code] = f"upgraded to {outcome}"
     return result
 
 
@@ -88,8 +92,9 @@ def fact(evidence: Evidence) -> scoring.Fact:
 
 
 def recompute_enterprise(enterprise_id: int, as_of: date | None = None, reason: str = "") -> CreditStanding | None:
-    """Rebuild one enterprise's ledger and standing from its scoring evidence (incremental update after new
-    evidence, and the daily refresh when entries start or stop counting). No active scheme: nothing to do."""
+    """Rebuild one enterprise's ledger and standing from its scoring evidence and its latest final annual result
+    (incremental update after new evidence, a finalised run or a repair). No active scheme: nothing to do; not
+    evaluated (no ledger line, no final result): no standing row (credit.standing)."""
     ent = db.session.get(Enterprise, enterprise_id)
     version = version_for_region(ent.region_code) if ent else None
     if version is None:
@@ -101,20 +106,39 @@ def recompute_enterprise(enterprise_id: int, as_of: date | None = None, reason: 
                                     scheme_version_id=version.id, rule_code=e.rule_code, rule_label=e.rule_label,
                                     points=e.points, is_veto=e.is_veto, counts_from=e.counts_from,
                                     expires_on=e.expires_on) for e in result.entries])
-    return _store_standing(enterprise_id, version, result, reason)
+    annual = standing_rules.latest_annual([enterprise_id]).get(enterprise_id)
+    decision = standing_rules.decide(parsed(version), version.id, list(result.entries), as_of, annual, result)
+    if decision is None:
+        db.session.execute(sa.delete(CreditStanding).where(CreditStanding.enterprise_id == enterprise_id))
+        db.session.flush()
+        return None
+    return _store_standing(enterprise_id, version, result, reason, decision, annual)
 
 
-def _store_standing(enterprise_id: int, version: CreditSchemeVersion, result: scoring.Result,
-                    reason: str) -> CreditStanding:
+def recompute_enterprises(enterprise_ids: list[int], reason: str = "recompute") -> int:
+    """Re-decide the standings of some enterprises in batches (a run finalised, a grade repaired)."""
+    rows = db.session.execute(sa.select(Enterprise.id, Enterprise.region_code)
+                              .where(Enterprise.id.in_(enterprise_ids)).order_by(Enterprise.id)).all()
+    versions, count = VersionCache(), 0
+    for start in range(0, len(rows), 5000):
+        count += _recompute_batch(rows[start:start + 5000], versions, china_today(), reason=reason)
+    db.session.expire_all()
+    return count
+
+
+def _store_standing(enterprise_id: int, version: CreditSchemeVersion, result: scoring.Result, reason: str,
+                    decision: standing_rules.Decision, annual: standing_rules.Annual | None) -> CreditStanding:
     standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == enterprise_id))
-    now, s = utcnow(), result.standing
+    now, s = utcnow(), decision
     changed = standing is None or standing.grade != s.grade or standing.scheme_version_id != version.id
     previous = standing.grade if standing is not None and standing.scheme_version_id == version.id else None
     if standing is None:
         standing = CreditStanding(enterprise_id=enterprise_id)
         db.session.add(standing)
     standing.scheme_version_id, standing.score, standing.grade = version.id, s.score, s.grade
-    standing.is_vetoed, standing.as_of, standing.next_change_on = s.is_vetoed, result.as_of, result.next_change_on
+    standing.is_vetoed, standing.as_of, standing.next_change_on = s.is_vetoed, result.as_of, s.next_change_on
+    standing.basis, standing.since = s.basis, s.since
+    standing.result_id = annual.result_id if annual else None
     standing.computed_at = now
     if changed:
         change = GradeChange(enterprise_id=enterprise_id, scheme_version_id=version.id, grade=s.grade,
@@ -152,6 +176,9 @@ def _notify_grade_change(enterprise_id: int, version: CreditSchemeVersion, previ
 
 def on_evidence(evidence: Evidence) -> None:
     recompute_enterprise(evidence.enterprise_id, reason=f"evidence:{evidence.id}")
+    from portal.credit import publication
+
+    publication.apply(evidence)  # NDRC Order 36: a confirmed minor item is not published
 
 
 if on_evidence not in EVIDENCE_LISTENERS:
@@ -165,6 +192,15 @@ def refresh_due_standings(batch: int = 5000) -> int:
     due = db.session.execute(sa.select(Enterprise.id, Enterprise.region_code)
                              .join(CreditStanding, CreditStanding.enterprise_id == Enterprise.id)
                              .where(CreditStanding.next_change_on <= today).order_by(Enterprise.id)).all()
+    # Evaluated by a final annual run but without a standing yet (e.g. results finalised before migration 0006).
+    from portal.credit.models import EvaluationResult, EvaluationRun, RunStatus
+
+    unstanding = (sa.select(Enterprise.id, Enterprise.region_code).distinct()
+                  .join(EvaluationResult, EvaluationResult.enterprise_id == Enterprise.id)
+                  .join(EvaluationRun, EvaluationRun.id == EvaluationResult.run_id)
+                  .where(EvaluationRun.status == RunStatus.FINAL,
+                         ~sa.exists().where(CreditStanding.enterprise_id == Enterprise.id)))
+    due = sorted({*due, *db.session.execute(unstanding).all()})
     versions = VersionCache()
     for start in range(0, len(due), batch):
         _recompute_batch(due[start:start + batch], versions, today, reason="expiry")
@@ -222,7 +258,7 @@ def recompute_all(region_prefix: str = "", as_of: date | None = None, batch: int
 
 
 _LEDGER_KEY = ("evidence_id", "scheme_version_id", "rule_code", "points", "is_veto", "counts_from", "expires_on")
-_STANDING_KEY = ("scheme_version_id", "score", "grade", "is_vetoed", "next_change_on")
+_STANDING_KEY = ("scheme_version_id", "score", "grade", "is_vetoed", "next_change_on", "basis", "since", "result_id")
 
 
 def _current_state(ids: list[int]) -> tuple[dict, dict]:
@@ -244,8 +280,9 @@ def _recompute_batch(rows, versions: VersionCache, as_of: date, reason: str = "r
     ids = [r.id for r in rows]
     facts = facts_by_enterprise(ids)
     ledgers, standings = _current_state(ids)
+    annual = standing_rules.latest_annual(ids)
     now = utcnow()
-    stale, ledger_rows, new_standings, updates, changes = [], [], [], [], []
+    stale, ledger_rows, new_standings, updates, changes, unevaluated = [], [], [], [], [], []
     done = 0
     for ent_id, region in rows:
         resolved = versions.get(region)
@@ -261,19 +298,29 @@ def _recompute_batch(rows, versions: VersionCache, as_of: date, reason: str = "r
             ledger_rows += [dict(enterprise_id=ent_id, evidence_id=e.evidence_id, scheme_version_id=version.id,
                                  rule_code=e.rule_code, rule_label=e.rule_label, points=e.points, is_veto=e.is_veto,
                                  counts_from=e.counts_from, expires_on=e.expires_on) for e in result.entries]
-        s = result.standing
-        values = dict(enterprise_id=ent_id, scheme_version_id=version.id, score=s.score, grade=s.grade,
-                      is_vetoed=s.is_vetoed, as_of=as_of, next_change_on=result.next_change_on, computed_at=now)
         old = standings.get(ent_id)
+        ent_annual = annual.get(ent_id)
+        s = standing_rules.decide(scheme, version.id, list(result.entries), as_of, ent_annual, result)
+        if s is None:  # not evaluated: no standing row
+            if old is not None:
+                unevaluated.append(old.id)
+            continue
+        result_id = ent_annual.result_id if ent_annual else None
+        values = dict(enterprise_id=ent_id, scheme_version_id=version.id, score=s.score, grade=s.grade,
+                      is_vetoed=s.is_vetoed, as_of=as_of, next_change_on=s.next_change_on, computed_at=now,
+                      basis=s.basis, since=s.since, result_id=result_id)
         if old is None:
             new_standings.append(values)
-        elif tuple(old[2:]) != (version.id, s.score, s.grade, s.is_vetoed, result.next_change_on):
+        elif tuple(old[2:]) != (version.id, s.score, s.grade, s.is_vetoed, s.next_change_on, s.basis, s.since,
+                                result_id):
             updates.append({"id": old.id, **values})
         if old is None or old.grade != s.grade or old.scheme_version_id != version.id:
             changes.append(dict(enterprise_id=ent_id, scheme_version_id=version.id, grade=s.grade, score=s.score,
                                 effective_on=as_of, recorded_at=now, reason=reason))
     if stale:
         db.session.execute(sa.delete(LedgerEntry).where(LedgerEntry.enterprise_id.in_(stale)))
+    if unevaluated:
+        db.session.execute(sa.delete(CreditStanding).where(CreditStanding.id.in_(unevaluated)))
     for model, data in ((LedgerEntry, ledger_rows), (CreditStanding, new_standings), (GradeChange, changes)):
         if data:  # Core executemany: the ORM's bulk path costs several times more per row
             db.session.execute(model.__table__.insert(), data)
@@ -287,9 +334,10 @@ def _recompute_batch(rows, versions: VersionCache, as_of: date, reason: str = "r
 
 @dataclass
 class CreditView:
-    """What the public section, the what-if and the API show about one enterprise."""
+    """What the public section, the what-if and the API show about one enterprise: the current standing (the one
+    answer, credit.standing), and for explanation the ledger, the history and the ledger's what-if steps."""
 
-    standing: CreditStanding | None
+    current: standing_rules.CurrentStanding
     version: CreditSchemeVersion | None
     scheme: scoring.SchemeRules | None
     ledger: list[LedgerEntry]
@@ -299,12 +347,34 @@ class CreditView:
     def grade(self, code: str) -> scoring.Grade | None:
         return self.scheme.grade(code) if self.scheme and code in self.scheme.grade_codes else None
 
+    def indicator_of(self, rule_code: str):
+        """The weighted indicator a rule lowers (weighted-indicator schemes), else None."""
+        if self.scheme is None or self.scheme.method != "weighted_indicators":
+            return None
+        rule = self.scheme.rules_by_code.get(rule_code)
+        return next((i for i in self.scheme.indicators if rule and i.code == rule.indicator), None)
+
+    @property
+    def adjustments(self) -> list[LedgerEntry]:
+        ids = set(self.current.adjustment_ids)
+        return [line for line in self.ledger if line.id in ids]
+
+    @property
+    def earliest_improvement(self) -> date | None:
+        """The first future day on which the ledger gives a better grade than the current one, if nothing new is
+        recorded (None when not evaluated or no lapse raises it)."""
+        code = self.current.grade_code
+        if self.result is None or not self.current.evaluated or code not in self.scheme.grade_codes:
+            return None
+        return next((step.on for step in self.result.steps
+                     if scoring.is_better(self.scheme, step.standing.grade, code)), None)
+
 
 def credit_view(ent: Enterprise, as_of: date | None = None) -> CreditView:
-    standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == ent.id))
-    version = standing.scheme_version if standing else version_for_region(ent.region_code)
+    current = standing_rules.current_standing(ent.id, as_of)
+    version = current.version or version_for_region(ent.region_code)
     if version is None:
-        return CreditView(None, None, None, [], [], None)
+        return CreditView(current, None, None, [], [], None)
     scheme = parsed(version)
     ledger = list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.enterprise_id == ent.id)
                                      .order_by(LedgerEntry.counts_from.desc(), LedgerEntry.id.desc())))
@@ -313,7 +383,7 @@ def credit_view(ent: Enterprise, as_of: date | None = None) -> CreditView:
     entries = [scoring.Entry(e.evidence_id, e.rule_code, e.rule_label, e.points, e.is_veto, e.counts_from,
                              e.expires_on) for e in ledger]
     result = scoring.evaluate_entries(scheme, entries, as_of or china_today())
-    return CreditView(standing, version, scheme, ledger, history, result)
+    return CreditView(current, version, scheme, ledger, history, result)
 
 
 # --- regulator evidence -------------------------------------------------------------------------------------------
@@ -390,16 +460,19 @@ def _grade_json(scheme: scoring.SchemeRules, code: str, english: bool) -> dict:
 
 
 def credit_json(ent: Enterprise, english: bool = False) -> dict:
-    """The public credit record of one enterprise (API): grade, ledger with public evidence details, history."""
+    """The public credit record of one enterprise (API, PDF): the current standing (`"grade": null` and
+    `"status": "not_evaluated"` when never evaluated), the ledger with public evidence details, the history."""
     view = credit_view(ent)
+    current = view.current
+    base = {"uscc": ent.uscc, **current.to_json(english)}
     if view.scheme is None:
-        return {"uscc": ent.uscc, "scheme": None, "grade": None, "score": None, "ledger": [], "history": []}
+        return {**base, "scheme": None, "ledger": [], "history": []}
     scheme, result = view.scheme, view.result
     ledger = []
     for line in view.ledger:
         ev = line.evidence
         public = ev.is_public and ev.repaired_on is None  # a repaired item's details are no longer published
-        ledger.append({"rule": line.rule_code, "rule_label": line.rule_label, "points": line.points,
+        ledger.append({"id": line.id, "rule": line.rule_code, "rule_label": line.rule_label, "points": line.points,
                        "veto": line.is_veto, "counts_from": line.counts_from.isoformat(),
                        "expires_on": line.expires_on.isoformat() if line.expires_on else None,
                        "counting": result.as_of >= line.counts_from and (
@@ -410,18 +483,17 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
                                     "document_no": ev.document_no if public else None,
                                     "authority": ev.authority if public else None,
                                     "repaired_on": ev.repaired_on.isoformat() if ev.repaired_on else None,
+                                    "publication_end": (ev.details or {}).get("publication_end"),
                                     "attachments": [{"name": f.filename, "content_type": f.content_type,
                                                      "sha256": f.sha256,
                                                      "url": url_for("credit_files.download", evidence_id=ev.id,
                                                                     file_id=f.id, _external=True)}
                                                     for f in ev.attachments] if public else []}})
     return {
-        "uscc": ent.uscc,
+        **base,
         "scheme": {"code": view.version.scheme.code, "name": view.version.scheme.name,
                    "version": view.version.number, "start_score": scheme.start_score,
                    "max_score": scheme.max_score},
-        "as_of": result.as_of.isoformat(), "score": result.standing.score,
-        "grade": _grade_json(scheme, result.standing.grade, english), "vetoed": result.standing.is_vetoed,
         "ledger": ledger,
         "history": [{"grade": _grade_json(scheme, h.grade, english) if h.grade in scheme.grade_codes else
                      {"code": h.grade}, "score": h.score, "effective_on": h.effective_on.isoformat(),

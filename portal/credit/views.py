@@ -294,8 +294,10 @@ def my_results():
 
     items = [(ev, evidence_repair.open_application(ev), evidence_repair.messages(evidence_repair.ineligibility(ev)))
              for ev in (evidence_repair.repairable_items(ent_id) if ent_id else [])]
+    ent = db.session.get(Enterprise, ent_id) if ent_id else None
+    view = services.credit_view(ent) if ent is not None else None
     return render_template("credit/my_results.html", results=results, entries=entries, repairs=repairs,
-                           items=items, RunStatus=RunStatus)
+                           items=items, RunStatus=RunStatus, view=view, ent=ent, english=english())
 
 
 @bp.route("/credit/my/results/<int:result_id>/objection", methods=["GET", "POST"])

@@ -61,6 +61,9 @@ JOBS: dict[str, Job] = {
             "Recompute credit standings whose ledger entries start or stop counting today."),
         Job("credit-list-expiry", "portal.credit.lists:expire_listings", "20 0 * * *",
             "Black and positive listings past their maximum period leave the list."),
+        Job("credit-publication-end", "portal.credit.publication:unpublish_due", "25 0 * * *",
+            "NDRC Order 36: minor dishonesty items are not published; general and serious ones stop being "
+            "published at their maximum period (audited)."),
         Job("envcode-refresh", "portal.envcode.services:refresh_all", "*/5 * * * *",
             "Backstop: recompute every enterprise environmental code (the commit hook keeps them current)."),
         Job("opendays-credit", "portal.opendays.services:record_held_open_days", "40 0 * * *",

@@ -24,7 +24,8 @@ from portal.complaints.models import Complaint, Findings
 from portal.core.clock import china_tz
 from portal.core.csvsafe import safe_cell
 from portal.core.links import public_url
-from portal.credit.models import CreditListEntry, CreditScheme, CreditSchemeVersion, CreditStanding, ListStatus
+from portal.credit.models import (CreditListEntry, CreditScheme, CreditSchemeVersion, CreditStanding, EvaluationResult,
+                                  EvaluationRun, ListStatus)
 from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport
 from portal.enterprises.models import Enterprise, Outlet
 from portal.extensions import db
@@ -84,12 +85,16 @@ def enterprise_rows() -> Iterator[tuple]:
 
 
 def grade_rows() -> Iterator[tuple]:
+    """Every evaluated enterprise's stored current standing (credit.standing); a never-evaluated one has no row."""
     stmt = (sa.select(Enterprise.uscc, Enterprise.name, Enterprise.region_code, CreditScheme.code,
                       CreditSchemeVersion.number, CreditStanding.grade, CreditStanding.score,
-                      CreditStanding.is_vetoed, CreditStanding.as_of)
+                      CreditStanding.is_vetoed, CreditStanding.as_of, CreditStanding.basis,
+                      sa.func.coalesce(CreditStanding.since, CreditStanding.as_of), EvaluationRun.year)
             .join(Enterprise, Enterprise.id == CreditStanding.enterprise_id)
             .join(CreditSchemeVersion, CreditSchemeVersion.id == CreditStanding.scheme_version_id)
             .join(CreditScheme, CreditScheme.id == CreditSchemeVersion.scheme_id)
+            .outerjoin(EvaluationResult, EvaluationResult.id == CreditStanding.result_id)
+            .outerjoin(EvaluationRun, EvaluationRun.id == EvaluationResult.run_id)
             .order_by(Enterprise.uscc))
     return (tuple(r) for r in _stream(stmt))
 

@@ -72,7 +72,12 @@ FILES: tuple[BulkFile, ...] = (
          Column("score", "integer", "信用分值", "Credit score", "分", "points"),
          Column("vetoed", "boolean", "是否因一票否决事项直接定级（true/false）",
                 "Graded directly by a veto item (true/false)"),
-         Column("as_of", "date", "等级计算所依据的日期", "Date the grade was computed for")),
+         Column("as_of", "date", "等级计算所依据的日期", "Date the grade was computed for"),
+         Column("basis", "string", "当前等级来源：evaluation 年度评价结果，dynamic 动态记分台账",
+                "Where the current grade comes from: evaluation (annual result) or dynamic (points ledger)"),
+         Column("since", "date", "当前等级与分值的生效日期", "Date the current grade and score took effect"),
+         Column("evaluation_year", "integer", "所依据或之后动态调整的最近一次年度评价的年份（无则为空）",
+                "Year of the latest published annual evaluation (empty if none)")),
     ),
     BulkFile(
         "lists", "黑白名单", "Black and white lists",

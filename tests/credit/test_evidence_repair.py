@@ -104,7 +104,9 @@ def test_repairing_the_veto_evidence_removes_the_black_listing_and_updates_ledge
     standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == ent.id))
     assert standing.is_vetoed and standing.grade == "red"
     assert evidence_repair.ineligibility(crime) == []
-    assert evidence_repair.projected_grades(crime) == ("red", "green")  # 100 − 40 − 3 = 57 (veto); without: 97
+    # National 2013 by weighted indicators: the crime is a veto (red); without it the fine alone still zeroes
+    # 行政处罚与行政命令 (15 %): 100 − 15 = 85, blue.
+    assert evidence_repair.projected_grades(crime) == ("red", "blue")
 
     application = evidence_repair.apply(setup["owner"], crime, "危废已交有资质单位处置，罚金已缴纳。", "缴款凭证", True)
     assert (application.evidence_id, application.result_id) == (crime.id, None)
@@ -116,7 +118,7 @@ def test_repairing_the_veto_evidence_removes_the_black_listing_and_updates_ledge
     line = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.evidence_id == crime.id))
     assert line is not None and line.expires_on == china_today()  # kept on record, no longer counting
     db.session.refresh(standing)
-    assert not standing.is_vetoed and (standing.score, standing.grade) == (97, "green")
+    assert not standing.is_vetoed and (standing.score, standing.grade) == (85, "blue")  # recomputed at once
     assert entry.status == ListStatus.REMOVED and entry.end_reason == "repaired" and entry.ended_on == china_today()
     audit = db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "credit_list.repaired"))
     assert audit is not None and audit.object_id == str(entry.id)

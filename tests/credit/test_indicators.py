@@ -64,14 +64,17 @@ def test_malformed_indicator_data_is_refused_naming_the_key(change, message):
         scoring.parse_rules(data)
 
 
-def test_schemes_without_indicators_still_parse_and_the_ledger_is_unchanged():
-    assert scoring.parse_rules(presets.JIANGSU_12).indicators == ()
-    without = scoring.parse_rules({k: v for k, v in presets.NATIONAL_2013.items() if k != "indicators"})
+def test_the_national_grade_is_the_weighted_indicator_total_and_needs_the_indicators():
+    assert scoring.parse_rules(presets.JIANGSU_12).indicators == ()  # Jiangsu keeps its points
+    with pytest.raises(scoring.SchemeError, match="indicators"):
+        scoring.parse_rules({k: v for k, v in presets.NATIONAL_2013.items() if k != "indicators"})
+    # Hand-worked (DOMAIN §2.1): a ¥300,000 fine zeroes 行政处罚与行政命令 (15 %), a general incident zeroes 环境风险管理
+    # (10 %): 100 − 15 − 10 = 75 → 环保警示 (yellow, 60–<80).
     facts = [scoring.Fact(1, "penalty", date(2026, 1, 10), 300000), scoring.Fact(2, "incident", date(2026, 2, 1),
                                                                                 None, {"level": "general"})]
-    a, b = scoring.evaluate(NAT, facts, date(2026, 3, 1)), scoring.evaluate(without, facts, date(2026, 3, 1))
-    assert (a.standing, a.entries) == (b.standing, b.entries)
-    assert a.standing.score == 100 - 12 - 10 and a.standing.grade == "yellow"
+    result = scoring.evaluate(NAT, facts, date(2026, 3, 1))
+    assert (result.standing.score, result.standing.grade) == (75, "yellow")
+    assert scoring.indicator_scores(NAT, result.entries)["M11"] == 0
 
 
 def test_the_schemes_page_lists_the_indicators(db, client):

@@ -77,7 +77,6 @@ def setup(db):
     add_evidence(enterprise_id=vetoed.id, kind=EvidenceKind.CRIMINAL, source=EvidenceSource.REGULATOR,
                  source_ref="court:1", occurred_on=china_today() - timedelta(days=30), title="污染环境罪判决",
                  verified=True, document_no="（2026）辽0102刑初1号", authority="沈阳市和平区人民法院")
-    services.recompute_enterprise(clean.id)
     for year in (china_today().year - 2, china_today().year - 1):
         run = EvaluationRun(year=year, jurisdiction_prefix="2101", status=RunStatus.FINAL, computed_at=utcnow())
         db.session.add(run)
@@ -85,6 +84,8 @@ def setup(db):
         version = services.version_for_region("210100")
         db.session.add(EvaluationResult(run_id=run.id, enterprise_id=clean.id, scheme_version_id=version.id,
                                         score=100, grade="green"))
+    db.session.flush()
+    services.recompute_enterprise(clean.id)  # a finalised run is the enterprise's standing (credit.standing)
     users = {"regulator": make_user(Role.REGULATOR, jurisdiction_code="2101"),
              "lead": make_user(Role.REGULATOR_LEAD, jurisdiction_code="2101"),
              "outsider": make_user(Role.REGULATOR_LEAD, jurisdiction_code="3208"),

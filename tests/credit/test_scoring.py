@@ -44,12 +44,15 @@ def test_a_newly_enrolled_jiangsu_unit_starts_at_9_blue():
 
 
 def test_a_jiangsu_fine_for_exceeding_limits_deducts_3_for_6_months_then_is_restored():
+    # Counts once entered; its 6-month validity runs from 15 days after the information (2020 rule, DOMAIN §2.3):
+    # 10 Jan + 15 days = 25 Jan, + 6 months = 25 Jul, the first day it no longer counts.
     result = _eval(JS, ("penalty", date(2026, 1, 10), 50000))
     assert result.standing.score == 6
     [entry] = result.entries
-    assert (entry.rule_code, entry.points, entry.expires_on) == ("fine", -3, date(2026, 7, 10))
-    assert scoring.standing_on(JS, result.entries, date(2026, 7, 9)).score == 6
-    assert scoring.standing_on(JS, result.entries, date(2026, 7, 10)).score == 9
+    assert (entry.rule_code, entry.points, entry.counts_from, entry.expires_on) == (
+        "fine", -3, date(2026, 1, 10), date(2026, 7, 25))
+    assert scoring.standing_on(JS, result.entries, date(2026, 7, 24)).score == 6
+    assert scoring.standing_on(JS, result.entries, date(2026, 7, 25)).score == 9
 
 
 def test_a_jiangsu_warning_deducts_1():
@@ -59,7 +62,7 @@ def test_a_jiangsu_warning_deducts_1():
 def test_a_jiangsu_criminal_liability_deducts_12_and_turns_black():
     result = _eval(JS, ("criminal", date(2026, 2, 1)))
     assert (result.standing.score, result.standing.grade) == (-3, "black")
-    assert result.entries[0].expires_on == date(2027, 2, 1)
+    assert result.entries[0].expires_on == date(2027, 2, 16)  # 1 Feb + 15 days + 12 months
 
 
 def test_a_jiangsu_credit_commitment_adds_1_and_the_score_never_exceeds_12():
@@ -88,18 +91,20 @@ def test_two_jiangsu_fines_make_a_unit_yellow_and_one_more_makes_it_red():
 def test_every_jiangsu_rule_deducts_its_points_for_its_validity(kind, details, points, months):
     [entry] = scoring.ledger(JS, [Fact(1, kind, date(2026, 1, 31), None, details)])
     assert entry.points == points
-    assert entry.expires_on == {6: date(2026, 7, 31), 12: date(2027, 1, 31)}[months]
+    # validity from 15 days after the information: 31 Jan + 15 days = 15 Feb
+    assert entry.expires_on == {6: date(2026, 8, 15), 12: date(2027, 2, 15)}[months]
 
 
 # --- national scheme ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("amount, rule, points", [
-    (None, "penalty", -3), (50000, "penalty", -3), (50001, "penalty-over-50k", -6), (200000, "penalty-over-50k", -6),
-    (200001, "penalty-over-200k", -12), (1000000, "penalty-over-200k", -12), (1000001, "penalty-over-1m", -25),
+@pytest.mark.parametrize("amount, rule", [
+    (None, "penalty"), (49999, "penalty"), (50000, "penalty-50k-plus"), (199999, "penalty-50k-plus"),
+    (200000, "penalty-200k-plus"), (999999, "penalty-200k-plus"), (1000000, "penalty-1m-plus"),
 ])
-def test_national_fines_deduct_more_as_the_amount_rises(amount, rule, points):
+def test_national_fine_bands_include_their_lower_boundary(amount, rule):
+    # "以上" includes the number itself: ¥200,000 is a "20万元以上" fine, ¥50,000 a "5万元以上" one.
     [entry] = scoring.ledger(NAT, [Fact(1, "penalty", DAY, amount)])
-    assert (entry.rule_code, entry.points) == (rule, points)
+    assert entry.rule_code == rule
 
 
 @pytest.mark.parametrize("kind, details", [("criminal", {}), ("permit_revoked", {}), ("detention", {}),
@@ -122,9 +127,10 @@ def test_the_veto_lapses_with_its_validity_and_that_is_the_earliest_improvement(
     assert scoring.standing_on(NAT, result.entries, date(2027, 1, 5)).grade == "green"
 
 
-def test_the_national_score_never_falls_below_zero():
+def test_a_national_behaviour_class_never_costs_more_than_its_indicator_weight():
+    # 行政处罚与行政命令 (M11, 15 %) scores 0 with any penalty: one fine or five, the total is 100 − 15 = 85.
     result = _eval(NAT, *[("penalty", date(2026, 1, d), 2_000_000) for d in range(1, 6)])
-    assert result.standing.score == 0
+    assert (result.standing.score, result.standing.grade) == (85, "blue")
 
 
 # --- what-if ------------------------------------------------------------------------------------------------------
@@ -133,10 +139,11 @@ def test_what_if_lists_each_expiry_and_the_first_date_the_grade_improves():
     result = _eval(JS, ("penalty", date(2026, 1, 10), 10000), ("penalty", date(2026, 2, 10), 10000),
                    ("production_stop", date(2026, 2, 15)))
     assert (result.standing.score, result.standing.grade) == (-3, "black")
-    assert [s.on for s in result.steps] == [date(2026, 7, 10), date(2026, 8, 10), date(2027, 2, 15)]
+    # validity from 15 days after each information: 25 Jan → 25 Jul, 25 Feb → 25 Aug, 2 Mar → 2 Mar 2027
+    assert [s.on for s in result.steps] == [date(2026, 7, 25), date(2026, 8, 25), date(2027, 3, 2)]
     assert [s.standing.score for s in result.steps] == [0, 3, 9]
-    assert result.earliest_improvement == date(2026, 8, 10)
-    assert result.next_change_on == date(2026, 7, 10)
+    assert result.earliest_improvement == date(2026, 8, 25)
+    assert result.next_change_on == date(2026, 7, 25)
 
 
 def test_evidence_dated_in_the_future_of_as_of_starts_counting_later():

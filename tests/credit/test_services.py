@@ -1,9 +1,10 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role
+from portal.core.clock import china_today
 from portal.credit import services
 from portal.credit.evidence import add_evidence, verify_evidence, withdraw_evidence
 from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, Evidence, EvidenceKind,
@@ -73,8 +74,8 @@ def test_unverified_evidence_never_scores_until_confirmed_and_withdrawn_evidence
     assert len(db.session.scalars(sa.select(LedgerEntry)).all()) == 1  # a second person must agree
     withdraw_evidence(ev, make_user(), "处罚决定被撤销")
     assert db.session.scalars(sa.select(LedgerEntry)).all() == []
-    standing = db.session.scalar(sa.select(CreditStanding))
-    assert standing.score == 9
+    # Nothing confirmed is left and no annual run graded it: not evaluated again, no start grade (credit.standing).
+    assert db.session.scalar(sa.select(CreditStanding)) is None
 
 
 def test_each_grade_change_is_kept_in_the_history(db, schemes):
@@ -174,10 +175,14 @@ def test_the_credit_json_hides_non_public_evidence_details(db, schemes):
 
 def test_recompute_all_covers_every_enterprise_under_a_prefix(db, schemes):
     a, b = make_enterprise(), make_enterprise(region_code="210100")
+    add_evidence(enterprise_id=a.id, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR, source_ref="p:a",
+                 occurred_on=china_today() - timedelta(days=20), title="罚款", verified=True, amount_yuan=1000)
+    db.session.execute(sa.delete(CreditStanding))
     assert services.recompute_all("32") == 1
-    assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == a.id)).score == 9
+    assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == a.id)).score == 6
     assert services.recompute_all() == 2
-    assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == b.id)).grade == "green"
+    # b has no confirmed evidence and no final annual result: never evaluated, so no standing, never "green 100".
+    assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == b.id)) is None
 
 
 def test_the_batch_recompute_gives_the_same_ledger_and_standing_as_the_incremental_update(db, schemes):
@@ -193,7 +198,7 @@ def test_the_batch_recompute_gives_the_same_ledger_and_standing_as_the_increment
     batch = {s.enterprise_id: (s.score, s.grade, s.next_change_on)
              for s in db.session.scalars(sa.select(CreditStanding))}
     assert {k: batch[k] for k in incremental} == incremental
-    assert batch[ents[2].id][:2] == (9, "blue")
+    assert ents[2].id not in batch  # never evaluated: no standing, not the start grade 9 blue
     assert sorted((e.enterprise_id, e.evidence_id, e.points, e.expires_on)
                   for e in db.session.scalars(sa.select(LedgerEntry))) == lines
     history = [h.grade for h in db.session.scalars(sa.select(GradeChange)

@@ -111,14 +111,15 @@ def test_a_grade_lowered_by_new_evidence_changes_the_code_in_the_same_commit(db)
     db.session.commit()
     credit.recompute_enterprise(ent.id)
     db.session.commit()
-    before = _code(db, ent).colour
+    # Never evaluated: no standing, so the code has no grade cause (never the start grade's colour).
+    assert db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == ent.id)) is None
     add_evidence(enterprise_id=ent.id, kind=EvidenceKind.PERMIT_REVOKED, source=EvidenceSource.REGULATOR,
                  source_ref="test:revoked", occurred_on=china_today() - timedelta(days=40), title="吊销许可证",
                  verified=True, document_no="环罚〔2026〕1号", authority="生态环境局")
     db.session.commit()
     standing = db.session.scalar(sa.select(CreditStanding).where(CreditStanding.enterprise_id == ent.id))
     code = _code(db, ent)
-    assert before == "green" and standing.grade == "black"  # Jiangsu scheme (3208): permit revoked, −12
+    assert standing.grade == "black"  # Jiangsu scheme (3208): permit revoked, −12
     assert code.colour == "red" and code.reasons[0] == {"code": "grade", "colour": "red", "value": "black"}
 
 
@@ -126,7 +127,11 @@ def test_core_bulk_standings_written_by_a_recompute_are_seen(db):
     credit.seed_schemes()
     ent = make_enterprise()
     db.session.commit()
-    assert _code(db, ent) is None
+    add_evidence(enterprise_id=ent.id, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR,
+                 source_ref="test:fine", occurred_on=china_today() - timedelta(days=40), title="罚款",
+                 verified=True, amount_yuan=1000, document_no="环罚〔2026〕2号", authority="生态环境局")
+    db.session.execute(sa.delete(CreditStanding))
+    db.session.commit()
     credit.recompute_all()  # Core executemany inserts of credit_standings naming the enterprise
     db.session.commit()
     code = _code(db, ent)

@@ -20,7 +20,8 @@ from tests.factories import make_enterprise, make_outlet, make_permit
 @pytest.fixture
 def obligations(db):
     today = china_today()  # the calendar counts in China time (CI may run after 16:00 UTC)
-    ent = make_enterprise("华能化工有限公司")
+    # National scheme (Liaoning): repair by application is offered (Jiangsu's scheme has none, DOMAIN §2.3).
+    ent = make_enterprise("华能化工有限公司", region_code="210100")
     make_permit(ent, 1, valid_from=today - timedelta(days=1000), valid_to=today + timedelta(days=100))
     make_permit(ent, 2, valid_from=today - timedelta(days=2000), valid_to=today - timedelta(days=10))  # expired
     make_permit(ent, 3, valid_from=today - timedelta(days=1000), valid_to=today + timedelta(days=30))  # renew late

@@ -70,11 +70,18 @@ class OutletData:
         return s.values if s else None
 
     def summed(self, prefix: str) -> list[float | None] | None:
-        series = [s for c, s in self.codes.items() if c.startswith(prefix)]
-        if not series:
-            return None
-        return [None if all(s.values[i] is None for s in series) else sum(s.values[i] or 0.0 for s in series)
-                for i in range(self.hours)]
+        """The hourly sum of every code starting with `prefix` (ST=44 d2… production, d3… treatment power)."""
+        cache = self.__dict__.setdefault("_sums", {})
+        if prefix not in cache:
+            series = [s.values for c, s in self.codes.items() if c.startswith(prefix)]
+            if not series:
+                cache[prefix] = None
+            elif len(series) == 1:
+                cache[prefix] = series[0]
+            else:
+                cache[prefix] = [None if all(v[i] is None for v in series) else sum(v[i] or 0.0 for v in series)
+                                 for i in range(self.hours)]
+        return cache[prefix]
 
 
 def load_outlet(outlet: Outlet, start: datetime, end: datetime) -> OutletData:

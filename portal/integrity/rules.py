@@ -60,7 +60,7 @@ RULES: dict[str, RuleSpec] = {r.id: r for r in (
              "Xiamen 2025 lab case; SAMR Order 39 (false reports); 环发〔2015〕175号", ("lab reports", "CMA scope")),
     RuleSpec("R12", {"silent_hours": 4},
              "监测条例 Art. 23 (report transmission anomalies and repair)", ("Art. 23 reports",)),
-    RuleSpec("R13", {"min_values": 50, "chi2_first": 20.09, "chi2_last": 21.67},
+    RuleSpec("R13", {"min_values": 50, "chi2_first": 26.12, "chi2_last": 27.88},
              "forensic practice [M]; a weak signal, raised only beside another rule's flag"),
 )}
 SERIES_RULES = ("R1", "R2", "R3", "R4", "R5", "R6", "R9", "R10", "R12")

@@ -70,11 +70,18 @@ class OutletData:
         return s.values if s else None
 
     def summed(self, prefix: str) -> list[float | None] | None:
-        series = [s for c, s in self.codes.items() if c.startswith(prefix)]
-        if not series:
-            return None
-        return [None if all(s.values[i] is None for s in series) else sum(s.values[i] or 0.0 for s in series)
-                for i in range(self.hours)]
+        """The hourly sum of every code starting with `prefix` (ST=44 d2… production, d3… treatment power)."""
+        cache = self.__dict__.setdefault("_sums", {})
+        if prefix not in cache:
+            series = [s.values for c, s in self.codes.items() if c.startswith(prefix)]
+            if not series:
+                cache[prefix] = None
+            elif len(series) == 1:
+                cache[prefix] = series[0]
+            else:
+                cache[prefix] = [None if all(v[i] is None for v in series) else sum(v[i] or 0.0 for v in series)
+                                 for i in range(self.hours)]
+        return cache[prefix]
 
 
 def load_outlet(outlet: Outlet, start: datetime, end: datetime) -> OutletData:
@@ -394,6 +401,11 @@ def scan(uscc: str | None = None, start: datetime | None = None, end: datetime |
     return result
 
 
+def _is_month_start(at: datetime) -> bool:
+    local = at.astimezone(china_tz())
+    return local.day == 1 and local.hour == 0 and local.minute == 0
+
+
 def month_r3(outlet: Outlet, m0: datetime, m1: datetime) -> list[IntegrityFlag]:
     """R3 over one completed China-local month of one outlet."""
     data = load_outlet(outlet, m0, m1)
@@ -436,8 +448,9 @@ def run_incremental(now: datetime | None = None) -> str:
         outlet = db.session.get(Outlet, outlet_id)
         part = scan_outlets([outlet], scanned_to - LOOKBACK, new_end, keep_after=scanned_to, recycled=recycled,
                             months=False)
-        for m0, m1 in month_bounds(scanned_to - timedelta(days=31), new_end):
-            if scanned_to < m1 <= new_end and m1 - m0 >= timedelta(days=28):
+        for m0, m1 in month_bounds(scanned_to - timedelta(days=62), new_end):
+            whole = _is_month_start(m0) and _is_month_start(m1)  # not a month cut at either end of the range
+            if whole and scanned_to < m1 <= new_end:
                 part.flags += month_r3(outlet, m0, m1)
         result.outlets += part.outlets
         result.flags += part.flags

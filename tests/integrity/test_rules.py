@@ -261,3 +261,35 @@ def test_parameters_are_data_with_defaults_and_overrides_and_an_unknown_key_is_r
 ])
 def test_flag_transitions(current, new, allowed):
     assert rules.can_transition(current, new) is allowed
+
+
+def test_r5_a_plant_shutting_down_is_not_a_dilution():
+    s = clean(level=60.0)
+    producing = [True] * len(s)
+    for k in range(9):  # nine nightly stops: the reading falls to a steady zero-point while nothing is produced
+        i = 30 + k * 36
+        for j in range(i, i + 8):
+            s.values[j], producing[j] = 0.5, False
+    assert rules.detect_r5(s, P["R5"], producing=producing) == []
+    assert rules.detect_r5(s, P["R5"]) != []  # without knowing production the same drops would be a clue
+
+
+def test_r4_gaps_during_planned_stops_and_routine_calibrations_are_not_strategic():
+    s = clean(level=50.0, noise=0.05)
+    producing = [True] * len(s)
+    for k, i in enumerate(range(50, 650, 100)):
+        s.values[i - 1], s.values[i] = 80.0, 92.0
+        for j in range(i + 1, i + 4):
+            s.values[j], s.flags[j], producing[j] = None, "", False  # the plant stopped
+    assert rules.detect_r4(s, P["R4"], limit=100.0, producing=producing) == []
+    cal = clean(level=50.0, noise=0.05)
+    for d in range(29):  # the daily automatic calibration, whatever the reading before it
+        cal.values[d * 24 + 10], cal.flags[d * 24 + 10] = None, "C"
+        cal.values[d * 24 + 8], cal.values[d * 24 + 9] = 82.0, 90.0
+    assert rules.detect_r4(cal, P["R4"], limit=100.0) == []
+
+
+def test_production_counts_as_on_relative_to_its_running_level_not_standby_power():
+    production = [1000.0] * 100 + [20.0] * 20  # standby draw while stopped
+    on = rules.production_on(production, 0.3)
+    assert all(on[:100]) and not any(on[100:])

@@ -162,3 +162,15 @@ def test_cli_scan_for_one_enterprise_and_a_bad_credit_code(db, twins, runner):
     assert wrong.exit_code != 0 and "no enterprise has the credit code" in wrong.output
     reversed_ = runner.invoke(args=["integrity", "scan", "--from", "2026-11-30", "--to", "2026-11-01"])
     assert reversed_.exit_code != 0 and "--to" in reversed_.output
+
+
+def test_the_job_judges_bunching_below_the_limit_once_the_month_is_complete(db):
+    ent, outlet, _device = _outlet(db, "MNBUNCH01")
+    s = clean(level=88.0, noise=0.04, seed=5)
+    s.values = [min(v, 99.5) for v in s.values]  # never above the limit of 100
+    store(outlet, "w01018", s)
+    db.session.commit()
+    scanning.run_incremental(now=END - timedelta(days=2))  # November not over yet: no month judged
+    assert "R3" not in _rules(ent)
+    scanning.run_incremental(now=END + timedelta(hours=1))
+    assert _rules(ent).count("R3") == 1

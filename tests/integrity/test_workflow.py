@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditRecord
 from portal.auth.models import Role
-from portal.credit.models import Evidence
+from portal.credit.models import CreditStanding, Evidence, GradeChange
 from portal.errors import InvalidTransition, NotFound, ValidationFailed
 from portal.integrity import services
 from portal.integrity.models import IntegrityFlag
@@ -50,6 +50,8 @@ def test_full_path_warn_answer_inspect_confirm_offers_unverified_private_evidenc
     assert [e.state for e in flag.events] == [FlagState.WARNED, FlagState.ANSWERED, FlagState.INSPECTED,
                                               FlagState.CONFIRMED]
     assert _audits(db, "integrity.flag.confirmed") == 1 and _audits(db, "integrity.flag.warned") == 1
+    for model in (CreditStanding, GradeChange):  # no grade moved: that takes a second regulator's confirmation
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
 
 def test_cleared_outcome_and_dismissal_add_no_evidence(db, setup):

@@ -19,9 +19,31 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.path.startswith(("/auth", "/regulator", "/my", "/admin")):
-        headers.setdefault("Cache-Control", "no-store")
+    if must_not_store() and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"  # wins over a view's own caching: the page is private
     return response
+
+
+# Pages that show a person, a query code, a draft or a private decision even to a visitor who is not logged in:
+# the complaint intake and its receipt (case number and query code), case tracking, data-error tracking codes, the
+# 12345 intake's tokens, subscription e-mail addresses, open-day registrations; and every private area.
+NO_STORE_PREFIXES = ("/auth", "/regulator", "/my", "/admin", "/console", "/monitoring", "/credit/my",
+                     "/credit/regulator", "/complaints/new", "/complaints/receipt", "/complaints/track", "/data-errors",
+                     "/open311/v2/requests", "/open311/v2/tokens", "/subscriptions")
+NO_STORE_SUFFIXES = ("/registered", "/data-errors/new")
+
+
+def must_not_store() -> bool:
+    """One rule for `Cache-Control: no-store` (ASVS 8.2.1): every response to a logged-in user (static files
+    aside) and every response under a private or personal path, whoever asks. The session cookie is read, not the
+    user row, so a response never needs the database to decide."""
+    from flask import session
+
+    if request.endpoint == "static":
+        return False
+    if request.path.startswith(NO_STORE_PREFIXES) or request.path.endswith(NO_STORE_SUFFIXES):
+        return True
+    return bool(session.get("_user_id"))
 
 
 def refuse_nul_bytes() -> None:

@@ -33,6 +33,14 @@ def _poison(db) -> int:
 
 def _poison_tables(db) -> int:
     count = 0
+    with audit_ddl.without_triggers(db.session.connection()):  # the audit log is append-only; an attacker with
+        count = _poison_tables(db)                              # the owner's rights is what this test plays
+    db.session.commit()
+    return count
+
+
+def _poison_tables(db) -> int:
+    count = 0
     for table in _db.metadata.sorted_tables:
         for column in table.columns:
             kind = column.type

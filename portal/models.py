@@ -2,7 +2,8 @@
 # ruff: noqa: F401
 from portal.audit.models import AuditChainHead, AuditRecord, AuditSeal
 from portal.auth.models import EnterpriseBinding, User
-from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent, ComplaintNote
+from portal.complaints.models import Complaint, ComplaintAttachment, ComplaintEvent, ComplaintNote, ComplaintTransfer
+from portal.credit.draw_models import Inspection, Inspector
 from portal.credit.models import (
     CreditListEntry,
     CreditScheme,

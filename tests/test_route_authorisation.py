@@ -18,6 +18,7 @@ from portal.auth.models import BindingStatus, EnterpriseBinding, Role
 from portal.auth.permissions import ROLE_PERMISSIONS
 from portal.enterprises.models import ChangeProposal
 from tests.conftest import login_as
+from tests.credit.draw_world import draw_inspection_objects
 from tests.credit.world import credit_objects
 from tests.dataerrors.world import dataerror_objects
 from tests.disclosures.world import disclosure_objects
@@ -39,6 +40,7 @@ PUBLIC |= {"disclosures.list_public", "disclosures.list_public_index"}
 PUBLIC |= {"credit.public_runs", "credit.public_run", "credit_lists.blacklist", "credit_lists.whitelist",
            "credit_repair.public_notices", "credit_draws.public", "credit.report_pdf",
            "credit_files.download"}  # public evidence only; checked inside
+PUBLIC |= {"credit_draws.public_index", "credit_draws.verify_inspection"}  # published draws; code verification
 # Credit scheme versions are global data (not an enterprise's): any regulator may read them, leads edit them.
 GLOBAL_OBJECTS = {"credit_schemes.edit", "credit_schemes.new_draft", "credit_schemes.activate"}
 PUBLIC |= {"opendays.public_index", "opendays.detail", "opendays.registered"}  # registration needs no account
@@ -100,6 +102,7 @@ def world(db):
                             service_request_id=complaint.case_no, token="open311:unknown")
         objects[key].update(disclosure_objects(db, ent))
         objects[key].update(credit_objects(db, ent, owner))
+        objects[key].update(draw_inspection_objects(db, ent))
         objects[key].update(monitoring_objects(db, ent, owner))
         objects[key].update(name="enterprises", region=region)  # open data: bulk file name, region feed
         objects[key].update(dataerror_objects(db, ent))

@@ -31,6 +31,7 @@ NAV = (
     (Permission.MONITORING_SUBMIT, "monitoring.my_plan", _l("Monitoring plan")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
     (Permission.OPENDAY_MANAGE, "opendays.my_index", _l("Open days")),
+    (Permission.ENTERPRISE_PRIVATE_VIEW, "credit_draws.enterprise_inspections", _l("Inspections of my enterprise")),
     (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),
     (Permission.MONITORING_SUPERVISE, "monitoring.devices", _l("Monitoring devices")),
     (Permission.MONITORING_SUPERVISE, "monitoring.plans", _l("Monitoring plans")),

@@ -25,6 +25,14 @@ DEFAULT_CONFIG = {
     # An inspector who handled a complaint about the enterprise in this many months has a conflict (0: off).
     "complaint_conflict_months": 12,
 }
+# Routine (日常) checks of one enterprise per year (DOMAIN §8.6: each province publishes its cap; Suichang and
+# Ankang: 2) [M]. Keys are province codes (2 digits); "default" applies elsewhere. Case checks do not count.
+DEFAULT_YEARLY_CAPS = {"default": 2}
+CLASS_CODES = ("special", "key", "general")
+
+
+def yearly_cap(region_code: str, caps: dict) -> int:
+    return int(caps.get(region_code[:2], caps.get("default", 2)))
 SPECIAL_GRADES = ("yellow", "red", "black")
 
 
@@ -61,11 +69,18 @@ def canonical(data) -> str:
 
 
 def pool_snapshot(pool: list[PoolItem], inspectors: list[str], conflicts: list[tuple[str, str]] | None = None,
-                  uncovered_key: list[str] | None = None, quarter: int | None = None) -> dict:
+                  uncovered_key: list[str] | None = None, quarter: int | None = None,
+                  territory: dict | None = None) -> dict:
     """What the draw reads, canonical and hashed: the classed, weighted pool, the inspectors, the conflicts
     (inspector, credit code) that exclude an inspector from a target, the key units not yet inspected this year
-    and the quarter. Snapshots sealed before conflicts and coverage existed lack those keys and re-run unchanged."""
+    and the quarter. `territory` holds each inspector's jurisdiction ("inspector_jurisdictions"), each
+    enterprise's district ("regions") and the enterprises left out at the yearly cap ("at_cap"). Snapshots sealed
+    before conflicts, coverage or territory existed lack those keys and re-run unchanged."""
     snap = {"pool": sorted([p.uscc, p.klass, round(p.weight, 6)] for p in pool), "inspectors": sorted(inspectors)}
+    if territory is not None:
+        snap["inspector_jurisdictions"] = dict(sorted(territory["inspector_jurisdictions"].items()))
+        snap["regions"] = dict(sorted(territory["regions"].items()))
+        snap["at_cap"] = sorted(territory.get("at_cap", ()))
     if conflicts is not None:
         snap["conflicts"] = sorted([name, uscc] for name, uscc in set(conflicts))
     if uncovered_key is not None:
@@ -106,11 +121,14 @@ def draw(seed: str, snapshot: dict, config: dict) -> list[dict]:
         targets += [(uscc, klass, False) for uscc, _ in keyed[:max(count - len(forced), 0)]]
     targets.sort(key=lambda t: t[0])
     conflicts = {(name, uscc) for name, uscc in snapshot.get("conflicts", ())}
+    jurisdictions = snapshot.get("inspector_jurisdictions")
+    regions = snapshot.get("regions", {})
     load = {name: 0 for name in snapshot["inspectors"]}
     per_target = min(int(config.get("inspectors_per_target", 2)), len(load))
     result = []
     for uscc, klass, was_forced in targets:
-        free = [name for name in load if (name, uscc) not in conflicts]
+        free = [name for name in load if (name, uscc) not in conflicts
+                and covers(jurisdictions, name, regions.get(uscc, ""))]
         chosen = sorted(free, key=lambda name: (load[name], _unit(seed, f"inspector:{uscc}:{name}")))[:per_target]
         for name in chosen:
             load[name] += 1
@@ -121,6 +139,15 @@ def draw(seed: str, snapshot: dict, config: dict) -> list[dict]:
             row["short"] = per_target - len(chosen)  # too few inspectors without a conflict
         result.append(row)
     return result
+
+
+def covers(jurisdictions: dict | None, inspector: str, region_code: str) -> bool:
+    """Whether the inspector's authority holds territorial jurisdiction over the enterprise's district (DOMAIN
+    §8.5 step 3); snapshots without jurisdictions (before the roster) put no limit."""
+    if jurisdictions is None:
+        return True
+    prefix = jurisdictions.get(inspector) or "\x00"
+    return bool(region_code) and region_code.startswith(prefix)
 
 
 def seal(seed: str, pool_hash: str, result: list[dict]) -> str:

@@ -96,8 +96,11 @@ def end_conflict(conflict_id: int):
 @require(Permission.CREDIT_EVALUATE)
 def detail(draw_id: int):
     entry = _draw_in_jurisdiction(draw_id)
+    enterprises, inspectors = draws.display_names(entry)
     return render_template("credit/draw_detail.html", entry=entry, verified=draws.verify(entry), public=False,
-                           confirm_form=F.ConfirmForm())
+                           confirm_form=F.ConfirmForm(), enterprises=enterprises, inspectors=inspectors,
+                           codes=draws.inspection_codes(entry),
+                           region=draws.jurisdiction_names([entry.jurisdiction_prefix])[entry.jurisdiction_prefix])
 
 
 @bp.post("/credit/regulator/draws/<int:draw_id>/publish")
@@ -115,4 +118,10 @@ def public(draw_id: int):
     entry = db.get_or_404(InspectionDraw, draw_id)
     if entry.published_at is None:
         abort(404)
-    return render_template("credit/draw_detail.html", entry=entry, verified=draws.verify(entry), public=True)
+    enterprises, inspectors = draws.display_names(entry)
+    return render_template("credit/draw_detail.html", entry=entry, verified=draws.verify(entry), public=True,
+                           enterprises=enterprises, inspectors=inspectors,
+                           region=draws.jurisdiction_names([entry.jurisdiction_prefix])[entry.jurisdiction_prefix])
+
+
+from portal.credit import draw_inspection_views  # noqa: E402,F401  (roster and inspection routes on this blueprint)

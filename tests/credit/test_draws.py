@@ -73,6 +73,18 @@ def test_heavier_weights_are_drawn_more_often():
     assert counts["R"] > 2 * counts["G"]
 
 
+def _roster(db, certificate: str, user=None, jurisdiction: str = "3208"):
+    """A roster inspector valid for years around today, optionally linked to a portal account."""
+    from portal.credit.draw_models import Inspector
+
+    inspector = Inspector(name=f"检查员{certificate[-3:]}", jurisdiction_code=jurisdiction,
+                          certificate_no=certificate, certificate_valid_from=date(2020, 1, 1),
+                          certificate_valid_until=date(2099, 12, 31), user_id=user.id if user else None)
+    db.session.add(inspector)
+    db.session.flush()
+    return inspector
+
+
 @pytest.fixture
 def setup(db):
     services.seed_schemes()
@@ -82,6 +94,8 @@ def setup(db):
                  source_ref="c:1", occurred_on=china_today(), title="刑事判决", verified=True)
     users = {"lead": make_user(Role.REGULATOR_LEAD, jurisdiction_code="3208"),
              "regulator": make_user(Role.REGULATOR, jurisdiction_code="3208")}
+    for n, user in enumerate(users.values()):
+        _roster(db, f"JS3208-{n:03d}", user)
     db.session.commit()
     return {"ents": ents, **users}
 
@@ -201,13 +215,13 @@ def test_declared_and_complaint_conflicts_enter_the_sealed_snapshot_and_exclude_
     complaint, _code = make_complaint(ents[1])
     complaint = db.session.get(Complaint, complaint.id)
     complaint.handler_id = lead.id
-    third = make_user(Role.REGULATOR, jurisdiction_code="3208")
+    third = _roster(db, "JS3208-900", make_user(Role.REGULATOR, jurisdiction_code="3208"))
     db.session.commit()
     entry = draws.make_draw(lead, "3208", china_today().year, 1)
-    assert sorted(map(tuple, entry.pool["conflicts"])) == sorted([(regulator.username, special.uscc),
-                                                                  (lead.username, special.uscc)])
+    assert sorted(map(tuple, entry.pool["conflicts"])) == sorted([("JS3208-001", special.uscc),
+                                                                  ("JS3208-000", special.uscc)])
     row = next(r for r in entry.result if r["uscc"] == special.uscc)
-    assert row["inspectors"] == [third.username] and row["short"] == 1
+    assert row["inspectors"] == [third.certificate_no] and row["short"] == 1
     assert draws.verify(entry)
     entry.pool["conflicts"] = []  # tampering with the snapshot breaks the seal
     assert not draws.verify(entry)

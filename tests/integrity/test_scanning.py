@@ -174,3 +174,23 @@ def test_the_job_judges_bunching_below_the_limit_once_the_month_is_complete(db):
     assert "R3" not in _rules(ent)
     scanning.run_incremental(now=END + timedelta(hours=1))
     assert _rules(ent).count("R3") == 1
+
+
+def test_digit_test_is_raised_only_beside_another_flag_of_the_year(db, twins):
+    import random
+
+    regulator, (clean_ent, clean_outlet), _ = twins
+    rnd = random.Random(3)
+    for k in range(60):  # made-up manual values: few first digits, last digit 0 or 5
+        start = T0 + timedelta(days=k % 28, hours=9)
+        services.add_lab_sample(regulator, clean_ent, outlet_id=clean_outlet.id, pollutant_code="w01018",
+                                lab_name="某检测公司", lab_cma_no="CMA-002", method="HJ 828-2017",
+                                samplers=f"采样员{k}", sampling_start=start, sampling_end=start + timedelta(hours=1),
+                                analysed_at=None, report_no=f"R-{k}", report_issued_at=start + timedelta(days=2),
+                                value_text=f"{rnd.randint(40, 49)}.{rnd.choice('05')}")
+    scanning.scan_lab_samples([clean_ent], T0, END)
+    assert "R13" not in _rules(clean_ent)  # a weak signal never stands alone
+    services.add_supervisory(regulator, clean_ent, outlet_id=clean_outlet.id, pollutant_code="w01018",
+                             sampled_at=T0 + timedelta(hours=200), value=400.0, agency="市生态环境监测站")
+    scanning.scan(clean_ent.uscc, T0, END)
+    assert _rules(clean_ent) == ["R13", "R8"]

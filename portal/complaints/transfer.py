@@ -22,7 +22,9 @@ from portal.complaints.common import _audit, _event, _facts, _is_workday, notify
 from portal.complaints.models import Complaint, ComplaintTransfer, Status
 from portal.core.clock import china_today
 from portal.errors import InvalidTransition, ValidationFailed
+from portal.core.links import public_url
 from portal.extensions import db
+from portal.mail.services import queue_mail
 from portal.reference.models import Region
 
 MIN_REASON = 5
@@ -66,11 +68,25 @@ def transfer_complaint(c: Complaint, actor, to_region_code: str, reason: str) ->
     _event(c, "transferred", region.code, actor=actor)
     _event(c, "transfer_reason", reason, public=False, actor=actor)
     _audit(actor, "complaint.transfer", c, {**before, "region_code": entry.from_region_code})
+    db.session.flush()
+    _tell_receiving_leads(c, region, today)
     notify_reporters(c, _("Your complaint %(no)s was transferred", no=c.case_no),
                      _("The case was transferred to the competent bureau of %(region)s, where the pollution "
                        "happens.", region=region.name), f"transferred:{region.code}:{today.isoformat()}")
     db.session.flush()
     return entry
+
+
+def _tell_receiving_leads(c: Complaint, region: Region, today) -> None:
+    """The leads who can now see the case hear of it (the case is in their queue, with its clock)."""
+    from portal.complaints.handling import _leads_for, due_of
+
+    for lead in _leads_for(c):
+        if lead.email:
+            queue_mail(lead.email, _("Complaint %(no)s transferred to %(region)s", no=c.case_no, region=region.name),
+                       _("Case %(no)s is due on %(day)s.\n%(link)s", no=c.case_no, day=due_of(c).isoformat(),
+                         link=public_url("complaints_console.detail", complaint_id=c.id)),
+                       dedupe_key=f"complaint-transfer:{c.id}:{region.code}:{today.isoformat()}:{lead.id}")
 
 
 def transfers_of(c: Complaint) -> list[ComplaintTransfer]:

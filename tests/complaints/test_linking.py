@@ -146,3 +146,25 @@ def test_the_console_links_a_case_and_refuses_other_jurisdictions(client, db, ha
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(Complaint, c.id).enterprise_id == ent.id
+
+
+def test_an_open311_case_named_exactly_is_linked_and_the_handler_can_relink_it(client, app, db, handler):
+    from tests.factories import ensure_reference
+
+    ensure_reference()
+    ent = make_enterprise(name="涟水开放接口化工有限公司")
+    other = make_enterprise()
+    db.session.commit()
+    app.config["OPEN311_API_KEYS"] = {"k-311": "12345-huaian"}
+    try:
+        response = client.post("/open311/v2/requests.json", headers={"X-Api-Key": "k-311"}, data={
+            "service_code": "air", "lat": "33.78", "long": "119.26", "description": "工厂烟囱夜间冒黑烟，气味刺鼻。",
+            "attribute[region_code]": "320826", "attribute[reported_name]": "涟水开放接口化工有限公司",
+            "attribute[external_ticket]": "HA-311"})
+    finally:
+        app.config["OPEN311_API_KEYS"] = {}
+    case_no = response.get_json()[0]["service_request_id"]
+    c = db.session.scalar(sa.select(Complaint).where(Complaint.case_no == case_no))
+    assert c.channel == Channel.DISPATCH_12345 and c.enterprise_id == ent.id
+    linking.link_enterprise(c, handler, other.uscc, "现场核实为相邻企业")
+    assert c.enterprise_id == other.id and statistics.enterprise_counts(ent.id)["received"] == 0

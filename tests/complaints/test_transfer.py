@@ -124,3 +124,15 @@ def test_an_accepted_case_transfer_keeps_the_date_it_was_due(db, bureaus):
     before = services.due_of(c)
     transfer.transfer_complaint(c, bureaus["sender"], "320803", "污染源位于淮安区境内")
     assert services.due_of(c) == before and isinstance(before, date)
+
+
+def test_the_receiving_leads_are_told_and_the_senders_are_not(db, bureaus):
+    from portal.mail.models import OutboxMessage
+    from portal.mail.services import recipient
+
+    receiving_lead = make_user(Role.REGULATOR_LEAD, jurisdiction_code="320803", email="lead803@example.cn")
+    c, _ = make_complaint(region_code="320826")
+    transfer.transfer_complaint(c, bureaus["sender"], "320803", "污染源位于淮安区境内")
+    to = {recipient(m) for m in db.session.scalars(sa.select(OutboxMessage))}
+    assert receiving_lead.email in to and bureaus["city"].email in to
+    assert bureaus["sender_lead"].email not in to

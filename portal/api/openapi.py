@@ -50,6 +50,7 @@ SCHEMAS: dict[str, Any] = {
             "industry": {"$ref": "#/components/schemas/Named"},
             "grade": {"type": ["string", "null"], "enum": ["green", "blue", "yellow", "red", "black", None],
                       "description": "Current environmental credit grade; null when not evaluated."},
+            "credit_status": {"type": "string", "enum": ["evaluated", "not_evaluated"]},
             "links": {"$ref": "#/components/schemas/Links"},
         },
     },
@@ -136,18 +137,34 @@ _credit_grade = {"type": ["object", "null"], "properties": {
     "code": {"type": "string", "examples": ["green", "blue", "yellow", "red", "black"]},
     "label": {"type": "string"}, "colour": {"type": "string", "description": "CSS colour, e.g. #2e7d32."}}}
 SCHEMAS["EnterpriseCredit"] = {
-    "type": "object", "required": ["uscc", "scheme", "grade", "ledger", "history"],
+    "type": "object", "required": ["uscc", "status", "scheme", "grade", "ledger", "history"],
     "properties": {
         "uscc": {"type": "string"},
+        "status": {"type": "string", "enum": ["evaluated", "not_evaluated"],
+                   "description": "not_evaluated: no published annual result and no confirmed evidence scored; "
+                                  "grade and score are then null."},
+        "basis": {"type": ["string", "null"], "enum": ["evaluation", "dynamic", None],
+                  "description": "evaluation: the latest final annual result stands; dynamic: the points ledger "
+                                 "today (no final result yet, or entries started or stopped counting since)."},
+        "since": {"type": ["string", "null"], "format": "date", "description": "Day the current grade took effect."},
+        "evaluation": {"type": ["object", "null"], "description": "The latest final annual result.",
+                       "properties": {"year": {"type": "integer"}, "run": {"type": "integer"},
+                                      "grade": {"type": "string"}, "score": {"type": "integer"},
+                                      "vetoed": {"type": "boolean"},
+                                      "finalised_on": {"type": "string", "format": "date"},
+                                      "scheme_version": {"type": "integer"}}},
+        "adjustments": {"type": "array", "items": {"type": "integer"},
+                        "description": "Ids of the ledger lines that started or stopped counting after the "
+                                       "evaluated period: why the current grade differs from the annual one."},
         "scheme": {"type": ["object", "null"], "properties": {
             "code": {"type": "string", "examples": ["national-2013", "jiangsu-12"]}, "name": {"type": "string"},
             "version": {"type": "integer"}, "start_score": {"type": "integer"}, "max_score": {"type": "integer"}}},
-        "as_of": {"type": "string", "format": "date"},
+        "as_of": {"type": ["string", "null"], "format": "date"},
         "score": {"type": ["integer", "null"]},
         "grade": _credit_grade,
         "vetoed": {"type": "boolean", "description": "A one-vote veto event counts and caps the grade."},
         "ledger": {"type": "array", "items": {"type": "object", "properties": {
-            "rule": {"type": "string"}, "rule_label": {"type": "string"}, "points": {"type": "integer"},
+            "id": {"type": "integer"}, "rule": {"type": "string"}, "rule_label": {"type": "string"}, "points": {"type": "integer"},
             "veto": {"type": "boolean"}, "counts_from": {"type": "string", "format": "date"},
             "expires_on": {"type": ["string", "null"], "format": "date",
                            "description": "First day the entry no longer counts."},
@@ -227,8 +244,9 @@ PATHS: dict[str, Any] = {
                    "details where public) and the grade history.",
         "parameters": [_param("uscc", "path", "统一社会信用代码 (normalised as for /enterprises/{uscc}).",
                               {"type": "string"}, required=True)],
-        "responses": {"200": {"description": "The credit record; `scheme` and `grade` are null when no scheme "
-                                             "applies yet.", "content": {"application/json": {"schema": {
+        "responses": {"200": {"description": "The credit record; `grade` is null with `status` "
+                                             "`not_evaluated` for an enterprise never evaluated, `scheme` is null "
+                                             "when no scheme applies.", "content": {"application/json": {"schema": {
             "type": "object", "required": ["data"],
             "properties": {"data": {"$ref": "#/components/schemas/EnterpriseCredit"}}}}}},
             "400": _ERROR, "404": _ERROR},

@@ -135,6 +135,42 @@ def check_limit(limit_value: Decimal | None, limit_min: Decimal | None, limit_ma
     return None
 
 
+PH_CODE = "w01001"
+# Spellings of the catalogue units people type (HJ 212 uses mg/m3, mg/L; noise is A-weighted).
+_UNIT_ALIASES = {"mg/m3": "mg/m³", "mg/nm3": "mg/m³", "mg/nm³": "mg/m³", "mg/m^3": "mg/m³", "mg/l": "mg/L",
+                 "ug/m3": "µg/m³", "μg/m³": "µg/m³", "μg/m3": "µg/m³", "µg/m3": "µg/m³", "db(a)": "dB(A)",
+                 "dba": "dB(A)", "db": "dB(A)", "m3/h": "m³/h", "℃": "°C", "pH": "无量纲", "ph": "无量纲"}
+MEDIUM_LABELS = {"gas": _l("waste gas"), "water": _l("waste water"), "noise": _l("noise"),
+                 "ambient": _l("ambient air")}
+
+
+def normalise_unit(raw: str | None) -> str:
+    text = (raw or "").strip().replace(" ", "")
+    return _UNIT_ALIASES.get(text, _UNIT_ALIASES.get(text.lower(), text))
+
+
+def limit_fit_problems(pollutant_code: str, pollutant_medium: str, catalogue_unit: str, unit: str | None,
+                       outlet_medium: str, limit_value: Decimal | None, limit_min: Decimal | None,
+                       limit_max: Decimal | None) -> dict[str, str]:
+    """Field → message for a limit that does not fit its pollutant or outlet: the pollutant's medium must be the
+    outlet's (gases at DA outlets, water pollutants at DW outlets; ambient-air and boundary-noise measures are no
+    outlet limits), the unit must be the pollutant's (mg/m³ for flue gases, mg/L for water, dB(A) for noise; common
+    spellings accepted), and pH is a range with both bounds."""
+    problems: dict[str, str] = {}
+    if pollutant_medium != outlet_medium:
+        problems["pollutant_code"] = str(_l(
+            "This pollutant is measured in %(pm)s and does not fit a %(om)s outlet; choose a pollutant of the "
+            "outlet's medium.", pm=MEDIUM_LABELS.get(pollutant_medium, pollutant_medium),
+            om=MEDIUM_LABELS.get(outlet_medium, outlet_medium)))
+    if unit and normalise_unit(unit) != normalise_unit(catalogue_unit):
+        problems["unit"] = str(_l("Give this limit in %(unit)s, the unit of the pollutant (not %(given)s).",
+                                  unit=catalogue_unit, given=unit))
+    if pollutant_code == PH_CODE and (limit_min is None or limit_max is None or limit_value is not None):
+        problems["limit_min"] = str(_l("pH is limited by a range: give both the minimum and the maximum (for "
+                                       "example 6 and 9) and leave the limit value empty."))
+    return problems
+
+
 def check_validity(valid_from: date | None, valid_to: date | None) -> str | None:
     if valid_from and valid_to and valid_to <= valid_from:
         return str(_l("The permit must expire after it starts (valid to > valid from)."))

@@ -34,7 +34,7 @@ OUTLET_NAME_MAX = 100
 
 
 def _medium(medium: str) -> str:
-    return {"water": _("water"), "gas": _("gas")}.get(medium, medium)
+    return {"water": _("water"), "gas": _("gas"), "noise": _("noise"), "ambient": _("ambient air")}.get(medium, medium)
 
 
 # --- enterprises --------------------------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def validate_limit(outlet: Outlet, data: Mapping[str, Any], limit_id: int | None
     if pollutant is None:
         errors.add("pollutant_code", _("Choose a pollutant from the list."))
     else:
-        if pollutant.medium in ("water", "gas") and pollutant.medium != outlet.medium:
+        if pollutant.medium != outlet.medium:
             errors.add("pollutant_code", _("%(p)s is measured in %(pm)s, but outlet %(o)s is a %(om)s outlet.",
                                            p=pollutant.name, pm=_medium(pollutant.medium), o=outlet.code,
                                            om=_medium(outlet.medium)))
@@ -215,6 +215,14 @@ def validate_limit(outlet: Outlet, data: Mapping[str, Any], limit_id: int | None
         problem = rules.check_limit(value, low, high)
         errors.add("limit_max" if low is not None or high is not None else "limit_value", problem)
     unit = coerce.optional_text(errors, "unit", data.get("unit")) or (pollutant.unit if pollutant else "")
+    if pollutant is not None and not {"limit_value", "limit_min", "limit_max", "unit"} & errors.keys():
+        fit = rules.limit_fit_problems(pollutant.code, pollutant.medium, pollutant.unit, unit, outlet.medium,
+                                       value, low, high)
+        for field, message in fit.items():
+            if field != "pollutant_code":  # the medium was checked above, naming the pollutant and the outlet
+                errors.add(field, message)
+        if "unit" not in fit:
+            unit = pollutant.unit  # one spelling of the catalogue unit
     averaging = coerce.choice(errors, "averaging", data.get("averaging"), Averaging)
     o2 = coerce.number(errors, "reference_o2", data.get("reference_o2"))
     errors.add("reference_o2", rules.check_reference_o2(o2, outlet.medium))

@@ -157,6 +157,14 @@ def validate_item(plan: MonitoringPlan, data: Mapping[str, Any], item_id: int | 
         texts[field] = str(data.get(field) or "").strip()
         if len(texts[field]) > size:
             errors[field] = _("At most %(n)d characters.", n=size)
+    if pollutant is not None and outlet is not None and not {"limit_value", "limit_min", "limit_max",
+                                                             "unit"} & errors.keys():
+        fit = ent_rules.limit_fit_problems(pollutant.code, pollutant.medium, pollutant.unit, texts["unit"],
+                                           outlet.medium, value, low, high)
+        for field, message in fit.items():
+            errors.setdefault(field, message)
+        if "unit" not in fit and texts["unit"]:
+            texts["unit"] = pollutant.unit
     if errors:
         raise ValidationFailed(errors)
     return {"outlet_id": outlet.id, "pollutant_code": code, "mode": mode, "frequency": frequency,

@@ -1,6 +1,6 @@
 """Search filters and sorts over other capabilities' data: grade, lists, open exceedances, disclosure status, latest
 penalty (on the real database of the run: SQLite or PostgreSQL)."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -40,8 +40,9 @@ def world(db):
         ("none", "无评化工有限公司"), ("other", "蓝天纺织有限公司")]}
     db.session.flush()
     now = datetime.now(timezone.utc)
-    for key, day, public in (("yellow", date(2025, 6, 1), True), ("none", date(2026, 2, 1), True),
-                             ("green", date(2026, 3, 1), False)):
+    today = china_today()  # within a year: a general penalty is published for 1 year at most (NDRC Order 36)
+    for key, day, public in (("yellow", today - timedelta(days=300), True), ("none", today - timedelta(days=200), True),
+                             ("green", today - timedelta(days=100), False)):
         add_evidence(enterprise_id=ents[key].id, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR,
                      source_ref=f"penalty-doc:{key}", occurred_on=day, title="罚款", verified=True, is_public=public)
     db.session.flush()
@@ -108,7 +109,7 @@ def test_sort_by_grade_best_first_ungraded_last(req, world):
 
 def test_sort_by_latest_public_penalty(req, world):
     result = search(q="有限公司", sort="penalty")
-    # none (2026-02) before yellow (2025-06); green's penalty is not public, so it ranks with the unpenalised.
+    # none (200 days ago) before yellow (300 days ago); green's penalty is not public: it ranks with the unpenalised.
     assert names(result)[:2] == ["无评化工有限公司", "黄河化工有限公司"]
     assert set(names(result)[2:]) == {"绿源化工有限公司", "红星化工有限公司", "蓝天纺织有限公司"}
 

@@ -424,6 +424,11 @@ def record_regulator_evidence(actor: Any, ent: Enterprise, *, kind: EvidenceKind
 
 
 def confirm_evidence(actor: Any, evidence: Evidence) -> Evidence:
+    from portal.credit import findings
+
+    if evidence.source in findings.FINDING_SOURCES:  # an automatic finding: recorded, then confirmed by another
+        findings.confirm(actor, evidence)
+        return evidence
     refusal = rules.verify_refusal(actor.role, actor.id, actor.jurisdiction_code, evidence.enterprise.region_code,
                                    evidence.recorded_by_id, evidence.is_verified, evidence.withdrawn_at is not None)
     if refusal == "jurisdiction":

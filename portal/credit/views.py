@@ -142,7 +142,13 @@ def confirm_evidence(evidence_id: int):
     evidence = _evidence_in_jurisdiction(evidence_id)
     if not F.ConfirmForm().validate_on_submit():
         abort(400)
+    from portal.auth.models import Role
+    from portal.credit.findings import FINDING_SOURCES
+
+    first_of_two = (evidence.source in FINDING_SOURCES and evidence.recorded_by_id is None
+                    and current_user.role != Role.REGULATOR_LEAD)
     return _act(lambda: services.confirm_evidence(current_user, evidence),
+                _("Finding recorded; a second regulator must confirm it before it counts.") if first_of_two else
                 _("Evidence confirmed; the enterprise's ledger is updated."))
 
 

@@ -272,3 +272,18 @@ def test_the_migration_turns_self_verified_automatic_evidence_into_findings_and_
     with db.engine.begin() as conn:
         assert unconfirm_automatic_evidence(conn) == {}  # idempotent
     assert db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == "manual-late:0")).is_verified is False
+
+
+def test_the_evidence_desk_cannot_confirm_an_automatic_finding_alone(db, login, world):
+    own, _, users = world
+    ev = _finding(own, "exceedance:40")
+    db.session.commit()
+    login(users["a"]).post(f"/credit/regulator/evidence/{ev.id}/confirm")
+    db.session.refresh(ev)
+    assert findings.status_of(ev) == findings.Status.RECORDED
+    login(users["a"]).post(f"/credit/regulator/evidence/{ev.id}/confirm")
+    db.session.refresh(ev)
+    assert not ev.is_verified
+    login(users["b"]).post(f"/credit/regulator/evidence/{ev.id}/confirm")
+    db.session.refresh(ev)
+    assert ev.is_verified and ev.verified_by_id == users["b"].id

@@ -203,8 +203,9 @@ def test_a_confirmed_open_day_earns_the_schemes_bonus(db):
     _open_day(db, ent, days=-2)
     services.record_held_open_days()
     evidence = db.session.scalar(sa.select(Evidence).where(Evidence.kind == EvidenceKind.OPEN_DAY))
-    regulator = make_user(Role.REGULATOR)
-    credit.confirm_evidence(regulator, evidence)
+    credit.confirm_evidence(make_user(Role.REGULATOR), evidence)  # a finding: recorded by one regulator...
+    assert db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.evidence_id == evidence.id)) is None
+    credit.confirm_evidence(make_user(Role.REGULATOR), evidence)  # ...and confirmed by a second
     db.session.commit()
     line = db.session.scalar(sa.select(LedgerEntry).where(LedgerEntry.evidence_id == evidence.id))
     assert line is not None and line.points == 1 and line.rule_code == "open-day"

@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.audit.services import record
 from portal.auth import factors, forms, recovery, services, sessions
 from portal.auth.models import User
 from portal.auth.permissions import Permission, require
@@ -150,6 +151,17 @@ def factor_remove():
             flash(_("The second factor was turned off."), "success")
             return redirect(url_for("auth.account"))
     return redirect(url_for("auth.factor_setup"))
+
+
+@bp.post("/auth/account/sessions/end")
+@login_required
+def account_end_sessions():
+    """Log out everywhere else (a lost phone, a shared computer): every other session of the account ends."""
+    ended = sessions.end_all(current_user, "logout_elsewhere", keep=sessions.current())
+    record(current_user, "user.sessions_end", current_user, after={"sessions_ended": ended})
+    db.session.commit()
+    flash(_("%(n)d other session(s) ended.", n=ended), "success")
+    return redirect(url_for("auth.account"))
 
 
 # --- forgotten password ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.forms import apply_domain_error
@@ -264,7 +264,8 @@ def admin_user_unlock(user_id: int):
 def account():
     language = forms.LanguageForm(locale=current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
     return render_template("auth/account.html", password_form=forms.ChangePasswordForm(), language_form=language,
-                           role_label=forms.role_label, has_factor=factors.has_factor(current_user))
+                           role_label=forms.role_label, has_factor=factors.has_factor(current_user),
+                           open_sessions=sessions.open_sessions(current_user))
 
 
 @bp.post("/auth/account/password")
@@ -283,7 +284,8 @@ def account_password():
             return redirect(url_for("auth.account"))
     language = forms.LanguageForm(locale=current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
     return render_template("auth/account.html", password_form=form, language_form=language,
-                           role_label=forms.role_label, has_factor=factors.has_factor(current_user)), 400
+                           role_label=forms.role_label, has_factor=factors.has_factor(current_user),
+                           open_sessions=sessions.open_sessions(current_user)), 400
 
 
 @bp.post("/auth/account/language")

@@ -39,3 +39,41 @@ def test_create_app_refuses_to_start(key, monkeypatch):
 def test_create_app_refuses_the_public_test_key_outside_tests():
     with pytest.raises(InsecureConfiguration):
         create_app({"SECRET_KEY": TEST_SECRET_KEY, "TESTING": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def _instance_copy(tmp_path):
+    """A copy of the project layout the script needs (scripts/, portal/ and the venv) in a temporary directory."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "scripts").mkdir()
+    script = tmp_path / "scripts" / "ensure-instance.sh"
+    script.write_bytes((root / "scripts" / "ensure-instance.sh").read_bytes())
+    script.chmod(0o755)
+    (tmp_path / ".venv").symlink_to(root / ".venv")
+    (tmp_path / "portal").symlink_to(root / "portal")
+    return script
+
+
+def _key_in(cfg) -> str:
+    settings: dict = {}
+    exec(compile(cfg.read_text(), str(cfg), "exec"), settings)
+    return settings["SECRET_KEY"]
+
+
+def test_make_run_writes_a_strong_key_and_replaces_a_weak_one(tmp_path):
+    import subprocess
+
+    script = _instance_copy(tmp_path)
+    cfg = tmp_path / "instance" / "portal.cfg"
+    subprocess.run([str(script)], check=True, capture_output=True)
+    first = _key_in(cfg)
+    assert check_secret_key(first) is None and "REPORTER_KEY" in cfg.read_text()
+    assert oct(cfg.stat().st_mode & 0o777) == "0o600"
+    subprocess.run([str(script)], check=True, capture_output=True)
+    assert _key_in(cfg) == first  # a good key is kept (sessions survive a restart)
+    cfg.write_text(cfg.read_text().replace(first, "dev-only-not-secret"))
+    subprocess.run([str(script)], check=True, capture_output=True)
+    replaced = _key_in(cfg)
+    assert replaced != first and check_secret_key(replaced) is None
+    assert cfg.read_text().count("SECRET_KEY =") == 1

@@ -111,3 +111,15 @@ def test_over_https_the_cookie_is_secure_and_host_prefixed(app, db):
     assert cookie.startswith("__Host-portal_session=") and "Secure" in cookie and "Path=/" in cookie
     assert "Domain" not in cookie
     assert "Strict-Transport-Security" in response.headers
+
+
+def test_log_out_everywhere_else_keeps_only_this_browser(app, client, db):
+    user = make_user(Role.ENTERPRISE_STAFF)
+    db.session.commit()
+    login_as(client, user)
+    phone = app.test_client()
+    login_as(phone, user)
+    assert "logged in in 2 place" in client.get("/auth/account?lang=en").get_data(as_text=True)
+    client.post("/auth/account/sessions/end")
+    assert client.get("/auth/account").status_code == 200
+    assert phone.get("/auth/account").status_code == 302

@@ -77,6 +77,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_security(app)
     register_templates(app)
     register_blueprints(app)
+    from portal.core import ratelimits
+
+    ratelimits.install(app)
     register_cli(app)
     from portal.errors import register_error_handlers
 

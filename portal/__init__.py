@@ -80,6 +80,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_security(app)
     register_templates(app)
     register_blueprints(app)
+    from portal.core import ratelimits
+
+    ratelimits.install(app)
     register_cli(app)
     from portal.errors import register_error_handlers
 
@@ -111,6 +114,8 @@ def _resolve_database_url(app: Flask, overrides: Mapping[str, Any]) -> None:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # SQL parameters are people's data (names, phone numbers, search text): never in an error message or a log line.
+    options.setdefault("hide_parameters", True)
     if url.startswith("postgresql"):
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("prepare_threshold", None)
@@ -160,9 +165,10 @@ def _translation_dirs() -> list[str]:
 
 
 def register_security(app: Flask) -> None:
-    from portal.core.security import add_security_headers, refuse_nul_bytes
+    from portal.core.security import add_security_headers, check_page_params, refuse_nul_bytes
 
     app.before_request(refuse_nul_bytes)
+    app.before_request(check_page_params)
     app.after_request(add_security_headers)
 
 

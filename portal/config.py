@@ -120,7 +120,8 @@ class Config:
     COMPLAINT_MAX_FILE_BYTES = 10 * 1024 * 1024
     COMPLAINT_MAX_REQUEST_BYTES = 60 * 1024 * 1024  # read oversize files to say which one is too big
     COMPLAINT_MAX_IMAGE_PIXELS = 40_000_000
-    COMPLAINT_RATE_LIMIT = "10 per minute;100 per day"
+    COMPLAINT_RATE_LIMIT = "10 per minute;100 per day"  # shared by web, JSON and XML intake (core/ratelimits.py)
+    PUBLIC_PDF_RATE_LIMIT = "20 per minute;300 per day"  # all public PDFs together, per address
     COMPLAINT_DUPLICATE_RADIUS_M = 500
     COMPLAINT_DUPLICATE_DAYS = 30
     OPEN311_API_KEYS: dict = {}  # {"key": "partner name"}; partners post DISPATCH_12345 cases

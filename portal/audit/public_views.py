@@ -2,6 +2,7 @@
 a seal can later check that newer seals link to it (the digests) and that history was not rewritten."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timezone
 
 from feedgen.feed import FeedGenerator
@@ -12,6 +13,15 @@ from portal.audit import services
 from portal.core.links import public_url
 
 bp = Blueprint("audit_public", __name__, url_prefix="/audit")
+log = logging.getLogger(__name__)
+
+
+@bp.record_once
+def _warn_about_the_development_key(state) -> None:  # noqa: ANN001
+    from portal.config import Config
+
+    if state.app.config.get("AUDIT_KEY") == Config.AUDIT_KEY and not state.app.config.get("TESTING"):
+        log.warning("AUDIT_KEY is the development default; set PORTAL_AUDIT_KEY or instance/portal.cfg")
 
 ATOM = "application/atom+xml; charset=utf-8"
 FEED_SIZE = 60

@@ -16,6 +16,8 @@ from pathlib import Path
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from portal.complaints import videocheck
+
 IMAGE_TYPES = {"JPEG": ("image/jpeg", ("jpg", "jpeg")), "PNG": ("image/png", ("png",)),
                "WEBP": ("image/webp", ("webp",))}
 VIDEO_TYPES = {"video/mp4": ("mp4", "m4v"), "video/quicktime": ("mov",), "video/webm": ("webm",)}
@@ -106,6 +108,9 @@ def prepare_upload(filename: str, stream, max_bytes: int, max_pixels: int) -> Pr
         if ext not in VIDEO_TYPES[video]:
             raise UploadRejected(_("%(name)s is a video but its name does not end in %(exts)s.",
                                    name=name, exts=", ".join("." + e for e in VIDEO_TYPES[video])))
+        if not videocheck.verify(data, video):
+            raise UploadRejected(_("%(name)s starts like a video but its contents cannot be checked as a complete MP4, "
+                                   "MOV or WebM file; send the file as the camera saved it.", name=name))
         return PreparedFile("video", video, ext, data, None, hashlib.sha256(data).hexdigest())
     img = _open_image(data, max_pixels, name)
     if img is None or img.format not in IMAGE_TYPES:

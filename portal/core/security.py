@@ -61,3 +61,21 @@ def refuse_nul_bytes() -> None:
     if within and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
             "\x00" in key or "\x00" in value for key, values in request.form.lists() for value in values):
         abort(400)
+
+
+MAX_PAGE = 100_000
+PAGE_PARAMS = ("page", "per_page")
+
+
+def check_page_params() -> None:
+    """`page` and `per_page`, wherever they appear, are whole numbers from 1 to MAX_PAGE: anything else is a 400
+    that names the parameter, before a view turns it into an OFFSET the database cannot take (ASVS 5.1.3)."""
+    from flask_babel import gettext as _
+
+    from portal.errors import DomainError
+
+    for name in PAGE_PARAMS:
+        for value in request.args.getlist(name):
+            if not (value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_PAGE):
+                raise DomainError(_("%(name)s must be a whole number from 1 to %(max)d.", name=name,
+                                    max=MAX_PAGE), field=name)

@@ -13,8 +13,8 @@ bp = Blueprint("core", __name__)
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site relative paths are followed after a redirect (no open redirect)."""
-    if not target:
-        return default
+    if not target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return default  # a CR/LF would split the Location header; browsers read a backslash as a slash
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default

@@ -48,6 +48,11 @@ def sign_pdf(ent: Enterprise, size: str, now: datetime | None = None) -> bytes:
                           generated_at=(now or datetime.now(timezone.utc)))
 
 
+def _x(value: object) -> str:
+    """XML text and attribute escaping: quotes too, so a name cannot close an attribute and add its own."""
+    return escape(str(value), {'"': "&quot;", "'": "&apos;"})
+
+
 def badge_svg(ent: Enterprise) -> str:
     """A 300×100 badge: the colour band with its label, the credit code and a QR code to the live page."""
     view = code_view(ent)
@@ -59,18 +64,18 @@ def badge_svg(ent: Enterprise) -> str:
     modules = qr.symbol_size(scale=1, border=0)[0]
     scale = 84 / modules
     qr_uri = qr.svg_data_uri(scale=1, border=0)
-    name = escape(ent.name if len(ent.name) <= 16 else ent.name[:15] + "…")
+    name = _x(ent.name if len(ent.name) <= 16 else ent.name[:15] + "…")
     font = current_app.config.get("ENVCODE_BADGE_FONT", "'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif")
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="300" height="100"
-     viewBox="0 0 300 100" role="img" aria-label="{escape(title)} {escape(ent.name)}">
-  <title>{escape(title)} · {escape(ent.name)}</title>
-  <rect x="1" y="1" width="298" height="98" rx="6" fill="#fff" stroke="{colour}" stroke-width="2"/>
-  <rect x="1" y="1" width="196" height="34" rx="6" fill="{colour}"/>
-  <text x="12" y="24" font-family="{font}" font-size="16" fill="#fff">{escape(title)}</text>
-  <text x="12" y="58" font-family="{font}" font-size="13" fill="#1b1f24">{name}</text>
-  <text x="12" y="80" font-family="monospace" font-size="12" fill="#4d5660">{escape(ent.uscc)}</text>
+     viewBox="0 0 300 100" role="img" aria-label="{_x(title)} {_x(ent.name)}">
+  <title>{_x(title)} · {_x(ent.name)}</title>
+  <rect x="1" y="1" width="298" height="98" rx="6" fill="#fff" stroke="{_x(colour)}" stroke-width="2"/>
+  <rect x="1" y="1" width="196" height="34" rx="6" fill="{_x(colour)}"/>
+  <text x="12" y="24" font-family="{_x(font)}" font-size="16" fill="#fff">{_x(title)}</text>
+  <text x="12" y="58" font-family="{_x(font)}" font-size="13" fill="#1b1f24">{name}</text>
+  <text x="12" y="80" font-family="monospace" font-size="12" fill="#4d5660">{_x(ent.uscc)}</text>
   <image x="{300 - 8 - modules * scale:.1f}" y="8" width="{modules * scale:.1f}" height="{modules * scale:.1f}"
-         xlink:href="{qr_uri}" href="{qr_uri}"/>
+         xlink:href="{_x(qr_uri)}" href="{_x(qr_uri)}"/>
 </svg>
 """

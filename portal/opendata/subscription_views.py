@@ -60,8 +60,10 @@ def confirm(token: str):
     try:
         sub = subs.confirm(token)
     except subs.BadToken as exc:
-        message = (_("This confirmation link has expired. Please subscribe again.") if str(exc) == "expired" else
-                   _("This confirmation link is not valid. Please subscribe again."))
+        message = {"expired": _("This confirmation link has expired. Please subscribe again."),
+                   "stale": _("This confirmation link was sent before you unsubscribed, so it no longer subscribes "
+                              "you. To receive e-mails again, subscribe again and follow the new link.")}.get(
+            str(exc), _("This confirmation link is not valid. Please subscribe again."))
         return render_template("opendata/message.html", title=_("Subscription not confirmed"), message=message), 400
     target = subs.target_of(sub)
     db.session.commit()

@@ -94,7 +94,7 @@ def request_subscription(raw_email: str, target: Target, frequency: str, locale:
         sub = Subscription(email=email, scope=target.scope, scope_key=target.key, frequency=frequency, locale=locale)
         db.session.add(sub)
         db.session.flush()
-    token = _confirm_serializer().dumps([sub.id, email, frequency, locale])
+    token = _confirm_serializer().dumps([sub.id, email, frequency, locale, utcnow().timestamp()])
     hour = utcnow().strftime("%Y%m%d%H")
     with force_locale(locale):
         body = _("Someone, probably you, asked to receive e-mails about %(name)s from the Enterprise Environmental "
@@ -114,7 +114,8 @@ class BadToken(Exception):
 def confirm(token: str) -> Subscription:
     max_age = int(current_app.config.get("OPENDATA_CONFIRM_DAYS", 7)) * 86400
     try:
-        sub_id, email, frequency, locale = _confirm_serializer().loads(token, max_age=max_age)
+        sub_id, email, frequency, locale, *rest = _confirm_serializer().loads(token, max_age=max_age)
+        issued = float(rest[0]) if rest else 0.0  # links mailed before this field existed count as oldest
     except SignatureExpired as exc:
         raise BadToken("expired") from exc
     except (BadSignature, ValueError, TypeError) as exc:
@@ -122,6 +123,8 @@ def confirm(token: str) -> Subscription:
     sub = db.session.get(Subscription, sub_id)
     if sub is None or sub.email != email:
         raise BadToken("invalid")
+    if sub.unsubscribed_at is not None and issued <= sub.unsubscribed_at.timestamp():
+        raise BadToken("stale")  # a link mailed before the unsubscribe never subscribes again
     now = utcnow()
     if not sub.is_active:
         sub.confirmed_at, sub.unsubscribed_at, sub.last_sent_at = now, None, now

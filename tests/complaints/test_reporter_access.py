@@ -116,4 +116,4 @@ def test_the_lead_lists_who_saw_reporters_in_the_area_only(client, db, case):
     login_as(client, users["other"])
     assert client.get("/regulator/reporter-access").status_code == 403
     login_as(client, users["lead"])
-    assert client.get("/regulator/reporter-access?page=99999999999999999999").status_code == 200
+    assert client.get("/regulator/reporter-access?page=99999999999999999999").status_code == 400

@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+import dbs  # noqa: E402  (per-run database names; never drops what it did not create)
 from run import free_port, pg_answers, stop_server, wait_ready  # noqa: E402  (one copy of the server helpers)
 
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, os.environ.get("BENCH_PG_USER", "postgres")
-DB_NAME = "bench_complaints"
+PG_HOST, PG_PORT = dbs.PG_HOST, dbs.PG_PORT
 GOAL_PER_SECOND = 10.0
 PHOTO_BYTES = 2 * 1024 * 1024
 BENCH_RATE_LIMIT = "100000 per minute"
@@ -93,28 +93,16 @@ def multipart(fields: list[tuple[str, str]], photo: bytes) -> tuple[bytes, str]:
 
 
 
-def db_url(kind: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{OUT / f'{DB_NAME}.sqlite3'}"
-    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{DB_NAME}"
-
-
-def fresh_database(kind: str) -> None:
-    """An empty database with the current schema and the reference tables (regions)."""
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{OUT / f'{DB_NAME}.sqlite3'}{suffix}").unlink(missing_ok=True)
-    else:
-        args = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
-        subprocess.run(["dropdb", *args, "--if-exists", DB_NAME], check=True)
-        subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", DB_NAME], check=True)
+def fresh_database(kind: str, name: str) -> str:
+    """A new database `name` (refused if it exists) with the current schema and the reference tables (regions)."""
+    url = dbs.create(kind, name)
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     from portal import create_app
     from portal.extensions import db
     from portal.reference.services import load_reference
     from portal.search import ddl
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url(kind), "RATELIMIT_ENABLED": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     with app.app_context():
         db.create_all()
         with db.engine.begin() as conn:
@@ -122,16 +110,17 @@ def fresh_database(kind: str) -> None:
         load_reference()
         db.session.commit()
         db.engine.dispose()
+    return url
 
 
-def count_stored(kind: str, keys: list[str], upload_dir: Path) -> dict:
+def count_stored(url: str, keys: list[str], upload_dir: Path) -> dict:
     import sqlalchemy as sa
 
     from portal import create_app
     from portal.complaints.models import Complaint, ComplaintAttachment
     from portal.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url(kind), "RATELIMIT_ENABLED": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
     with app.app_context():
         rows = db.session.execute(
             sa.select(Complaint.submission_key, ComplaintAttachment.original_path, ComplaintAttachment.public_path,
@@ -227,17 +216,18 @@ def server_cpu_seconds(master: int) -> float:
 
 
 
-def run(kind: str, count: int, clients: int, workers: int, photo: bytes) -> dict:
-    print(f"== {kind}: {count} complaints, {clients} clients, gunicorn -w {workers}")
-    fresh_database(kind)
-    upload_dir = OUT / f"complaint_uploads_{kind}"
+def run(kind: str, name: str, count: int, clients: int, workers: int, photo: bytes) -> dict:
+    print(f"== {kind}: {count} complaints, {clients} clients, gunicorn -w {workers} (database {name})")
+    url = fresh_database(kind, name)
+    upload_dir = OUT / f"{name}_uploads"
+    mail_dir = OUT / f"{name}_mail"
     shutil.rmtree(upload_dir, ignore_errors=True)
     port = free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": db_url(kind), "PORTAL_LOG_LEVEL": "WARNING",
+    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_LOG_LEVEL": "WARNING",
            "PORTAL_COMPLAINT_RATE_LIMIT": BENCH_RATE_LIMIT, "PORTAL_COMPLAINT_UPLOAD_DIR": str(upload_dir),
-           "PORTAL_MAIL_DIR": str(OUT / f"complaint_mail_{kind}")}
+           "PORTAL_MAIL_DIR": str(mail_dir)}
     env.pop("PORTAL_RATELIMIT_ENABLED", None)  # the limiter stays on, as in production
-    log = (OUT / f"gunicorn_complaints_{kind}.log").open("w")
+    log = (OUT / f"gunicorn_{name}.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
                              "--timeout", "120", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
@@ -277,9 +267,9 @@ def run(kind: str, count: int, clients: int, workers: int, photo: bytes) -> dict
     for r in results:
         statuses[r[1]] = statuses.get(r[1], 0) + 1
     keys = [r[0] for r in accepted]
-    stored = count_stored(kind, keys, upload_dir)
+    stored = count_stored(url, keys, upload_dir)
     shutil.rmtree(upload_dir, ignore_errors=True)  # about 2.7 MB per complaint: counted, then removed
-    shutil.rmtree(OUT / f"complaint_mail_{kind}", ignore_errors=True)
+    shutil.rmtree(mail_dir, ignore_errors=True)
     post_times = sorted(r[2] for r in accepted) or [0.0]
     figures = {
         "db": kind, "sent": count, "accepted": len(accepted), "statuses": statuses, "wall_s": round(wall, 2),
@@ -312,7 +302,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (make run uses 2)")
     parser.add_argument("--dbs", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    dbs.add_arguments(parser, "complaints")
     args = parser.parse_args()
+    dbs.configure(args)
     OUT.mkdir(parents=True, exist_ok=True)
     kinds = [k.strip() for k in args.dbs.split(",") if k.strip()]
     if "postgresql" in kinds and not pg_answers():
@@ -320,7 +312,7 @@ def main() -> int:
         kinds.remove("postgresql")
     photo = make_photo()
     print(f"photo: JPEG {len(photo):,} bytes ({len(photo) / 1024 / 1024:.2f} MiB) with EXIF GPS")
-    runs = [run(kind, args.count, args.clients, args.workers, photo) for kind in kinds]
+    runs = [run(kind, f"{args.db_name}_{kind[:2]}", args.count, args.clients, args.workers, photo) for kind in kinds]
     print()
     print(f"{'db':<11}{'sent':>6}{'ok':>6}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'request':>11}{'rows':>7}"
           f"{'lost':>6}  goal >= {GOAL_PER_SECOND:.0f}/s, none lost")

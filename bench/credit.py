@@ -6,8 +6,9 @@ and the incremental update after one new penalty.
     .venv/bin/python bench/credit.py --enterprises 20000 --evidence 130000 --dbs sqlite,postgresql
 
 Goals: full re-evaluation ≤ 60 s, incremental update ≤ 50 ms. The first recompute after seeding writes every ledger
-line (initial_build_s); the re-evaluation (full_recompute_s) recomputes every enterprise and writes what changed. Each run builds a fresh database (SQLite file
-bench/out/credit.sqlite3, PostgreSQL database bench_credit on 127.0.0.1:5432) with the registry seeded by the
+line (initial_build_s); the re-evaluation (full_recompute_s) recomputes every enterprise and writes what changed. Each run builds fresh databases of its own
+(<db-name>_sq / <db-name>_po, default bench_credit_<pid>_…, SQLite files in bench/out/, PostgreSQL on 127.0.0.1:5432,
+dropped at exit unless --keep) with the registry seeded by the
 demo generator and evidence inserted with Core; results go to stdout and bench/out/credit.json.
 """
 from __future__ import annotations
@@ -16,7 +17,6 @@ import argparse
 import json
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import PG_HOST, PG_PORT, PG_USER, make_app, pg_answers  # noqa: E402
+import dbs  # noqa: E402  (per-run database names; never drops what it did not create)
+from run import make_app, pg_answers  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 KINDS = [("penalty", 40), ("inspection_finding", 20), ("monitoring_exceedance", 15), ("disclosure_late", 8),
@@ -72,19 +73,8 @@ def seed(n_ent: int, n_ev: int, today: date) -> dict:
     return {"registry_s": round(registry_s, 1), "evidence_s": round(time.perf_counter() - started, 1)}
 
 
-def fresh_database(kind: str) -> str:
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{OUT / 'credit.sqlite3'}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{OUT / 'credit.sqlite3'}"
-    args = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
-    subprocess.run(["dropdb", *args, "--if-exists", "bench_credit"], check=True)
-    subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", "bench_credit"], check=True)
-    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/bench_credit"
-
-
-def measure(kind: str, n_ent: int, n_ev: int) -> dict:
-    url = fresh_database(kind)
+def measure(kind: str, name: str, n_ent: int, n_ev: int) -> dict:
+    url = dbs.create(kind, name)
     app = make_app(url)
     with app.app_context():
         from portal.extensions import db as _db
@@ -118,7 +108,8 @@ def measure(kind: str, n_ent: int, n_ev: int) -> dict:
         timings = []
         for i in range(30):
             started = time.perf_counter()
-            add_evidence(enterprise_id=1 + i * 7, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR,
+            add_evidence(enterprise_id=1 + (i * 7) % n_ent, kind=EvidenceKind.PENALTY,
+                         source=EvidenceSource.REGULATOR,
                          source_ref=f"bench-incremental:{i}", occurred_on=today, title="罚款", verified=True,
                          amount_yuan=50000, document_no=f"B{i}", authority="bench")
             db.session.commit()
@@ -135,14 +126,16 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=150_000)
     parser.add_argument("--evidence", type=int, default=1_000_000)
     parser.add_argument("--dbs", default="sqlite")
+    dbs.add_arguments(parser, "credit")
     args = parser.parse_args()
+    dbs.configure(args)
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     for kind in args.dbs.split(","):
         if kind == "postgresql" and not pg_answers():
             print("PostgreSQL does not answer on 127.0.0.1:5432; skipped.")
             continue
-        result = measure(kind, args.enterprises, args.evidence)
+        result = measure(kind, f"{args.db_name}_{kind[:2]}", args.enterprises, args.evidence)
         results.append(result)
         print(json.dumps(result, ensure_ascii=False))
     (OUT / "credit.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import PG_HOST, PG_PORT, PG_USER, free_port, make_app, percentile, pg_answers, stop_server  # noqa: E402
+import dbs  # noqa: E402  (per-run database names; never drops what it did not create)
+from run import PG_HOST, PG_PORT, free_port, make_app, percentile, pg_answers, stop_server  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 GOAL_PDF_S = 2.0
@@ -57,14 +58,8 @@ YEAR = date.today().year  # due next March: the spike files on time
 # ---------------------------------------------------------------- databases
 
 def fresh_database(kind: str, name: str) -> str:
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{OUT / (name + '.sqlite3')}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{OUT / (name + '.sqlite3')}"
-    args = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
-    subprocess.run(["dropdb", *args, "--if-exists", name], check=True)
-    subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", name], check=True)
-    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    """A new database called `name` (bench/dbs.py: refused if it exists, dropped at exit unless --keep)."""
+    return dbs.create(kind, name)
 
 
 def build_schema() -> None:
@@ -112,6 +107,7 @@ def report_sections(ent, permits: list[str], rows: int = 0) -> dict:
     sections = {s.code: _not_applicable() for s in rules.SECTIONS}
     sections["summary"] = _filled({"summary": "本年度全部排放口达标排放，主要污染物排放量均低于许可排放量，未发生突发环境事件，"
                                               "无环境违法行为。" * (1 + rows // 40), "idle_periods": "无"})
+    sections["summary"] = _filled({"summary": "持有排污许可证；主要污染物排放量均在许可量以内；本年度无环境违法行为、无突发环境事件。"})
     sections["basic"] = _filled({"name": ent.name, "uscc": ent.uscc, "legal_rep": ent.legal_rep or "张三",
                                  "production_address": ent.address or "江苏省淮安市涟水县工业园区1号",
                                  "contact_person": "李四", "contact_phone": "0517-82345678",
@@ -195,12 +191,12 @@ def table_rows(report) -> int:
     return sum(len(v) for s in sections.values() for v in (s.get("data") or {}).values() if isinstance(v, list))
 
 
-def bench_pdf(renders: int, pages: int, profile: str | None = None) -> dict:
+def bench_pdf(renders: int, pages: int, profile: str | None = None, name: str = "") -> dict:
     """Publish a report that fills `pages` pages (the row count is found by trying: fonts and CSS change it), render
     its copy of record `renders` times and time each render (wall and CPU)."""
     from portal.disclosures import copies
 
-    url = fresh_database("sqlite", "disclosures_pdf")
+    url = fresh_database("sqlite", f"{name}_pdf")
     app = make_app(url)
     with app.app_context():
         build_schema()
@@ -375,8 +371,8 @@ def published_counts(app, report_ids: list[int]) -> dict:
             "annual_reports_in_db": total, "digests": {r.id: r.sha256 for r in rows}}
 
 
-def bench_spike(kind: str, n: int, clients: int, races: int) -> dict:
-    url = fresh_database(kind, "bench_disclosures" if kind == "postgresql" else "disclosures_spike")
+def bench_spike(kind: str, n: int, clients: int, races: int, name: str = "") -> dict:
+    url = fresh_database(kind, f"{name}_spike_{kind[:2]}")
     app = make_app(url)
     with app.app_context():
         build_schema()
@@ -390,7 +386,7 @@ def bench_spike(kind: str, n: int, clients: int, races: int) -> dict:
     port = free_port()
     env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_RATELIMIT_ENABLED": "false",
            "PORTAL_LOG_LEVEL": "WARNING", "PORTAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    log = (OUT / f"gunicorn_disclosures_{kind}.log").open("w")
+    log = (OUT / f"gunicorn_{name}_spike_{kind}.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
                              "--timeout", "120", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -497,7 +493,9 @@ def main() -> int:
     parser.add_argument("--dbs", default="sqlite", help="databases for the spike: sqlite and/or postgresql")
     parser.add_argument("--big", action="store_true", help="1,000 reports, 32 clients, 15 PDF renders")
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"), help="profile one PDF render instead")
+    dbs.add_arguments(parser, "disclosures")
     args = parser.parse_args()
+    dbs.configure(args)
     if args.big:
         args.reports, args.clients, args.pdf_renders = max(args.reports, 1000), max(args.clients, 32), 15
     OUT.mkdir(parents=True, exist_ok=True)
@@ -505,7 +503,7 @@ def main() -> int:
               "cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg(), "goals": {"pdf_s": GOAL_PDF_S}}
     if args.only != "spike":
         print(f"== copy-of-record PDF, {args.pdf_pages}-page annual report, {args.pdf_renders} renders")
-        pdf = bench_pdf(args.pdf_renders, args.pdf_pages, args.profile)
+        pdf = bench_pdf(args.pdf_renders, args.pdf_pages, args.profile, args.db_name)
         result["pdf"] = pdf
         if not args.profile:
             print(f"  {pdf['pages']} pages ({pdf['emission_rows']} emission rows, {pdf['table_rows']} table rows, "
@@ -520,7 +518,7 @@ def main() -> int:
                 print(f"PostgreSQL does not answer on {PG_HOST}:{PG_PORT}: skipped")
                 continue
             print(f"== deadline spike, {kind}: {args.reports:,} reports signed by {args.clients} concurrent clients")
-            s = bench_spike(kind, args.reports, args.clients, args.races)
+            s = bench_spike(kind, args.reports, args.clients, args.races, args.db_name)
             result["spike"].append(s)
             print(f"  {s['accepted']:,}/{s['reports']:,} accepted in {s['spike_s']} s = {s['submissions_per_s']} "
                   f"submissions/s (latency p50 {s['latency_p50_s']} s, p95 {s['latency_p95_s']} s); "

@@ -29,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import dbs  # noqa: E402  (per-run database names; never drops what it did not create)
 from bench.complaints import Client as PhoneClient  # noqa: E402
 from bench.complaints import free_port, multipart, stop_server, wait_ready  # noqa: E402
 from bench.monitoring import OUTLETS  # noqa: E402
@@ -47,11 +49,13 @@ def seeded_path(size: int) -> Path:
 
 def seed(size: int) -> dict:
     """A database with `size` enterprises (bench/run.py's fast path) plus the monitoring bench enterprise with three
-    devices; reused when it already holds them. Each run works on a copy, so writes never accumulate."""
-    path = seeded_path(size)
-    info_path = path.with_suffix(".json")
-    if path.exists() and info_path.exists():
+    devices; reused when it already holds them. Each run works on a copy, so writes never accumulate. The seed is
+    built under a name of this process and renamed into place when complete, so two runs never write one file."""
+    final = seeded_path(size)
+    info_path = final.with_suffix(".json")
+    if final.exists() and info_path.exists():
         return json.loads(info_path.read_text())
+    path = final.with_name(f"{final.stem}.{os.getpid()}.building.sqlite3")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
@@ -81,15 +85,16 @@ def seed(size: int) -> dict:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         db.engine.dispose()
     info.update(usccs=usccs, size=size, seed_seconds=round(time.perf_counter() - started, 1))
+    os.replace(path, final)
     info_path.write_text(json.dumps(info))
     print(f"  seeded {size:,} enterprises in {info['seed_seconds']} s")
     return info
 
 
-def working_copy(size: int) -> Path:
-    work = OUT / "load_work.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{work}{suffix}").unlink(missing_ok=True)
+def working_copy(size: int, name: str) -> Path:
+    """This run's own copy of the seed (bench/dbs.py: a name that exists is refused; dropped at exit)."""
+    dbs.create("sqlite", name)
+    work = dbs.sqlite_path(name)
     shutil.copyfile(seeded_path(size), work)
     return work
 
@@ -293,7 +298,7 @@ def write_import_csv(path: Path, values: int) -> None:
 
 
 def run_import_phase(port: int, url: str, info: dict, values: int, packets: int, max_seconds: float) -> dict:
-    uploads = OUT / "load_uploads"
+    uploads = OUT / f"load_uploads_{os.getpid()}"
     shutil.rmtree(uploads, ignore_errors=True)
     uploads.mkdir(parents=True)
     csv_path = uploads / "load-import-token"
@@ -342,18 +347,21 @@ def main() -> int:
                         help="rows of the background manual-results import (default 25,000)")
     parser.add_argument("--import-max-seconds", type=float, default=90, help="cap on the import phase (default 90)")
     parser.add_argument("--workers", type=int, default=2)
+    dbs.add_arguments(parser, "load")
     args = parser.parse_args()
+    dbs.configure(args)
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"== load test: {args.size:,} enterprises, gunicorn -w {args.workers}, SQLite")
     info = seed(args.size)
-    work = working_copy(args.size)
+    work = working_copy(args.size, args.db_name)
     url = f"sqlite:///{work}"
     port = free_port()
     env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_LOG_LEVEL": "WARNING",
            "PORTAL_COMPLAINT_RATE_LIMIT": "100000 per minute", "PORTAL_MONITORING_HJ212_RATE_LIMIT": "100000 per minute",
-           "PORTAL_MAIL_DIR": str(OUT / "load_mail"), "PORTAL_COMPLAINT_UPLOAD_DIR": str(OUT / "load_complaints")}
+           "PORTAL_MAIL_DIR": str(OUT / f"{args.db_name}_mail"),
+           "PORTAL_COMPLAINT_UPLOAD_DIR": str(OUT / f"{args.db_name}_complaints")}
     env.pop("PORTAL_RATELIMIT_ENABLED", None)  # the limiter stays on; the two public POST limits are raised
-    log = (OUT / "gunicorn_load.log").open("w")
+    log = (OUT / f"gunicorn_{args.db_name}.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
                              "--timeout", "120", "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -369,8 +377,8 @@ def main() -> int:
     finally:
         stop_server(proc)
         log.close()
-        shutil.rmtree(OUT / "load_mail", ignore_errors=True)
-        shutil.rmtree(OUT / "load_complaints", ignore_errors=True)
+        shutil.rmtree(OUT / f"{args.db_name}_mail", ignore_errors=True)
+        shutil.rmtree(OUT / f"{args.db_name}_complaints", ignore_errors=True)
     base, imp = quiet["kinds"].get("search API", {}), during["kinds"].get("search API", {})
     print(f"\nsearch p95: {base.get('p95_ms')} ms without the import, {imp.get('p95_ms')} ms during it; "
           f"errors in all phases: {sum(k['errors'] for p in (mixed, quiet, during) for k in p['kinds'].values())}")

@@ -6,7 +6,8 @@ enterprise page on the ingested data.
   .venv/bin/python bench/monitoring.py --values 100000 --dbs sqlite
   .venv/bin/python bench/monitoring.py --values 10000000     # the issue's full size
   .venv/bin/python bench/monitoring.py --values 10000000 --paths hj212 --dbs sqlite   # one path, one database
-  .venv/bin/python bench/monitoring.py --page-only           # the page timings again on the last run's data
+  .venv/bin/python bench/monitoring.py --values 100000 --dbs sqlite --keep --db-name mon1   # keep the data
+  .venv/bin/python bench/monitoring.py --page-only --dbs sqlite --db-name mon1             # the pages on it again
 
 The HJ 212 bodies are generated before timing (that is the devices' work); the timed part is
 services.ingest_hj212(body) + commit per request of --packets packets. The CSV path writes a file of the same rows
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import dbs  # noqa: E402  (per-run database names; never drops what it did not create)
 
 OUTLETS = {"DW001": ("w01018", "w21003", "w21001", "w21011", "w01001"),
            "DW002": ("w01018", "w21003", "w21001", "w21011", "w01001"),
@@ -36,7 +38,6 @@ OUTLETS = {"DW001": ("w01018", "w21003", "w21001", "w21011", "w01001"),
 LIMITS = {"w01018": ("100", "daily"), "w21003": ("15", "daily"), "w21001": ("30", "daily"),
           "w21011": ("1.5", "daily"), "a21026": ("50", "hourly"), "a21002": ("100", "hourly"),
           "a34013": ("10", "hourly")}
-PG = os.environ.get("BENCH_PG_USER", "postgres")
 
 
 def rss_mb() -> float:
@@ -46,20 +47,14 @@ def rss_mb() -> float:
     return 0.0
 
 
-def make_app(kind: str, name: str = "bench_monitoring", keep: bool = False):
+def make_app(kind: str, name: str, keep: bool = False):
+    """An app on a new database `name` (bench/dbs.py: refused if it exists, dropped at exit unless --keep), or with
+    keep=True on the database a kept earlier run left (--page-only), used as it is."""
     os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
     from portal import create_app
 
-    url = (f"sqlite:///{OUT / f'{name}.sqlite3'}" if kind == "sqlite"
-           else f"postgresql+psycopg://{PG}@127.0.0.1:5432/{name}")
     OUT.mkdir(parents=True, exist_ok=True)  # also the CSV path's file on a PostgreSQL-only run
-    if not keep and kind == "sqlite":  # keep: the data of the last run, as it is
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{OUT / f'{name}.sqlite3'}{suffix}").unlink(missing_ok=True)
-    elif not keep:
-        args = ["-h", "127.0.0.1", "-U", PG]
-        subprocess.run(["dropdb", *args, "--if-exists", name], check=True)
-        subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", name], check=True)
+    url = dbs.open_existing(kind, name) if keep else dbs.create(kind, name)
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
 
 
@@ -157,7 +152,7 @@ def run_csv(app, setup_info: dict, times) -> dict:
     from portal.extensions import db
     from portal.monitoring import manual
 
-    path = OUT / "bench_monitoring.csv"
+    path = OUT / f"bench_monitoring_{os.getpid()}.csv"
     with path.open("w", encoding="utf-8") as fh:
         fh.write("排放口编码,污染物编码,采样时间,监测结果,监测完成日期\n")
         for h, t in enumerate(times):
@@ -172,6 +167,7 @@ def run_csv(app, setup_info: dict, times) -> dict:
         result = manual.commit_upload(None, ent, path, path.name)
         db.session.commit()
         seconds = time.perf_counter() - t0
+    path.unlink(missing_ok=True)
     return {"values": result.inserted, "seconds": seconds, "rss_first": before, "rss_max": rss_mb(),
             "rss_last": rss_mb()}
 
@@ -298,9 +294,11 @@ def main() -> None:
     parser.add_argument("--paths", default="hj212,csv", help="ingest paths to time (the bare insert always runs)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the 'table' line (the value insert alone into the portal's own table)")
-    parser.add_argument("--db-name", default="bench_monitoring",
-                        help="database (file) name; the CSV run uses <name>_csv. Two people can bench side by side")
+    dbs.add_arguments(parser, "monitoring")  # the CSV run uses <name>_csv, the floor <name>_table
     args = parser.parse_args()
+    dbs.configure(args)
+    if args.page_only and args.db_name == dbs.default_name("monitoring"):
+        parser.error("--page-only needs the --db-name of an earlier run kept with --keep")
     for kind in args.dbs.split(","):
         if args.page_only:
             page_only(kind, args.db_name)

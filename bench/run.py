@@ -4,8 +4,11 @@
     .venv/bin/python bench/run.py                      # sizes 100k and 1M, SQLite and (if it answers) PostgreSQL
     .venv/bin/python bench/run.py --sizes 10000 --dbs sqlite --http-seconds 3      # a quick smoke run
 
-Seeded databases are kept (bench/out/*.sqlite3, PostgreSQL databases bench_<size>) and reused when they hold exactly
-the requested number of enterprises. Results: a table on stdout and bench/out/results.json. See bench/README.md.
+Each run seeds databases of its own (<db-name>_<size>, default bench_run_<pid>_<size>) and drops them at exit;
+`--keep --db-name NAME` keeps them, and a later run with the same --db-name reuses a database that holds exactly the
+requested number of enterprises (a database of that name holding anything else is refused, never dropped).
+The HTTP ratio is measured interleaved: alternating short wrk slices of /healthz and of the search mix, so both see
+the same machine load. Results: a table on stdout and bench/out/results.json. See bench/README.md.
 """
 from __future__ import annotations
 
@@ -29,37 +32,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, os.environ.get("BENCH_PG_USER", "postgres")
+import dbs  # noqa: E402  (bench/dbs.py: per-run database names, never drops what it did not create)
+from dbs import PG_HOST, PG_PORT, pg_answers  # noqa: E402,F401  (other benches import them from here)
+
 SEED = 2024
 GOAL_P95_MS = 50.0
 GOAL_RATIO = 0.5
+SLICE_SECONDS = 2  # one wrk slice of the interleaved ratio
 
 
 # ---------------------------------------------------------------- databases
 
-def pg_answers() -> bool:
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def db_url(kind: str, size: int) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{OUT / f'bench_{size}.sqlite3'}"
-    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/bench_{size}"
-
-
-def recreate_database(kind: str, size: int) -> None:
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{OUT / f'bench_{size}.sqlite3'}{suffix}").unlink(missing_ok=True)
-        return
-    args = ["-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
-    subprocess.run(["dropdb", *args, "--if-exists", f"bench_{size}"], check=True)
-    subprocess.run(["createdb", *args, "-E", "UTF8", "-T", "template0", f"bench_{size}"], check=True)
+def db_name(base: str, size: int) -> str:
+    return f"{base}_{size}"
 
 
 def make_app(url: str):
@@ -96,26 +83,23 @@ def enterprise_count(app) -> int | None:
         return db.session.scalar(sa.text("SELECT count(*) FROM enterprises"))
 
 
-def seed(kind: str, size: int) -> dict:
-    """Reuse a database that holds exactly `size` enterprises; otherwise rebuild it with the seed-demo fast path."""
-    url = db_url(kind, size)
-    if kind == "postgresql":
-        exists = subprocess.run(["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-tAc",
-                                 f"SELECT 1 FROM pg_database WHERE datname = 'bench_{size}'", "postgres"],
-                                capture_output=True, text=True).stdout.strip() == "1"
-        if not exists:
-            recreate_database(kind, size)
-    app = make_app(url)
-    if enterprise_count(app) == size:
-        print(f"  reusing {kind} database with {size:,} enterprises (migrating it to the current schema)")
+def seed(kind: str, size: int, name: str) -> dict:
+    """Reuse a kept database `name` that holds exactly `size` enterprises; refuse one that holds anything else;
+    otherwise create it and seed it with the seed-demo fast path."""
+    if dbs.exists(kind, name) and (kind, name) not in dbs._created:
+        app = make_app(dbs.open_existing(kind, name))
+        found = enterprise_count(app)
+        if found != size:
+            raise SystemExit(f"{kind} database {name!r} exists with {found} enterprises, not {size}: choose another "
+                             "--db-name (benches never drop a database they did not create)")
+        print(f"  reusing {kind} database {name} with {size:,} enterprises (migrating it to the current schema)")
         build_schema(app)
-        return {"reused": True}
-    with app.app_context():
-        from portal.extensions import db
+        with app.app_context():
+            from portal.extensions import db
 
-        db.engine.dispose()
-    recreate_database(kind, size)
-    app = make_app(url)
+            db.engine.dispose()
+        return {"reused": True}
+    app = make_app(dbs.create(kind, name))
     build_schema(app)
     from portal.extensions import db
     from portal.reference.services import load_reference
@@ -231,26 +215,69 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def _ms(text: str | None) -> float | None:
+    """A wrk duration ("850.00us", "1.23ms", "2.01s") in milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text or "")
+    if not match:
+        return None
+    return float(match.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[match.group(2)]
+
+
 def run_wrk(url: str, seconds: int, script: str | None = None) -> dict:
     cmd = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
-    return {"rps": round(rps, 1), "non_2xx": int(bad.group(1)) if bad else 0,
-            "socket_errors": errors.group(0) if errors else "", "p50": lat.get("50"), "p99": lat.get("99")}
+    return {"rps": round(rps, 1), "requests": int(done.group(1)),
+            "seconds": _ms(done.group(2) + done.group(3)) / 1000, "non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(0) if errors else "", "p50_ms": _ms(lat.get("50")),
+            "p99_ms": _ms(lat.get("99"))}
 
 
-def bench_http(kind: str, size: int, mix: list[dict], seconds: int, cache: bool = True) -> dict:
+def combine(slices: list[dict]) -> dict:
+    """One endpoint's figures over its slices: requests / seconds summed, the median slice p50, the worst p99."""
+    requests, seconds = sum(s["requests"] for s in slices), sum(s["seconds"] for s in slices)
+    p50s = [s["p50_ms"] for s in slices if s["p50_ms"] is not None]
+    p99s = [s["p99_ms"] for s in slices if s["p99_ms"] is not None]
+    return {"rps": round(requests / seconds, 1) if seconds else 0.0, "requests": requests,
+            "seconds": round(seconds, 2), "slices": len(slices), "non_2xx": sum(s["non_2xx"] for s in slices),
+            "socket_errors": "; ".join(s["socket_errors"] for s in slices if s["socket_errors"]),
+            "p50": f"{statistics.median(p50s):.2f}ms" if p50s else None,
+            "p99": f"{max(p99s):.2f}ms" if p99s else None}
+
+
+def interleaved(trivial_url: str, measured_url: str, script: str, seconds: int,
+                slice_seconds: int = SLICE_SECONDS) -> tuple[dict, dict, list[float]]:
+    """Alternate short wrk slices of the trivial endpoint and the measured one (A B B A A B ...: each pair's order
+    flips, so a drift in the machine's load weighs on both alike) until each had `seconds`. Returns both combined
+    figures and each pair's ratio (their spread shows how steady the machine was)."""
+    pairs = max(1, round(seconds / slice_seconds))
+    trivial, measured, ratios = [], [], []
+    for i in range(pairs):
+        order = ("t", "m") if i % 2 == 0 else ("m", "t")
+        got = {}
+        for which in order:
+            got[which] = (run_wrk(trivial_url, slice_seconds) if which == "t"
+                          else run_wrk(measured_url, slice_seconds, script))
+        trivial.append(got["t"])
+        measured.append(got["m"])
+        if got["t"]["rps"]:
+            ratios.append(round(got["m"]["rps"] / got["t"]["rps"], 3))
+    return combine(trivial), combine(measured), ratios
+
+
+def bench_http(kind: str, size: int, url: str, mix: list[dict], seconds: int, cache: bool = True) -> dict:
     """wrk against gunicorn -w 2. With cache=False the search API's response cache is off (PORTAL_SEARCH_CACHE_SIZE=0),
     so every request runs the query: the cold figure, reported next to the cached one."""
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (scripts/system-deps.sh bench installs it)"}
     port = free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": db_url(kind, size), "PORTAL_RATELIMIT_ENABLED": "false",
+    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_RATELIMIT_ENABLED": "false",
            "PORTAL_LOG_LEVEL": "WARNING", "PORTAL_SEARCH_CACHE_SIZE": "2048" if cache else "0"}
     paths = []
     for item in mix:
@@ -260,27 +287,26 @@ def bench_http(kind: str, size: int, mix: list[dict], seconds: int, cache: bool 
         lua.write("local paths = {" + ", ".join(json.dumps(p) for p in paths) + "}\n"
                   "local i = 0\nrequest = function()\n  i = i + 1\n"
                   "  return wrk.format('GET', paths[(i % #paths) + 1])\nend\n")
-    log = (OUT / f"gunicorn_{kind}_{size}{'' if cache else '_nocache'}.log").open("w")
+    log = (OUT / f"gunicorn_{url.rsplit('/', 1)[1].split('.')[0]}{'' if cache else '_nocache'}.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_ready(port, proc)
         base = f"http://127.0.0.1:{port}"
         status = urllib.request.urlopen(base + paths[0], timeout=30).status  # raises on 4xx/5xx
-        trivial = run_wrk(base + "/healthz", seconds)  # first, so no queued slow search can hold it up
         if cache:  # fill both workers' caches: each path several times (a worker misses each URL once)
             for _ in range(4):
                 for path in paths:
                     urllib.request.urlopen(base + path, timeout=120).read()
         run_wrk(base + "/", 2, lua.name)  # warm-up, not recorded
-        search = run_wrk(base + "/", seconds, lua.name)
+        trivial, search, ratios = interleaved(base + "/healthz", base + "/", lua.name, seconds)
     except urllib.error.HTTPError as exc:
         return {"skipped": f"/api/v1/enterprises answered {exc.code}"}
     finally:
         stop_server(proc)
         os.unlink(lua.name)
         log.close()
-    return {"status": status, "search": search, "healthz": trivial,
+    return {"status": status, "search": search, "healthz": trivial, "slice_ratios": ratios,
             "ratio": round(search["rps"] / trivial["rps"], 3) if trivial["rps"] else None}
 
 
@@ -318,8 +344,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated enterprise counts")
     parser.add_argument("--dbs", default="sqlite,postgresql", help="sqlite and/or postgresql")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query (in process)")
-    parser.add_argument("--http-seconds", type=int, default=10, help="wrk duration per endpoint")
+    parser.add_argument("--http-seconds", type=int, default=10,
+                        help=f"wrk time per endpoint, in alternating {SLICE_SECONDS}-second slices")
+    dbs.add_arguments(parser, "run")
     args = parser.parse_args()
+    dbs.configure(args)
     OUT.mkdir(parents=True, exist_ok=True)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     kinds = [k.strip() for k in args.dbs.split(",") if k.strip()]
@@ -329,9 +358,11 @@ def main() -> int:
     runs = []
     for kind in kinds:
         for size in sizes:
-            print(f"== {kind}, {size:,} enterprises")
-            seeding = seed(kind, size)
-            app = make_app(db_url(kind, size))
+            name = db_name(args.db_name, size)
+            print(f"== {kind}, {size:,} enterprises (database {name})")
+            seeding = seed(kind, size, name)
+            url = dbs.url(kind, name)
+            app = make_app(url)
             mix = query_mix(app)
             search = bench_in_process(app, mix, args.repeat)
             with app.app_context():
@@ -339,8 +370,8 @@ def main() -> int:
 
                 db.engine.dispose()
             print(f"  in process: p50 {search['p50_ms']} ms, p95 {search['p95_ms']} ms over {search['samples']} runs")
-            http = bench_http(kind, size, mix, args.http_seconds)
-            cold = bench_http(kind, size, mix, args.http_seconds, cache=False)
+            http = bench_http(kind, size, url, mix, args.http_seconds)
+            cold = bench_http(kind, size, url, mix, args.http_seconds, cache=False)
             for label, h_run in (("http (cache on)", http), ("http (cache off)", cold)):
                 if "skipped" in h_run:
                     print(f"  {label}: skipped, {h_run['skipped']}")
@@ -348,7 +379,8 @@ def main() -> int:
                 s, h = h_run["search"], h_run["healthz"]
                 print(f"  {label}: search {s['rps']} req/s (p50 {s['p50']}, p99 {s['p99']}, non-2xx {s['non_2xx']}"
                       f"{', ' + s['socket_errors'] if s['socket_errors'] else ''}), healthz {h['rps']} req/s, "
-                      f"ratio {h_run['ratio']}")
+                      f"ratio {h_run['ratio']} (slice pairs {min(h_run['slice_ratios'], default=0)}-"
+                      f"{max(h_run['slice_ratios'], default=0)})")
             runs.append({"db": kind, "size": size, "seed": seeding, "search": search, "http": http,
                          "http_no_cache": cold})
     result = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),

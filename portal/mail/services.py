@@ -195,18 +195,19 @@ def claim_batch(owner: str, limit: int, now: datetime | None = None) -> list[int
     return ids
 
 
-def _start_attempt(message_id: int, owner: str) -> OutboxMessage | None:
-    """Count an attempt and renew the claim, only while `owner` still holds it (committed before the transport is
-    called, so a sender that dies mid-send leaves the attempt counted). None: the claim was lost or already done."""
+def _start_attempt(message_id: int | None, owner: str) -> bool:
+    """Count an attempt and renew the claim, only while `owner` still holds it (flush only). send_pending commits it
+    before the transport is called, so a sender that dies mid-send leaves the attempt counted; it rides in the same
+    commit as the previous message's outcome (one commit per message). False: the claim was lost or already done."""
+    if message_id is None:
+        return False
     until = utcnow() + timedelta(seconds=int(current_app.config["OUTBOX_CLAIM_SECONDS"]))
     stmt = (sa.update(OutboxMessage)
             .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == owner,
                    OutboxMessage.sent_at.is_(None))
             .values(attempts=OutboxMessage.attempts + 1, claimed_until=until)
             .execution_options(synchronize_session=False))
-    taken = db.session.execute(stmt).rowcount == 1
-    db.session.commit()
-    return db.session.get(OutboxMessage, message_id, populate_existing=True) if taken else None
+    return db.session.execute(stmt).rowcount == 1
 
 
 def send_pending(limit: int = BATCH_SIZE, owner: str | None = None) -> SendResult:
@@ -228,10 +229,15 @@ def send_pending(limit: int = BATCH_SIZE, owner: str | None = None) -> SendResul
             ids = claim_batch(owner, min(CLAIM_SIZE, limit - result.sent - result.failed))
             if not ids:
                 break
-            for message_id in ids:
-                message = _start_attempt(message_id, owner)
-                if message is None:
+            started = _start_attempt(ids[0], owner)
+            db.session.commit()
+            for pos, message_id in enumerate(ids):
+                following = ids[pos + 1] if pos + 1 < len(ids) else None
+                if not started:
+                    started = _start_attempt(following, owner)
+                    db.session.commit()
                     continue
+                message = db.session.get(OutboxMessage, message_id, populate_existing=True)
                 channel = channel or transport()
                 try:
                     channel.send(build_email(message, sender))
@@ -241,13 +247,14 @@ def send_pending(limit: int = BATCH_SIZE, owner: str | None = None) -> SendResul
                     result.failed += 1
                     log.warning("outbox message %s not sent: %s", message.id, message.last_error)
                     channel.close()  # a broken connection is reopened for the next message
-                    db.session.commit()
-                    continue
-                message.sent_at = utcnow()
-                message.last_error = ""
-                message.claimed_by, message.claimed_until = None, None
-                result.sent += 1
-                db.session.commit()
+                else:
+                    message.sent_at = utcnow()
+                    message.last_error = ""
+                    message.claimed_by, message.claimed_until = None, None
+                    result.sent += 1
+                db.session.flush()
+                started = _start_attempt(following, owner)
+                db.session.commit()  # this message's outcome and the next one's attempt, together
     finally:
         if channel is not None:
             channel.close()

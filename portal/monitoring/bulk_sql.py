@@ -20,7 +20,8 @@ from portal.monitoring import rules
 
 VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
                  "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
-PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes")
+PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes", "pno", "pnum",
+                  "version", "result", "backfill", "issues", "raw")
 ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
 RESOLUTIONS = ("hour", "day", "month")
 ROLLUP_KEY = ("outlet_id", "pollutant_code", "resolution", "period_start")

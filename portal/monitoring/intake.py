@@ -249,8 +249,15 @@ def _check_items(packet: hj212.Packet, known: set[str]) -> None:
                 packet.issues.append({"key": f"{code}-{name}", "issue": "out_of_range", "value": f"{value:g}"})
         if not any(isinstance(v, float) for v in item.values()):
             del packet.items[code]
-        elif code not in known:
+        elif code not in known and not _series_code(packet.st, code):
             packet.issues.append({"key": code, "issue": "unknown_code", "value": ""})
+
+
+def _series_code(st: str, code: str) -> bool:
+    """HJ 212-2025 ST=44 electricity (d20xxx production, d30xxx treatment) and ST=45 key production conditions
+    (p..., state marks): their code lists are not verified [N, DOMAIN §5.10], so any d/p code of these systems is
+    stored as its own series, not reported as unknown."""
+    return (st == "44" and code[:1] == "d") or (st == "45" and code[:1] == "p")
 
 
 def _packet_rows(packet: hj212.Packet, device: Device, specs: dict[str, rules.LimitSpec], tz: ZoneInfo,
@@ -324,7 +331,8 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
         keep_raw = bool(problems) or packet.cn in RAW_COMMANDS
         params.append({"mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id,
                        "received_at": now, "value_count": len(packet.items),
-                       "unknown_codes": ",".join(sorted(c for c in packet.items if c not in known))[:200],
+                       "unknown_codes": ",".join(sorted(c for c in packet.items if c not in known
+                                                        and not _series_code(packet.st, c)))[:200],
                        "pno": packet.pno or 0, "pnum": packet.pnum, "version": packet.version,
                        "result": "partial" if problems else "accepted", "backfill": backfill,
                        "issues": json.dumps(packet.issues, ensure_ascii=False) if packet.issues else None,
@@ -351,7 +359,8 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
             packet_rows = _packet_rows(packet, device, specs[device.outlet_id], tz, packet_id)
             (rows if not backfill else backfilled).extend(packet_rows)
         results.append(_result(number, param["result"], "", mn=packet.mn, qn=packet.qn, values=len(packet.items),
-                               unknown_codes=sorted(c for c in packet.items if c not in known), **extra))
+                               unknown_codes=sorted(c for c in packet.items if c not in known
+                                                    and not _series_code(packet.st, c)), **extra))
     if rows:
         batch = ingest.ingest_values(rows, tz)
         services.detect_exceedances(batch, specs, tz, now)

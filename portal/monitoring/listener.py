@@ -186,8 +186,10 @@ def data_response(fields: dict[str, str]) -> bytes | None:
         return None
     qn = fields.get("QN")
     head = f"QN={qn};" if qn else ""
+    version = int(flag) >> 2 if len(flag) <= 9 else 1
+    reply_flag = 8 if version == 2 else 4  # the device's edition (2025: 000010), no response wanted
     return hj212.build_frame(f"{head}ST=91;CN=9014;PW={fields.get('PW', '')};MN={fields.get('MN', '')};"
-                             f"Flag=4;CP=&&&&")
+                             f"Flag={reply_flag};CP=&&&&")
 
 
 def _raw(pattern: re.Pattern, frame: bytes) -> str | None:

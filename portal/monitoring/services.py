@@ -165,9 +165,34 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
         if verdict:
             start = rules.local_period_start(row["measured_at"], "hour", tz) if not manual else row["measured_at"]
             opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], basis, start, verdict)
+    opened += _check_device_means(batch, specs, tz)
     medium = outlet_media({k[0] for k in batch.touched_hours})
     opened += check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now, batch.totals)
     opened += check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now, batch.totals)
+    return opened
+
+
+def _check_device_means(batch: ingest.BatchResult, specs, tz: ZoneInfo) -> list:
+    """A device's own daily means (CN 2031) against daily limits. The incident key is the one the portal's
+    recomputation from hourly data uses (outlet, pollutant, daily mean, China-local day), so the same exceedance
+    is never counted twice whichever comes first."""
+    rows = [r for r in batch.inserted if r["period"] == "day"]
+    if not rows:
+        return []
+    media = outlet_media({r["outlet_id"] for r in rows})
+    opened = []
+    for row in rows:
+        spec = specs.get(row["outlet_id"], {}).get(row["pollutant_code"])
+        if spec is None or row["outlet_id"] not in media or not rules.is_valid_flag(row["flag"]):
+            continue
+        if rules.mean_basis(spec, media[row["outlet_id"]][0]) != Basis.DAILY_MEAN.value:
+            continue
+        value = row["value_converted"] if spec.reference_o2 is not None else row["value"]
+        verdict = rules.check(value, spec)
+        if verdict:
+            start = rules.local_period_start(row["measured_at"], "day", tz)
+            opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], Basis.DAILY_MEAN, start,
+                            verdict)
     return opened
 
 

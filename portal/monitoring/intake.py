@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -335,7 +334,7 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
                                                         and not _series_code(packet.st, c)))[:200],
                        "pno": packet.pno or 0, "pnum": packet.pnum, "version": packet.version,
                        "result": "partial" if problems else "accepted", "backfill": backfill,
-                       "issues": json.dumps(packet.issues, ensure_ascii=False) if packet.issues else None,
+                       "issues": packet.issues or None,
                        "raw": _cp_text(packet) if keep_raw else None})
     ids = _insert_packets(params)
     split = {(p.mn, p.qn) for (_, p, _, _), pid in zip(accepted, ids) if pid and p.qn and p.pnum}

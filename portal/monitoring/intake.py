@@ -326,6 +326,8 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
         if packet.cn in rules.CN_PERIODS:
             _map_codes(packet)
             _check_items(packet, known)
+        else:  # raw records and field-unit information are kept whole as raw CP, not read item by item
+            packet.issues, packet.items = [], {}
         problems = [i for i in packet.issues if i["issue"] not in NOT_PROBLEMS]
         keep_raw = bool(problems) or packet.cn in RAW_COMMANDS
         params.append({"mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id,

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import partitions, services
+from portal.monitoring import devicepage, partitions, services
 from portal.monitoring.listener import Hj212Listener
 
 devices = AppGroup("devices", help="Automatic monitoring devices (HJ 212 data loggers).")
@@ -47,7 +47,7 @@ def add(mn: str, password: str, uscc: str, outlet_code: str, protocol: str, sm4_
 
 def _where_to_send() -> None:
     config = current_app.config
-    click.echo(f"Point the logger at TCP {config.get('HJ212_PUBLIC_HOST') or config['HJ212_LISTEN_HOST']}:"
+    click.echo(f"Point the logger at TCP {devicepage.public_host(config)}:"
                f"{config['HJ212_LISTEN_PORT']} or HTTP POST {config['PUBLIC_BASE_URL'].rstrip('/')}"
                f"/api/v1/monitoring/hj212 (one packet per line).")
 

@@ -17,11 +17,15 @@ from portal.monitoring.models import Device, ReceivedPacket, RejectedPacket
 DAYS = 14
 
 
+def public_host(config) -> str:
+    """The listener's host as loggers must be told it: HJ212_PUBLIC_HOST, else the host of PUBLIC_BASE_URL."""
+    return config.get("HJ212_PUBLIC_HOST") or urlparse(config.get("PUBLIC_BASE_URL", "")).hostname or "localhost"
+
+
 def endpoints() -> dict[str, str]:
     """Where loggers send: the TCP listener (public host and port) and the HTTP URL."""
     config = current_app.config
-    host = config.get("HJ212_PUBLIC_HOST") or urlparse(config.get("PUBLIC_BASE_URL", "")).hostname or "localhost"
-    return {"host": host, "port": str(config.get("HJ212_LISTEN_PORT", 9212)),
+    return {"host": public_host(config), "port": str(config.get("HJ212_LISTEN_PORT", 9212)),
             "url": url_for("monitoring_api.hj212", _external=True)}
 
 

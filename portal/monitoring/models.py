@@ -31,6 +31,7 @@ class Period(enum.StrEnum):
 class Source(enum.StrEnum):
     AUTO = "auto"
     MANUAL = "manual"
+    DERIVED = "derived"  # an hourly mean the portal derived from minute/real-time data (derived.py)
 
 
 class Resolution(enum.StrEnum):

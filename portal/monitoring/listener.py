@@ -171,7 +171,7 @@ def split_line(line: bytes) -> list[bytes]:
 
 def header_fields(frame: bytes) -> dict[str, str]:
     """QN, PW, MN, Flag, ... of a frame that ingest accepted (so its framing and fields are valid)."""
-    segment = frame[6:6 + int(frame[2:6])].decode("ascii")
+    segment = frame[6:6 + int(frame[2:6])].decode("utf-8", "replace")  # 2025 segments are UTF-8
     start = segment.find("CP=&&")
     if start >= 0:
         end = segment.find("&&", start + 5)

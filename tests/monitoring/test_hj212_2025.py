@@ -155,6 +155,8 @@ def test_the_listener_answers_an_encrypted_upload_with_a_2025_data_response(app,
         client.send(_packet()[:-2])  # and without CR LF
         reply = client.reply()
         assert (reply.cn, reply.qn, reply.flag, reply.version) == ("9014", "20261101100000001", 8, "2025")
+        client.send(upload(MN, PASSWORD, "9015", "Info=运行正常", qn="20261101100000002", flag=9))  # UTF-8, clear
+        assert client.reply().qn == "20261101100000002"
 
 
 def test_the_cli_registers_a_2025_device_prints_its_key_once_and_rotates_it(runner, db):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,13 +17,11 @@ from portal.auth import rules as auth_rules
 from portal.core.clock import china_today, china_tz
 from portal.credit.evidence import add_evidence
 from portal.credit.models import EvidenceKind, EvidenceSource
-from portal.db import utcnow
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.monitoring import devicekeys, ingest, rules
-from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding, ReceivedPacket
-from portal.reference.models import Pollutant
+from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding
 
 UTC = timezone.utc
 _MN = re.compile(r"[A-Za-z0-9_-]{1,24}")

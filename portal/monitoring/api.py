@@ -9,6 +9,7 @@ from portal.core.transactions import commit_retrying
 from portal.errors import DomainError, json_error
 from portal.extensions import csrf, limiter
 from portal.monitoring import queries, services
+from portal.monitoring.guard import for_app as guard_for
 
 bp = Blueprint("monitoring_api", __name__, url_prefix="/api/v1")
 
@@ -29,16 +30,31 @@ def _domain_error(exc: DomainError):
 @csrf.exempt
 @limiter.limit(_hj212_limit)
 def hj212():
-    """One HJ 212 packet per line; each line gets its own result (devices authenticate by MN and PW)."""
+    """One HJ 212 packet per line; each line gets its own result (devices authenticate by MN and PW).
+
+    Unknown MN and wrong password are both `unauthorised` here (the regulator's device page says which); an address
+    with too many failed authentications is refused for a while (guard.py), as is one sending more lines than its
+    frame budget. The response is sent after the commit: `accepted`/`partial` lines are stored."""
+    address = request.remote_addr or ""
+    guard = guard_for(current_app)
+    if guard.blocked(address):
+        return json_error("too_many_failures", _("Too many failed authentications from this address; try later."),
+                          429)
     body = request.get_data(cache=False)
     if not body.strip():
         return json_error("invalid_parameter", _("The request body must hold one HJ 212 packet per line."), 400)
     max_lines = current_app.config.get("MONITORING_HJ212_MAX_LINES", 10000)
-    if body.count(b"\n") > max_lines:
+    lines = body.count(b"\n") + 1
+    if lines > max_lines + 1:
         return json_error("invalid_parameter", _("Send at most %(n)d packets per request.", n=max_lines), 400)
-    results = commit_retrying(lambda: services.ingest_hj212(body), what="HJ 212 request")
-    accepted = sum(1 for r in results if r["result"] == "accepted")
-    return jsonify({"results": results, "meta": {"packets": len(results), "accepted": accepted}})
+    if guard.take(address, lines) > 0:
+        return json_error("rate_limited", _("Too many packets from this address; send them more slowly."), 429)
+    results = commit_retrying(lambda: services.ingest_hj212(body, address=address, channel="http"),
+                              what="HJ 212 request")
+    guard.failed(address, sum(1 for r in results if r["result"] == "unauthorised"))
+    public = [{k: v for k, v in r.items() if k != "reason"} for r in results]
+    accepted = sum(1 for r in results if r["result"] in ("accepted", "partial"))
+    return jsonify({"results": public, "meta": {"packets": len(results), "accepted": accepted}})
 
 
 @bp.get("/enterprises/<uscc>/monitoring")

@@ -9,6 +9,8 @@ so the expensive per-row work happens once and not once per resolution.
 """
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +22,15 @@ from portal.monitoring import rules
 
 VALUE_COLUMNS = ("enterprise_id", "outlet_id", "pollutant_code", "period", "measured_at", "value", "value_min",
                  "value_max", "value_converted", "flag", "source", "packet_id", "submission_id")
-PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes")
+PACKET_COLUMNS = ("mn", "qn", "cn", "device_id", "received_at", "value_count", "unknown_codes", "pno", "pnum",
+                  "version", "result", "backfill", "issues", "raw")
+
+
+def packet_json(value):
+    """The packet's `issues` list as JSON text, for the raw DB-API paths (COPY, sqlite3 executemany)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
 RESOLUTIONS = ("hour", "day", "month")
 ROLLUP_KEY = ("outlet_id", "pollutant_code", "resolution", "period_start")

@@ -19,6 +19,16 @@ class DeviceForm(FlaskForm):
         DataRequired(message=_l("Enter the enterprise's 18-character credit code.")), Length(max=40)])
     outlet = StringField(_l("Outlet code"), validators=[
         DataRequired(message=_l("Enter the outlet code, for example DA001 or DW001.")), Length(max=8)])
+    protocol = SelectField(_l("HJ 212 edition"), choices=[SelectChoice("2017", "HJ 212-2017"),
+                                                                SelectChoice("2025", "HJ 212-2025")],
+                           default="2017")
+    sm4_key = StringField(_l("SM4 key (HJ 212-2025, optional)"), validators=[
+        Optional(), Length(max=32, message=_l("The SM4 key has 32 hexadecimal digits."))])
+
+
+class RotateKeyForm(FlaskForm):
+    sm4_key = StringField(_l("New SM4 key (optional)"), validators=[
+        Optional(), Length(max=32, message=_l("The SM4 key has 32 hexadecimal digits."))])
 
 
 class ExplainForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""The hourly monitoring job: data gaps of automatic devices and daily means of days that have ended."""
+"""The hourly monitoring job: hourly means derived from minute data, data gaps of automatic devices and daily means
+of days that have ended."""
 from __future__ import annotations
 
 import time
@@ -98,9 +99,12 @@ def remove_stale_uploads(max_age_hours: int = 24) -> int:
 def hourly_checks(now: datetime | None = None) -> str:
     from portal.monitoring.missing import find_missing_manual
 
+    from portal.monitoring.derived import derive_hourly_means
+
+    derived = derive_hourly_means(now)
     gaps = find_gaps(now)
     days = judge_ended_days(now)
     manual = find_missing_manual(now=now)
     stale = remove_stale_uploads()
-    return (f"{gaps} new gaps, {days} daily-mean exceedances, {manual} missing manual results, "
+    return (f"{derived} derived hourly means, {gaps} new gaps, {days} daily-mean exceedances, {manual} missing manual results, "
             f"{stale} stale uploads removed")

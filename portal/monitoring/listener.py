@@ -4,19 +4,25 @@ It runs as its own process (`flask --app wsgi devices listen`) beside gunicorn a
 holds the connections; frames go to `services.ingest_hj212` (the same code as POST /api/v1/monitoring/hj212) in a
 small thread pool, inside an app context, committed per batch and rolled back on any exception.
 
-Framing. A frame is ``##`` + 4-digit length + data segment + 4 hex CRC + CRLF, at most 10,011 bytes (a 9,999-byte
-segment). The stream is cut at each LF: a line may hold garbage before its ``##``, and a broken frame followed by
-another ``##`` is cut there (resync); lines without ``##`` are discarded. Several frames per read and frames split
-across reads are normal. A line longer than the standard's maximum closes the connection. All complete frames of one
-read (up to READ_SIZE bytes) form one request; `workers` dispatchers each take every request waiting (from any
-connection, up to MAX_BATCH frames) into one ingest call, so a busy listener makes fewer, larger calls (one call
-costs about as much as a few dozen extra frames). A batch that raises is rolled back and retried in halves until
-the failing frame is alone, so one poisonous frame cannot hold back the others; a database outage is not retried (no
-responses: the devices resend).
+Framing. A frame is ``##`` + 4-digit length + data segment + 4 hex CRC, then CRLF, at most 10,011 bytes. The stream
+is cut by the length field, not by CRLF: a complete frame is taken as soon as its last CRC byte arrives, so a logger
+that omits CRLF and waits is answered at once (DOMAIN §5.10 rule 5). Bytes before a ``##`` + 4 digits are garbage
+(counted, dropped); a frame whose declared span holds a line feed, or whose CRC does not match while another ``##``
+starts inside its span, is cut there (resync) and refused, so the frame after it survives. A partial frame that does
+not complete within FRAME_SECONDS closes the connection (slow-frame timeout); a connection holds at most one partial
+frame plus one read in memory. All complete frames of one read form one request; `workers` dispatchers each take
+every request waiting (from any connection, up to MAX_BATCH frames) into one ingest call, so a busy listener makes
+fewer, larger calls. A batch that raises is rolled back and retried in halves until the failing frame is alone, so
+one poisonous frame cannot hold back the others; a database outage is not retried (no responses: the devices resend).
+
+Limits per address (guard.py): at most MAX_PER_ADDRESS connections, a frames/s budget (reading waits for tokens),
+and an address with too many failed authentications is disconnected and refused for a while. One address cannot
+use up the listener: MAX_PER_ADDRESS is well below MAX_CONNECTIONS.
 
 Responses, as HJ 212-2017 defines them for an upload from the field device (上传数据 → 数据应答):
-- A data upload whose Flag has bit A set (``Flag & 1``: the command wants a response) that is accepted, or is a
-  duplicate (same MN and QN already stored), gets a data response CN=9014: QN echoed (left out for a 2005-edition
+- A data upload whose Flag has bit A set (``Flag & 1``: the command wants a response) that is accepted (also
+  `partial`: its clear items are stored), or is a duplicate (same MN, QN and PNO already stored), gets, after the
+  commit, a data response CN=9014: QN echoed (left out for a 2005-edition
   packet without QN), ST=91 (system interaction), the packet's PW and MN, Flag=4 (2017 edition, no response wanted)
   and an empty CP=&&&&. A duplicate is answered because its data is held: the first response was probably lost, and
   answering stops the resends.
@@ -25,7 +31,8 @@ Responses, as HJ 212-2017 defines them for an upload from the field device (上�
   device sends for the upper computer's commands), so any 9014 would tell the logger its data arrived. Without one,
   the logger resends ReCount times after OverTime and keeps the data for a later resend (补传): the standard's path
   for refused or lost data. Packets whose Flag bit A is clear get no response either way.
-- Each rejection is logged at WARNING with its result code, MN and QN; never the password nor the raw frame.
+- Each rejection is logged at WARNING with its reason, MN and QN (never the password nor the raw frame) and kept in
+  monitoring_rejections with the peer address.
 """
 from __future__ import annotations
 
@@ -43,80 +50,128 @@ from sqlalchemy import exc as sa_exc
 from portal.core.transactions import commit_retrying
 from portal.extensions import db
 from portal.monitoring import hj212, services
+from portal.monitoring.guard import AddressGuard
+from portal.monitoring.guard import from_config as guard_from_config
 
 log = logging.getLogger(__name__)
 
 MAX_LINE = 2 + 4 + hj212.MAX_SEGMENT + 4 + 2  # ## + length + segment + CRC + CRLF = 10,011 bytes
 READ_SIZE = 256 * 1024
 MAX_BATCH = 5000  # frames per ingest call, give or take the last request taken
-ANSWERED = frozenset({"accepted", "duplicate"})
+ANSWERED = frozenset({"accepted", "partial", "duplicate"})
+FRAME_SECONDS = 30.0  # a started frame must complete within this (slow-frame timeout)
+MAX_PER_ADDRESS = 100  # connections per peer address
 STOP_GRACE_SECONDS = 30
-_RAW_MN = re.compile(rb"(?:^|;)MN=([A-Za-z0-9]{1,24})(?=;|$)")
+_RAW_MN = re.compile(rb"(?:^|;)MN=([A-Za-z0-9_-]{1,24})(?=;|$)")
 _RAW_QN = re.compile(rb"(?:^|;)QN=(\d{17})(?=;|$)")
 
 
 class LineTooLong(Exception):
-    """The peer sent more than MAX_LINE bytes without a line feed."""
+    """Kept for callers of the earlier line-based reader; the length-based reader never raises it."""
 
 
 # ---------------------------------------------------------------- framing (pure)
 
-def _declared_length(line: bytes, pos: int) -> int | None:
-    digits = line[pos + 2:pos + 6]
+def _declared_length(data: bytes | bytearray, pos: int) -> int | None:
+    digits = bytes(data[pos + 2:pos + 6])
     return int(digits) if len(digits) == 4 and digits.isdigit() else None
 
 
-def split_line(line: bytes) -> list[bytes]:
-    """Candidate frames in one LF-terminated line, each ending with CRLF. Bytes before the first plausible frame
-    start (``##`` + 4 digits) are garbage; a frame whose length does not reach the end of the line is cut at the
-    next ``##`` so the frame after it is not lost."""
-    pieces = []
-    pos = line.find(b"##")
-    while pos >= 0:
-        length = _declared_length(line, pos)
-        if length is None:  # not a frame start: resync on the next ##
-            pos = line.find(b"##", pos + 1)
-            continue
-        rest = line[pos:].rstrip(b"\r\n")
-        following = line.find(b"##", pos + 2)
-        if len(rest) == length + 10 or following < 0:
-            pieces.append(rest)
-            break
-        pieces.append(line[pos:following])
-        pos = following
-    return [piece + b"\r\n" for piece in pieces]
+def _crc_matches(frame: bytes) -> bool:
+    length = int(frame[2:6])
+    try:
+        return int(frame[6 + length:10 + length], 16) == hj212.crc16(frame[6:6 + length])
+    except ValueError:
+        return False
 
 
 class FrameReader:
-    """Accumulates a connection's bytes and returns the candidate frames of each complete line."""
+    """Accumulates a connection's bytes and returns its complete frames, cut by their length field (each returned
+    with CRLF, as the parser takes it). `pending` tells whether a partial frame is waiting (slow-frame timeout)."""
 
     def __init__(self, max_line: int = MAX_LINE):
         self.max_line = max_line
         self.buffer = bytearray()
-        self.discarded = 0  # bytes of lines without a frame
+        self.discarded = 0  # bytes outside any frame (CRLF terminators excepted)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.buffer)
+
+    def _drop(self, count: int) -> None:
+        chunk = bytes(self.buffer[:count])
+        self.discarded += len(chunk) if chunk.strip(b"\r\n") else 0
+        del self.buffer[:count]
 
     def feed(self, data: bytes) -> list[bytes]:
         self.buffer += data
         frames: list[bytes] = []
-        start = 0
-        while (end := self.buffer.find(b"\n", start)) >= 0:
-            if end + 1 - start > self.max_line:
-                raise LineTooLong
-            line = bytes(self.buffer[start:end + 1])
-            found = split_line(line)
-            if not found:
-                self.discarded += len(line)
-            frames.extend(found)
-            start = end + 1
-        del self.buffer[:start]
-        if len(self.buffer) > self.max_line:
-            raise LineTooLong
+        buf = self.buffer
+        while buf:
+            pos = buf.find(b"##")
+            if pos < 0:  # keep a trailing '#' that may start the next frame
+                self._drop(len(buf) - 1 if buf.endswith(b"#") else len(buf))
+                break
+            if pos:
+                self._drop(pos)
+                continue
+            if len(buf) < 6:
+                break
+            length = _declared_length(buf, 0)
+            if length is None:  # not a frame start: resync on the next ##
+                self._drop(1)
+                continue
+            total = 6 + length + 4
+            window = bytes(buf[:min(total, len(buf))])
+            lf = window.find(b"\n", 6)
+            if lf >= 0:  # a line ended inside the declared span: a cut frame, refused, the rest survives
+                frames.append(window[:lf + 1].rstrip(b"\r\n") + b"\r\n")
+                del buf[:lf + 1]
+                continue
+            following = window.find(b"##", 6)
+            if len(buf) < total:
+                # wait for the rest, unless a later frame start already holds a complete good frame (a truncated
+                # frame followed by another one without CRLF)
+                if following >= 0 and self._complete_good_frame_at(following):
+                    frames.append(window[:following] + b"\r\n")
+                    del buf[:following]
+                    continue
+                break
+            frame = window
+            if not _crc_matches(frame) and following >= 0 and self._complete_good_frame_at(following):
+                frames.append(frame[:following] + b"\r\n")
+                del buf[:following]
+                continue
+            del buf[:total]
+            if buf[:2] == b"\r\n":
+                del buf[:2]
+            elif buf[:1] == b"\n":
+                del buf[:1]
+            frames.append(frame + b"\r\n")
         return frames
+
+    def _complete_good_frame_at(self, pos: int) -> bool:
+        length = _declared_length(self.buffer, pos)
+        if length is None or len(self.buffer) < pos + 10 + length:
+            return False
+        return _crc_matches(bytes(self.buffer[pos:pos + 10 + length]))
+
+
+def split_line(line: bytes) -> list[bytes]:
+    """The frames of one LF-terminated line (the reader applied to one line)."""
+    reader = FrameReader()
+    frames = reader.feed(line)
+    if reader.buffer:  # the line ended: what remains is a cut frame
+        rest = bytes(reader.buffer)
+        start = rest.find(b"##")
+        if start >= 0:
+            frames.append(rest[start:].rstrip(b"\r\n") + b"\r\n")
+    return frames
 
 
 def header_fields(frame: bytes) -> dict[str, str]:
     """QN, PW, MN, Flag, ... of a frame that ingest accepted (so its framing and fields are valid)."""
-    segment = frame[6:6 + int(frame[2:6])].decode("ascii")
+    segment = frame[6:6 + int(frame[2:6])].decode("utf-8", "replace")  # 2025 segments are UTF-8
     start = segment.find("CP=&&")
     if start >= 0:
         end = segment.find("&&", start + 5)
@@ -131,8 +186,10 @@ def data_response(fields: dict[str, str]) -> bytes | None:
         return None
     qn = fields.get("QN")
     head = f"QN={qn};" if qn else ""
+    version = int(flag) >> 2 if len(flag) <= 9 else 1
+    reply_flag = 8 if version == 2 else 4  # the device's edition (2025: 000010), no response wanted
     return hj212.build_frame(f"{head}ST=91;CN=9014;PW={fields.get('PW', '')};MN={fields.get('MN', '')};"
-                             f"Flag=4;CP=&&&&")
+                             f"Flag={reply_flag};CP=&&&&")
 
 
 def _raw(pattern: re.Pattern, frame: bytes) -> str | None:
@@ -144,7 +201,8 @@ def log_rejection(frame: bytes, result: dict[str, Any], peer: str) -> None:
     mn = result.get("mn") or _raw(_RAW_MN, frame)
     qn = result.get("qn") or _raw(_RAW_QN, frame)
     position = f" item={result['position']}" if result.get("position") else ""
-    log.warning("HJ 212 packet rejected: %s mn=%s qn=%s%s peer=%s", result["result"], mn, qn, position, peer)
+    log.warning("HJ 212 packet rejected: %s mn=%s qn=%s%s peer=%s", result.get("reason") or result["result"], mn,
+                qn, position, peer)
 
 
 # ---------------------------------------------------------------- server
@@ -155,7 +213,8 @@ class Hj212Listener:
 
     def __init__(self, app: Flask, host: str | None = None, port: int | None = None,
                  idle_seconds: float | None = None, max_connections: int | None = None,
-                 workers: int | None = None):
+                 workers: int | None = None, max_per_address: int | None = None,
+                 frame_seconds: float | None = None, guard: AddressGuard | None = None):
         config = app.config
         self.app = app
         self.host = host if host is not None else config["HJ212_LISTEN_HOST"]
@@ -164,6 +223,12 @@ class Hj212Listener:
         self.max_connections = int(max_connections if max_connections is not None
                                    else config["HJ212_LISTEN_MAX_CONNECTIONS"])
         self.workers = int(workers if workers is not None else config["HJ212_LISTEN_WORKERS"])
+        self.max_per_address = int(max_per_address if max_per_address is not None
+                                   else config.get("HJ212_LISTEN_MAX_PER_ADDRESS", MAX_PER_ADDRESS))
+        self.frame_seconds = float(frame_seconds if frame_seconds is not None
+                                   else config.get("HJ212_LISTEN_FRAME_SECONDS", FRAME_SECONDS))
+        self.guard = guard or guard_from_config(config)
+        self._per_address: dict[str, int] = {}
         self.ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -217,55 +282,90 @@ class Hj212Listener:
         log.info("HJ 212 listener stopped")
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = "%s:%s" % tuple(writer.get_extra_info("peername") or ("?", "?"))[:2]
+        peername = writer.get_extra_info("peername") or ("?", "?")
+        address = str(peername[0])
+        peer = "%s:%s" % tuple(peername)[:2]
         task = asyncio.current_task()
         if self._stopping or len(self._busy) >= self.max_connections:
             log.warning("HJ 212 connection from %s refused: %d connections open (HJ212_LISTEN_MAX_CONNECTIONS)",
                         peer, len(self._busy))
             writer.close()
             return
+        if self._per_address.get(address, 0) >= self.max_per_address:
+            log.warning("HJ 212 connection from %s refused: %d connections from this address "
+                        "(HJ212_LISTEN_MAX_PER_ADDRESS)", peer, self._per_address[address])
+            writer.close()
+            return
+        if self.guard.blocked(address):
+            log.warning("HJ 212 connection from %s refused: too many failed authentications", peer)
+            writer.close()
+            return
         self._busy[task] = False
+        self._per_address[address] = self._per_address.get(address, 0) + 1
         try:
-            await self._serve_connection(reader, writer, peer, task)
+            await self._serve_connection(reader, writer, peer, address, task)
         except (ConnectionError, TimeoutError):
             pass
         except Exception:  # never let one connection take the listener down
             log.exception("HJ 212 connection from %s failed", peer)
         finally:
             self._busy.pop(task, None)
+            left = self._per_address.get(address, 1) - 1
+            if left > 0:
+                self._per_address[address] = left
+            else:
+                self._per_address.pop(address, None)
             writer.close()
 
-    async def _serve_connection(self, reader, writer, peer: str, task: asyncio.Task) -> None:
+    async def _serve_connection(self, reader, writer, peer: str, address: str, task: asyncio.Task) -> None:
         frames_reader = FrameReader()
+        frame_started: float | None = None
         while not self._stopping:
+            timeout = self.idle_seconds
+            if frame_started is not None:  # a partial frame is waiting: it must complete in time
+                timeout = min(timeout, max(0.0, frame_started + self.frame_seconds - self._loop.time()))
             try:
-                data = await asyncio.wait_for(reader.read(READ_SIZE), self.idle_seconds)
+                data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
             except TimeoutError:
-                log.info("HJ 212 connection from %s idle for %gs: closed", peer, self.idle_seconds)
+                if frame_started is not None:
+                    log.warning("HJ 212 connection from %s closed: a frame did not complete within %gs", peer,
+                                self.frame_seconds)
+                else:
+                    log.info("HJ 212 connection from %s idle for %gs: closed", peer, self.idle_seconds)
                 return
             if not data:
                 return
             discarded = frames_reader.discarded
-            try:
-                frames = frames_reader.feed(data)
-            except LineTooLong:
-                log.warning("HJ 212 connection from %s closed: a line longer than %d bytes", peer, MAX_LINE)
-                return
+            frames = frames_reader.feed(data)
             if frames_reader.discarded > discarded:
                 log.warning("HJ 212 connection from %s: %d bytes without a frame discarded", peer,
                             frames_reader.discarded - discarded)
+            if not frames_reader.pending:
+                frame_started = None
+            elif frame_started is None or frames:
+                frame_started = self._loop.time()
             if not frames:
                 continue
+            wait = self.guard.take(address, len(frames))
+            if wait == float("inf"):
+                log.warning("HJ 212 connection from %s closed: %d frames in one read exceed the frame budget", peer,
+                            len(frames))
+                return
+            if wait > 0:  # back-pressure: this address's budget is spent; others are not slowed
+                await asyncio.sleep(wait)
             self._busy[task] = True
             try:
                 done = self._loop.create_future()
                 self._queue.put_nowait((frames, peer, done))
-                replies = await done
+                replies, failures = await done
             finally:
                 self._busy[task] = False
             if replies:
                 writer.write(b"".join(replies))
                 await writer.drain()
+            if failures and self.guard.failed(address, failures):
+                log.warning("HJ 212 connection from %s closed: too many failed authentications", peer)
+                return
 
     async def _dispatch(self) -> None:
         """Take every waiting request (up to MAX_BATCH frames) and ingest them together in a worker thread."""
@@ -290,20 +390,23 @@ class Hj212Listener:
 
     # ------------------------------------------------------------ ingest (worker threads)
 
-    def ingest_requests(self, requests: list[tuple[list[bytes], str]]) -> list[list[bytes]]:
-        """One ingest call for the frames of several connections; each gets its own responses back, in order."""
-        replies = self.ingest([f for frames, _ in requests for f in frames],
-                              [peer for frames, peer in requests for _ in frames])
+    def ingest_requests(self, requests: list[tuple[list[bytes], str]]) -> list[tuple[list[bytes], int]]:
+        """One ingest call for the frames of several connections; each gets its own responses back, in order,
+        with its count of unauthorised frames (for the per-address guard)."""
+        replies, results = self.ingest([f for frames, _ in requests for f in frames],
+                                       [peer for frames, peer in requests for _ in frames])
         out, start = [], 0
         for frames, _ in requests:
-            out.append([r for r in replies[start:start + len(frames)] if r is not None])
+            part = slice(start, start + len(frames))
+            out.append(([r for r in replies[part] if r is not None],
+                        sum(1 for r in results[part] if r.get("result") == "unauthorised")))
             start += len(frames)
         return out
 
-    def ingest(self, frames: list[bytes], peers: list[str]) -> list[bytes | None]:
-        """Store a batch of frames (committed) and return each frame's data response, or None."""
+    def ingest(self, frames: list[bytes], peers: list[str]) -> tuple[list[bytes | None], list[dict[str, Any]]]:
+        """Store a batch of frames (committed) and return each frame's data response, or None, and the results."""
         with self.app.app_context():
-            results = self._ingest_split(frames)
+            results = self._ingest_split(frames, [p.rpartition(":")[0] for p in peers])
         replies: list[bytes | None] = []
         for frame, result, peer in zip(frames, results, peers):
             if result["result"] in ANSWERED:
@@ -311,14 +414,16 @@ class Hj212Listener:
             else:
                 log_rejection(frame, result, peer)
                 replies.append(None)
-        return replies
+        return replies, results
 
-    def _ingest_split(self, frames: list[bytes]) -> list[dict[str, Any]]:
+    def _ingest_split(self, frames: list[bytes], addresses: list[str]) -> list[dict[str, Any]]:
         """One result per frame. A batch that raises is rolled back and halved until the failing frame is alone
         (it gets server_error, so no response); a deadlock is run again (commit_retrying), a database outage is not
         retried: the devices resend."""
         try:
-            results = commit_retrying(lambda: services.ingest_hj212(b"".join(frames)), what="HJ 212 listener batch")
+            results = commit_retrying(lambda: services.ingest_hj212(b"".join(frames), addresses=addresses,
+                                                                    channel="tcp"),
+                                      what="HJ 212 listener batch")
         except Exception as exc:
             _rollback()
             unavailable = isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or getattr(
@@ -329,7 +434,8 @@ class Hj212Listener:
             log.warning("HJ 212 batch of %d frames failed (%s); retrying it in halves", len(frames),
                         type(exc).__name__)
             half = len(frames) // 2
-            return self._ingest_split(frames[:half]) + self._ingest_split(frames[half:])
+            return (self._ingest_split(frames[:half], addresses[:half])
+                    + self._ingest_split(frames[half:], addresses[half:]))
         by_line = {r["line"]: r for r in results}
         return [by_line.get(n, {"result": "server_error"}) for n in range(1, len(frames) + 1)]
 

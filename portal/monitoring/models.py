@@ -31,6 +31,7 @@ class Period(enum.StrEnum):
 class Source(enum.StrEnum):
     AUTO = "auto"
     MANUAL = "manual"
+    DERIVED = "derived"  # an hourly mean the portal derived from minute/real-time data (derived.py)
 
 
 class Resolution(enum.StrEnum):
@@ -56,7 +57,11 @@ class Basis(enum.StrEnum):
 
 
 class Device(TimestampMixin, db.Model):
-    """An automatic monitoring device (数采仪) identified by its HJ 212 MN and authenticated by its password."""
+    """An automatic monitoring device (数采仪) identified by its HJ 212 MN and authenticated by its password.
+
+    password_hash holds a keyed verifier of the device secret (devicekeys.py: HMAC-SHA256 with the server's device
+    key, checked per packet in constant time); devices registered before it hold an argon2 hash, replaced by a
+    verifier on their first correct packet. sm4_key is the HJ 212-2025 SM4 key, Fernet-encrypted (devicekeys.py)."""
 
     __tablename__ = "monitoring_devices"
 
@@ -66,16 +71,24 @@ class Device(TimestampMixin, db.Model):
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
     outlet_id: Mapped[int] = mapped_column(sa.ForeignKey("outlets.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    protocol: Mapped[str] = mapped_column(sa.String(4), default="2017", server_default="2017")  # 2017 / 2025
+    sm4_key: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    last_frame_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # any frame naming this MN
+    last_data_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last accepted data upload
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # CN 9015 (2025) or any upload
 
     enterprise = relationship("Enterprise")
     outlet = relationship("Outlet")
 
 
 class ReceivedPacket(db.Model):
-    """One HJ 212 packet received from a known device; (mn, qn) unique so a re-sent packet is a duplicate."""
+    """One HJ 212 packet received from a known device; (mn, qn, pno) unique so a re-sent packet is a duplicate
+    while each part of a split upload (PNUM/PNO, pno 0 for an unsplit packet) is its own record (DOMAIN §5.10).
+    issues lists the items not stored (unknown field, repeated code, out-of-range value ...); raw keeps the CP
+    text of a packet with issues, of CN 2013 raw records and of commands kept unread."""
 
     __tablename__ = "monitoring_packets"
-    __table_args__ = (sa.UniqueConstraint("mn", "qn"),)
+    __table_args__ = (sa.UniqueConstraint("mn", "qn", "pno"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     mn: Mapped[str] = mapped_column(sa.String(24))
@@ -85,6 +98,32 @@ class ReceivedPacket(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     value_count: Mapped[int] = mapped_column(default=0)
     unknown_codes: Mapped[str] = mapped_column(sa.String(200), default="")
+    pno: Mapped[int] = mapped_column(default=0, server_default="0")
+    pnum: Mapped[int | None] = mapped_column()
+    version: Mapped[str] = mapped_column(sa.String(5), default="2017", server_default="2017")
+    result: Mapped[str] = mapped_column(sa.String(16), default="accepted", server_default="accepted")
+    backfill: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    issues: Mapped[list | None] = mapped_column(sa.JSON)
+    raw: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class RejectedPacket(db.Model):
+    """A refused HJ 212 frame (bad CRC, unauthorised, bad time, decryption failure ...), kept for the regulator
+    (DOMAIN §5.10 rule 2, R12). device_id is set when the MN names a registered device; the network is only ever
+    told `unauthorised`, the regulator sees `unknown_device` or `wrong_password`."""
+
+    __tablename__ = "monitoring_rejections"
+    __table_args__ = (sa.Index("ix_monitoring_rejections_device_time", "device_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    channel: Mapped[str] = mapped_column(sa.String(8), default="http")  # http / tcp
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
+    mn: Mapped[str | None] = mapped_column(sa.String(24))
+    qn: Mapped[str | None] = mapped_column(sa.String(20))
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("monitoring_devices.id"))
+    detail: Mapped[str] = mapped_column(sa.String(300), default="")
 
 
 class MonitoringValue(db.Model):

@@ -13,13 +13,26 @@ def _param(name: str, where: str, description: str, schema: dict[str, Any], requ
 
 _RESULT = {"type": "object", "required": ["line", "result"], "properties": {
     "line": {"type": "integer", "description": "1-based line number of the packet in the request body."},
-    "result": {"type": "string", "enum": ["accepted", "duplicate", "bad_header", "bad_length", "bad_crc",
+    "result": {"type": "string", "enum": ["accepted", "partial", "duplicate", "bad_header", "bad_length", "bad_crc",
+                                          "crc_byte_swapped", "crc_modbus", "crc_modbus_swapped",
                                           "bad_terminator", "bad_encoding", "missing_field", "malformed_field",
                                           "duplicate_field", "malformed_item", "duplicate_item", "bad_datetime",
-                                          "unknown_device", "wrong_password", "unsupported_command"]},
+                                          "bad_time", "unauthorised", "decrypt_failed", "protocol_mismatch",
+                                          "unsupported_command"],
+               "description": "accepted / partial (some items not stored, see issues) / duplicate are stored; "
+                              "every other result stored nothing. Unknown MN and wrong password are both "
+                              "`unauthorised`."},
+    "issues": {"type": "array", "description": "Items not stored, or stored marked (partial packets).",
+               "items": {"type": "object", "properties": {
+                   "position": {"type": "integer"}, "key": {"type": "string"}, "value": {"type": "string"},
+                   "issue": {"type": "string", "enum": ["extra_field", "ambiguous_duplicate", "malformed_value",
+                                                       "flag_unrecognised", "malformed_code", "out_of_range",
+                                                       "unknown_code"]}}}},
+    "parts": {"type": "string", "description": "Split uploads: parts held of PNUM, e.g. 2/3."},
+    "backfill": {"type": "boolean", "description": "Older than the back-fill window: stored, opens no incident."},
     "message": {"type": "string"},
     "position": {"type": "integer", "description": "For item errors: the 1-based item number inside CP."},
-    "mn": {"type": "string"}, "qn": {"type": ["string", "null"]},
+    "mn": {"type": ["string", "null"]}, "qn": {"type": ["string", "null"]},
     "values": {"type": "integer", "description": "Pollutant items stored (accepted packets)."},
     "unknown_codes": {"type": "array", "items": {"type": "string"},
                       "description": "Pollutant codes not in the reference table: stored and reported."}}}
@@ -48,11 +61,14 @@ _SERIES = {"type": "object", "properties": {
 PATHS: dict[str, Any] = {
     "/api/v1/monitoring/hj212": {"post": {
         "operationId": "postHj212Packets",
-        "summary": "Automatic monitoring data: HJ 212-2017 packets (2005 edition read too), one per line.",
+        "summary": "Automatic monitoring data: HJ 212-2017 and HJ 212-2025 packets (2005 edition read too), one "
+                   "per line.",
         "description": "Each line is a full frame: ##, 4-digit length, data segment, CRC16 (appendix algorithm), "
-                       "CRLF. The device authenticates with MN and PW; CN 2011/2051/2061/2031 are stored. Every "
-                       "line gets its own result; a packet with the same MN and QN as one received before is a "
-                       "duplicate, and re-sent values never count twice. Rate limited per client address.",
+                       "CRLF. The device authenticates with MN and PW; CN 2011/2051/2061/2031 are stored, 2013 and "
+                       "3020 kept raw, 9015 is a heartbeat; a 2025 device's data area is SM4-encrypted. Every line "
+                       "gets its own result; a packet with the same MN, QN and PNO as one received before is a "
+                       "duplicate, and re-sent values never count twice. Limits per client address: requests, "
+                       "packets and failed authentications (429).",
         "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}},
         "responses": {"200": {"description": "One result per packet line.", "content": {"application/json": {
             "schema": {"type": "object", "required": ["results", "meta"], "properties": {

@@ -13,7 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.monitoring import partitions
-from portal.monitoring.bulk_sql import PACKET_COLUMNS, VALUE_COLUMNS, raw_cursor, rollup_upsert_sql, value_row
+from portal.monitoring.bulk_sql import (PACKET_COLUMNS, VALUE_COLUMNS, packet_json, raw_cursor, rollup_upsert_sql,
+                                        value_row)
 
 _KEY = ("outlet_id", "pollutant_code", "period", "measured_at")
 _COLS = ", ".join(VALUE_COLUMNS)
@@ -77,13 +78,13 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
         return inserted, totals
 
 
-def insert_packets(params: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert packet records that carry a QN; returns (mn, qn) -> id of those inserted (a pair already stored, also
-    by a concurrent request, is left out: the caller reports it as a duplicate)."""
+def insert_packets(params: list[dict[str, Any]]) -> dict[tuple[str, str, int], int]:
+    """Insert packet records that carry a QN; returns (mn, qn, pno) -> id of those inserted (a key already stored,
+    also by a concurrent request, is left out: the caller reports it as a duplicate)."""
     cols = ", ".join(PACKET_COLUMNS)
     with raw_cursor() as cur:
         _copy(cur, "monitoring_packets_in", "monitoring_packets", PACKET_COLUMNS,
-              [[p[c] for c in PACKET_COLUMNS] for p in params])
-        cur.execute(f"INSERT INTO monitoring_packets ({cols}) SELECT {cols} FROM monitoring_packets_in ORDER BY mn, qn "
-                    "ON CONFLICT DO NOTHING RETURNING id, mn, qn")
-        return {(mn, qn): pid for pid, mn, qn in cur.fetchall()}
+              [[packet_json(p[c]) if c == "issues" else p[c] for c in PACKET_COLUMNS] for p in params])
+        cur.execute(f"INSERT INTO monitoring_packets ({cols}) SELECT {cols} FROM monitoring_packets_in ORDER BY mn, qn, pno "
+                    "ON CONFLICT DO NOTHING RETURNING id, mn, qn, pno")
+        return {(mn, qn, pno): pid for pid, mn, qn, pno in cur.fetchall()}

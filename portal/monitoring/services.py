@@ -4,9 +4,8 @@ Services flush, never commit (views, CLI and the job runner commit).
 """
 from __future__ import annotations
 
-import hashlib
+import re
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,32 +14,40 @@ from flask_babel import gettext as _
 
 from portal.audit.services import record, snapshot
 from portal.auth import rules as auth_rules
-from portal.auth.services import hash_password, verify_password
 from portal.core.clock import china_today, china_tz
 from portal.credit.evidence import add_evidence
 from portal.credit.models import Evidence, EvidenceKind, EvidenceSource
-from portal.db import utcnow
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import episodes, hj212, ingest, pgcopy, rules, sqlitebulk
-from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding, ReceivedPacket
-from portal.reference.models import Pollutant
+from portal.monitoring import devicekeys, episodes, ingest, rules
+from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding
 
 UTC = timezone.utc
-_AUTH_CACHE: dict[tuple[str, str, str], bool] = {}
+_MN = re.compile(r"[A-Za-z0-9_-]{1,24}")
 
 
 # ---------------------------------------------------------------- devices
 
-def add_device(actor: Any, *, mn: str, password: str, uscc: str, outlet_code: str) -> Device:
-    """Register a device for one outlet; MN + password authenticate its packets."""
+def add_device(actor: Any, *, mn: str, password: str, uscc: str, outlet_code: str, protocol: str = "2017",
+               sm4_key: str | None = None) -> Device:
+    """Register a device for one outlet; MN + password authenticate its packets. A 2025 device gets an SM4 key
+    (the one given, else a new random one); read it once from `device.new_sm4_key` to configure the logger."""
     mn = (mn or "").strip()
+    protocol = (protocol or "2017").strip()
     errors = {}
-    if not mn or len(mn) > 24 or not mn.isascii() or not mn.isalnum():
-        errors["mn"] = _("The MN must be 1 to 24 letters or digits, as configured in the data logger.")
-    if not password or len(password) > 64 or not password.isascii():
-        errors["password"] = _("The password must be 1 to 64 ASCII characters, as configured in the data logger.")
+    if not _MN.fullmatch(mn):
+        errors["mn"] = _("The MN must be 1 to 24 letters, digits, “_” or “-”, as configured in the data logger.")
+    if not password or len(password) > 64 or not password.isascii() or ";" in password or "&" in password:
+        errors["password"] = _("The password must be 1 to 64 ASCII characters without “;” or “&”, as configured "
+                               "in the data logger.")
+    if protocol not in ("2017", "2025"):
+        errors["protocol"] = _("The protocol must be 2017 or 2025 (HJ 212 edition the data logger speaks).")
+    sm4_key = (sm4_key or "").strip()
+    if sm4_key and not devicekeys.valid_sm4_key(sm4_key):
+        errors["sm4_key"] = _("The SM4 key must be 32 hexadecimal digits (128 bits).")
+    if sm4_key and protocol != "2025":
+        errors["sm4_key"] = _("An SM4 key is only used by HJ 212-2025 devices: give --protocol 2025.")
     enterprise = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == (uscc or "").strip().upper()))
     if enterprise is None:
         errors["uscc"] = _("No enterprise has this unified social credit code.")
@@ -54,11 +61,33 @@ def add_device(actor: Any, *, mn: str, password: str, uscc: str, outlet_code: st
         raise ValidationFailed(errors)
     if db.session.scalar(sa.select(Device.id).where(Device.mn == mn)) is not None:
         raise Conflict(_("A device with MN %(mn)s is already registered.", mn=mn), field="mn")
-    device = Device(mn=mn, password_hash=hash_password(password), enterprise_id=enterprise.id, outlet_id=outlet.id)
+    device = Device(mn=mn, password_hash=devicekeys.make_verifier(mn, password), enterprise_id=enterprise.id,
+                    outlet_id=outlet.id, protocol=protocol)
+    if protocol == "2025":
+        key = sm4_key.upper() or devicekeys.new_sm4_key()
+        device.sm4_key = devicekeys.seal_sm4_key(key)
+        device.new_sm4_key = key  # not a column: shown once to whoever registers the device
     db.session.add(device)
     db.session.flush()
-    record(actor, "monitoring.device.add", device)
+    record(actor, "monitoring.device.add", device, after=_device_snapshot(device))
     return device
+
+
+def _device_snapshot(device: Device) -> dict:
+    """The audited columns of a device, never its secrets (verifier, sealed SM4 key)."""
+    return snapshot(device, exclude=("created_at", "updated_at", "password_hash", "sm4_key"))
+
+
+def rotate_sm4_key(actor: Any, device: Device, sm4_key: str | None = None) -> str:
+    """A new SM4 key for a 2025 device (returned once, stored encrypted); the logger must be given it too."""
+    key = (sm4_key or "").strip().upper() or devicekeys.new_sm4_key()
+    if not devicekeys.valid_sm4_key(key):
+        raise ValidationFailed({"sm4_key": _("The SM4 key must be 32 hexadecimal digits (128 bits).")})
+    if device.protocol != "2025":
+        raise ValidationFailed({"protocol": _("Only HJ 212-2025 devices use an SM4 key.")})
+    device.sm4_key = devicekeys.seal_sm4_key(key)
+    record(actor, "monitoring.device.rotate_key", device, after=_device_snapshot(device))
+    return key
 
 
 def jurisdiction_devices(jurisdiction_code: str | None) -> list[Device]:
@@ -77,17 +106,6 @@ def add_device_as_regulator(actor: Any, **kwargs: str) -> Device:
                                                                    enterprise.region_code):
         raise NotAllowed(_("This enterprise is outside your jurisdiction."), field="uscc")
     return add_device(actor, **kwargs)
-
-
-def _password_ok(device: Device, password: str) -> bool:
-    """argon2 is deliberately slow; a verified (hash, password) pair is remembered so a busy device does not cost
-    a hash per packet. The key includes the stored hash, so a password change invalidates it."""
-    key = (device.mn, device.password_hash, hashlib.sha256(password.encode()).hexdigest())
-    if key not in _AUTH_CACHE:
-        if len(_AUTH_CACHE) > 10000:
-            _AUTH_CACHE.clear()
-        _AUTH_CACHE[key] = verify_password(device.password_hash, password)
-    return _AUTH_CACHE[key]
 
 
 # ---------------------------------------------------------------- limits
@@ -110,139 +128,11 @@ def _f(value) -> float | None:
 
 # ---------------------------------------------------------------- HJ 212 ingest
 
-def _result(line_no: int, result: str, message: str = "", **extra: Any) -> dict[str, Any]:
-    return {"line": line_no, "result": result, "message": message, **extra}
+def ingest_hj212(body: bytes, now: datetime | None = None, **options: Any) -> list[dict[str, Any]]:
+    """Parse, authenticate and store every packet of a request body (portal/monitoring/intake.py)."""
+    from portal.monitoring import intake
 
-
-def split_packets(body: bytes) -> list[tuple[int, bytes]]:
-    """One packet per line; a CRLF-terminated line keeps its CRLF for the frame check."""
-    lines = []
-    for number, part in enumerate(body.split(b"\n"), start=1):
-        if not part.strip():
-            continue
-        lines.append((number, part + b"\n" if part.endswith(b"\r") else part))
-    return lines
-
-
-def ingest_hj212(body: bytes, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Parse, authenticate and store every packet of a request body; one result per packet line."""
-    now = now or utcnow()
-    tz = china_tz()
-    results: list[dict[str, Any]] = []
-    parsed: list[tuple[int, hj212.Packet]] = []
-    for number, frame in split_packets(body):
-        try:
-            parsed.append((number, hj212.parse_frame(frame)))
-        except hj212.Hj212Error as exc:
-            results.append(_result(number, exc.code, exc.message, **({"position": exc.position}
-                                                                     if exc.position else {})))
-    devices = {d.mn: d for d in db.session.scalars(sa.select(Device).where(
-        Device.mn.in_({p.mn for _, p in parsed}), Device.is_active.is_(True)))} if parsed else {}
-    accepted: list[tuple[int, hj212.Packet, Device]] = []
-    seen: set[tuple[str, str]] = set()
-    checked: dict[tuple[str, str], bool] = {}  # (MN, password) -> verdict, once per body
-    for number, packet in parsed:
-        base = {"mn": packet.mn, "qn": packet.qn}
-        device = devices.get(packet.mn)
-        if device is not None and (packet.mn, packet.pw) not in checked:
-            checked[(packet.mn, packet.pw)] = _password_ok(device, packet.pw)
-        if device is None:
-            results.append(_result(number, "unknown_device", "No active device is registered with this MN.", **base))
-        elif not checked[(packet.mn, packet.pw)]:
-            results.append(_result(number, "wrong_password", "The password does not match this device.", **base))
-        elif packet.cn not in rules.CN_PERIODS:
-            results.append(_result(number, "unsupported_command",
-                                   "Only data uploads are accepted (CN 2011, 2051, 2061, 2031).", **base))
-        elif packet.data_time is None:
-            results.append(_result(number, "missing_field", "The data packet has no DataTime.", **base))
-        elif packet.qn and (packet.mn, packet.qn) in seen:  # one already stored is found by the insert
-            results.append(_result(number, "duplicate", "This packet (same MN and QN) was already received.", **base))
-        else:
-            if packet.qn:
-                seen.add((packet.mn, packet.qn))
-            accepted.append((number, packet, device))
-    results.extend(_store_packets(accepted, tz, now))
-    results.sort(key=lambda r: r["line"])
-    return results
-
-
-def _known_codes() -> set[str]:
-    return set(db.session.scalars(sa.select(Pollutant.code)))
-
-
-def _packet_rows(packet: hj212.Packet, device: Device, specs: dict[str, rules.LimitSpec], tz: ZoneInfo,
-                 packet_id: int) -> list[dict[str, Any]]:
-    period = rules.CN_PERIODS[packet.cn]
-    value_field, conv_field = rules.VALUE_FIELDS[period]
-    measured_at = _utc(packet.data_time, tz)
-    o2 = packet.items.get(rules.O2_CODE, {}).get(value_field)
-    enterprise_id, outlet_id = device.enterprise_id, device.outlet_id  # ORM attributes: read once per packet
-    rows = []
-    for code, item in packet.items.items():
-        get = item.get
-        value, conv = get(value_field), get(conv_field)
-        if conv is None and value is not None and o2 is not None:
-            spec = specs.get(code)
-            if spec is not None and spec.reference_o2 is not None:
-                conv = rules.convert_to_reference_o2(float(value), float(o2), spec.reference_o2)
-        rows.append({"enterprise_id": enterprise_id, "outlet_id": outlet_id, "pollutant_code": code,
-                     "period": period, "measured_at": measured_at, "value": value, "value_min": get("Min"),
-                     "value_max": get("Max"), "value_converted": conv, "flag": get("Flag", "N"),
-                     "source": "auto", "packet_id": packet_id})
-    return rows
-
-
-@lru_cache(maxsize=4096)
-def _utc(local: datetime, tz: ZoneInfo) -> datetime:
-    """A device's local DataTime in UTC; cached, since the packets of one request share a few instants."""
-    return local.replace(tzinfo=tz).astimezone(UTC)
-
-
-def _insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
-    """Insert packet records in bulk; a packet whose (MN, QN) is already stored (also by a concurrent request) gets
-    None and is reported as a duplicate."""
-    if not ingest.is_postgres():
-        return sqlitebulk.insert_packets(params)
-    ids: list[int | None] = [None] * len(params)
-    with_qn = [i for i, p in enumerate(params) if p["qn"]]
-    if with_qn:  # COPY: a long multi-row INSERT cost more to parse than to run
-        found = pgcopy.insert_packets([params[i] for i in with_qn])
-        for i in with_qn:
-            ids[i] = found.get((params[i]["mn"], params[i]["qn"]))
-    without_qn = [i for i, p in enumerate(params) if not p["qn"]]  # 2005-edition packets: RETURNING in order
-    table = ReceivedPacket.__table__
-    for start in range(0, len(without_qn), ingest.CHUNK):
-        chunk = without_qn[start:start + ingest.CHUNK]
-        stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        for i, (pid,) in zip(chunk, db.session.connection().execute(stmt, [params[i] for i in chunk])):
-            ids[i] = pid
-    return ids
-
-
-def _store_packets(accepted: list[tuple[int, hj212.Packet, Device]], tz: ZoneInfo,
-                   now: datetime) -> list[dict[str, Any]]:
-    if not accepted:
-        return []
-    known = _known_codes()
-    specs = limit_specs({d.outlet_id for _, _, d in accepted})
-    unknown = [sorted(c for c in packet.items if c not in known) for _, packet, _ in accepted]
-    ids = _insert_packets([{"mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id,
-                            "received_at": now, "value_count": len(packet.items),
-                            "unknown_codes": ",".join(codes)[:200]}
-                           for (_, packet, device), codes in zip(accepted, unknown)])
-    results, rows = [], []
-    for (number, packet, device), codes, packet_id in zip(accepted, unknown, ids):
-        if packet_id is None:
-            results.append(_result(number, "duplicate", "This packet (same MN and QN) was already received.",
-                                   mn=packet.mn, qn=packet.qn))
-            continue
-        rows.extend(_packet_rows(packet, device, specs[device.outlet_id], tz, packet_id))
-        results.append(_result(number, "accepted", "", mn=packet.mn, qn=packet.qn, values=len(packet.items),
-                               unknown_codes=codes))
-    if rows:
-        batch = ingest.ingest_values(rows, tz)
-        detect_exceedances(batch, specs, tz, now)
-    return results
+    return intake.ingest_hj212(body, now, **options)
 
 
 # ---------------------------------------------------------------- exceedance
@@ -272,9 +162,34 @@ def detect_exceedances(batch: ingest.BatchResult, specs: dict[int, dict[str, rul
         if verdict:
             start = rules.local_period_start(row["measured_at"], "hour", tz) if not manual else row["measured_at"]
             opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], basis, start, verdict)
+    opened += _check_device_means(batch, specs, tz)
     medium = outlet_media({k[0] for k in batch.touched_hours})
     opened += check_means(batch.touched_hours, "hour", Basis.HOURLY_MEAN, specs, medium, tz, now, batch.totals)
     opened += check_means(batch.touched_days, "day", Basis.DAILY_MEAN, specs, medium, tz, now, batch.totals)
+    return opened
+
+
+def _check_device_means(batch: ingest.BatchResult, specs, tz: ZoneInfo) -> list:
+    """A device's own daily means (CN 2031) against daily limits. The incident key is the one the portal's
+    recomputation from hourly data uses (outlet, pollutant, daily mean, China-local day), so the same exceedance
+    is never counted twice whichever comes first."""
+    rows = [r for r in batch.inserted if r["period"] == "day"]
+    if not rows:
+        return []
+    media = outlet_media({r["outlet_id"] for r in rows})
+    opened = []
+    for row in rows:
+        spec = specs.get(row["outlet_id"], {}).get(row["pollutant_code"])
+        if spec is None or row["outlet_id"] not in media or not rules.is_valid_flag(row["flag"]):
+            continue
+        if rules.mean_basis(spec, media[row["outlet_id"]][0]) != Basis.DAILY_MEAN.value:
+            continue
+        value = row["value_converted"] if spec.reference_o2 is not None else row["value"]
+        verdict = rules.check(value, spec)
+        if verdict:
+            start = rules.local_period_start(row["measured_at"], "day", tz)
+            opened += _open(row["enterprise_id"], row["outlet_id"], row["pollutant_code"], Basis.DAILY_MEAN, start,
+                            verdict)
     return opened
 
 
@@ -435,6 +350,10 @@ def get_incident(incident_id: int) -> ExceedanceIncident:
     return incident
 
 
+
+
+def device_by_mn(mn: str) -> Device | None:
+    return db.session.scalar(sa.select(Device).where(Device.mn == (mn or "").strip()))
 
 
 def all_devices() -> list[Device]:

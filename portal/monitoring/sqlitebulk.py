@@ -15,8 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.monitoring import rules
-from portal.monitoring.bulk_sql import (PACKET_COLUMNS, RESOLUTIONS, VALUE_COLUMNS, raw_cursor, rollup_upsert_sql,
-                                        value_row)
+from portal.monitoring.bulk_sql import (PACKET_COLUMNS, RESOLUTIONS, VALUE_COLUMNS, packet_json, raw_cursor,
+                                        rollup_upsert_sql, value_row)
 
 _UTC = timezone.utc
 _INSERT = (f"INSERT INTO monitoring_values ({', '.join(VALUE_COLUMNS)}) "
@@ -80,15 +80,17 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
 
 
 def insert_packets(params: list[dict[str, Any]]) -> list[int | None]:
-    """Insert packet records under the write lock; returns each one's id, None for a (MN, QN) already stored (the
+    """Insert packet records under the write lock; returns each one's id, None for a (MN, QN, PNO) already stored (the
     caller reports it as a duplicate). The new rows are those above the previous max(id), in insertion order."""
     with raw_cursor() as cur:
         take_write_lock(cur)
         after = cur.execute("SELECT coalesce(max(id), 0) FROM monitoring_packets").fetchone()[0]
         cur.executemany(f"INSERT INTO monitoring_packets ({', '.join(PACKET_COLUMNS)}) VALUES "
                         f"({', '.join('?' * len(PACKET_COLUMNS))}) ON CONFLICT DO NOTHING",
-                        [[stamp(p[c]) if c == "received_at" else p[c] for c in PACKET_COLUMNS] for p in params])
-        new = cur.execute("SELECT id, mn, qn FROM monitoring_packets WHERE id > ? ORDER BY id", (after,)).fetchall()
-        by_key = {(mn, qn): pid for pid, mn, qn in new if qn is not None}
-        without_qn = iter([pid for pid, _, qn in new if qn is None])  # never a conflict: NULLs are distinct
-        return [by_key.get((p["mn"], p["qn"])) if p["qn"] else next(without_qn) for p in params]
+                        [[stamp(p[c]) if c == "received_at" else packet_json(p[c]) if c == "issues" else p[c]
+                         for c in PACKET_COLUMNS] for p in params])
+        new = cur.execute("SELECT id, mn, qn, pno FROM monitoring_packets WHERE id > ? ORDER BY id",
+                          (after,)).fetchall()
+        by_key = {(mn, qn, pno): pid for pid, mn, qn, pno in new if qn is not None}
+        without_qn = iter([pid for pid, _, qn, _ in new if qn is None])  # never a conflict: NULLs are distinct
+        return [by_key.get((p["mn"], p["qn"], p["pno"])) if p["qn"] else next(without_qn) for p in params]

@@ -34,7 +34,7 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import forms, importers, imports, lab_reports, manual, plan, queries, services
+from portal.monitoring import devicepage, forms, importers, imports, lab_reports, manual, plan, queries, services
 from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
@@ -99,17 +99,23 @@ def devices():
     if form.validate_on_submit():
         try:
             device = services.add_device_as_regulator(current_user, mn=form.mn.data, password=form.password.data,
-                                                      uscc=form.uscc.data, outlet_code=form.outlet.data)
+                                                      uscc=form.uscc.data, outlet_code=form.outlet.data,
+                                                      protocol=form.protocol.data, sm4_key=form.sm4_key.data)
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
         else:
             db.session.commit()
+            if device.protocol == "2025":  # the SM4 key is shown once, in this no-store response, never flashed
+                return views_devices.private(render_template(
+                    "monitoring/device.html", regulator=True, new_key=device.new_sm4_key,
+                    key_form=forms.RotateKeyForm(), **devicepage.context(device)))
             flash(_("Device %(mn)s registered.", mn=device.mn), "success")
-            return redirect(url_for(".devices"))
+            return redirect(url_for(".device", device_id=device.id))
     status = 400 if form.errors else 200
-    return render_template("monitoring/devices.html", form=form,
-                           devices=services.jurisdiction_devices(current_user.jurisdiction_code)), status
+    return views_devices.private(render_template("monitoring/devices.html", form=form, where=devicepage.endpoints(),
+                                                 devices=services.jurisdiction_devices(
+                                                     current_user.jurisdiction_code)), status)
 
 
 @bp.get("/monitoring/incidents")
@@ -383,4 +389,4 @@ def results_template():
 
 
 # Routes in sibling modules register on this blueprint when the blueprint module is imported.
-from portal.monitoring import views_files, views_imports, views_plan  # noqa: E402,F401
+from portal.monitoring import views_devices, views_files, views_imports, views_plan  # noqa: E402,F401

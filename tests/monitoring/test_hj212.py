@@ -92,13 +92,8 @@ def test_broken_frames_are_refused_with_a_specific_code(mutate, code):
 
 @pytest.mark.parametrize("segment, code, position", [
     ("ST=32;CN=2061;PW=1;MN=A;MN=B;CP=&&&&", "duplicate_field", None),
-    ("ST=32;CN=2061;PW=1;MN=A;CP=&&w01018-Avg=1;w01018-Avg=2&&", "duplicate_item", 2),
-    ("ST=32;CN=2061;PW=1;MN=A;CP=&&DataTime=20261101090000;w01018-Avg=abc&&", "malformed_item", 2),
-    ("ST=32;CN=2061;PW=1;MN=A;CP=&&w01018-Avg=1,w01018-Flag=X&&", "malformed_item", 2),
-    ("ST=32;CN=2061;PW=1;MN=A;CP=&&w01018-Avg=1;w01018-Bogus=2&&", "malformed_item", 2),
-    ("ST=32;CN=2061;PW=1;MN=A;CP=&&w01018-Avg=nan&&", "malformed_item", 1),
-    ("ST=32;CN=2061;PW=1;MN=A;CP=&&w01018-Avg=1e999&&", "malformed_item", 1),
     ("ST=32;CN=2061;PW=1;MN=A;CP=&&w01018-Avg&&", "malformed_item", 1),
+    ("ST=32;CN=2061;PW=1;MN=A;CP=&&DataTime=20261101090000;DataTime=20261101100000&&", "duplicate_item", 2),
     ("ST=32;CN=2061;PW=1;MN=A;CP=&&DataTime=20261331090000&&", "bad_datetime", None),
     ("ST=32;CN=2061;PW=1;CP=&&&&", "missing_field", None),
     ("ST=32;CN=2061;MN=A;CP=&&&&", "missing_field", None),
@@ -115,6 +110,53 @@ def test_bad_segments_name_the_problem_and_the_item_position(segment, code, posi
         parse_frame(build_frame(segment))
     assert info.value.code == code
     assert info.value.position == position
+
+
+@pytest.mark.parametrize("cp, kept, issues", [
+    # a real logger sends flow rate and totaliser both as w00000-Avg: neither copy is kept, COD is
+    ("w01018-Avg=35.2,w01018-Flag=N;w00000-Avg=1.2;w00000-Avg=900", {"w01018": {"Avg": 35.2, "Flag": "N"}},
+     [(4, "w00000-Avg", "ambiguous_duplicate")]),
+    ("w01018-Avg=35.2,w01018-ValidNum=24,w01018-Flag=N", {"w01018": {"Avg": 35.2, "Flag": "N"}},
+     [(2, "w01018-ValidNum", "extra_field")]),
+    ("w01018-Avg=abc;w21003-Avg=1.5", {"w21003": {"Avg": 1.5}}, [(1, "w01018-Avg", "malformed_value")]),
+    ("w01018-Avg=nan;w01018-Max=1e999;w21003-Avg=1.5", {"w21003": {"Avg": 1.5}},
+     [(1, "w01018-Avg", "malformed_value"), (2, "w01018-Max", "malformed_value")]),
+    # an unknown flag letter keeps the value with its raw flag (never valid), reported
+    ("w01018-Avg=1,w01018-Flag=X", {"w01018": {"Avg": 1.0, "Flag": "X"}}, [(2, "w01018-Flag", "flag_unrecognised")]),
+    # a repeated flag: the value stays but with an unclear flag, so it never counts as normal data
+    ("w01018-Avg=1,w01018-Flag=N,w01018-Flag=D", {"w01018": {"Avg": 1.0, "Flag": "?"}},
+     [(3, "w01018-Flag", "ambiguous_duplicate")]),
+    ("LA-Data=55.1,LA-DayData=58,LA-NightData=49", {"LA": {"Data": 55.1}},
+     [(2, "LA-DayData", "extra_field"), (3, "LA-NightData", "extra_field")]),
+    ("a_b-Avg=1;w21003-Avg=2", {"w21003": {"Avg": 2.0}}, [(1, "a_b-Avg", "malformed_code")]),
+])
+def test_an_unclear_item_is_left_out_and_reported_while_the_others_are_kept(cp, kept, issues):
+    packet = parse_frame(build_frame(f"ST=32;CN=2061;PW=1;MN=A;Flag=4;CP=&&DataTime=20261101090000;{cp}&&"))
+    assert packet.items == kept
+    assert [(i["position"] - 1, i["key"], i["issue"]) for i in packet.issues] == issues
+
+
+def _modbus(data: bytes) -> int:
+    reg = 0xFFFF
+    for byte in data:
+        reg ^= byte
+        for _ in range(8):
+            reg = (reg >> 1) ^ 0xA001 if reg & 1 else reg >> 1
+    return reg
+
+
+def test_a_byte_swapped_or_modbus_crc_is_refused_but_diagnosed():
+    segment = HOURLY.encode()
+    good = _appendix_crc(segment)
+    swapped = ((good & 0xFF) << 8) | (good >> 8)
+    modbus = _modbus(segment)
+    cases = [(swapped, "crc_byte_swapped"), (((modbus & 0xFF) << 8) | (modbus >> 8), "crc_modbus_swapped"),
+             (modbus, "crc_modbus"), (good ^ 0x1111, "bad_crc")]
+    for sent, code in cases:
+        assert sent != good
+        with pytest.raises(Hj212Error) as info:
+            parse_frame(b"##%04d%s%04X\r\n" % (len(segment), segment, sent))
+        assert info.value.code == code
 
 
 def test_non_ascii_bytes_in_the_segment_are_refused():

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from portal.credit.models import Evidence, EvidenceKind
 from portal.monitoring import services
-from portal.monitoring.models import Basis, ExceedanceIncident, MonitoringRollup, MonitoringValue, ReceivedPacket
+from portal.monitoring.models import (Basis, ExceedanceIncident, MonitoringRollup, MonitoringValue, ReceivedPacket,
+                                     RejectedPacket)
 from tests.monitoring.helpers import gas_setup, packet, water_setup
 
 NOW = datetime(2026, 11, 3, 0, 0, tzinfo=timezone.utc)
@@ -25,12 +26,17 @@ def test_each_packet_line_gets_its_own_result(db):
                      packet(device.mn, 2061, "20261101090000", {"w01018": "Avg=1"}, qn="20261101100000002", pw="bad"),
                      packet(device.mn, 2061, "20261101100000", {"w01018": "Avg=x"})])
     results = services.ingest_hj212(body, now=NOW)
-    assert [r["result"] for r in results] == ["accepted", "duplicate", "bad_length", "bad_crc", "unknown_device",
-                                              "wrong_password", "malformed_item"]
-    assert results[-1]["position"] == 2
+    assert [r["result"] for r in results] == ["accepted", "duplicate", "bad_length", "bad_crc", "unauthorised",
+                                              "unauthorised", "partial"]
+    assert [r.get("reason") for r in results[4:6]] == ["unknown_device", "wrong_password"]  # for the regulator
+    assert results[-1]["issues"] == [{"position": 2, "key": "w01018-Avg", "issue": "malformed_value", "value": "x"}]
     assert [r["line"] for r in results] == [1, 2, 3, 4, 5, 6, 7]
     assert _count(db, MonitoringValue) == 1
-    assert _count(db, ReceivedPacket) == 1
+    assert _count(db, ReceivedPacket) == 2
+    rejected = db.session.scalars(sa.select(RejectedPacket).order_by(RejectedPacket.id)).all()
+    assert [(r.reason, r.mn, r.device_id) for r in rejected] == [
+        ("bad_length", None, None), ("bad_crc", device.mn, None), ("unknown_device", "NOSUCH", None),
+        ("wrong_password", device.mn, device.id)]
 
 
 def test_re_sent_values_without_qn_never_duplicate(db):

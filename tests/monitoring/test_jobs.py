@@ -40,7 +40,8 @@ def test_flagged_hours_do_not_end_a_gap(db):
     _, _, device = water_setup(db)
     _send(device, "20261101090000")
     services.ingest_hj212(packet(device.mn, 2061, "20261102080000", {"w01018": "Avg=30,Flag=D",
-                                                                       "w01001": "Avg=7,Flag=D"}), now=T0)
+                                                                       "w01001": "Avg=7,Flag=D"}),
+                           now=T0 + timedelta(hours=24))  # received when sent: a DataTime ahead of "now" is refused
     assert jobs.find_gaps(T0 + timedelta(hours=26)) == 2
 
 
@@ -48,7 +49,7 @@ def test_data_arriving_again_ends_the_gap_and_a_new_gap_is_a_new_finding(db):
     _, _, device = water_setup(db)
     _send(device, "20261101090000")
     jobs.find_gaps(T0 + timedelta(hours=26))
-    _send(device, "20261102110000")
+    _send(device, "20261102110000", now=T0 + timedelta(hours=26))
     assert jobs.find_gaps(T0 + timedelta(hours=27)) == 0
     assert jobs.find_gaps(T0 + timedelta(hours=60)) == 2
 

@@ -21,8 +21,7 @@ import sqlalchemy as sa
 
 from portal.monitoring import services
 from portal.monitoring.hj212 import build_frame, parse_frame
-from portal.monitoring.listener import (MAX_LINE, FrameReader, Hj212Listener, LineTooLong, data_response, header_fields,
-                                        split_line)
+from portal.monitoring.listener import MAX_LINE, FrameReader, Hj212Listener, data_response, header_fields, split_line
 from portal.monitoring.models import MonitoringValue, ReceivedPacket
 from tests.monitoring.helpers import deadlock, packet, water_setup
 
@@ -120,7 +119,7 @@ def test_a_stream_fed_byte_by_byte_with_garbage_yields_exactly_its_frames():
     for i in range(len(stream)):
         frames += reader.feed(stream[i:i + 1])
     assert frames == [first, second]
-    assert reader.discarded == len(b"noise without frame\r\n")
+    assert reader.discarded == len(b"noise without frame" + b"\x00\xff##xx" + b"#")  # line ends are not counted
 
 
 def test_a_truncated_frame_is_cut_at_the_next_frame_start_so_that_frame_survives():
@@ -129,12 +128,20 @@ def test_a_truncated_frame_is_cut_at_the_next_frame_start_so_that_frame_survives
     assert pieces == [good[:40] + b"\r\n", good]
 
 
-def test_a_line_longer_than_the_standard_maximum_is_refused_even_before_its_line_feed():
-    with pytest.raises(LineTooLong):
-        FrameReader().feed(b"##9999" + b"x" * MAX_LINE)
-    with pytest.raises(LineTooLong):
-        FrameReader().feed(b"##9999" + b"x" * MAX_LINE + b"\r\n")
+def test_an_over_long_run_is_cut_at_its_declared_length_and_the_buffer_stays_bounded():
+    reader = FrameReader()
+    frames = reader.feed(b"##9999" + b"x" * MAX_LINE)
+    assert frames == [b"##9999" + b"x" * 10003 + b"\r\n"]  # refused by the parser (CRC), not held
+    assert len(reader.buffer) < MAX_LINE
     assert FrameReader().feed(build_frame("x" * 9999)) == [build_frame("x" * 9999)]
+
+
+def test_a_frame_without_crlf_is_taken_as_soon_as_its_crc_arrives():
+    frame = upload("MNW0001", qn(1))
+    reader = FrameReader()
+    assert reader.feed(frame[:-3]) == []
+    assert reader.feed(frame[-3:-2]) == [frame]  # the last CRC byte; no CR LF needed
+    assert not reader.pending
 
 
 def test_the_data_response_echoes_qn_pw_mn_with_st_91_flag_4_and_an_empty_cp():
@@ -195,7 +202,7 @@ def test_bad_crc_unknown_device_and_wrong_password_get_no_response_and_store_not
     rejections = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
     assert len(rejections) == 3
     assert f"bad_crc mn={device.mn} qn={qn(1)}" in rejections[0]
-    assert f"unknown_device mn=NOSUCHMN qn={qn(2)}" in rejections[1]
+    assert f"unknown_device mn=NOSUCHMN qn={qn(2)}" in rejections[1]  # the log and the rejection row say which
     assert f"wrong_password mn={device.mn} qn={qn(3)}" in rejections[2]
     assert "not-the-secret" not in caplog.text
 
@@ -218,24 +225,34 @@ def test_an_upload_without_flag_bit_a_is_stored_without_a_response(server, db, d
     assert stored(db) == 2
 
 
-def test_an_over_long_line_closes_the_connection_and_the_listener_keeps_serving(server, db, device):
+def test_an_over_long_garbage_frame_is_refused_and_the_connection_keeps_serving(server, db, device):
     with connect(server) as client:
         client.send(b"##9999" + b"A" * (MAX_LINE + 10))
-        assert client.closed_by_peer()
-        assert client.pending == b""
-    with connect(server) as client:
         client.send(upload(device.mn, qn(1)))
         assert client.reply().qn == qn(1)
     assert stored(db) == 1
 
 
+def test_a_frame_without_crlf_is_answered_at_once(server, db, device):
+    with connect(server) as client:
+        client.send(upload(device.mn, qn(1))[:-2])  # the logger omits CR LF and waits
+        assert client.reply().qn == qn(1)
+    assert stored(db) == 1
+
+
+def test_a_frame_that_never_completes_closes_the_connection(app, db, device):
+    with running(app, frame_seconds=0.2) as server, connect(server) as client:
+        client.send(upload(device.mn, qn(1))[:40])
+        assert client.closed_by_peer()
+
+
 def test_a_batch_that_raises_is_rolled_back_and_retried_in_halves_around_the_bad_frame(server, db, device, monkeypatch):
     real = services.ingest_hj212
 
-    def poisoned(body: bytes, now=None):
+    def poisoned(body: bytes, now=None, **kw):
         if b"MN=POISON" in body:
             raise RuntimeError("simulated storage failure")
-        return real(body, now)
+        return real(body, now, **kw)
 
     monkeypatch.setattr(services, "ingest_hj212", poisoned)
     with connect(server) as client:
@@ -250,11 +267,11 @@ def test_a_database_outage_answers_nothing_so_the_devices_resend_and_the_listene
                                                                                              monkeypatch):
     real, failed = services.ingest_hj212, threading.Event()
 
-    def outage(body: bytes, now=None):
+    def outage(body: bytes, now=None, **kw):
         if b"MN=DOWN" in body:
             failed.set()
             raise sa.exc.OperationalError("INSERT ...", {}, Exception("server closed the connection"))
-        return real(body, now)
+        return real(body, now, **kw)
 
     monkeypatch.setattr(services, "ingest_hj212", outage)
     with connect(server) as client:
@@ -268,9 +285,9 @@ def test_a_database_outage_answers_nothing_so_the_devices_resend_and_the_listene
 def test_a_batch_aborted_by_a_deadlock_runs_again_and_is_answered(server, db, device, monkeypatch):
     real, calls = services.ingest_hj212, []
 
-    def victim_once(body: bytes, now=None):
+    def victim_once(body: bytes, now=None, **kw):
         calls.append(body)
-        result = real(body, now)
+        result = real(body, now, **kw)
         if len(calls) == 1:  # PostgreSQL aborts the first attempt after it wrote
             raise deadlock()
         return result
@@ -303,7 +320,9 @@ def test_the_cli_listener_is_its_own_process_and_stops_on_sigterm(app, db, devic
     from tests.faults.procs import PYTHON, ROOT, base_env, free_port, wait_for
 
     port = free_port()
-    env = {**base_env(PORTAL_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"]), "PORTAL_LOG_LEVEL": "INFO"}
+    env = {**base_env(PORTAL_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+                      PORTAL_REPORTER_KEY=app.config["REPORTER_KEY"]),  # device verifiers are keyed with it
+           "PORTAL_LOG_LEVEL": "INFO"}
     proc = subprocess.Popen([PYTHON, "-m", "flask", "--app", "wsgi", "devices", "listen", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-from portal.monitoring import lab_reports, manual, plan
+from portal.monitoring import lab_reports, manual, plan, services
 from portal.monitoring.importers import ManualRow
 from portal.monitoring.models import ImportJob, ImportStatus
 
@@ -13,7 +13,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def monitoring_objects(db, ent, owner) -> dict:
     """A submitted monitoring plan of `ent` (plan_id) with one line (item_id); a published manual submission
-    (submission_id) with a laboratory report (lab_report_id)."""
+    (submission_id) with a laboratory report (lab_report_id); an HJ 212-2025 data logger (device_id)."""
     draft = plan.start_draft(owner, ent)
     item = draft.items[0]
     plan.submit(owner, draft)
@@ -27,6 +27,8 @@ def monitoring_objects(db, ent, owner) -> dict:
                     preview=[[2, outlet.code, item.pollutant_code, "2026-10-02 09:00", 1.0, "2026-10-03", "N"]],
                     groups=[["2026-10-03", "", "", 1]])
     db.session.add(job)
+    device = services.add_device(None, mn=f"WORLD{ent.id}", password="pw", uscc=ent.uscc, outlet_code=outlet.code,
+                                 protocol="2025")
     db.session.flush()
     return {"plan_id": draft.id, "item_id": item.id, "submission_id": submission.id, "lab_report_id": report.id,
-            "import_id": job.id}
+            "import_id": job.id, "device_id": device.id}

@@ -45,17 +45,19 @@ def db_count(stmt) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
 
 
-def _score(ent) -> int:
-    return services.recompute_enterprise(ent.id).score
+def _score(ent) -> int | None:
+    """The enterprise's score, None while it is not evaluated (no confirmed evidence, no annual result)."""
+    standing = services.recompute_enterprise(ent.id)
+    return None if standing is None else standing.score
 
 
 def test_a_finding_scores_only_after_a_second_regulator_confirms_it(db, world):
     own, _, users = world
     ev = _finding(own, "exceedance:1", actor=users["owner"])  # the uploader is audited, never its recorder
     assert (ev.is_verified, ev.recorded_by_id) == (False, None)
-    assert _score(own) == START and findings.status_of(ev) == findings.Status.DETECTED
+    assert _score(own) is None and findings.status_of(ev) == findings.Status.DETECTED
     assert findings.confirm(users["a"], ev) == findings.Status.RECORDED
-    assert _score(own) == START and ev.recorded_by_id == users["a"].id
+    assert _score(own) is None and ev.recorded_by_id == users["a"].id
     with pytest.raises(NotAllowed):
         findings.confirm(users["a"], ev)  # the recorder cannot confirm
     with pytest.raises(NotAllowed):
@@ -85,7 +87,7 @@ def test_a_dismissed_finding_never_scores_and_needs_a_reason(db, world):
     assert findings.dismiss(users["a"], ev, "设备故障，数据无效") == findings.Status.DISMISSED
     with pytest.raises(InvalidTransition):
         findings.confirm(users["b"], ev)
-    assert _score(own) == START
+    assert _score(own) is None
     assert db.session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "evidence.dismiss")) is not None
 
 
@@ -163,7 +165,7 @@ def test_one_person_cannot_withdraw_a_confirmed_fine_and_a_second_person_can(db,
     assert fine.withdrawn_at is None
     withdraw_evidence(fine, users["b"], "复议决定书已核")
     assert fine.withdrawn_at is not None and "复议撤销" in fine.withdrawn_reason
-    assert _score(own) == START
+    assert _score(own) is None
     actions = [a for a in db.session.scalars(sa.select(AuditRecord.action).where(
         AuditRecord.object_type == "evidence", AuditRecord.object_id == str(fine.id)).order_by(AuditRecord.seq))]
     assert actions[-2:] == ["evidence.withdraw_request", "evidence.withdraw"]

@@ -180,6 +180,8 @@ def test_withdrawing_the_only_evidence_of_a_never_evaluated_enterprise_leaves_it
     assert standing.current_standing(ent.id).grade_code == "blue"
     from portal.credit.evidence import withdraw_evidence
 
+    withdraw_evidence(ev, make_user(), "录入错误")  # confirmed evidence: a second person must agree (DOMAIN §2.6)
+    assert standing.current_standing(ent.id).grade_code == "blue"
     withdraw_evidence(ev, make_user(), "录入错误")
     assert standing.current_standing(ent.id).status == "not_evaluated"
     assert _standing_row(db, ent) is None

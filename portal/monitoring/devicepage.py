@@ -79,7 +79,6 @@ REASON_LABELS = {
     "decrypt_failed": _l("Data area could not be decrypted (SM4 key)"),
     "no_sm4_key": _l("No SM4 key registered"),
     "protocol_mismatch": _l("Not sent as the registered HJ 212 edition"),
-    "unsupported_command": _l("Command not accepted"),
     "missing_field": _l("Required field missing"),
     "bad_length": _l("Length field does not match"),
     "bad_header": _l("Frame does not start with ##"),

@@ -14,7 +14,8 @@ One result per packet line, and one rule for each (DOMAIN §5.10):
 - 2005-edition codes (ST 32 water, ST 31 gas) are mapped to 2017 codes (portal/reference/data/hj212_2005_codes.csv);
   the original code is kept in the packet's issues as `mapped_code` (not a problem, so not `partial`).
 - Data older than HJ212_BACKFILL_DAYS is stored as back-fill: it never opens an incident by itself.
-- CN 9015 is a heartbeat (device alive); CN 2013 raw records and CN 3020 field-unit information are kept as raw CP.
+- CN 9015 is a heartbeat (device alive); CN 2013 raw records and CN 3020 field-unit information are kept as raw CP;
+  any other command of an authenticated device is kept raw and marked (`kept`, `unknown_command`), not answered.
 
 The caller commits, then answers (the listener's 9014 goes out only for what was committed).
 """
@@ -179,10 +180,6 @@ def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "",
                 device.last_heartbeat_at = now
                 results.append(_result(number, "accepted", "", mn=packet.mn, qn=packet.qn, heartbeat=True))
                 continue
-            if packet.cn not in rules.CN_PERIODS and packet.cn not in RAW_COMMANDS:
-                raise _Refused("unsupported_command", "unsupported_command",
-                               "Accepted commands: data uploads (CN 2011, 2051, 2061, 2031), raw data (2013), "
-                               "field-unit information (3020) and heartbeats (9015).")
             backfill = _check_time(packet, tz, now) if packet.cn in rules.CN_PERIODS else False
         except _Refused as exc:
             refuse(number, exc.result, exc.reason, exc.message, packet.mn, packet.qn, device)
@@ -326,16 +323,20 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
         if packet.cn in rules.CN_PERIODS:
             _map_codes(packet)
             _check_items(packet, known)
-        else:  # raw records and field-unit information are kept whole as raw CP, not read item by item
+        elif packet.cn in RAW_COMMANDS:  # raw records and field-unit information: kept whole as raw CP
             packet.issues, packet.items = [], {}
+        else:  # a command this portal does not read: kept raw and marked, never answered as data (DOMAIN §5.10)
+            packet.issues = [{"key": "CN", "issue": "unknown_command", "value": packet.cn}]
+            packet.items = {}
         problems = [i for i in packet.issues if i["issue"] not in NOT_PROBLEMS]
+        kept = packet.cn not in rules.CN_PERIODS and packet.cn not in RAW_COMMANDS
         keep_raw = bool(problems) or packet.cn in RAW_COMMANDS
         params.append({"mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id,
                        "received_at": now, "value_count": len(packet.items),
                        "unknown_codes": ",".join(sorted(c for c in packet.items if c not in known
                                                         and not _series_code(packet.st, c)))[:200],
                        "pno": packet.pno or 0, "pnum": packet.pnum, "version": packet.version,
-                       "result": "partial" if problems else "accepted", "backfill": backfill,
+                       "result": "kept" if kept else "partial" if problems else "accepted", "backfill": backfill,
                        "issues": packet.issues or None,
                        "raw": _cp_text(packet) if keep_raw else None})
     ids = _insert_packets(params)

@@ -18,16 +18,17 @@ _RESULT = {"type": "object", "required": ["line", "result"], "properties": {
                                           "bad_terminator", "bad_encoding", "missing_field", "malformed_field",
                                           "duplicate_field", "malformed_item", "duplicate_item", "bad_datetime",
                                           "bad_time", "unauthorised", "decrypt_failed", "protocol_mismatch",
-                                          "unsupported_command"],
+                                          "kept"],
                "description": "accepted / partial (some items not stored, see issues) / duplicate are stored; "
-                              "every other result stored nothing. Unknown MN and wrong password are both "
+                              "kept: a command the portal does not read, stored raw and marked; every other result "
+                              "stored nothing. Unknown MN and wrong password are both "
                               "`unauthorised`."},
     "issues": {"type": "array", "description": "Items not stored, or stored marked (partial packets).",
                "items": {"type": "object", "properties": {
                    "position": {"type": "integer"}, "key": {"type": "string"}, "value": {"type": "string"},
                    "issue": {"type": "string", "enum": ["extra_field", "ambiguous_duplicate", "malformed_value",
                                                        "flag_unrecognised", "malformed_code", "out_of_range",
-                                                       "unknown_code"]}}}},
+                                                       "unknown_code", "unknown_command"]}}}},
     "parts": {"type": "string", "description": "Split uploads: parts held of PNUM, e.g. 2/3."},
     "backfill": {"type": "boolean", "description": "Older than the back-fill window: stored, opens no incident."},
     "message": {"type": "string"},

@@ -163,3 +163,16 @@ def test_a_byte_swapped_crc_is_refused_and_diagnosed_for_the_regulator(db):
     row = db.session.scalar(sa.select(RejectedPacket))
     assert (row.reason, row.mn, row.address) == ("crc_byte_swapped", device.mn, "192.0.2.5")
     assert _count(db, ReceivedPacket) == 0
+
+
+def test_a_command_the_portal_does_not_read_is_kept_raw_and_marked_not_answered(db):
+    _, _, device = water_setup(db)
+    frame = upload(device.mn, PASSWORD, "1011", "SystemTime=20261103080000", qn="20261103080000001")
+    result = services.ingest_hj212(frame, now=NOW)[0]
+    assert result["result"] == "kept"
+    from portal.monitoring.listener import ANSWERED
+
+    assert "kept" not in ANSWERED
+    packet = db.session.scalar(sa.select(ReceivedPacket))
+    assert (packet.cn, packet.result, packet.raw) == ("1011", "kept", "SystemTime=20261103080000")
+    assert packet.issues == [{"key": "CN", "issue": "unknown_command", "value": "1011"}]

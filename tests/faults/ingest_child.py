@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     hours, per_request = int(argv[3]), int(argv[4])
     totals: Counter = Counter()
     with app.app_context():
-        for n, body in enumerate(bench_monitoring.hj212_bodies(info, bench_monitoring.hours(hours * 15, START),
+        for n, (body, _latest) in enumerate(bench_monitoring.hj212_bodies(info, bench_monitoring.hours(hours * 15, START),
                                                                per_request), start=1):
             results = services.ingest_hj212(body)
             db.session.commit()

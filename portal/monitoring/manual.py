@@ -136,7 +136,8 @@ def _late_finding(late: list[ManualSubmission], rows: int, actor: Any) -> None:
                  title=_("Manual monitoring results completed %(a)s to %(b)s published on %(p)s (first due %(d)s)",
                          a=first.completed_on.isoformat(), b=last.completed_on.isoformat(), p=published.isoformat(),
                          d=min(s.due_on for s in late).isoformat()),
-                 details={"completed_on": first.completed_on.isoformat(), "completed_until": last.completed_on.isoformat(),
+                 details={"completed_on": first.completed_on.isoformat(),
+                          "completed_until": last.completed_on.isoformat(),
                           "due_on": min(s.due_on for s in late).isoformat(), "published_on": published.isoformat(),
                           "late_groups": len(late), "rows": rows, "submission_ids": sorted(s.id for s in late)[:500]})
 

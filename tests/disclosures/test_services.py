@@ -136,7 +136,8 @@ def test_a_submission_after_the_due_day_is_late_and_becomes_credit_evidence(db, 
     assert db.session.scalar(sa.select(Obligation)).status == ObligationStatus.LATE
     evidence = db.session.scalar(sa.select(Evidence))
     # a finding: it scores only once two regulators confirm it (DOMAIN §2.6)
-    assert evidence.kind == EvidenceKind.DISCLOSURE_LATE and not evidence.is_verified and evidence.recorded_by_id is None
+    assert evidence.kind == EvidenceKind.DISCLOSURE_LATE
+    assert not evidence.is_verified and evidence.recorded_by_id is None
     assert evidence.occurred_on == date(2026, 3, 16)
 
 

@@ -165,3 +165,28 @@ def make_complaint(enterprise: Enterprise | None = None, region_code: str = "320
                   reported_address=kw.pop("reported_address", "" if enterprise else "涟水县某村河边"),
                   anonymous=identity is None, identity=identity or {}, **kw)
     return submit_complaint(data, files)
+
+
+def make_incident(enterprise: Enterprise, outlet: Outlet | None = None, *, hour: int = 0, confirmed: bool = True,
+                  pollutant_code: str = "w01018", value: float = 150.0, limit_value: float = 100.0):
+    """A daily-mean exceedance incident with its exceedance finding, confirmed by regulators (the evidence is
+    verified) unless `confirmed` is False: only confirmed incidents move the 环保码."""
+    from datetime import datetime, timezone
+
+    from portal.credit.evidence import add_evidence
+    from portal.credit.models import EvidenceKind, EvidenceSource
+    from portal.monitoring.models import Basis, ExceedanceIncident
+
+    outlet = outlet or (enterprise.outlets[0] if enterprise.outlets else make_outlet(enterprise, "DW001",
+                                                                                     make_permit(enterprise)))
+    incident = ExceedanceIncident(enterprise_id=enterprise.id, outlet_id=outlet.id, pollutant_code=pollutant_code,
+                                  basis=Basis.DAILY_MEAN, value=value, limit_value=limit_value,
+                                  multiple=round(value / limit_value - 1, 3),
+                                  period_start=datetime(2026, 11, 1, hour, tzinfo=timezone.utc))
+    db.session.add(incident)
+    db.session.flush()
+    add_evidence(enterprise_id=enterprise.id, kind=EvidenceKind.MONITORING_EXCEEDANCE,
+                 source=EvidenceSource.MONITORING, source_ref=f"exceedance:{incident.id}",
+                 occurred_on=date(2026, 11, 1), title=f"{pollutant_code} daily_mean {value:g}", verified=confirmed,
+                 finding=not confirmed)
+    return incident

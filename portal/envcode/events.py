@@ -1,7 +1,7 @@
 """Keep every enterprise's code current in the same transaction as the change that moves it (installed on import).
 
 after_flush notes the enterprises whose causes were touched (a row of credit_standings, credit_list_entries,
-exceedance_incidents or disclosure_obligations added, changed or deleted; Core bulk inserts and updates issued
+exceedance_incidents or disclosure_obligations added, changed or deleted, or an exceedance finding's evidence row; Core bulk inserts and updates issued
 through the session are read from their parameters); before_commit flushes once more, then recomputes the codes
 of those enterprises, so the commit that changes a cause also changes the colour and writes its history.
 
@@ -47,7 +47,9 @@ def _after_flush(session: Session, _context) -> None:
         return
     ids = touched(session)
     for obj in itertools.chain(session.new, session.dirty, session.deleted):
-        if getattr(type(obj), "__tablename__", None) in WATCHED:
+        table = getattr(type(obj), "__tablename__", None)
+        # An exceedance finding confirmed or withdrawn moves the code too (only confirmed incidents count).
+        if table in WATCHED or (table == "evidence" and getattr(obj, "source_ref", "").startswith("exceedance:")):
             ent_id = getattr(obj, "enterprise_id", None)
             if ent_id is not None:
                 ids.add(ent_id)

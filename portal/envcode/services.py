@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal.core.clock import china_today
-from portal.credit.models import CreditListEntry, CreditStanding, ListKind, ListStatus
+from portal.credit.models import CreditListEntry, CreditStanding, Evidence, EvidenceKind, ListKind, ListStatus
 from portal.db import utcnow
 from portal.disclosures.models import Obligation, ObligationStatus
 from portal.envcode import rules
@@ -38,6 +38,14 @@ def overdue_filter(today: date):
                           sa.and_(Obligation.status == ObligationStatus.PENDING, Obligation.due_on < today)))
 
 
+def confirmed_incident():
+    """An incident moves the code only once its exceedance finding was confirmed by regulators (and not withdrawn):
+    the code is a public verdict, and no public verdict moves on data that no person confirmed."""
+    ref = sa.literal("exceedance:") + sa.cast(ExceedanceIncident.id, sa.String)
+    return sa.exists().where(Evidence.source_ref == ref, Evidence.kind == EvidenceKind.MONITORING_EXCEEDANCE,
+                             Evidence.is_verified.is_(True), Evidence.withdrawn_at.is_(None))
+
+
 def facts_for(enterprise_ids: list[int], today: date | None = None) -> dict[int, rules.Facts]:
     """The four causes for a batch of enterprises, in four grouped queries."""
     today = today or china_today()
@@ -50,7 +58,8 @@ def facts_for(enterprise_ids: list[int], today: date | None = None) -> dict[int,
         listed.setdefault(ent_id, set()).add(kind)
     incidents = Counter(dict(db.session.execute(
         sa.select(ExceedanceIncident.enterprise_id, sa.func.count()).where(
-            ExceedanceIncident.enterprise_id.in_(ids), ExceedanceIncident.state == IncidentState.OPEN)
+            ExceedanceIncident.enterprise_id.in_(ids), ExceedanceIncident.state == IncidentState.OPEN,
+            confirmed_incident())
         .group_by(ExceedanceIncident.enterprise_id)).all()))
     overdue = Counter(dict(db.session.execute(
         sa.select(Obligation.enterprise_id, sa.func.count()).where(Obligation.enterprise_id.in_(ids),

@@ -2,12 +2,9 @@
 and the reasons in one screen, without sideways scrolling."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from portal.monitoring.models import Basis, ExceedanceIncident
-from tests.factories import make_enterprise, make_outlet, make_permit
+from tests.factories import make_enterprise, make_incident
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 375, "height": 740}
@@ -15,10 +12,7 @@ PHONE = {"width": 375, "height": 740}
 
 def _seed(app, db):
     ent = make_enterprise(name="涟水华能精细化工股份有限公司第二生产基地")
-    outlet = make_outlet(ent, "DW001", make_permit(ent))
-    db.session.add(ExceedanceIncident(enterprise_id=ent.id, outlet_id=outlet.id, pollutant_code="w01018",
-                                      basis=Basis.DAILY_MEAN, value=150.0, limit_value=100.0, multiple=0.5,
-                                      period_start=datetime(2026, 11, 1, tzinfo=timezone.utc)))
+    make_incident(ent)  # its finding confirmed: only confirmed incidents move the code
     db.session.commit()
     from portal.envcode.signs import code_url
 

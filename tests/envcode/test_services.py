@@ -9,12 +9,15 @@ import sqlalchemy as sa
 from portal.core.clock import china_today
 from portal.credit import services as credit
 from portal.credit.evidence import add_evidence
-from portal.credit.models import CreditListEntry, CreditStanding, EvidenceKind, EvidenceSource, ListKind, ListStatus
+from portal.auth.models import Role
+from portal.credit import findings
+from portal.credit.models import (CreditListEntry, CreditStanding, Evidence, EvidenceKind, EvidenceSource, ListKind,
+                                   ListStatus)
 from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus
 from portal.envcode import services
 from portal.envcode.models import EnvCode, EnvCodeChange
-from portal.monitoring.models import Basis, ExceedanceIncident, IncidentState
-from tests.factories import make_enterprise, make_outlet, make_permit
+from portal.monitoring.models import ExceedanceIncident, IncidentState
+from tests.factories import make_enterprise, make_incident, make_user
 
 
 def _code(db, ent) -> EnvCode | None:
@@ -27,13 +30,27 @@ def _history(db, ent) -> list[EnvCodeChange]:
                                    .order_by(EnvCodeChange.id)))
 
 
-def _incident(db, ent, hour: int = 0) -> ExceedanceIncident:
-    outlet = ent.outlets[0] if ent.outlets else make_outlet(ent, "DW001", make_permit(ent))
-    incident = ExceedanceIncident(enterprise_id=ent.id, outlet_id=outlet.id, pollutant_code="w01018",
-                                  basis=Basis.DAILY_MEAN, value=150.0, limit_value=100.0, multiple=0.5,
-                                  period_start=datetime(2026, 11, 1, hour, tzinfo=timezone.utc))
-    db.session.add(incident)
-    return incident
+def _incident(db, ent, hour: int = 0, confirmed: bool = True) -> ExceedanceIncident:
+    return make_incident(ent, hour=hour, confirmed=confirmed)
+
+
+def test_an_unconfirmed_exceedance_leaves_the_code_until_two_regulators_confirm_its_finding(db):
+    ent = make_enterprise(region_code="320826")
+    db.session.commit()
+    services.recompute([ent.id])
+    db.session.commit()
+    incident = _incident(db, ent, confirmed=False)
+    db.session.commit()
+    assert _code(db, ent).colour == "green"  # detected, nobody confirmed it: no public verdict moves
+    finding = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == f"exceedance:{incident.id}"))
+    first, second = make_user(Role.REGULATOR), make_user(Role.REGULATOR)
+    findings.confirm(first, finding)
+    db.session.commit()
+    assert _code(db, ent).colour == "green"  # one person is not enough
+    findings.confirm(second, db.session.get(Evidence, finding.id))
+    db.session.commit()
+    code = _code(db, ent)
+    assert code.colour == "yellow" and code.reasons[0] == {"code": "open_incidents", "colour": "yellow", "value": 1}
 
 
 def test_an_exceedance_turns_the_code_yellow_in_the_same_commit_and_explaining_it_turns_it_back(db):

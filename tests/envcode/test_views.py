@@ -4,23 +4,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from portal.monitoring.models import Basis, ExceedanceIncident
-from tests.factories import make_enterprise, make_outlet, make_permit
+from tests.factories import make_enterprise, make_incident
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
 
 
 def _yellow(db):
     ent = make_enterprise(name="涟水绿源化工有限公司")
-    outlet = make_outlet(ent, "DW001", make_permit(ent))
-    db.session.add(ExceedanceIncident(enterprise_id=ent.id, outlet_id=outlet.id, pollutant_code="w01018",
-                                      basis=Basis.DAILY_MEAN, value=150.0, limit_value=100.0, multiple=0.5,
-                                      period_start=datetime(2026, 11, 1, tzinfo=timezone.utc)))
+    make_incident(ent)  # its finding confirmed: only confirmed incidents move the code
     db.session.commit()
     return ent
 

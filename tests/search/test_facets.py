@@ -14,7 +14,7 @@ from portal.disclosures.models import Obligation, ObligationKind, ObligationStat
 from portal.errors import DomainError
 from portal.monitoring.models import Basis, ExceedanceIncident, IncidentState
 from portal.search.queries import SearchParams, search_enterprises
-from tests.factories import make_enterprise, make_outlet
+from tests.factories import make_incident, make_enterprise, make_outlet
 
 
 def search(**kw):
@@ -60,8 +60,7 @@ def world(db):
     outlet = make_outlet(ents["yellow"])
     closed_outlet = make_outlet(ents["green"])
     db.session.flush()
-    db.session.add(ExceedanceIncident(enterprise_id=ents["yellow"].id, outlet_id=outlet.id, pollutant_code="w01018",
-                                      basis=Basis.DAILY_MEAN, period_start=now, value=120.0, limit_value=100.0))
+    make_incident(ents["yellow"], outlet, value=120.0)  # confirmed: only confirmed incidents move the code
     db.session.add(ExceedanceIncident(enterprise_id=ents["green"].id, outlet_id=closed_outlet.id,
                                       pollutant_code="w01018", basis=Basis.DAILY_MEAN, period_start=now, value=120.0,
                                       limit_value=100.0, state=IncidentState.CLOSED))

@@ -5,6 +5,8 @@
 #                                  PostgreSQL's client programs (pg_dump, pg_restore, psql) for `flask backup` and
 #                                  `flask restore` on PostgreSQL, when pg_dump is not on the PATH
 #   scripts/system-deps.sh test    + poppler-utils (PDF text checks) + Debian Chromium/ChromeDriver (browser tests)
+#                                  + redis-server (rate limits shared across workers; the test skips when no Redis
+#                                  answers on 127.0.0.1:6379)
 #   scripts/system-deps.sh bench   + wrk (HTTP load generator)
 set -euo pipefail
 target="${1:-run}"
@@ -15,7 +17,7 @@ python_include="$(${PYTHON:-python3} -c 'import sysconfig; print(sysconfig.get_p
 command -v pg_dump >/dev/null || pkgs+=(postgresql-client)  # the backup tests run them against PostgreSQL too
 case "$target" in
   run) ;;
-  test) pkgs+=(poppler-utils chromium chromium-driver) ;;
+  test) pkgs+=(poppler-utils chromium chromium-driver redis-server) ;;
   bench) pkgs+=(poppler-utils wrk) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac

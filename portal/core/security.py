@@ -64,11 +64,11 @@ def refuse_nul_bytes() -> None:
 
 
 MAX_PAGE = 100_000
-PAGE_PARAMS = ("page", "per_page")
+PAGE_PARAMS = ("page",)  # per_page is checked by the API itself against API_MAX_PER_PAGE
 
 
 def check_page_params() -> None:
-    """`page` and `per_page`, wherever they appear, are whole numbers from 1 to MAX_PAGE: anything else is a 400
+    """`page`, wherever it appears, is a whole number from 1 to MAX_PAGE: anything else is a 400
     that names the parameter, before a view turns it into an OFFSET the database cannot take (ASVS 5.1.3)."""
     from flask_babel import gettext as _
 

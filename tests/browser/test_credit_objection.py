@@ -28,7 +28,7 @@ def test_an_objection_from_the_phone_is_answered_in_writing(db, live_server, bro
     make_user(Role.ENTERPRISE_STAFF, username="credit_owner", enterprise=ent)
     year = china_today().year - 1
     add_evidence(enterprise_id=ent.id, kind=EvidenceKind.PENALTY, source=EvidenceSource.REGULATOR,
-                 source_ref="browser:1", occurred_on=date(year, 11, 20), title="废水超标排放罚款", verified=True,
+                 source_ref="browser:1", occurred_on=date(year, 12, 30), title="废水超标排放罚款", verified=True,
                  document_no="淮环罚〔%d〕77号" % year, authority="淮安市生态环境局", amount_yuan=60000)
     run = evaluation.compute_run(year, "3208", regulator)
     evaluation.start_notice(run, regulator, 15)

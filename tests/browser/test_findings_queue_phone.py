@@ -11,7 +11,8 @@ from portal.auth.models import Role
 from portal.credit import services
 from portal.credit.evidence import add_evidence
 from portal.credit.models import Evidence, EvidenceKind, EvidenceSource, LedgerEntry
-from tests.factories import DEFAULT_PASSWORD, make_enterprise, make_user
+from tests.browser.helpers import log_in
+from tests.factories import make_enterprise, make_user
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -34,11 +35,7 @@ def _seed(db):
 
 
 def _log_in(phone, live_server, username):
-    phone.goto(f"{live_server}/auth/login")
-    phone.fill("input[name=username]", username)
-    phone.fill("input[name=password]", DEFAULT_PASSWORD)
-    phone.locator("main form [type=submit]").click()
-    phone.wait_for_load_state()
+    log_in(phone, live_server, username)  # password, then the regulator's second factor
 
 
 def _fits(phone):

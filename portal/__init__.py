@@ -95,9 +95,11 @@ class InsecureConfiguration(RuntimeError):
 
 
 def _check_secret_key(app: Flask) -> None:
-    from portal.config import check_secret_key
+    from portal.config import check_data_keys, check_secret_key
 
-    problem = check_secret_key(app.config.get("SECRET_KEY"), testing=bool(app.config.get("TESTING")))
+    testing = bool(app.config.get("TESTING"))
+    problem = (check_secret_key(app.config.get("SECRET_KEY"), testing=testing)
+               or check_data_keys(app.config.get("REPORTER_KEY"), app.config.get("AUDIT_KEY"), testing=testing))
     if problem:
         raise InsecureConfiguration(problem)
 

@@ -34,6 +34,41 @@ def check_secret_key(key, *, testing: bool = False) -> str | None:
     return None
 
 
+# Keys this repository once shipped as defaults: whoever has the code has them, so they protect nothing.
+PUBLIC_DATA_KEYS = frozenset({"ZGV2LW9ubHktcmVwb3J0ZXIta2V5LW5vdC1zZWNyZXQ=", "dev-only-audit-key-not-secret",
+                              "dGVzdC1yZXBvcnRlci1rZXktMzItYnl0ZXMtbG9uZyE=", "test-audit-key"})
+
+
+def check_data_keys(reporter_key, audit_key, *, testing: bool = False) -> str | None:
+    """Why REPORTER_KEY (encrypts reporter identities, second-factor secrets and device keys) or AUDIT_KEY (signs
+    the audit log) cannot protect anything (None: both can). Tests run with the repository's test keys."""
+    if testing:
+        return None
+    from cryptography.fernet import Fernet
+
+    reporter = [k.strip() for k in str(reporter_key or "").split(",") if k.strip()]
+    if not reporter:
+        return ("REPORTER_KEY is not set. Run `make run` (it writes one into instance/portal.cfg) or set "
+                "PORTAL_REPORTER_KEY to the output of: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'")
+    if reporter[0] in PUBLIC_DATA_KEYS:  # later keys only decrypt what older installations wrote
+        return "REPORTER_KEY is a publicly known value: put a new Fernet key first (keep the old one after it)."
+    for key in reporter:
+        try:
+            Fernet(key)
+        except ValueError:
+            return "REPORTER_KEY is not a Fernet key (32 url-safe base64-encoded bytes)."
+    audit = [k.strip() for k in str(audit_key or "").split(",") if k.strip()]
+    if not audit:
+        return ("AUDIT_KEY is not set. Run `make run` (it writes one into instance/portal.cfg) or set "
+                "PORTAL_AUDIT_KEY to the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if audit[0] in PUBLIC_DATA_KEYS or len(audit[0]) < SECRET_KEY_MIN_LENGTH \
+            or len(set(audit[0])) < SECRET_KEY_MIN_DISTINCT:
+        return (f"AUDIT_KEY is public or too weak: use at least {SECRET_KEY_MIN_LENGTH} random characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return None
+
+
 class Config:
     SECRET_KEY = ""  # no default: instance/portal.cfg (written by `make run`) or PORTAL_SECRET_KEY; see check_secret_key
     # PORTAL_DATABASE_URL is the documented name; it is mapped onto SQLALCHEMY_DATABASE_URI in create_app.
@@ -113,9 +148,10 @@ class Config:
     DISCLOSURE_ANNUAL_DEADLINE = "03-15"
     DISCLOSURE_ANNUAL_DEADLINES: dict = {}
 
-    # Complaints (DOMAIN §6). REPORTER_KEY: Fernet key(s), comma-separated, first one encrypts. The default is for
-    # development only and is logged as a warning; instance/portal.cfg (scripts/ensure-instance.sh) sets a real one.
-    REPORTER_KEY = "ZGV2LW9ubHktcmVwb3J0ZXIta2V5LW5vdC1zZWNyZXQ="
+    # Complaints (DOMAIN §6). REPORTER_KEY: Fernet key(s), comma-separated, first one encrypts (reporter identities,
+    # and by default second-factor secrets and HJ 212 device keys). No default: instance/portal.cfg
+    # (scripts/ensure-instance.sh) or PORTAL_REPORTER_KEY; the app refuses to start without one (check_data_keys).
+    REPORTER_KEY = ""
     COMPLAINT_UPLOAD_DIR = ""  # default: instance/uploads/complaints
     COMPLAINT_MAX_FILE_BYTES = 10 * 1024 * 1024
     COMPLAINT_MAX_REQUEST_BYTES = 60 * 1024 * 1024  # read oversize files to say which one is too big
@@ -148,9 +184,10 @@ class Config:
     HJ212_LISTEN_WORKERS = 4
 
     # Audit log (portal/audit): HMAC key(s) kept outside the database, comma-separated, the first signs new records
-    # and seals, all verify (rotation: put the new key first, keep the old ones). The default is for development
-    # only; scripts/ensure-instance.sh writes a real one into instance/portal.cfg, production sets PORTAL_AUDIT_KEY.
-    AUDIT_KEY = "dev-only-audit-key-not-secret"
+    # and seals, all verify (rotation: put the new key first, keep the old ones). No default: a public key would let
+    # anyone re-sign a rewritten log; scripts/ensure-instance.sh writes one into instance/portal.cfg, production sets
+    # PORTAL_AUDIT_KEY, and the app refuses to start without one of real strength (check_data_keys).
+    AUDIT_KEY = ""
     AUDIT_CHAINS = 16  # independent chains (shard key: enterprise id); changing it only affects new transactions
 
     # Search

@@ -6,7 +6,7 @@ import secrets
 import pytest
 
 from portal import InsecureConfiguration, create_app
-from portal.config import TEST_SECRET_KEY, Config, check_secret_key
+from portal.config import TEST_SECRET_KEY, Config, check_data_keys, check_secret_key
 
 
 def test_there_is_no_public_default_key():
@@ -77,3 +77,42 @@ def test_make_run_writes_a_strong_key_and_replaces_a_weak_one(tmp_path):
     replaced = _key_in(cfg)
     assert replaced != first and check_secret_key(replaced) is None
     assert cfg.read_text().count("SECRET_KEY =") == 1
+
+
+def _fernet() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def test_the_data_keys_have_no_public_defaults():
+    assert not Config.REPORTER_KEY and not Config.AUDIT_KEY
+    assert check_data_keys(Config.REPORTER_KEY, secrets.token_urlsafe(48)) is not None
+    assert check_data_keys(_fernet(), Config.AUDIT_KEY) is not None
+
+
+@pytest.mark.parametrize("reporter, audit, field", [
+    ("ZGV2LW9ubHktcmVwb3J0ZXIta2V5LW5vdC1zZWNyZXQ=", None, "REPORTER_KEY"),  # the former default
+    ("not-a-fernet-key", None, "REPORTER_KEY"),
+    (None, "dev-only-audit-key-not-secret", "AUDIT_KEY"),  # the former default
+    (None, "short", "AUDIT_KEY"),
+])
+def test_public_or_weak_data_keys_are_refused_and_named(reporter, audit, field):
+    problem = check_data_keys(reporter or _fernet(), audit or secrets.token_urlsafe(48))
+    assert problem is not None and field in problem
+
+
+def test_a_former_default_may_follow_a_new_reporter_key_to_decrypt_old_data():
+    assert check_data_keys(f"{_fernet()},ZGV2LW9ubHktcmVwb3J0ZXIta2V5LW5vdC1zZWNyZXQ=",
+                           secrets.token_urlsafe(48)) is None
+
+
+def test_create_app_refuses_to_start_without_the_data_keys(monkeypatch):
+    for name in ("PORTAL_SECRET_KEY", "PORTAL_REPORTER_KEY", "PORTAL_AUDIT_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = {"SECRET_KEY": secrets.token_urlsafe(48), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    with pytest.raises(InsecureConfiguration, match="REPORTER_KEY|AUDIT_KEY"):
+        create_app({**settings, "REPORTER_KEY": "", "AUDIT_KEY": ""})
+    with pytest.raises(InsecureConfiguration, match="AUDIT_KEY"):
+        create_app({**settings, "REPORTER_KEY": _fernet(), "AUDIT_KEY": ""})
+    create_app({**settings, "REPORTER_KEY": _fernet(), "AUDIT_KEY": secrets.token_urlsafe(48)})

@@ -2,6 +2,7 @@
 and kill its workers. Nothing here is mocked: the tests SIGKILL real processes and read the database afterwards."""
 from __future__ import annotations
 
+import base64
 import http.client
 import os
 import re
@@ -37,11 +38,14 @@ def create_database(path: Path) -> str:
 
 
 FAULT_SECRET_KEY = secrets.token_urlsafe(48)  # the app refuses a weak key
+FAULT_REPORTER_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()  # a Fernet key
+FAULT_AUDIT_KEY = secrets.token_urlsafe(48)
 
 
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_LOG_LEVEL="WARNING", PORTAL_SECRET_KEY=FAULT_SECRET_KEY, **extra)
+    env.update(PORTAL_LOG_LEVEL="WARNING", PORTAL_SECRET_KEY=FAULT_SECRET_KEY, PORTAL_REPORTER_KEY=FAULT_REPORTER_KEY,
+               PORTAL_AUDIT_KEY=FAULT_AUDIT_KEY, **extra)
     return env
 
 

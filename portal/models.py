@@ -55,4 +55,4 @@ from portal.rewards.models import RewardCase, RewardTable
 from portal.servicebodies.models import (ServiceBody, ServiceBodyEvidence, ServiceBodySchemeVersion,
                                          ServiceEngagement)
 from portal.search.models import DataChange
-from portal.workdays.models import CalendarOverride
+from portal.workdays.models import CalendarOverride, CalendarYear

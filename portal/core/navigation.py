@@ -30,11 +30,13 @@ NAV = (
     (Permission.MONITORING_SUBMIT, "monitoring.my_results", _l("Monitoring results")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_plan", _l("Monitoring plan")),
     (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
+    (Permission.MONITORING_SUBMIT, "integrity.my_anomalies", _l("Transmission anomalies")),
     (Permission.OPENDAY_MANAGE, "opendays.my_index", _l("Open days")),
     (Permission.ENTERPRISE_PRIVATE_VIEW, "credit_draws.enterprise_inspections", _l("Inspections of my enterprise")),
     (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),
     (Permission.MONITORING_SUPERVISE, "monitoring.devices", _l("Monitoring devices")),
     (Permission.MONITORING_SUPERVISE, "monitoring.plans", _l("Monitoring plans")),
+    (Permission.MONITORING_SUPERVISE, "integrity.anomaly_queue", _l("Transmission anomaly reports")),
     (Permission.ACCOUNTS_MANAGE, "auth.admin_users", _l("Accounts")),
     (Permission.CALENDAR_MANAGE, "workdays.admin_calendar", _l("Working-day calendar")),
 )

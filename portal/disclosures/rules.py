@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +24,21 @@ from portal.workdays import rules as wd
 
 COMMITMENT = ("企业负责人保证年度报告内容的真实、准确、完整，不存在虚假记载、误导性陈述或重大遗漏，"
               "并承担相应的法律责任")
+CORRECTION_COMMITMENT = ("企业负责人保证本更正报告所更正的{title}（发布于{published_on}，SHA-256：{sha256}）的更正内容真实、"
+                         "准确、完整，不存在虚假记载、误导性陈述或重大遗漏，并承担相应的法律责任")
+
+
+def commitment_for(original=None) -> str:
+    """The commitment signed with a report. A change report (Art. 18) names the report it corrects: its title,
+    publication day and fingerprint, so the signed text binds the correction to exactly that original."""
+    if original is None:
+        return COMMITMENT
+    title = (f"{original.year}年度环境信息依法披露报告" if original.kind == "annual" else "临时环境信息依法披露报告")
+    published = original.submitted_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat() \
+        if original.submitted_at else "—"
+    return CORRECTION_COMMITMENT.format(title=title, published_on=published, sha256=original.sha256 or "—")
+
+
 TEMPORARY_WORKING_DAYS = 5  # Art. 17
 REMINDER_DAYS = (30, 7, 1)
 DEFAULT_ANNUAL_DEADLINE = "03-15"  # Art. 19, inclusive

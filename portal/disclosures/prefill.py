@@ -14,7 +14,7 @@ from portal.credit import evaluation
 from portal.credit import services as credit
 from portal.credit.models import EvaluationResult, Evidence, EvidenceKind, RunStatus
 from portal.disclosures import rules
-from portal.disclosures.models import ReportStatus, TemporaryReport
+from portal.disclosures.models import ReportStatus, TemporaryReport, Trigger
 from portal.enterprises.models import Enterprise, Outlet
 from portal.extensions import db
 from portal.reference.models import Region
@@ -55,14 +55,19 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
     emissions = []
     for o in ent.outlets:
         for lim in o.limits:
+            is_range = lim.limit_value is None and lim.limit_min is not None and lim.limit_max is not None
             row = {"outlet_code": o.code, "pollutant": f"{lim.pollutant.name if lim.pollutant else ''} "
                                                        f"({lim.pollutant_code})", "unit": lim.unit,
                    "standard": lim.standard_code,
-                   "limit": _plain(lim.limit_value if lim.limit_value is not None else lim.limit_max)}
+                   "limit": rules.format_range(_plain(lim.limit_min), _plain(lim.limit_max)) if is_range
+                   else _plain(lim.limit_value if lim.limit_value is not None else lim.limit_max)}
             seen = monitoring.get((o.code, lim.pollutant_code))
             if seen:
-                row.update(avg_conc=_figure(seen["mean"]), max_conc=_figure(seen["max"]),
-                           exceedances=str(seen["exceedances"]))
+                # A range limit (pH) is never averaged: the year's observed range stands where the mean would.
+                middle = (rules.format_range(_figure(seen["min"]), _figure(seen["max"]))
+                          if is_range and seen.get("min") is not None and seen["max"] is not None
+                          else "" if is_range else _figure(seen["mean"]))
+                row.update(avg_conc=middle, max_conc=_figure(seen["max"]), exceedances=str(seen["exceedances"]))
             emissions.append(row)
     _prefilled(sections["pollution"], "emissions", emissions,
                SOURCE_MONITORING if any(len(r) > 5 for r in emissions) else SOURCE_OUTLETS)
@@ -70,9 +75,18 @@ def prefill_sections(ent: Enterprise, year: int) -> dict[str, dict]:
                   "facts": e.title, "amount_yuan": "" if e.amount_yuan is None else str(e.amount_yuan),
                   "rectified": ""} for e in _penalty_evidence(ent.id, year)]
     _prefilled(sections["violations"], "penalties", penalties, SOURCE_PENALTIES)
+    temporary = published_temporary(ent.id, year)
+    criminal = [{"case_no": (t.data or {}).get("case_no") or t.legal_doc_no, "court": (t.data or {}).get("court", ""),
+                 "judgment": (t.data or {}).get("judgment", ""), "decided_on": ""}
+                for t in temporary if t.trigger == Trigger.CRIMINAL]
+    detentions = [{"position": (t.data or {}).get("position", ""), "case": (t.data or {}).get("case", ""),
+                   "decided_on": (t.data or {}).get("decided_on", "")}
+                  for t in temporary if t.trigger == Trigger.DETENTION]
+    _prefilled(sections["violations"], "criminal", criminal, SOURCE_TEMPORARY)
+    _prefilled(sections["violations"], "detentions", detentions, SOURCE_TEMPORARY)
     reports = [{"trigger": t.trigger.value, "legal_doc_no": t.legal_doc_no,
                 "published_on": t.submitted_at.astimezone(china_tz()).date().isoformat()}
-               for t in published_temporary(ent.id, year)]
+               for t in temporary]
     _prefilled(sections["temporary"], "reports", reports, SOURCE_TEMPORARY)
     return sections
 
@@ -145,13 +159,14 @@ def monitoring_summary(enterprise_id: int, year: int) -> dict[tuple[str, str], d
     start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
     rollups = db.session.execute(
         sa.select(Outlet.code, MonitoringRollup.pollutant_code, sa.func.sum(MonitoringRollup.sum_valid),
-                  sa.func.sum(MonitoringRollup.n_valid), sa.func.max(MonitoringRollup.max_valid))
+                  sa.func.sum(MonitoringRollup.n_valid), sa.func.max(MonitoringRollup.max_valid),
+                  sa.func.min(MonitoringRollup.min_valid))
         .join(Outlet, Outlet.id == MonitoringRollup.outlet_id)
         .where(Outlet.enterprise_id == enterprise_id, MonitoringRollup.resolution == Resolution.MONTH,
                MonitoringRollup.period_start >= start, MonitoringRollup.period_start < end)
         .group_by(Outlet.code, MonitoringRollup.pollutant_code))
-    summary = {(code, pollutant): {"mean": total / n if n else None, "max": peak, "exceedances": 0}
-               for code, pollutant, total, n, peak in rollups}
+    summary = {(code, pollutant): {"mean": total / n if n else None, "max": peak, "min": low, "exceedances": 0}
+               for code, pollutant, total, n, peak, low in rollups}
     incidents = db.session.execute(
         sa.select(Outlet.code, ExceedanceIncident.pollutant_code, sa.func.count())
         .join(Outlet, Outlet.id == ExceedanceIncident.outlet_id)
@@ -159,5 +174,6 @@ def monitoring_summary(enterprise_id: int, year: int) -> dict[tuple[str, str], d
                ExceedanceIncident.period_start < end)
         .group_by(Outlet.code, ExceedanceIncident.pollutant_code))
     for code, pollutant, count in incidents:
-        summary.setdefault((code, pollutant), {"mean": None, "max": None, "exceedances": 0})["exceedances"] = count
+        summary.setdefault((code, pollutant), {"mean": None, "max": None, "min": None,
+                                               "exceedances": 0})["exceedances"] = count
     return summary

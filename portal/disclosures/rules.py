@@ -169,6 +169,31 @@ def _blank(value: Any) -> bool:
     return value is None or str(value).strip() == ""
 
 
+RANGE_RE = re.compile(r"^\s*([0-9.,]+)\s*[-~～–—至]\s*([0-9.,]+)\s*$")
+
+
+def format_range(low: Any, high: Any) -> str:
+    """A range as the report writes it (pH 6-9)."""
+    return f"{low}-{high}"
+
+
+def _check_range(text: str) -> str | None:
+    """A number, or a range "low-high" (pH and other range limits) with low <= high, both non-negative."""
+    match = RANGE_RE.match(text)
+    parts = match.groups() if match else (text,)
+    try:
+        numbers = [parse_number(p) for p in parts]
+    except ValueError:
+        numbers = [None]
+    if any(n is None for n in numbers):
+        return str(_l("“%(v)s” is neither a number nor a range; write e.g. 12.5, or 6-9 for pH.", v=text))
+    if any(n < 0 for n in numbers):
+        return str(_l("Must not be negative."))
+    if len(numbers) == 2 and numbers[0] > numbers[1]:
+        return str(_l("The range %(v)s starts above its end; write the lower value first.", v=text))
+    return None
+
+
 def check_value(f: Field, value: Any, uscc: str = "") -> str | None:
     """The hard error for one value, or None. Empty values are the caller's business (required)."""
     if _blank(value):
@@ -186,6 +211,8 @@ def check_value(f: Field, value: Any, uscc: str = "") -> str | None:
             return str(_l("Must not be negative."))
         if f.max_value is not None and number is not None and number > f.max_value:
             return str(_l("Must not exceed %(max)s.", max=f.max_value))
+    elif f.kind == "range":
+        return _check_range(text)
     elif f.kind == "date":
         try:
             date.fromisoformat(text)

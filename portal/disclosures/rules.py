@@ -399,15 +399,24 @@ def normalise_digest(raw: str) -> str | None:
 # --- corrections ------------------------------------------------------------------------------------------------
 
 def flat_fields(sections: Mapping[str, dict]) -> dict[str, Any]:
-    """{"section.field": value} for the scalar fields of filled sections (what a CHANGE report can correct)."""
+    """{"section.field": value} for the scalar fields a CHANGE report can correct: those of filled sections, and
+    those of sections declared not applicable (value ""), which a correction may turn into content (Art. 18)."""
     flat = {}
     for s in SECTIONS:
         entry = sections.get(s.code)
-        if not entry or entry.get("state") != "filled":
+        if not entry or entry.get("state") not in ("filled", "not_applicable"):
             continue
+        if entry.get("state") == "not_applicable" and s.only_for:
+            continue  # a section for a kind of enterprise (financing) the report did not apply is not offered
         for f in s.fields:
             flat[f"{s.code}.{f.name}"] = (entry.get("data") or {}).get(f.name, "")
     return flat
+
+
+def not_applicable_sections(sections: Mapping[str, dict]) -> dict[str, str]:
+    """{section code: reason} of the sections a published report declared not applicable."""
+    return {code: str(entry.get("reason") or "") for code, entry in sections.items()
+            if isinstance(entry, Mapping) and entry.get("state") == "not_applicable"}
 
 
 def diff_changes(original: Mapping[str, Any], proposed: Mapping[str, Any],

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from portal.disclosures import rules, services
 from portal.disclosures.models import ReportStatus, TemporaryReport, Trigger
@@ -96,3 +97,22 @@ def test_the_new_blocks_are_in_the_form_and_the_copy_of_record(db, login, ent, d
                  "Administrative detentions of responsible persons", "车间主任", "Indemnity limit of the insurance",
                  "5000000", "Statement of the person in charge of environmental work", "王五"):
         assert text in page, text
+
+
+def test_a_correction_turns_a_not_applicable_section_into_content(db, login, ent, draft, staff, signatory):
+    assert draft.sections["carbon"]["state"] == "not_applicable"
+    published = services.submit_annual(signatory, draft, DEFAULT_PASSWORD, [], code=totp_code(signatory))
+    db.session.commit()
+    client = login(staff)
+    form = client.get(f"/my/disclosures/change/{published.sha256}?lang=en").get_data(as_text=True)
+    assert "Declared not applicable: 本年度未产生" in form and 'name="new-carbon.co2_t"' in form
+    assert 'name="new-financing.climate_info"' not in form  # not a financing enterprise: not offered
+    response = client.post(f"/my/disclosures/change/{published.sha256}", data={
+        "new-carbon.co2_t": "1200", "reason-carbon.co2_t": "漏报：本年度已纳入全国碳市场", "basis": "碳排放核查报告"})
+    assert response.status_code == 302
+    change = db.session.scalar(sa.select(TemporaryReport).where(TemporaryReport.trigger == Trigger.CHANGE))
+    assert change.changes == [{"key": "carbon.co2_t", "old": "", "new": "1200",
+                               "reason": "漏报：本年度已纳入全国碳市场"}]
+    services.submit_temporary(signatory, change, DEFAULT_PASSWORD, code=totp_code(signatory))
+    db.session.commit()
+    assert published.status == ReportStatus.CORRECTED

@@ -3,11 +3,13 @@ limits, key-unit list, penalty evidence, the latest final credit grade, self-mon
 this year's temporary reports. Every pre-filled value keeps its source."""
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from portal.core.clock import china_tz
 from portal.credit import evaluation
@@ -177,3 +179,62 @@ def monitoring_summary(enterprise_id: int, year: int) -> dict[tuple[str, str], d
         summary.setdefault((code, pollutant), {"mean": None, "max": None, "min": None,
                                                "exceedances": 0})["exceedances"] = count
     return summary
+
+
+# --- refreshing the pre-fill of a draft from newer portal data ------------------------------------------------------
+
+def _shown(value: Any) -> str:
+    """A pre-filled value as the preview shows it: tables by their rows' first cells."""
+    if isinstance(value, list):
+        firsts = [str(next(iter(r.values()), "")) for r in value if isinstance(r, dict)]
+        return f"{len(value)}: " + "、".join(f for f in firsts if f) if value else "0"
+    return "" if value is None else str(value)
+
+
+def refresh_preview(report) -> list[dict]:
+    """What refreshing the draft's pre-fill from today's portal data would change, per pre-filled field: the value
+    pre-filled before, the new one, and whether the draft's value follows it ("update") or stays because the
+    enterprise changed it or declared the section not applicable ("keep")."""
+    fresh = prefill_sections(report.enterprise, report.year)
+    out = []
+    for s in rules.SECTIONS:
+        entry = (report.sections or {}).get(s.code) or rules.empty_section()
+        new_prefill = fresh[s.code]["prefill"]
+        for name, new in new_prefill.items():
+            old = (entry.get("prefill") or {}).get(name, {})
+            if old.get("value") == new["value"] and old.get("source") == new["source"]:
+                continue
+            current = (entry.get("data") or {}).get(name)
+            followed = "value" in old and current == old.get("value")
+            keep = entry.get("state") == "not_applicable" or (("value" in old) and not followed) \
+                or name in (entry.get("overrides") or {})
+            out.append({"section": s.code, "title": s.title, "name": name, "old": old.get("value"),
+                        "new": new["value"], "current": current, "action": "keep" if keep else "update",
+                        "old_shown": _shown(old.get("value")), "new_shown": _shown(new["value"]),
+                        "current_shown": _shown(current), "prefill": new})
+    return out
+
+
+def apply_refresh(actor, report, expected: int | None = None) -> list[dict]:
+    """Apply the preview: every pre-fill record is renewed; values that followed the old pre-fill take the new one,
+    values the enterprise changed stay. Drafts only; audited. `expected` (the number of changes the preview showed)
+    guards against applying something else than what was shown."""
+    from portal.audit.services import record
+    from portal.errors import Conflict
+
+    rules.transition(report.status, "edit")
+    changes = refresh_preview(report)
+    if expected is not None and expected != len(changes):
+        raise Conflict(_("The portal's data changed since the preview; review the changes again."))
+    sections = copy.deepcopy(report.sections or {})
+    for ch in changes:
+        entry = sections.setdefault(ch["section"], rules.empty_section())
+        entry.setdefault("prefill", {})[ch["name"]] = ch["prefill"]
+        if ch["action"] == "update":
+            entry.setdefault("data", {})[ch["name"]] = ch["new"]
+    report.sections = sections
+    db.session.flush()
+    record(actor, "annual_report.prefill_refresh", report, object_id=report.id,
+           before={"changes": [{k: ch[k] for k in ("section", "name", "old", "current")} for ch in changes]},
+           after={"changes": [{k: ch[k] for k in ("section", "name", "new", "action")} for ch in changes]})
+    return changes

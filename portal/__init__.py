@@ -74,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     _check_secret_key(app)
+    _check_retention(app)
     _resolve_database_url(app, config or {})
     configure_logging(app)
     register_extensions(app)
@@ -92,6 +93,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 class InsecureConfiguration(RuntimeError):
     """The app refuses to start: a setting that protects every session is missing or weak."""
+
+
+class InvalidConfiguration(RuntimeError):
+    """The app refuses to start: a setting breaks a legal minimum."""
+
+
+def _check_retention(app: Flask) -> None:
+    from portal.config import check_retention
+
+    problem = check_retention(app.config.get("RAW_RECORD_RETENTION_YEARS"))
+    if problem:
+        raise InvalidConfiguration(problem)
 
 
 def _check_secret_key(app: Flask) -> None:

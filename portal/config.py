@@ -18,6 +18,20 @@ PUBLIC_SECRET_KEYS = frozenset({"dev-only-not-secret", "test", "dev", "secret", 
 TEST_SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
+MIN_RAW_RECORD_RETENTION_YEARS = 5  # 《生态环境监测条例》 art. 26
+
+
+def check_retention(years) -> str | None:
+    """Why RAW_RECORD_RETENTION_YEARS is not acceptable (None when it is): at least 5 whole years (Art. 26)."""
+    if isinstance(years, bool) or not (isinstance(years, int) or (isinstance(years, str) and years.strip().isdigit())):
+        return f"RAW_RECORD_RETENTION_YEARS must be a whole number of years, not {years!r}."
+    value = int(years)
+    if value < MIN_RAW_RECORD_RETENTION_YEARS:
+        return (f"RAW_RECORD_RETENTION_YEARS is {value}; the Regulations on Ecological and Environmental Monitoring "
+                f"(art. 26) require raw records to be kept at least {MIN_RAW_RECORD_RETENTION_YEARS} years.")
+    return None
+
+
 def check_secret_key(key, *, testing: bool = False) -> str | None:
     """Why a SECRET_KEY is not good enough to sign session cookies (None: it is). A forged cookie needs only the
     key, so it must be long, random-looking and never a value published anywhere."""
@@ -138,6 +152,12 @@ class Config:
     SCHEDULER_STALE_SECONDS = 60  # /healthz calls the scheduler "stale" when its heartbeat is older than this
     HEALTHZ_DETAIL_SECONDS = 1.0  # /healthz recomputes the heartbeat and queue depths at most this often per process
     JOB_RUN_RETENTION_DAYS = 90  # job-runs-prune deletes older finished runs (the newest of each job is kept)
+    # 监测条例 Art. 26: raw monitoring records (packets, values, manual results, lab reports) are kept at least 5
+    # years; the app refuses to start with less. No job purges raw records (job-runs-prune and the search
+    # change log delete only operational rows); a future purge must keep everything younger than this.
+    RAW_RECORD_RETENTION_YEARS = 5
+    ANOMALY_REPORT_HOURS = 12  # 监测条例 Art. 23 [M]: report a transmission anomaly within 12 h of noticing it
+    ANOMALY_REPAIR_WORKING_DAYS = 5  # ... and repair the equipment within 5 working days
     # Outbox: a sender claims messages for this long; a claim left by a dead sender is taken again after it.
     OUTBOX_CLAIM_SECONDS = 300
 

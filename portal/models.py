@@ -36,7 +36,7 @@ from portal.disclosures.models import (
 )
 from portal.envcode.models import EnvCode, EnvCodeChange
 from portal.enterprises.models import ChangeProposal, Enterprise, KeyUnitYear, Outlet, OutletLimit, Permit
-from portal.integrity.models import (DeviceChannel, DeviceMaintainer, IntegrityFlag, IntegrityFlagEvent, IntegrityWatermark, LabSample, LabScope, SupervisoryResult)  # noqa: E501
+from portal.integrity.models import (DeviceChannel, DeviceMaintainer, IntegrityFlag, IntegrityFlagEvent, IntegrityWatermark, LabSample, LabScope, SupervisoryResult, TransmissionAnomalyReport)  # noqa: E501
 from portal.jobs.models import JobRun
 from portal.mail.models import OutboxMessage
 from portal.monitoring.models import (
@@ -55,4 +55,4 @@ from portal.rewards.models import RewardCase, RewardTable
 from portal.servicebodies.models import (ServiceBody, ServiceBodyEvidence, ServiceBodySchemeVersion,
                                          ServiceEngagement)
 from portal.search.models import DataChange
-from portal.workdays.models import CalendarOverride
+from portal.workdays.models import CalendarOverride, CalendarYear

@@ -32,7 +32,7 @@ from tests.factories import make_complaint, make_enterprise, make_limit, make_ou
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
     "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register", "enterprises_api.compliance",
-    "credit.schemes", "monitoring.enterprise_csv", "monitoring.lab_report",
+    "enterprises_api.deadlines", "credit.schemes", "monitoring.enterprise_csv", "monitoring.lab_report",
 }
 PUBLIC |= {"disclosures.report", "disclosures.report_pdf", "disclosures.verify", "disclosures.verify_form"}
 PUBLIC |= {"disclosures_api.enterprise_disclosures", "disclosures_api.disclosure"}
@@ -55,7 +55,7 @@ LOGIN_ONLY |= {"auth.factor_setup", "auth.factor_recovery_codes", "auth.factor_r
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "auth.admin_user_reset_password",
                 "auth.admin_user_reset_factor", "workdays.admin_calendar", "workdays.save_override",
-                "workdays.delete_override"}
+                "workdays.delete_override", "workdays.import_schedule", "workdays.schedule_template"}
 ROLES = [None, Role.ENTERPRISE_STAFF, Role.ENTERPRISE_SIGNATORY, Role.REGULATOR, Role.REGULATOR_LEAD, Role.ADMIN]
 
 

@@ -21,7 +21,7 @@ KEY_UNIT_NAMES = {"water": "水环境重点排污单位", "air": "大气环境�
 class Field:
     name: str
     label: Any
-    kind: str = "text"  # text | textarea | number | date | bool | uscc | permit_no | choice
+    kind: str = "text"  # text | textarea | number | range (a number or "low-high", e.g. pH 6-9) | date | bool | ...
     unit: str = ""
     required: bool = False
     choices: tuple[str, ...] = ()
@@ -77,6 +77,7 @@ SECTIONS: tuple[Section, ...] = (
         F("env_tax_yuan", _l("Environmental protection tax paid"), "number", unit="元"),
         F("insured", _l("Environmental pollution liability insurance"), "bool"),
         F("insurer", _l("Insurer and policy period")),
+        F("insurance_limit_yuan", _l("Indemnity limit of the insurance"), "number", unit="元"),
         F("credit_grade", _l("Environmental credit grade received")),
         F("credit_authority", _l("Evaluating authority and year")),
     ), (
@@ -109,8 +110,8 @@ SECTIONS: tuple[Section, ...] = (
             F("pollutant", _l("Pollutant"), required=True),
             F("unit", _l("Concentration unit"), required=True),
             F("standard", _l("Standard")),
-            F("limit", _l("Limit"), "number"),
-            F("avg_conc", _l("Mean concentration"), "number"),
+            F("limit", _l("Limit"), "range"),
+            F("avg_conc", _l("Mean concentration (a range for pH)"), "range"),
             F("max_conc", _l("Maximum concentration"), "number"),
             F("annual_t", _l("Annual emission"), "number", unit="t"),
             F("permitted_t", _l("Permitted annual emission"), "number", unit="t"),
@@ -125,6 +126,14 @@ SECTIONS: tuple[Section, ...] = (
             F("disposed_t", _l("Disposed"), "number", unit="t"),
             F("receiver", _l("Receiving unit")),
         ), key=("name", "hw_code")),
+        Table("toxic", _l("Toxic and hazardous substances emitted"), (
+            F("name", _l("Substance"), required=True),
+            F("register", _l("List it is on"), "choice", choices=("有毒有害大气污染物名录", "有毒有害水污染物名录",
+                                                                  "重点管控新污染物清单", "其他")),
+            F("outlet_code", _l("Outlet")),
+            F("annual_kg", _l("Quantity emitted"), "number", unit="kg"),
+            F("measures", _l("Control measures")),
+        ), key=("name", "outlet_code")),
     )),
     Section("carbon", _l("Carbon emission information"), (
         F("co2_t", _l("CO₂ emissions this year"), "number", unit="t", required=True),
@@ -149,6 +158,17 @@ SECTIONS: tuple[Section, ...] = (
             F("amount_yuan", _l("Fine"), "number", unit="元"),
             F("rectified", _l("Rectification")),
         )),
+        Table("criminal", _l("Criminal cases"), (
+            F("case_no", _l("Case number"), required=True),
+            F("court", _l("Court")),
+            F("judgment", _l("Judgment summary")),
+            F("decided_on", _l("Judgment date"), "date"),
+        ), key=("case_no",)),
+        Table("detentions", _l("Administrative detentions of responsible persons"), (
+            F("position", _l("Position of the person (no personal ID)"), required=True),
+            F("case", _l("Case")),
+            F("decided_on", _l("Decision date"), "date"),
+        ), key=("position", "decided_on")),
     )),
     Section("temporary", _l("Temporary reports of the year"), (), (
         Table("reports", _l("Temporary reports published this year"), (
@@ -170,6 +190,12 @@ SECTIONS: tuple[Section, ...] = (
             F("use", _l("Use of funds")),
         )),
     ), only_for="financing"),
+    Section("statement", _l("Statement of the person in charge of environmental work"), (
+        F("manager_name", _l("Name of the person in charge of environmental work"), required=True),
+        F("manager_position", _l("Position")),
+        F("statement", _l("Statement (that the environmental information in this report is true, accurate and "
+                          "complete)"), "textarea", required=True),
+    ), may_be_empty=False),
     Section("other", _l("Other environmental information required by law"), (
         F("other_info", _l("Other information"), "textarea", required=True),
     )),

@@ -2,12 +2,14 @@
 and removes rows, each with a reason. Routes on the disclosures blueprint; object checks as in views.py."""
 from __future__ import annotations
 
+import json
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
-from portal.disclosures import copies, corrections, services
+from portal.disclosures import copies, corrections, rules, services
 from portal.disclosures.corrections import MAX_ADDED_ROWS, RowEdit, TableEdit
 from portal.disclosures.models import TemporaryReport
 from portal.disclosures.views import _fail, _my_published, bp
@@ -80,7 +82,9 @@ def change_page(ent: Enterprise, original, report: TemporaryReport | None):
     else:
         edits = corrections.edits_from_changes(tables, report.changes if report else [])
     current = {c["key"]: c for c in (report.changes if report else []) if not corrections.is_table_change(c)}
+    sections = (json.loads(original.content_json or "{}").get("sections") or {}) if original.kind == "annual" else {}
     return render_template("disclosures/change_form.html", original=original, fields=fields, current=current,
+                           not_applicable=rules.not_applicable_sections(sections),
                            report=report, labels=copies.field_labels(), form_values=request.form, errors=errors,
                            grids=_grids(tables, edits, errors))
 

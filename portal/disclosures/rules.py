@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +24,21 @@ from portal.workdays import rules as wd
 
 COMMITMENT = ("企业负责人保证年度报告内容的真实、准确、完整，不存在虚假记载、误导性陈述或重大遗漏，"
               "并承担相应的法律责任")
+CORRECTION_COMMITMENT = ("企业负责人保证本更正报告所更正的{title}（发布于{published_on}，SHA-256：{sha256}）的更正内容真实、"
+                         "准确、完整，不存在虚假记载、误导性陈述或重大遗漏，并承担相应的法律责任")
+
+
+def commitment_for(original=None) -> str:
+    """The commitment signed with a report. A change report (Art. 18) names the report it corrects: its title,
+    publication day and fingerprint, so the signed text binds the correction to exactly that original."""
+    if original is None:
+        return COMMITMENT
+    title = (f"{original.year}年度环境信息依法披露报告" if original.kind == "annual" else "临时环境信息依法披露报告")
+    published = original.submitted_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat() \
+        if original.submitted_at else "—"
+    return CORRECTION_COMMITMENT.format(title=title, published_on=published, sha256=original.sha256 or "—")
+
+
 TEMPORARY_WORKING_DAYS = 5  # Art. 17
 REMINDER_DAYS = (30, 7, 1)
 DEFAULT_ANNUAL_DEADLINE = "03-15"  # Art. 19, inclusive
@@ -153,6 +169,31 @@ def _blank(value: Any) -> bool:
     return value is None or str(value).strip() == ""
 
 
+RANGE_RE = re.compile(r"^\s*([0-9.,]+)\s*[-~～–—至]\s*([0-9.,]+)\s*$")
+
+
+def format_range(low: Any, high: Any) -> str:
+    """A range as the report writes it (pH 6-9)."""
+    return f"{low}-{high}"
+
+
+def _check_range(text: str) -> str | None:
+    """A number, or a range "low-high" (pH and other range limits) with low <= high, both non-negative."""
+    match = RANGE_RE.match(text)
+    parts = match.groups() if match else (text,)
+    try:
+        numbers = [parse_number(p) for p in parts]
+    except ValueError:
+        numbers = [None]
+    if any(n is None for n in numbers):
+        return str(_l("“%(v)s” is neither a number nor a range; write e.g. 12.5, or 6-9 for pH.", v=text))
+    if any(n < 0 for n in numbers):
+        return str(_l("Must not be negative."))
+    if len(numbers) == 2 and numbers[0] > numbers[1]:
+        return str(_l("The range %(v)s starts above its end; write the lower value first.", v=text))
+    return None
+
+
 def check_value(f: Field, value: Any, uscc: str = "") -> str | None:
     """The hard error for one value, or None. Empty values are the caller's business (required)."""
     if _blank(value):
@@ -170,6 +211,8 @@ def check_value(f: Field, value: Any, uscc: str = "") -> str | None:
             return str(_l("Must not be negative."))
         if f.max_value is not None and number is not None and number > f.max_value:
             return str(_l("Must not exceed %(max)s.", max=f.max_value))
+    elif f.kind == "range":
+        return _check_range(text)
     elif f.kind == "date":
         try:
             date.fromisoformat(text)
@@ -356,15 +399,24 @@ def normalise_digest(raw: str) -> str | None:
 # --- corrections ------------------------------------------------------------------------------------------------
 
 def flat_fields(sections: Mapping[str, dict]) -> dict[str, Any]:
-    """{"section.field": value} for the scalar fields of filled sections (what a CHANGE report can correct)."""
+    """{"section.field": value} for the scalar fields a CHANGE report can correct: those of filled sections, and
+    those of sections declared not applicable (value ""), which a correction may turn into content (Art. 18)."""
     flat = {}
     for s in SECTIONS:
         entry = sections.get(s.code)
-        if not entry or entry.get("state") != "filled":
+        if not entry or entry.get("state") not in ("filled", "not_applicable"):
             continue
+        if entry.get("state") == "not_applicable" and s.only_for:
+            continue  # a section for a kind of enterprise (financing) the report did not apply is not offered
         for f in s.fields:
             flat[f"{s.code}.{f.name}"] = (entry.get("data") or {}).get(f.name, "")
     return flat
+
+
+def not_applicable_sections(sections: Mapping[str, dict]) -> dict[str, str]:
+    """{section code: reason} of the sections a published report declared not applicable."""
+    return {code: str(entry.get("reason") or "") for code, entry in sections.items()
+            if isinstance(entry, Mapping) and entry.get("state") == "not_applicable"}
 
 
 def diff_changes(original: Mapping[str, Any], proposed: Mapping[str, Any],

@@ -230,11 +230,13 @@ def _identity(ent: Enterprise) -> dict[str, str]:
     return {"uscc": ent.uscc, "name": ent.name, "region_code": ent.region_code}
 
 
-def _freeze(actor: User, report: Report, content: dict, now: datetime, factor: str) -> None:
-    """Signer, time and the second factor used go into the canonical content, so its SHA-256 binds them all."""
+def _freeze(actor: User, report: Report, content: dict, now: datetime, factor: str,
+            commitment: str = rules.COMMITMENT) -> None:
+    """Signer, time, the second factor used and the commitment text go into the canonical content, so its SHA-256
+    binds them all."""
     content.update({"signer": {"name": actor.display_name, "user_id": actor.id, "factor": factor},
                     "submitted_at": now.isoformat(),
-                    "commitment": rules.COMMITMENT})
+                    "commitment": commitment})
     report.content_json = rules.canonical_json(content)
     report.sha256 = rules.sha256_hex(report.content_json)
     report.status = rules.transition(report.status, "submit")
@@ -307,7 +309,7 @@ def submit_temporary(actor: User, report: TemporaryReport, password: str, now: d
                "corrects": {"kind": original.kind, "sha256": original.sha256} if original else None,
                "changes": report.changes or []}
     before = snapshot(report, exclude=("pdf_bytes", "created_at", "updated_at"))
-    _freeze(actor, report, content, now, factor)
+    _freeze(actor, report, content, now, factor, rules.commitment_for(original))
     record(actor, "temporary_report.submit", report, before=before, after=_published_snapshot(report))
     if original is not None:
         before_original = {"status": original.status.value}

@@ -425,3 +425,4 @@ def review(digest: str):
 from portal.disclosures import list_views  # noqa: E402,F401  (routes on this blueprint)
 from portal.disclosures import change_views  # noqa: E402,F401  (routes on this blueprint)
 from portal.disclosures import draft_views  # noqa: E402,F401  (routes on this blueprint)
+from portal.disclosures import prefill_views  # noqa: E402,F401  (routes on this blueprint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, url_for
 
 from portal.api.lookup import enterprise_by_uscc
+from portal.core.clock import china_today
 from portal.enterprises.compliance import grid_dict
 from portal.enterprises.compliance_queries import compliance_grid
 from portal.errors import DomainError, json_error
@@ -27,3 +28,16 @@ def compliance(uscc: str):
             "links": {"self": url_for(".compliance", uscc=ent.uscc, _external=True),
                       "html": url_for("enterprises.public", uscc=ent.uscc, _anchor="compliance", _external=True)}}
     return jsonify({"data": data})
+
+
+@bp.get("/enterprises/<uscc>/deadlines")
+def deadlines(uscc: str):
+    """The upcoming obligations of the compliance calendar (the same events as calendar.ics), each with
+    `provisional` true when it was counted in working days of a year without official holiday data."""
+    from portal.opendata.ical import deadlines as calendar_deadlines
+
+    ent = enterprise_by_uscc(uscc)
+    items = [d.as_dict() for d in calendar_deadlines(ent)]
+    return jsonify({"data": {"uscc": ent.uscc, "as_of": china_today().isoformat(), "deadlines": items,
+                             "links": {"self": url_for(".deadlines", uscc=ent.uscc, _external=True),
+                                       "ical": url_for("feeds.enterprise_ics", uscc=ent.uscc, _external=True)}}})

@@ -48,4 +48,26 @@ PATHS = {
             "type": "object", "required": ["data"], "properties": {"data": COMPLIANCE_SCHEMA}}}}},
             "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}},
     }},
+    "/api/v1/enterprises/{uscc}/deadlines": {"get": {
+        "operationId": "getEnterpriseDeadlines",
+        "summary": "The upcoming obligations of the enterprise's compliance calendar (the events of calendar.ics).",
+        "parameters": [{"name": "uscc", "in": "path", "required": True,
+                        "description": "统一社会信用代码 (normalised as for /enterprises/{uscc}).",
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "Deadlines, soonest first.", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["data"], "properties": {"data": {
+                "type": "object", "required": ["uscc", "as_of", "deadlines"], "properties": {
+                    "uscc": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
+                    "deadlines": {"type": "array", "items": {"type": "object", "required": [
+                        "key", "category", "due_on", "summary", "provisional"], "properties": {
+                        "key": {"type": "string"},
+                        "category": {"type": "string", "enum": ["disclosure", "monitoring", "permit", "credit"]},
+                        "due_on": {"type": "string", "format": "date"},
+                        "summary": {"type": "string"}, "description": {"type": "string"},
+                        "provisional": {"type": "boolean", "description": "Counted in working days of a year "
+                                        "whose official holidays the portal's calendar does not have yet: the "
+                                        "date may move once they are imported."}}}},
+                    "links": {"$ref": "#/components/schemas/Links"}}}}}}}},
+            "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}},
+    }},
 }

@@ -81,3 +81,31 @@ class LabScopeForm(FlaskForm):
     lab_name = StringField(_l("Laboratory"), validators=[DataRequired(REQ), Length(max=200)])
     method = StringField(_l("Method in scope"), validators=[DataRequired(REQ), Length(max=64)])
     valid_to = DateField(_l("Certificate valid to"), validators=[Optional()])
+
+
+CAUSE_LABELS = {"power": _l("Power failure"), "network": _l("Network or transmission link"),
+                "analyser": _l("Analyser fault"), "acquisition": _l("Data acquisition unit"),
+                "maintenance": _l("Maintenance or calibration"), "other": _l("Other")}
+ANOMALY_STATE_LABELS = {"reported": _l("Reported"), "repaired": _l("Repaired"), "closed": _l("Closed")}
+
+
+class AnomalyReportForm(FlaskForm):
+    device_id = SelectField(_l("Monitoring device"), coerce=int, validate_choice=False,
+                            validators=[DataRequired(_l("Choose one of your enterprise's monitoring devices."))])
+    noticed_at = DateTimeLocalField(_l("Noticed at (China time)"), format=DT, validators=[
+        DataRequired(_l("Enter when the anomaly was noticed, e.g. 2026-11-03 08:30."))])
+    cause = SelectField(_l("Cause of the anomaly"), choices=[SelectChoice(k, v) for k, v in CAUSE_LABELS.items()],
+                        validators=[DataRequired(_l("Choose the cause of the anomaly."))])
+    description = TextAreaField(_l("What happened to the transmission"), validators=[DataRequired(REQ), Length(max=4000)])
+    manual_substitute = TextAreaField(_l("How the data are obtained meanwhile (manual monitoring)"),
+                                      validators=[DataRequired(REQ), Length(max=4000)])
+
+
+class AnomalyRepairForm(FlaskForm):
+    repaired_at = DateTimeLocalField(_l("Repaired at (China time)"), format=DT, validators=[
+        DataRequired(_l("Enter when the equipment was repaired, e.g. 2026-11-04 16:00."))])
+    note = TextAreaField(_l("What was repaired"), validators=[DataRequired(REQ), Length(max=4000)])
+
+
+class AnomalyCloseForm(FlaskForm):
+    note = TextAreaField(_l("Review note"), validators=[DataRequired(REQ), Length(max=4000)])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, str_enum, utcnow
 from portal.extensions import db
+from portal.integrity.anomaly_rules import AnomalyCause, AnomalyState
 from portal.integrity.rules import FlagState
 
 
@@ -174,3 +175,34 @@ class LabSample(TimestampMixin, db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     outlet = relationship("Outlet")
+
+
+class TransmissionAnomalyReport(TimestampMixin, db.Model):
+    """An enterprise's report of an automatic-monitoring transmission anomaly and its repair (监测条例 Art. 23);
+    see portal/integrity/anomaly_rules.py for the deadlines and states. A timely report keeps R12 quiet."""
+
+    __tablename__ = "integrity_anomaly_reports"
+    __table_args__ = (sa.Index("ix_integrity_anomaly_reports_device_noticed", "device_id", "noticed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)  # the enterprise's region when reported
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("monitoring_devices.id"))
+    noticed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the server's time of filing, never typed
+    report_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    repair_due_on: Mapped[date] = mapped_column()
+    cause: Mapped[AnomalyCause] = mapped_column(str_enum(AnomalyCause, 16))
+    description: Mapped[str] = mapped_column(sa.Text)
+    manual_substitute: Mapped[str] = mapped_column(sa.Text)  # how the data are obtained meanwhile
+    state: Mapped[AnomalyState] = mapped_column(str_enum(AnomalyState, 16), default=AnomalyState.REPORTED)
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    repair_note: Mapped[str] = mapped_column(sa.Text, default="")
+    review_note: Mapped[str] = mapped_column(sa.Text, default="")
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    repaired_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    enterprise = relationship("Enterprise")
+    device = relationship("Device")

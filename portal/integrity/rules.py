@@ -58,7 +58,7 @@ RULES: dict[str, RuleSpec] = {r.id: r for r in (
              "MEE July 2025 notice (设备开停有数、治污效果可查); 监测条例 Art. 25(5)", ("ST=44",)),
     RuleSpec("R11", {"min_clients": 3},
              "Xiamen 2025 lab case; SAMR Order 39 (false reports); 环发〔2015〕175号", ("lab reports", "CMA scope")),
-    RuleSpec("R12", {"silent_hours": 4},
+    RuleSpec("R12", {"silent_hours": 4, "report_hours": 12},
              "监测条例 Art. 23 (report transmission anomalies and repair)", ("Art. 23 reports",)),
     RuleSpec("R13", {"min_values": 50, "chi2_first": 26.12, "chi2_last": 27.88},
              "forensic practice [M]; a weak signal, raised only beside another rule's flag"),
@@ -631,16 +631,20 @@ def detect_r11(records: Sequence[LabRecord], p: Mapping[str, float]) -> list[tup
 
 # ------------------------------------------------------------------------------------------------ R12 silence
 
-def detect_r12(s: Series, p: Mapping[str, float], *, reported: Sequence[tuple[datetime, datetime]] = ()) -> list[Hit]:
-    """A device silent (nothing received for any code) for more than silent_hours hours with no Art. 23 report
-    covering the silence. `s` holds any value per hour; None = nothing received."""
+def detect_r12(s: Series, p: Mapping[str, float], *,
+               reported: Sequence[tuple[datetime, datetime | None, datetime]] = ()) -> list[Hit]:
+    """A device silent (nothing received for any code) for more than silent_hours hours with no timely Art. 23
+    report covering the silence. `s` holds any value per hour; None = nothing received. `reported` holds the
+    device's anomaly reports as (noticed_at, repaired_at or None, reported_at) (portal/integrity/anomaly_rules.py)."""
+    from portal.integrity.anomaly_rules import covered
+
     hits = []
     silent = [v is None for v in s.values]
     for a, b in _runs(silent):
         if b - a <= p["silent_hours"] or a == 0 or b == len(s):
             continue  # a silence must be bounded by data on both sides to be judged
         start, end = s.at(a), s.at(b)
-        if any(r0 <= start + timedelta(hours=p["silent_hours"]) and r1 >= start for r0, r1 in reported):
+        if covered(reported, start, p["silent_hours"], p.get("report_hours", 12)):
             continue
         hits.append(Hit("R12", start, end, float(b - a), None, {"hours": b - a}))
     return hits

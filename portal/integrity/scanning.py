@@ -120,6 +120,8 @@ class Context:
     group: str | None = None  # O&M company
     references: dict[str, list[rules.Reference]] = field(default_factory=lambda: defaultdict(list))
     peer_flag_median: dict[str, float] = field(default_factory=dict)
+    # The device's Art. 23 reports near the window: (noticed_at, repaired_at, reported_at), for R12.
+    anomaly_reports: list[tuple[datetime, datetime | None, datetime]] = field(default_factory=list)
 
 
 def build_context(outlet: Outlet, start: datetime, end: datetime) -> Context:
@@ -139,6 +141,13 @@ def build_context(outlet: Outlet, start: datetime, end: datetime) -> Context:
             .order_by(DeviceMaintainer.contract_from.desc()))
         if om is not None:
             ctx.group = om.company_uscc or om.company_name
+        from portal.integrity.anomaly_rules import COVER_BEFORE
+        from portal.integrity.models import TransmissionAnomalyReport as Report
+
+        ctx.anomaly_reports = [tuple(row) for row in db.session.execute(
+            sa.select(Report.noticed_at, Report.repaired_at, Report.reported_at).where(
+                Report.device_id == ctx.device.id, Report.noticed_at >= start - COVER_BEFORE,
+                Report.noticed_at < end).order_by(Report.noticed_at))]
     for r in db.session.scalars(sa.select(SupervisoryResult).where(
             SupervisoryResult.outlet_id == outlet.id, SupervisoryResult.sampled_at >= start,
             SupervisoryResult.sampled_at < end)):
@@ -232,7 +241,7 @@ def series_hits(data: OutletData, ctx: Context, *, months: bool = True) -> list[
         since = max(data.start, ctx.device.created_at)
         offset = max(int((since - data.start) // HOUR), 0)
         activity = Series(data.start + offset * HOUR, data.any_data[offset:])
-        out += [("", h, {}) for h in rules.detect_r12(activity, params("R12"))]
+        out += [("", h, {}) for h in rules.detect_r12(activity, params("R12"), reported=ctx.anomaly_reports)]
     return out
 
 

@@ -10,6 +10,10 @@ all-day event with a reminder a week ahead.
   period, 信用修复管理办法) and the earliest removal date of a black listing.
 Events are derived from stored rows only (UIDs and DTSTAMPs are stable), so the body and its ETag change only when
 an obligation does.
+
+A deadline counted in working days that falls in a year whose official holidays the calendar does not have yet is
+*provisional* (portal/workdays): its event is STATUS:TENTATIVE, its summary says so and X-PORTAL-PROVISIONAL is TRUE;
+once the year's schedule is imported it becomes exact (and CONFIRMED) on the next fetch.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from portal.extensions import db
 from portal.monitoring import plan as monitoring_plan
 from portal.monitoring import plan_rules
 from portal.monitoring.models import PlanMode
-from portal.workdays.services import add_working_days
+from portal.workdays.services import add_working_days, is_provisional
 
 RENEWAL_LEAD_DAYS = 60
 ALARM_DAYS = 7
@@ -48,6 +52,11 @@ class Deadline:
     summary: str
     description: str
     stamp: datetime  # when the underlying row last changed (DTSTAMP)
+    provisional: bool = False  # counted in working days of a year without official holiday data
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "category": self.category, "due_on": self.on.isoformat(), "summary": self.summary,
+                "description": self.description, "provisional": self.provisional}
 
 
 def _disclosures(ent: Enterprise) -> list[Deadline]:
@@ -64,7 +73,9 @@ def _disclosures(ent: Enterprise) -> list[Deadline]:
             summary = _("Temporary disclosure report due: %(trigger)s",
                         trigger=TRIGGER_LABELS.get(trigger, trigger) if trigger else "")
             about = _("Order 24 art. 17: within 5 working days of receiving the legal document.")
-        items.append(Deadline(f"obligation/{ob.id}", "disclosure", ob.due_on, summary, about, ob.updated_at))
+        provisional = ob.kind != ObligationKind.ANNUAL and is_provisional(ob.due_on)
+        items.append(Deadline(f"obligation/{ob.id}", "disclosure", ob.due_on, summary, about, ob.updated_at,
+                              provisional))
     return items
 
 
@@ -88,7 +99,8 @@ def _monitoring(ent: Enterprise, today: date) -> list[Deadline]:
                               _("Publish self-monitoring results (%(from)s to %(to)s)", **{"from": start.isoformat(),
                                                                                            "to": last.isoformat()}),
                               _("Monitor by %(last)s and publish the results within 5 working days: %(lines)s",
-                                last=last.isoformat(), lines=", ".join(sorted(what))), plan.updated_at))
+                                last=last.isoformat(), lines=", ".join(sorted(what))), plan.updated_at,
+                              is_provisional(publish_by)))
     return items
 
 
@@ -156,14 +168,22 @@ def enterprise_calendar(ent: Enterprise, today: date | None = None) -> bytes:
         event.add("dtstamp", (item.stamp or ent.created_at).astimezone(timezone.utc))
         event.add("dtstart", item.on)
         event.add("dtend", item.on + timedelta(days=1))
-        event.add("summary", item.summary)
-        event.add("description", item.description)
+        summary, description = item.summary, item.description
+        if item.provisional:
+            summary = _("%(summary)s (provisional)", summary=summary)
+            description = "\n\n".join([description, _(
+                "Provisional: the official holidays of %(year)d are not in the portal's calendar yet; this working-"
+                "day deadline was counted Monday to Friday and may move.", year=item.on.year)])
+        event.add("status", "TENTATIVE" if item.provisional else "CONFIRMED")
+        event.add("x-portal-provisional", "TRUE" if item.provisional else "FALSE")
+        event.add("summary", summary)
+        event.add("description", description)
         event.add("categories", [item.category])
         event.add("url", page)
         event.add("transp", "TRANSPARENT")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", item.summary)
+        alarm.add("description", summary)
         alarm.add("trigger", timedelta(days=-ALARM_DAYS))
         event.add_component(alarm)
         cal.add_component(event)

@@ -20,3 +20,17 @@ class CalendarOverride(db.Model):
     note: Mapped[str] = mapped_column(sa.String(100), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class CalendarYear(db.Model):
+    """A year whose official schedule (the State Council's holidays and make-up working days) an administrator
+    imported as a table: deadlines falling in it are exact, not provisional."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    holidays: Mapped[int] = mapped_column(default=0)  # rows that are days off
+    makeup_days: Mapped[int] = mapped_column(default=0)  # rows that are make-up working days
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -1,7 +1,9 @@
 """The working-day calendar: admin overrides first, then the chinese_calendar package, then Mon–Fri.
 
 Holidays for next year are announced by the State Council each November; until the package knows them an admin
-enters them as overrides, and the weekday fallback keeps deadlines computable meanwhile (with a logged warning).
+imports the year's official schedule (portal/workdays/importing.py) or enters single overrides. Meanwhile the weekday
+fallback keeps deadlines computable, but never silently: a working-day deadline falling in a year without official
+data is *provisional* (`is_provisional`), and every page, API and feed showing it says so.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from portal.audit.services import record, snapshot
 from portal.errors import DomainError, NotFound
 from portal.extensions import db
 from portal.workdays import rules
-from portal.workdays.models import CalendarOverride
+from portal.workdays.models import CalendarOverride, CalendarYear
 
 log = logging.getLogger(__name__)
 _warned_years: set[int] = set()
@@ -45,8 +47,18 @@ def package_answer(day: date) -> bool | None:
 class WorkdayCalendar:
     """A snapshot of the overrides (one query) with the package and weekday fallback behind it."""
 
-    def __init__(self, overrides: dict[date, tuple[bool, str]]):
+    def __init__(self, overrides: dict[date, tuple[bool, str]], imported_years: frozenset[int] = frozenset()):
         self.overrides = overrides
+        self.imported_years = imported_years
+
+    def has_official_data(self, year: int) -> bool:
+        """Whether the holidays of `year` are known: from the package, or from an imported official schedule."""
+        return year in known_years() or year in self.imported_years
+
+    def is_provisional(self, day: date) -> bool:
+        """A working-day deadline on `day` was counted with the Mon–Fri fallback: it may move once the year's
+        official schedule is imported."""
+        return not self.has_official_data(day.year)
 
     def describe(self, day: date) -> rules.DayInfo:
         if day in self.overrides:
@@ -66,7 +78,8 @@ class WorkdayCalendar:
 
 def load_calendar() -> WorkdayCalendar:
     rows = db.session.execute(sa.select(CalendarOverride.day, CalendarOverride.is_workday, CalendarOverride.note))
-    return WorkdayCalendar({day: (is_work, note or "") for day, is_work, note in rows})
+    years = frozenset(db.session.scalars(sa.select(CalendarYear.year)))
+    return WorkdayCalendar({day: (is_work, note or "") for day, is_work, note in rows}, years)
 
 
 def calendar() -> WorkdayCalendar:
@@ -87,6 +100,26 @@ def _forget_calendar() -> None:
 
 def is_workday(day: date) -> bool:
     return calendar().is_workday(day)
+
+
+def is_provisional(day: date | None) -> bool:
+    """Whether a deadline counted in working days that falls on `day` is provisional (no official data)."""
+    return day is not None and calendar().is_provisional(day)
+
+
+def gap_years(today: date, ahead: int = 1) -> list[int]:
+    """The years from this one to `ahead` years on whose holidays are not known: deadlines there are provisional."""
+    cal = calendar()
+    return [y for y in range(today.year, today.year + ahead + 1) if not cal.has_official_data(y)]
+
+
+def imported_year(year: int) -> CalendarYear | None:
+    return db.session.get(CalendarYear, year)
+
+
+def forget_calendar() -> None:
+    """Drop the calendar cached for this app context (after the overrides or the imported years change)."""
+    _forget_calendar()
 
 
 def add_working_days(start: date, n: int) -> date:

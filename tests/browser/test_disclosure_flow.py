@@ -49,6 +49,11 @@ def test_fill_dry_run_fix_sign_and_verify_the_copy_of_record(db, live_server, pa
     page.wait_for_load_state()
     for _ in range(7):  # management … cleaner production
         _save_not_applicable(page)
+    # the environmental manager's statement (格式准则 title page) may not be declared not applicable
+    page.fill("#f-manager_name", "王五")
+    page.fill("#f-statement", "本人保证本报告所载环境信息真实、准确、完整。")
+    page.locator("button[name=next]").click()
+    page.wait_for_load_state()
     # the last section ("other") is left empty: the dry run must catch it
     page.goto(page.url.rsplit("/sections/", 1)[0] + "/check")
     main = page.inner_text("main")

@@ -29,5 +29,7 @@ def valid_sections(uscc: str) -> dict:
         "waste": [{"name": "废活性炭", "hw_code": "HW49", "generated_t": "12.5", "stored_t": "0.5",
                    "utilised_t": "0", "disposed_t": "12", "receiver": "淮安危废处置中心"}],
     })
+    sections["statement"] = filled({"manager_name": "王五", "manager_position": "安环部部长",
+                                    "statement": "本人保证本报告所载环境信息真实、准确、完整。"})
     sections["other"] = filled({"other_info": "无"})
     return sections

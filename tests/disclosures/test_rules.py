@@ -186,10 +186,13 @@ def test_a_change_lists_only_changed_fields_and_needs_a_reason_for_each():
     assert errors == {} and changes[0]["reason"] == "核算错误"
 
 
-def test_flat_fields_skip_sections_not_filled():
+def test_flat_fields_offer_filled_and_not_applicable_sections_but_not_empty_ones():
     sections = copy.deepcopy(valid_sections(USCC))
+    sections["emergency"] = {"state": "empty", "reason": "", "data": {}, "prefill": {}, "overrides": {}}
     flat = rules.flat_fields(sections)
-    assert flat["basic.legal_rep"] == "张三" and not any(k.startswith("carbon.") for k in flat)
+    assert flat["basic.legal_rep"] == "张三"
+    assert flat["carbon.co2_t"] == ""  # not applicable: a correction may turn it into content (Art. 18)
+    assert not any(k.startswith(("emergency.", "financing.")) for k in flat)
 
 
 PRE = [{"outlet_code": "DW001", "limit": "100"}, {"outlet_code": "DA001", "limit": "20"}]

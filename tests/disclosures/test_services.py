@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditRecord
+from portal.core.clock import china_tz
 from portal.credit.models import Evidence, EvidenceKind
 from portal.disclosures import prefill, rules, services, supervision
 from portal.disclosures.models import (AnnualReport, Obligation, ObligationStatus, ReportStatus, Review,
@@ -203,6 +204,12 @@ def test_a_change_report_corrects_the_original_without_editing_it(db, draft, sta
     assert (original.content_json, original.sha256) == frozen
     assert services.corrections_of(original) == [change]
     assert json.loads(change.content_json)["corrects"] == {"kind": "annual", "sha256": original.sha256}
+    # The signed commitment names the corrected report: its title, publication day and fingerprint.
+    commitment = json.loads(change.content_json)["commitment"]
+    assert commitment != rules.COMMITMENT and original.sha256 in commitment
+    assert f"{original.year}年度环境信息依法披露报告" in commitment
+    assert ON_TIME.astimezone(china_tz()).date().isoformat() in commitment
+    assert json.loads(original.content_json)["commitment"] == rules.COMMITMENT
 
 
 def test_drafts_cannot_be_corrected_or_reviewed(db, draft, staff):

@@ -208,6 +208,8 @@ def test_temporary_report_flow_and_change_report_with_diff(login, db, ent, staff
         "new-carbon.co2_t": "", "new-basic.legal_rep": "李新", "reason-basic.legal_rep": "登记错误", "basis": "营业执照"})
     change = db.session.scalar(sa.select(TemporaryReport).where(TemporaryReport.trigger == "change"))
     assert change.changes[0]["new"] == "李新"
+    sign_page = login(signatory).get(f"/my/disclosures/temporary/{change.id}/sign").get_data(as_text=True)
+    assert "本更正报告所更正的" in sign_page and published.sha256 in sign_page  # the commitment names the original
     login(signatory).post(f"/my/disclosures/temporary/{change.id}/sign",
                           data={"password": DEFAULT_PASSWORD, "code": totp_code(signatory)})
     db.session.refresh(published)
@@ -216,6 +218,7 @@ def test_temporary_report_flow_and_change_report_with_diff(login, db, ent, staff
     assert "李新" in original_page and "张三" in original_page and change.sha256 in original_page
     change_page = client.get(f"/disclosures/{change.sha256}").get_data(as_text=True)
     assert "<del>张三</del>" in change_page and "<ins>李新</ins>" in change_page
+    assert "本更正报告所更正的" in change_page  # the copy of record carries the signed correction commitment
 
 
 def test_the_regulator_sees_only_its_jurisdiction_and_exports_csv(login, db, published, foreign):

@@ -226,8 +226,14 @@ def test_r12_a_silence_longer_than_four_hours_without_a_report_is_raised():
     t.values[10:16] = [None] * 6
     [hit] = rules.detect_r12(t, P["R12"])
     assert hit.measure == 6
-    reported = [(at(s, 11), at(s, 20))]
+    reported = [(at(s, 11), at(s, 20), at(s, 12))]  # noticed, repaired, reported within 12 h
     assert rules.detect_r12(t, P["R12"], reported=reported) == []
+    late = [(at(s, 11), at(s, 20), at(s, 11) + timedelta(hours=13))]  # reported 13 h after noticing: not timely
+    assert len(rules.detect_r12(t, P["R12"], reported=late)) == 1
+    unrepaired = [(at(s, 11), None, at(s, 12))]  # still open: covers the silence
+    assert rules.detect_r12(t, P["R12"], reported=unrepaired) == []
+    earlier = [(at(s, 0) - timedelta(days=3), at(s, 0) - timedelta(days=2), at(s, 0) - timedelta(days=3))]
+    assert len(rules.detect_r12(t, P["R12"], reported=earlier)) == 1  # an older, repaired anomaly covers nothing
     short = copy(s)
     short.values[10:14] = [None] * 4
     assert rules.detect_r12(short, P["R12"]) == []

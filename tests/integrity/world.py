@@ -44,6 +44,30 @@ def make_flag(db, ent, outlet, state: FlagState = FlagState.WARNED, rule: str = 
     return flag
 
 
+def make_anomaly_report(db, ent, device, state=None, noticed_at=None):
+    """An Art. 23 report, REPORTED unless another state is asked for (filed now, noticed an hour before)."""
+    from portal.db import utcnow
+    from portal.integrity.anomaly_rules import AnomalyCause, AnomalyState
+    from portal.integrity.models import TransmissionAnomalyReport
+
+    now = utcnow()
+    noticed = noticed_at or now - timedelta(hours=1)
+    report = TransmissionAnomalyReport(
+        enterprise_id=ent.id, region_code=ent.region_code, device_id=device.id, noticed_at=noticed, reported_at=now,
+        report_due_at=noticed + timedelta(hours=12), repair_due_on=(noticed + timedelta(days=7)).date(),
+        cause=AnomalyCause.NETWORK, description="数采仪网络中断", manual_substitute="每6小时手工采样",
+        state=state or AnomalyState.REPORTED)
+    if report.state != AnomalyState.REPORTED:
+        report.repaired_at, report.repair_note = now, "更换网络模块"
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
 def integrity_objects(db, ent) -> dict:
+    from portal.integrity.anomaly_rules import AnomalyState
+
     outlet = ent.outlets[0]
-    return {"flag_id": make_flag(db, ent, outlet).id}
+    device = add_device(ent, outlet, f"ANOMALY{ent.id:010d}")
+    return {"flag_id": make_flag(db, ent, outlet).id,
+            "anomaly_id": make_anomaly_report(db, ent, device, AnomalyState.REPAIRED).id}

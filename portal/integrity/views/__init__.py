@@ -9,4 +9,4 @@ bp = Blueprint("integrity", __name__, cli_group="integrity")
 
 # The route modules attach their views to `bp`; imported here so registering the blueprint registers them all.
 from portal.integrity import cli  # noqa: E402,F401
-from portal.integrity.views import data, flags  # noqa: E402,F401
+from portal.integrity.views import anomalies, data, flags  # noqa: E402,F401

@@ -208,8 +208,8 @@ PATHS: dict[str, Any] = {
                    {"type": "string", "pattern": "^[0-9]{2,4}$"}),
             _param("key_unit", "query", "Key pollutant-discharge unit type in the current year.",
                    {"type": "string", "enum": [k.value for k in KeyUnitType]}),
-            _param("grade", "query", "Current environmental credit grade.",
-                   {"type": "string", "enum": ["green", "blue", "yellow", "red", "black"]}),
+            _param("grade", "query", "Current environmental credit grade; not_evaluated: never evaluated.",
+                   {"type": "string", "enum": ["green", "blue", "yellow", "red", "black", "not_evaluated"]}),
             _param("list", "query", "Currently on the black list (严重失信) or the white list (正面清单).",
                    {"type": "string", "enum": ["black", "white"]}),
             _param("exceedance", "query", "open: has at least one open (unexplained or unclosed) monitoring "

@@ -25,11 +25,13 @@ from portal.monitoring.models import ExceedanceIncident, IncidentState
 # Best first; an enterprise without a standing sorts after every grade.
 GRADE_ORDER = ("green", "blue", "yellow", "red", "black")
 NO_GRADE_RANK = len(GRADE_ORDER) + 1
+NOT_EVALUATED = "not_evaluated"  # the grade filter's value for enterprises with no standing (credit.standing)
 PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY)
 DISCLOSURE_STATUSES = tuple(s.value for s in ObligationStatus)
 
 GRADE_LABELS = {"green": _l("Green (trustworthy)"), "blue": _l("Blue (good)"), "yellow": _l("Yellow (warning)"),
-                "red": _l("Red (bad)"), "black": _l("Black (seriously dishonest)")}
+                "red": _l("Red (bad)"), "black": _l("Black (seriously dishonest)"),
+                NOT_EVALUATED: _l("Not evaluated")}
 LIST_LABELS = {ListKind.BLACK.value: _l("On the black list"), ListKind.WHITE.value: _l("On the white list")}
 DISCLOSURE_LABELS = {ObligationStatus.PENDING.value: _l("Annual report not yet due"),
                      ObligationStatus.ON_TIME.value: _l("Annual report on time"),
@@ -52,7 +54,7 @@ def check_facets(grade: str = "", list_kind: str = "", exceedance: str = "", dis
     """Validate the raw parameters; DomainError names the parameter and its allowed values."""
     grade, list_kind = (grade or "").strip().lower(), (list_kind or "").strip().lower()
     exceedance, disclosure = (exceedance or "").strip().lower(), (disclosure or "").strip().lower()
-    _allowed(grade, GRADE_ORDER, "grade")
+    _allowed(grade, GRADE_ORDER + (NOT_EVALUATED,), "grade")
     _allowed(list_kind, tuple(k.value for k in ListKind), "list")
     _allowed(exceedance, ("open",), "exceedance")
     _allowed(disclosure, DISCLOSURE_STATUSES, "disclosure")
@@ -72,7 +74,9 @@ def disclosure_year(today: date) -> int:
 
 def facet_conditions(facets: Facets, today: date) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
-    if facets.grade:
+    if facets.grade == NOT_EVALUATED:  # no standing row: never evaluated (an anti-join on its unique key)
+        conditions.append(~sa.exists().where(CreditStanding.enterprise_id == Enterprise.id))
+    elif facets.grade:
         conditions.append(Enterprise.id.in_(
             sa.select(CreditStanding.enterprise_id).where(CreditStanding.grade == facets.grade)))
     if facets.list:

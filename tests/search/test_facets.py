@@ -81,6 +81,15 @@ def test_grade_filter_and_grade_shown(req, world):
     assert result.grades == {world["red"].id: "red"}
 
 
+def test_the_not_evaluated_filter_finds_exactly_the_enterprises_without_a_standing(req, world, client):
+    assert names(search(q="有限公司", grade="not_evaluated")) == ["无评化工有限公司", "蓝天纺织有限公司"]
+    assert names(search(q="化工", grade="not_evaluated")) == ["无评化工有限公司"]
+    page = client.get("/search?q=化工&grade=not_evaluated").get_data(as_text=True)
+    assert world["none"].uscc in page and world["red"].uscc not in page
+    api = client.get("/api/v1/enterprises?q=化工&grade=not_evaluated").get_json()
+    assert [e["name"] for e in api["data"]] == ["无评化工有限公司"]
+
+
 def test_list_filter_counts_only_listed_entries(req, world):
     assert names(search(q="化工", list="black")) == ["红星化工有限公司"]
     assert names(search(list="white")) == ["绿源化工有限公司"]

@@ -16,9 +16,10 @@ from portal.core.clock import china_now, china_today, china_tz
 from portal.credit.evidence import add_evidence
 from portal.credit.models import EvidenceKind, EvidenceSource
 from portal.enterprises.models import Enterprise, Outlet
+from portal.enterprises.rules import MEDIUM_LABELS
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.monitoring import ingest, importers, services
+from portal.monitoring import episodes, ingest, importers, services
 from portal.monitoring.impact import Collector, Impact
 from portal.monitoring.importers import ManualRow, RowError
 from portal.monitoring.models import ManualSubmission
@@ -55,7 +56,7 @@ class _Context:
         self.enterprise = enterprise
         self.outlets = dict(db.session.execute(sa.select(Outlet.code, Outlet.id)
                                                .where(Outlet.enterprise_id == enterprise.id)).all())
-        self.pollutants = set(db.session.scalars(sa.select(Pollutant.code)))
+        self.pollutants = dict(db.session.execute(sa.select(Pollutant.code, Pollutant.medium)).all())
         self.now = china_now().replace(tzinfo=None)
 
     def check(self, row: ManualRow) -> list[RowError]:
@@ -63,10 +64,17 @@ class _Context:
         if row.outlet not in self.outlets:
             errors.append(RowError(row.line, importers.COLUMNS["outlet"][0],
                                    _("this enterprise has no outlet %(code)s.", code=row.outlet)))
-        if row.pollutant not in self.pollutants:
+        medium = self.pollutants.get(row.pollutant)
+        if medium is None:
             errors.append(RowError(row.line, importers.COLUMNS["pollutant"][0],
                                    _("%(code)s is not an HJ 212 pollutant code known to the portal.",
                                      code=row.pollutant)))
+        elif row.outlet in self.outlets and medium in ("gas", "water") and medium != episodes.medium_of(row.outlet):
+            # the same rule as the registry's limits (enterprises.rules.limit_fit_problems)
+            errors.append(RowError(row.line, importers.COLUMNS["pollutant"][0],
+                                   _("%(code)s is measured in %(pm)s and does not fit outlet %(outlet)s; use a "
+                                     "pollutant of the outlet's medium or the right outlet.", code=row.pollutant,
+                                     pm=MEDIUM_LABELS.get(medium, medium), outlet=row.outlet)))
         if row.sampled_at > self.now:
             errors.append(RowError(row.line, importers.COLUMNS["sampled_at"][0], _("is in the future.")))
         if row.completed_on > self.now.date():

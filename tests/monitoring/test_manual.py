@@ -192,6 +192,14 @@ def test_unknown_codes_and_future_dates_are_errors(tmp_path, db):
     assert [(e.line, e.column) for e in check.errors] == [(3, "污染物编码"), (4, "采样时间"), (4, "监测完成日期")]
 
 
+def test_a_pollutant_of_another_medium_is_refused_for_the_outlet_and_named(tmp_path, db):
+    ent, _, _ = water_setup(db)
+    text = _today_rows() + "DW001,a21026,2026-11-02 09:30,12,2026-11-04,,,\n"  # SO2 (a flue gas) at a water outlet
+    check = manual.check_upload(ent, _csv(tmp_path, text))
+    [error] = check.errors
+    assert (error.line, error.column) == (3, "污染物编码") and "DW001" in error.message and "废气" in error.message
+
+
 def test_a_line_repeated_in_the_file_is_stored_once_and_counted(tmp_path, db):
     ent, _, _ = water_setup(db)
     row = _today_rows().splitlines()[1]

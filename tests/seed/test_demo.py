@@ -27,8 +27,9 @@ def _generator(seed: int) -> DemoGenerator:
     return DemoGenerator(seed, region_rows(), units, TODAY, NOW)
 
 
-def _seed(runner, n: int = 30, seed: int = 7):
-    return runner.invoke(args=["seed-demo", "--enterprises", str(n), "--seed", str(seed), "--password", PASSWORD])
+def _seed(runner, n: int = 30, seed: int = 7, life: str = "none"):
+    return runner.invoke(args=["seed-demo", "--enterprises", str(n), "--seed", str(seed), "--password", PASSWORD,
+                               "--life", life])
 
 
 def test_the_same_seed_gives_the_same_codes_and_names():

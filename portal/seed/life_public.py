@@ -27,6 +27,13 @@ _TEXTS = {
 }
 
 
+def _id_no(n: int) -> str:
+    """A fictional resident ID number (GB 11643 check digit) for a named demo reporter."""
+    body = f"32082619800101{n % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+
+
 def photo(rng: random.Random, category: Category) -> bytes:
     """A small JPEG: sky, ground and either a smoking chimney or a dark outfall plume."""
     img = Image.new("RGB", (640, 480), (150 + rng.randint(0, 40), 170, 190))
@@ -61,7 +68,8 @@ def _advance(c, target: Status, regulator, lead, handler) -> None:
     handling.start_investigation(c, handler)
     if target == Status.INVESTIGATING:
         return
-    substantiated = c.id % 2 == 0 and c.enterprise_id is not None
+    # Cases that reach a reply are substantiated (they carry the rewards); earlier ones alternate.
+    substantiated = c.enterprise_id is not None and (target in (Status.REPLIED, Status.CLOSED) or c.id % 2 == 0)
     handling.report_result(c, handler, Findings.SUBSTANTIATED if substantiated else Findings.NOT_SUBSTANTIATED,
                            "经现场检查，" + ("反映问题属实，已责令企业立即整改并立案调查。" if substantiated
                                          else "企业污染防治设施运行正常，未发现反映的问题。"))
@@ -85,14 +93,15 @@ def seed_complaints(rng: random.Random, enterprises: list[Enterprise], regulator
             ent = enterprises[n % len(enterprises)]
             category = categories[n % len(categories)]
             hotline = n % 3 == 2
+            named = n % 4 == 1 or target in (Status.REPLIED, Status.CLOSED)  # a reward needs a real name
             files = []
             if n % 2 == 0:
                 files.append(prepare_upload(f"现场照片{n}.jpg", io.BytesIO(photo(rng, category)),
                                             5 * 1024 * 1024, 40_000_000))
             data = intake.Intake(
                 category=category, description=_TEXTS[category], enterprise_uscc=ent.uscc,
-                observed_at=None, anonymous=n % 4 != 1,
-                identity={"name": "张先生", "phone": f"1390517{n:04d}"} if n % 4 == 1 else {},
+                observed_at=None, anonymous=not named,
+                identity={"name": "张先生", "phone": f"1390517{n:04d}", "id_no": _id_no(n)} if named else {},
                 channel=Channel.DISPATCH_12345 if hotline else (Channel.WECHAT if n % 5 == 0 else Channel.WEB),
                 external_ticket=f"12345-{today.year}-{n + 1:06d}" if hotline else "",
                 external_due_on=today + timedelta(days=10) if hotline else None,

@@ -9,7 +9,12 @@ import sqlalchemy as sa
 from portal.complaints.models import Channel, Complaint, ComplaintAttachment
 from portal.credit.models import (CreditListEntry, CreditStanding, EvaluationResult, EvaluationRun, Evidence,
                                   EvidenceSource, ListStatus, RunStatus)
+from portal.credit.draw_models import Inspector
+from portal.credit.models import InspectionDraw
 from portal.extensions import db
+from portal.opendays.models import OpenDay, OpenDayRegistration
+from portal.rewards.models import RewardCase
+from portal.servicebodies.models import ServiceBody, ServiceBodyEvidence, ServiceEngagement
 from portal.monitoring.models import Device, ExceedanceIncident, IncidentState, MonitoringValue
 from portal.seed.life import SIZES
 from portal.seed.life_public import STATES
@@ -34,6 +39,8 @@ def _snapshot() -> dict:
         "standings": [tuple(r) for r in standings],
         "lists": sorted(db.session.execute(sa.select(CreditListEntry.kind, CreditListEntry.status)).all()),
         "evidence": sorted(db.session.execute(sa.select(Evidence.kind, Evidence.is_verified)).all()),
+        "rewards": sorted(db.session.execute(sa.select(RewardCase.status, RewardCase.proposed_amount_yuan)).all()),
+        "draw": [(len(d.result), d.pool_hash) for d in db.session.scalars(sa.select(InspectionDraw))],
     }
 
 
@@ -81,6 +88,15 @@ def test_the_small_demo_has_every_kind_of_thing_twice_the_same_and_within_bounds
     hotline = db.session.scalars(sa.select(Complaint).where(Complaint.channel == Channel.DISPATCH_12345)).all()
     assert hotline and all(c.external_ticket and c.external_due_on for c in hotline)
     assert _count(ComplaintAttachment) > 0
+    # rewards (four eyes, one paid), service bodies with confirmed findings, open days, roster and a published draw
+    assert {r.status.value for r in db.session.scalars(sa.select(RewardCase))} >= {"approved", "paid"}
+    assert all(r.decided_by_id != r.proposed_by_id for r in db.session.scalars(sa.select(RewardCase)))
+    assert _count(ServiceBody) == 4 and _count(ServiceEngagement) == 8
+    assert _count(ServiceBodyEvidence, ServiceBodyEvidence.is_confirmed.is_(True)) == 2
+    assert _count(OpenDay) == 2 and _count(OpenDayRegistration) == 3
+    assert _count(Inspector) >= 2
+    draw = db.session.scalar(sa.select(InspectionDraw))
+    assert draw.published_at is not None and draw.result
     # open-data files exist from the first start
     manifest = json.loads((tmp_path / "opendata" / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["files"]) >= 6

@@ -1,7 +1,7 @@
 """A province's worth of life on top of the demo registry, made only through the portal's own services (no result
 is written by hand): monitoring data and its exceedance episodes, complaints and 12345 cases, findings confirmed by
 two demo regulators, regulator evidence confirmed by a second person, standings, last year's evaluation run on
-public notice, black/white list procedures, rewards, service bodies, open days, an inspector roster with a published
+public notice, black/white list procedures, signed disclosures with a correction, rewards, service bodies, open days, an inspector roster with a published
 双随机 draw, and the open-data files.
 
 Deterministic for a seed and a day (random streams are seeded; dates count back from `today`). Runs only right after
@@ -19,7 +19,7 @@ from portal.auth.models import User
 from portal.credit import services as credit
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.seed import life_credit, life_extras, life_monitoring, life_public
+from portal.seed import life_credit, life_disclosures, life_extras, life_monitoring, life_public
 
 PREFIX = "3208"  # 淮安市: the demo accounts' city
 
@@ -83,6 +83,10 @@ def seed_life(today: date, seed: int, size: LifeSize, progress=print) -> dict[st
 
     summary["run_grades"] = grade_counts(run)
     summary["lists"] = life_credit.list_procedures(regulator, lead, current)
+
+    progress("  signed annual and temporary disclosures, with a correction")
+    summary["disclosures"] = life_disclosures.seed_disclosures(
+        [e for p in ("blue", "yellow") for e in current[p]][:3], today)
 
     progress("  rewards, service bodies, open days, inspector roster and a published draw")
     summary["rewards"] = life_extras.seed_rewards(county, lead, today)

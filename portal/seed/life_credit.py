@@ -90,7 +90,7 @@ def evaluate_last_year(lead, prefix: str, today: date):
     return run
 
 
-def _enterprise_user(ent: Enterprise) -> User:
+def enterprise_user(ent: Enterprise) -> User:
     """A bound signatory for an enterprise that takes part in a list procedure; its password is random and never
     shown (the accounts to log in with are the demo accounts)."""
     user = db.session.scalar(sa.select(User).where(User.username == f"demo_ent_{ent.id}"))
@@ -118,7 +118,7 @@ def list_procedures(regulator, lead, targets: dict[str, list[Enterprise]]) -> di
             entry = lists.propose(regulator, ent, kind, reason)
             lists.send_prior_notice(regulator, entry)
             if i < 2:
-                lists.submit_statement(_enterprise_user(ent), entry, "我单位已知悉并已完成整改，请予考虑。")
+                lists.submit_statement(enterprise_user(ent), entry, "我单位已知悉并已完成整改，请予考虑。")
                 lists.decide(lead, entry, include=i == 0,
                              note="经审查，事实清楚、依据充分。" if i == 0 else "陈述理由成立，不予列入。")
             states[f"{kind.value}:{entry.status.value}"] = states.get(f"{kind.value}:{entry.status.value}", 0) + 1

@@ -11,6 +11,7 @@ from portal.credit.models import (CreditListEntry, CreditStanding, EvaluationRes
                                   EvidenceSource, ListStatus, RunStatus)
 from portal.credit.draw_models import Inspector
 from portal.credit.models import InspectionDraw
+from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport, Trigger
 from portal.extensions import db
 from portal.opendays.models import OpenDay, OpenDayRegistration
 from portal.rewards.models import RewardCase
@@ -39,6 +40,7 @@ def _snapshot() -> dict:
         "standings": [tuple(r) for r in standings],
         "lists": sorted(db.session.execute(sa.select(CreditListEntry.kind, CreditListEntry.status)).all()),
         "evidence": sorted(db.session.execute(sa.select(Evidence.kind, Evidence.is_verified)).all()),
+        "disclosures": sorted(db.session.execute(sa.select(AnnualReport.year, AnnualReport.status)).all()),
         "rewards": sorted(db.session.execute(sa.select(RewardCase.status, RewardCase.proposed_amount_yuan)).all()),
         "draw": [(len(d.result), d.pool_hash) for d in db.session.scalars(sa.select(InspectionDraw))],
     }
@@ -88,6 +90,13 @@ def test_the_small_demo_has_every_kind_of_thing_twice_the_same_and_within_bounds
     hotline = db.session.scalars(sa.select(Complaint).where(Complaint.channel == Channel.DISPATCH_12345)).all()
     assert hotline and all(c.external_ticket and c.external_due_on for c in hotline)
     assert _count(ComplaintAttachment) > 0
+    # signed disclosures: annual reports, a temporary report and a CHANGE report that marks its original corrected
+    annual = db.session.scalars(sa.select(AnnualReport)).all()
+    assert {r.status for r in annual} == {ReportStatus.PUBLISHED, ReportStatus.CORRECTED}
+    assert all(r.sha256 and r.signer_id for r in annual)
+    temporary = {r.trigger: r for r in db.session.scalars(sa.select(TemporaryReport))}
+    assert temporary[Trigger.ADMIN_PENALTY].status == ReportStatus.PUBLISHED
+    assert temporary[Trigger.CHANGE].status == ReportStatus.PUBLISHED and temporary[Trigger.CHANGE].changes
     # rewards (four eyes, one paid), service bodies with confirmed findings, open days, roster and a published draw
     assert {r.status.value for r in db.session.scalars(sa.select(RewardCase))} >= {"approved", "paid"}
     assert all(r.decided_by_id != r.proposed_by_id for r in db.session.scalars(sa.select(RewardCase)))

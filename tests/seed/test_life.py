@@ -47,14 +47,14 @@ def _snapshot() -> dict:
 
 
 def _seed(runner, app, tmp_path):
-    app.config["OPENDATA_DIR"] = str(tmp_path / "opendata")
     result = runner.invoke(args=["seed-demo", "--enterprises", "100", "--seed", "5", "--password", "pw-for-tests",
                                  "--life", "small"])
     assert result.exit_code == 0, result.output
     return result
 
 
-def test_the_small_demo_has_every_kind_of_thing_twice_the_same_and_within_bounds(runner, app, tmp_path):
+def test_the_small_demo_has_every_kind_of_thing_twice_the_same_and_within_bounds(runner, app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "OPENDATA_DIR", str(tmp_path / "opendata"))  # restored for the other tests
     size = SIZES["small"]
     _seed(runner, app, tmp_path)
     # monitoring: one device per outlet, hourly values for the whole period, episodes found by the real detection

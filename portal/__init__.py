@@ -76,6 +76,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _check_secret_key(app)
     _check_retention(app)
     _resolve_database_url(app, config or {})
+    from portal.core import links
+
+    links.init_app(app)
     configure_logging(app)
     register_extensions(app)
     register_security(app)

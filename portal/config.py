@@ -141,8 +141,9 @@ class Config:
     MAIL_DEFAULT_SENDER = "noreply@portal.example.cn"
     MAIL_DIR = ""  # default: instance/mail
 
-    # Public base URL used in e-mails, PDFs and QR codes.
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Public base URL of every absolute link (API, Open311, feeds, datapackage.json, e-mails, PDFs, QR codes):
+    # PORTAL_PUBLIC_BASE_URL. Unset: the address the portal serves, http://PORTAL_HOST:PORTAL_PORT (portal.core.links).
+    PUBLIC_BASE_URL = ""
 
     # Scheduler: the job store lives in the portal database unless set. Several scheduler processes elect one
     # leader through a lease (portal/jobs/lease.py): a dead leader is replaced within LEASE + RENEW seconds [M].

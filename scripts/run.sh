@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # `make run`: instance config, migrations, demo data on an empty database, then the web server and the scheduler
 # as two child processes. Ctrl-C stops both; if one of them exits, the other is stopped too.
-#   PORTAL_HOST (default 127.0.0.1) and PORTAL_PORT (default 5000) change the bind address.
+#   PORTAL_HOST (default 127.0.0.1) and PORTAL_PORT (default 5000) change the bind address; absolute links (e-mails,
+#   PDFs, QR codes, feeds, the API) use PORTAL_PUBLIC_BASE_URL when set and this address otherwise.
+#   PORTAL_DEMO_SIZE (full | small | none, default full) sizes the demo activity seeded into an empty database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST="${PORTAL_HOST:-127.0.0.1}"
 PORT="${PORTAL_PORT:-5000}"
-export FLASK_APP=wsgi
+# The seeding, the web server and the scheduler all build links on the address actually served.
+export FLASK_APP=wsgi PORTAL_HOST="$HOST" PORTAL_PORT="$PORT"
+PUBLIC="${PORTAL_PUBLIC_BASE_URL:-http://$HOST:$PORT}"
 
 scripts/ensure-instance.sh
 echo "== database: migrating"
 $PY -m flask --app wsgi db upgrade
 echo "== demo data (only loaded into an empty registry)"
-$PY -m flask --app wsgi seed-demo
+$PY -m flask --app wsgi seed-demo --life "${PORTAL_DEMO_SIZE:-full}"
 
 pids=()
 stop_all() {
@@ -33,6 +37,7 @@ cat <<MSG
 
 ==========================================================================================
   Portal: http://$HOST:$PORT/      (scheduler runs alongside; Ctrl-C stops both)
+  Links in e-mails, PDFs, QR codes and feeds: $PUBLIC/
   Demo accounts: admin, huaian_regulator, huaian_lead, lianshui_regulator, liaoning_regulator,
   ent_staff, ent_signatory. Their passwords were printed ONCE, in the table above, the first
   time this database was seeded. Lost them? Stop, delete instance/portal.sqlite3* and run

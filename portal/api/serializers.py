@@ -5,11 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import g, url_for
+from flask import g
 
 from portal.enterprises.models import Enterprise
 from portal.enterprises.services import public_profile, region_path
 from portal.reference.models import Industry, Region
+from portal.core.links import public_url
 
 
 def jsonable(value: Any) -> Any:
@@ -41,8 +42,8 @@ def _link_templates() -> tuple[str, str]:
     """Build the two enterprise URLs once per request (url_for costs ~90 µs; a page has 2 × 100 links)."""
     cached = g.get("_api_link_templates")
     if cached is None:
-        cached = (url_for("api.enterprise", uscc=_PLACEHOLDER, _external=True),
-                  url_for("enterprises.public", uscc=_PLACEHOLDER, _external=True))
+        cached = (public_url("api.enterprise", uscc=_PLACEHOLDER),
+                  public_url("enterprises.public", uscc=_PLACEHOLDER))
         g._api_link_templates = cached
     return cached
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from portal.api import openapi as openapi_doc
@@ -18,6 +18,7 @@ from portal.errors import DomainError, json_error
 from portal.extensions import csrf
 from portal.search import cache as search_cache
 from portal.search import queries, reference
+from portal.core.links import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -49,7 +50,7 @@ def _per_page() -> int:
 def _list_url(**overrides: Any) -> str:
     args = {k: v for k, v in request.args.items() if k in LIST_PARAMS and v}
     args.update({k: v for k, v in overrides.items() if v})
-    return url_for("api.enterprises", **args, _external=True)
+    return public_url("api.enterprises", **args)
 
 
 @bp.get("/enterprises")

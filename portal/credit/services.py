@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 
 from portal.credit import presets, rules, scoring, standing as standing_rules
@@ -23,6 +22,7 @@ from portal.db import utcnow
 from portal.enterprises.models import Enterprise
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
 from portal.extensions import db
+from portal.core.links import public_url
 
 
 # --- schemes ------------------------------------------------------------------------------------------------------
@@ -491,8 +491,8 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
                                     "publication_end": (ev.details or {}).get("publication_end"),
                                     "attachments": [{"name": f.filename, "content_type": f.content_type,
                                                      "sha256": f.sha256,
-                                                     "url": url_for("credit_files.download", evidence_id=ev.id,
-                                                                    file_id=f.id, _external=True)}
+                                                     "url": public_url("credit_files.download", evidence_id=ev.id,
+                                                                       file_id=f.id)}
                                                     for f in ev.attachments] if public else []}})
     return {
         **base,

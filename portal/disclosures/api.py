@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 
 from portal.api.lookup import enterprise_by_uscc
 from portal.disclosures import rules, services
 from portal.errors import json_error
 from portal.extensions import csrf
+from portal.core.links import public_url
 
 bp = Blueprint("disclosures_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -25,9 +26,9 @@ def summary(report) -> dict:
         "status": report.status.value, "submitted_at": report.submitted_at.isoformat(),
         "corrects": correction.sha256 if correction else None,
         "corrected_by": [t.sha256 for t in services.corrections_of(report)],
-        "links": {"self": url_for("disclosures_api.disclosure", digest=report.sha256, _external=True),
-                  "html": url_for("disclosures.report", digest=report.sha256, _external=True),
-                  "pdf": url_for("disclosures.report_pdf", digest=report.sha256, _external=True)},
+        "links": {"self": public_url("disclosures_api.disclosure", digest=report.sha256),
+                  "html": public_url("disclosures.report", digest=report.sha256),
+                  "pdf": public_url("disclosures.report_pdf", digest=report.sha256)},
     }
 
 

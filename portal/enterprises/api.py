@@ -2,7 +2,7 @@
 portal/enterprises/openapi.py, merged into /api/v1/openapi.json)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify
 
 from portal.api.lookup import enterprise_by_uscc
 from portal.core.clock import china_today
@@ -10,6 +10,7 @@ from portal.enterprises.compliance import grid_dict
 from portal.enterprises.compliance_queries import compliance_grid
 from portal.errors import DomainError, json_error
 from portal.extensions import csrf
+from portal.core.links import public_url
 
 bp = Blueprint("enterprises_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -25,8 +26,8 @@ def compliance(uscc: str):
     """Per quarter: exceedances, late or missing reports, penalties, substantiated complaints (ECHO style)."""
     ent = enterprise_by_uscc(uscc)
     data = {"uscc": ent.uscc, **grid_dict(compliance_grid(ent.id)),
-            "links": {"self": url_for(".compliance", uscc=ent.uscc, _external=True),
-                      "html": url_for("enterprises.public", uscc=ent.uscc, _anchor="compliance", _external=True)}}
+            "links": {"self": public_url("enterprises_api.compliance", uscc=ent.uscc),
+                      "html": public_url("enterprises.public", uscc=ent.uscc, _anchor="compliance")}}
     return jsonify({"data": data})
 
 

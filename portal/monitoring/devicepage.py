@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.core.clock import china_tz
+from portal.core.links import base_url, public_url
 from portal.db import utcnow
 from portal.extensions import db
 from portal.monitoring.models import Device, ReceivedPacket, RejectedPacket
@@ -19,14 +20,14 @@ DAYS = 14
 
 def public_host(config) -> str:
     """The listener's host as loggers must be told it: HJ212_PUBLIC_HOST, else the host of PUBLIC_BASE_URL."""
-    return config.get("HJ212_PUBLIC_HOST") or urlparse(config.get("PUBLIC_BASE_URL", "")).hostname or "localhost"
+    return config.get("HJ212_PUBLIC_HOST") or urlparse(base_url()).hostname or "localhost"
 
 
 def endpoints() -> dict[str, str]:
     """Where loggers send: the TCP listener (public host and port) and the HTTP URL."""
     config = current_app.config
     return {"host": public_host(config), "port": str(config.get("HJ212_LISTEN_PORT", 9212)),
-            "url": url_for("monitoring_api.hj212", _external=True)}
+            "url": public_url("monitoring_api.hj212")}
 
 
 def enterprise_devices(enterprise_id: int) -> list[Device]:

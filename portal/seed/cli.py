@@ -1,6 +1,7 @@
 """`flask --app wsgi seed-demo` and `flask --app wsgi load-reference`."""
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import click
@@ -45,8 +46,12 @@ def register(app: Flask) -> None:
     @click.option("--seed", default=2024, show_default=True, type=int, help="Random seed (same seed, same data).")
     @click.option("--password", default=None, help="One password for every demo account (tests, CI); "
                   "without it each account gets a random password, printed once.")
-    def seed_demo_command(n: int, seed: int, password: str | None) -> None:
-        """Load reference data, then (only into an empty registry) demo enterprises and one account per role."""
+    @click.option("--life", type=click.Choice(["full", "small", "none"]), default="full", show_default=True,
+                  help="Seed monitoring, complaints, findings, grades, lists and open data through the services "
+                       "(small: a few outlets and weeks, for tests; none: the registry only).")
+    def seed_demo_command(n: int, seed: int, password: str | None, life: str) -> None:
+        """Load reference data, then (only into an empty registry) demo enterprises, one account per role and, through
+        the services, a year of activity."""
         from portal.reference.services import load_reference
         from portal.seed import demo
 
@@ -75,4 +80,14 @@ def register(app: Flask) -> None:
         if summary.demo_enterprise is not None:
             click.echo(f"Demo enterprise for the enterprise accounts: {summary.demo_enterprise.name} "
                        f"({summary.demo_enterprise.uscc})")
+        if life != "none":
+            from portal.seed.life import SIZES, seed_life
+
+            click.echo(f"Seeding demo activity ({life}) through the portal's services ...")
+            started = time.monotonic()
+            from portal.core.clock import china_today
+
+            result = seed_life(china_today(), seed, SIZES[life], progress=click.echo)
+            click.echo(f"  done in {time.monotonic() - started:.1f} s: " + ", ".join(
+                f"{k} {v}" for k, v in result.items() if k != "opendata"))
         _print_accounts(summary.accounts, shared_password=password is not None)

@@ -27,8 +27,9 @@ def _generator(seed: int) -> DemoGenerator:
     return DemoGenerator(seed, region_rows(), units, TODAY, NOW)
 
 
-def _seed(runner, n: int = 30, seed: int = 7):
-    return runner.invoke(args=["seed-demo", "--enterprises", str(n), "--seed", str(seed), "--password", PASSWORD])
+def _seed(runner, n: int = 30, seed: int = 7, life: str = "none"):
+    return runner.invoke(args=["seed-demo", "--enterprises", str(n), "--seed", str(seed), "--password", PASSWORD,
+                               "--life", life])
 
 
 def test_the_same_seed_gives_the_same_codes_and_names():
@@ -128,7 +129,7 @@ def test_one_account_per_role_with_the_given_password_and_bound_enterprise_users
 
 
 def test_without_a_password_each_account_gets_its_own_random_password_printed_once(runner):
-    result = runner.invoke(args=["seed-demo", "--enterprises", "5"])
+    result = runner.invoke(args=["seed-demo", "--enterprises", "5", "--life", "none"])
     assert result.exit_code == 0, result.output
     users = db.session.scalars(sa.select(User)).all()
     lines = {line.split()[0]: line.split()[-1] for line in result.output.splitlines()
@@ -137,7 +138,7 @@ def test_without_a_password_each_account_gets_its_own_random_password_printed_on
     hasher = PasswordHasher()
     for u in users:
         assert hasher.verify(u.password_hash, lines[u.username])
-    again = runner.invoke(args=["seed-demo", "--enterprises", "5"])
+    again = runner.invoke(args=["seed-demo", "--enterprises", "5", "--life", "none"])
     assert not any(pw in again.output for pw in lines.values())
 
 
@@ -181,6 +182,6 @@ def test_seed_demo_refuses_politely_without_tables(app, monkeypatch):
     from portal.seed import demo
 
     monkeypatch.setattr(demo, "schema_ready", lambda: False)
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--enterprises", "3"])
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--enterprises", "3", "--life", "none"])
     assert result.exit_code != 0
     assert "db upgrade" in result.output

@@ -40,5 +40,5 @@ def deadlines(uscc: str):
     ent = enterprise_by_uscc(uscc)
     items = [d.as_dict() for d in calendar_deadlines(ent)]
     return jsonify({"data": {"uscc": ent.uscc, "as_of": china_today().isoformat(), "deadlines": items,
-                             "links": {"self": url_for(".deadlines", uscc=ent.uscc, _external=True),
-                                       "ical": url_for("feeds.enterprise_ics", uscc=ent.uscc, _external=True)}}})
+                             "links": {"self": public_url("enterprises_api.deadlines", uscc=ent.uscc),
+                                       "ical": public_url("feeds.enterprise_ics", uscc=ent.uscc)}}})

@@ -44,8 +44,8 @@ FAULT_AUDIT_KEY = secrets.token_urlsafe(48)
 
 def base_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_LOG_LEVEL="WARNING", PORTAL_SECRET_KEY=FAULT_SECRET_KEY, PORTAL_REPORTER_KEY=FAULT_REPORTER_KEY,
-               PORTAL_AUDIT_KEY=FAULT_AUDIT_KEY, **extra)
+    env.update({"PORTAL_LOG_LEVEL": "WARNING", "PORTAL_SECRET_KEY": FAULT_SECRET_KEY,
+                "PORTAL_REPORTER_KEY": FAULT_REPORTER_KEY, "PORTAL_AUDIT_KEY": FAULT_AUDIT_KEY, **extra})
     return env
 
 

@@ -320,8 +320,10 @@ def test_the_cli_listener_is_its_own_process_and_stops_on_sigterm(app, db, devic
     from tests.faults.procs import PYTHON, ROOT, base_env, free_port, wait_for
 
     port = free_port()
+    # device verifiers are keyed with HJ212_DEVICE_KEY, else REPORTER_KEY: the child gets the suite's key as its
+    # device key (its own REPORTER_KEY stays a real one, as the app refuses the repository's test key outside tests)
     env = {**base_env(PORTAL_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-                      PORTAL_REPORTER_KEY=app.config["REPORTER_KEY"]),  # device verifiers are keyed with it
+                      PORTAL_HJ212_DEVICE_KEY=app.config.get("HJ212_DEVICE_KEY") or app.config["REPORTER_KEY"]),
            "PORTAL_LOG_LEVEL": "INFO"}
     proc = subprocess.Popen([PYTHON, "-m", "flask", "--app", "wsgi", "devices", "listen", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, env=env,

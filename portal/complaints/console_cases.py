@@ -47,15 +47,19 @@ def _flash_errors(exc: DomainError) -> None:
         flash(exc.message, "error")
 
 
+def _flash_form_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
 @bp.post("/<int:complaint_id>/enterprise")
 @require(Permission.COMPLAINT_HANDLE)
 def link_enterprise(complaint_id: int):
     c = _load(complaint_id)
     form = LinkForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        _flash_form_errors(form)
         return redirect(url_for(".detail", complaint_id=c.id)), 303
     try:
         linking.link_enterprise(c, current_user, (form.uscc.data or "").strip(), form.reason.data or "")
@@ -76,9 +80,7 @@ def transfer_case(complaint_id: int):
     c = _load(complaint_id)
     form = _transfer_form()
     if not form.validate():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        _flash_form_errors(form)
         return redirect(url_for(".detail", complaint_id=c.id)), 303
     try:
         entry = transfer.transfer_complaint(c, current_user, form.region_code.data, form.reason.data or "")

@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 from flask_babel import gettext as _
 
+from portal.core import archives
+
 from portal.monitoring.rules import ALL_FLAGS
 
 # Canonical column → accepted header names (the Chinese template first).
@@ -87,39 +89,11 @@ def detect_encoding(path: Path) -> str:
         raise ImportFailed(_("The CSV file is neither UTF-8 nor GBK text. Save it as “CSV UTF-8”.")) from None
 
 
-# XLSX is a ZIP archive: checked from its central directory before any member is inflated (ASVS 12.1.2). Python's
-# zipfile never inflates a member past its declared size (the CRC check fails first), so the declared sizes bound
-# what openpyxl can read. The shared-strings table is the one part read-only mode holds in memory whole.
-XLSX_MAX_MEMBERS = 500
-XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
-XLSX_MAX_SHARED_STRINGS = 20 * 1024 * 1024
-XLSX_MAX_RATIO = 200  # for members above 1 MB uncompressed; spreadsheet XML compresses about 5-30 times
-XLSX_RATIO_FLOOR = 1024 * 1024
-
-
 def check_archive(path: Path) -> None:
     """Refuse a workbook whose archive is too large unpacked, packs too tightly, or has too many parts."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
-        raise ImportFailed(_("The XLSX workbook cannot be opened; it may be damaged.")) from None
-    limit_mb = XLSX_MAX_UNCOMPRESSED // (1024 * 1024)
-    if len(members) > XLSX_MAX_MEMBERS:
-        raise ImportFailed(_("The XLSX workbook has %(n)d parts (at most %(max)d): save it again as a plain workbook "
-                             "with one sheet.", n=len(members), max=XLSX_MAX_MEMBERS))
-    total = 0
-    for m in members:
-        total += m.file_size
-        packed = max(m.compress_size, 1)
-        too_tight = m.file_size > XLSX_RATIO_FLOOR and m.file_size / packed > XLSX_MAX_RATIO
-        strings = m.filename.lower().endswith("sharedstrings.xml") and m.file_size > XLSX_MAX_SHARED_STRINGS
-        if total > XLSX_MAX_UNCOMPRESSED or too_tight or strings:
-            raise ImportFailed(_("The XLSX workbook unpacks to more data than a results file holds (at most "
-                                 "%(mb)d MB, or a part compressed more than %(ratio)d times): split it into "
-                                 "several files or upload CSV.", mb=limit_mb, ratio=XLSX_MAX_RATIO))
+    problem = archives.xlsx_problem(path)
+    if problem:
+        raise ImportFailed(problem)
 
 
 def _raw_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:

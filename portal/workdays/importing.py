@@ -22,11 +22,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.services import record
+from portal.core import archives
 from portal.extensions import db
 from portal.workdays import services
 from portal.workdays.models import CalendarOverride, CalendarYear
 
 MAX_BYTES = 1024 * 1024
+XLSX_MAX_UNCOMPRESSED = 16 * 1024 * 1024  # a year's schedule is a few KB unpacked
 MAX_ROWS = 400
 COLUMNS = {"day": ("日期", "date", "day"), "kind": ("类型", "kind", "type"), "note": ("说明", "备注", "note")}
 TEMPLATE_HEADER = ["日期", "类型", "说明"]
@@ -66,6 +68,10 @@ class ImportResult:
 def _rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     if data.startswith(b"PK\x03\x04"):
         from openpyxl import load_workbook
+
+        problem = archives.xlsx_problem(io.BytesIO(data), max_uncompressed=XLSX_MAX_UNCOMPRESSED)
+        if problem:  # bounded before it is parsed, as every XLSX upload
+            raise ImportFailed(problem)
 
         damaged = _("The XLSX workbook cannot be opened; it may be damaged.")
         try:

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from portal.monitoring import importers
+from portal.core import archives
 from portal.monitoring.importers import TEMPLATE_HEADER, ImportFailed, read_rows
 
 SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -93,9 +93,22 @@ def test_each_cap_is_enforced_on_its_own(app, tmp_path, monkeypatch, change):
     wb.save(path)
     with app.test_request_context():
         assert len(list(read_rows(path))) == 1  # an ordinary workbook passes every cap
-        monkeypatch.setattr(importers, {"ratio": "XLSX_RATIO_FLOOR", "members": "XLSX_MAX_MEMBERS",
+        monkeypatch.setattr(archives, {"ratio": "XLSX_RATIO_FLOOR", "members": "XLSX_MAX_MEMBERS",
                                         "total": "XLSX_MAX_UNCOMPRESSED"}[change], 1 if change != "ratio" else 10)
         if change == "ratio":
-            monkeypatch.setattr(importers, "XLSX_MAX_RATIO", 1)
+            monkeypatch.setattr(archives, "XLSX_MAX_RATIO", 1)
         with pytest.raises(ImportFailed):
             list(read_rows(path))
+
+
+def test_the_holiday_schedule_import_refuses_the_bomb_unread(app, bomb, monkeypatch):
+    """Every XLSX upload is bounded before it is parsed: the admin's calendar import too."""
+    from portal.workdays import importing
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl was asked to read a refused archive")
+
+    monkeypatch.setattr("openpyxl.load_workbook", never)
+    with app.test_request_context():
+        with pytest.raises(importing.ImportFailed, match="unpacks to more data"):
+            importing.parse(bomb, 2027)

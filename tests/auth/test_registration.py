@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from portal import create_app
 from portal.audit.models import AuditRecord
 from portal.auth import housekeeping, registration
 from portal.auth.models import LoginThrottle, PasswordResetToken, RegistrationToken, Role, User, UserSession
 from portal.db import utcnow
+from portal.extensions import limiter
 from portal.jobs.registry import JOBS
 from portal.mail.models import OutboxMessage
 from tests.auth.helpers import registration_paths, sent_mails
@@ -155,3 +158,34 @@ def test_housekeeping_purges_only_what_is_old_and_audits_one_record(app, db):
     assert entry.after["deleted"] == {"user_sessions": 2, "password_reset_tokens": 1, "registration_tokens": 1,
                                       "login_throttles": 1}
     assert "2 user_sessions" in message
+
+
+def test_registration_posts_need_the_csrf_token(client, app, db):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert client.post("/auth/register", data={"email": "xu@example.cn"}).status_code == 400
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+        page = client.get("/auth/register").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        ok = client.post("/auth/register", data={"email": "xu@example.cn", "csrf_token": token})
+        assert ok.status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_registration_posts_are_rate_limited(app, db):
+    was_enabled = limiter.enabled
+    config = {k: v for k, v in app.config.items() if k.isupper()}
+    config.update(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", RATELIMIT_STORAGE_URI="memory://")
+    try:
+        limited = create_app(config)
+        client = limited.test_client()
+        with limited.app_context():
+            codes = [client.post("/auth/register", data={"email": f"u{i}@example.cn"}).status_code
+                     for i in range(4)]
+            assert client.get("/auth/register").status_code == 200  # GET is not limited
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        limiter.enabled = was_enabled
+    assert codes == [302, 302, 302, 429]

@@ -113,6 +113,8 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
     # Password reset links [M] and the time between the password step and the second-factor step of a login.
     PASSWORD_RESET_MINUTES = 30
+    REGISTRATION_LINK_MINUTES = 60  # [M] the mailed link that finishes a self-registration
+    AUTH_RETENTION_DAYS = 90  # [M] auth-housekeeping purges ended sessions, spent links, old login throttles
     LOGIN_FACTOR_MINUTES = 5
     TOTP_ISSUER = "企业环境信用与信息披露平台"
     WTF_CSRF_TIME_LIMIT = 8 * 3600

@@ -50,7 +50,7 @@ PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", 
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 # Accounts (issue 20): the second step of a login and the password reset are public (they check their own state);
 # second-factor enrolment is the account holder's; forced resets are the administrator's.
-PUBLIC |= {"auth.login_factor", "auth.forgot_password", "auth.reset_password"}
+PUBLIC |= {"auth.login_factor", "auth.forgot_password", "auth.reset_password", "auth.register_finish"}
 LOGIN_ONLY |= {"auth.factor_setup", "auth.factor_recovery_codes", "auth.factor_remove", "auth.account_end_sessions"}
 ADMIN_GLOBAL = {"auth.admin_users", "auth.admin_user_edit", "auth.admin_user_deactivate", "auth.admin_user_reactivate",
                 "auth.admin_user_unlock", "auth.admin_user_new", "auth.admin_user_reset_password",

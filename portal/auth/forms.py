@@ -42,17 +42,23 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
+class RegisterStartForm(FlaskForm):
+    """The first step of self-registration: only the address, so the answer can be the same for every address."""
+    email = EmailField(_l("Email"), filters=[_strip],
+                       validators=[DataRequired(_l("Enter your email address.")),
+                                   Regexp(EMAIL_RE, message=_l("Enter an email address such as name@example.cn.")), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    submit = SubmitField(_l("Send me a registration link"))
+
+
 class RegisterForm(FlaskForm):
+    """The second step, behind the mailed link: the address is the link's."""
     username = StringField(_l("Username"), filters=[_strip],
                            validators=[DataRequired(_l("Choose a username.")), Regexp(USERNAME_RE, message=USERNAME_MESSAGE)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     display_name = StringField(_l("Your name"), filters=[_strip],
                                validators=[DataRequired(_l("Enter your name.")), Length(max=100)],
                                render_kw={"autocomplete": "name"})
-    email = EmailField(_l("Email"), filters=[_strip],
-                       validators=[DataRequired(_l("Enter your email address.")),
-                                   Regexp(EMAIL_RE, message=_l("Enter an email address such as name@example.cn.")), Length(max=254)],
-                       render_kw={"autocomplete": "email"})
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password."))],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("Repeat the password"),

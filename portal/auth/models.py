@@ -123,6 +123,20 @@ class PasswordResetToken(db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
 
+class RegistrationToken(db.Model):
+    """A single-use link that finishes a self-registration, mailed to the address given; only its SHA-256 is kept.
+    The account is created only when the link is used, so asking reveals nothing about existing accounts."""
+
+    __tablename__ = "registration_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
 class TotpFactor(TimestampMixin, db.Model):
     """An account's TOTP second factor (RFC 6238). The shared secret is sealed with the reporter key; last_step
     refuses a code that was already used (replay)."""

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.forms import apply_domain_error
-from portal.auth import factors, forms, services, sessions
+from portal.auth import factors, forms, registration, services, sessions
 from portal.auth.models import EnterpriseBinding, Role, User
 from portal.auth.permissions import Permission, require
 from portal.core.views import safe_next
@@ -86,13 +86,36 @@ def logout():
 @bp.route("/auth/register", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def register():
+    """The first step: an address. The answer is the same whether or not the address (or any username) has an
+    account; the mail tells the difference, to the mailbox's owner only."""
     if current_user.is_authenticated:
         return redirect(_landing(current_user))
-    form = forms.RegisterForm()
+    form = forms.RegisterStartForm()
     if form.validate_on_submit():
+        registration.start(form.email.data, locale=session.get("lang"))
+        db.session.commit()
+        flash(_("Check your mail: a message to %(email)s tells you how to go on. A registration link works once, "
+                "within %(minutes)d minutes.", email=form.email.data, minutes=registration.minutes()), "info")
+        return redirect(url_for("auth.register"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/auth/register/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register_finish(token: str):
+    """The second step, behind the mailed link: choose the username and password; the account is created here."""
+    if current_user.is_authenticated:
+        return redirect(_landing(current_user))
+    row = registration.valid_token(token)
+    if row is None:
+        return render_template("auth/register_finish.html", form=None, email=None), 404
+    form = forms.RegisterForm()
+    refused = False
+    if form.validate_on_submit():
+        refused = True  # unless the account is created below
         try:
-            user = services.register_user(username=form.username.data, display_name=form.display_name.data,
-                                          email=form.email.data, password=form.password.data)
+            user = registration.finish(token, username=form.username.data, display_name=form.display_name.data,
+                                       password=form.password.data)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -106,7 +129,8 @@ def register():
             db.session.commit()
             flash(_("Your account was created. Now ask to act for your enterprise."), "success")
             return redirect(url_for("auth.binding_request"))
-    return render_template("auth/register.html", form=form)
+    status = 400 if refused or form.errors else 200
+    return render_template("auth/register_finish.html", form=form, email=row.email), status
 
 
 @bp.route("/auth/binding", methods=["GET", "POST"])

@@ -74,6 +74,9 @@ JOBS: dict[str, Job] = {
             "E-mail new public events to confirmed immediate subscriptions (through the outbox)."),
         Job("opendata-digest-weekly", "portal.opendata.subscriptions:send_weekly", "0 8 * * 1",
             "E-mail the weekly digest of public events to confirmed weekly subscriptions."),
+        Job("auth-housekeeping", "portal.auth.housekeeping:purge", "55 3 * * *",
+            "Purge ended sessions, spent or expired reset and registration links and old login throttles after "
+            "AUTH_RETENTION_DAYS (one audit record per run)."),
         Job("job-runs-prune", "portal.jobs.runner:prune_runs", "45 3 * * *",
             "Delete finished job runs older than JOB_RUN_RETENTION_DAYS (the newest run of each job is kept)."),
     )

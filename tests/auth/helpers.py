@@ -41,3 +41,12 @@ def sent_mails() -> list[email.message.EmailMessage]:
 
 def reset_links(to: str) -> list[str]:
     return [LINK_RE.search(m.get_content()).group(0) for m in sent_mails() if m["To"] == to]
+
+
+REGISTER_RE = re.compile(r"https?://\S+/auth/register/[A-Za-z0-9_-]+")
+
+
+def registration_paths(to: str) -> list[str]:
+    """The /auth/register/<token> paths mailed to an address (delivers the outbox first)."""
+    found = [REGISTER_RE.search(m.get_content()) for m in sent_mails() if m["To"] == to]
+    return ["/auth/register/" + f.group(0).rsplit("/", 1)[1] for f in found if f]

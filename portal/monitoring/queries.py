@@ -16,7 +16,7 @@ from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.monitoring import rules
-from portal.monitoring.models import ExceedanceIncident, MonitoringRollup
+from portal.monitoring.models import ExceedanceIncident, MonitoringRollup, MonitoringValue
 
 RESOLUTIONS = ("hour", "day", "month")
 MAX_SPAN_DAYS = {"hour": 92, "day": 366 * 5 + 1, "month": 366 * 20}
@@ -112,6 +112,8 @@ def series(enterprise: Enterprise, query: SeriesQuery,
                    r.period_start >= start, r.period_start < end)
             .order_by(r.outlet_id, r.pollutant_code, r.period_start)).all():
         rows[(outlet_id, code)].append(columns)
+    if query.resolution == "day":
+        _add_device_daily_means(rows, outlet_ids, codes, start, end, tz)
     incidents = _incidents(outlet_ids, codes, start, end, tz)
     out, periods = [], {}
     for outlet, lim in pairs:
@@ -150,6 +152,35 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
         append({"period": period, "mean": _round(mean), "min": _round(low), "max": _round(high), "valid": n_valid,
                 "total": n_all, "exceeds": exceeds})
     return out
+
+
+def _add_device_daily_means(rows: dict[tuple[int, str], list], outlet_ids: set[int], codes: set[str],
+                            start: datetime, end: datetime, tz: ZoneInfo) -> None:
+    """A device's own daily means (CN 2031) stand for the days the portal has no roll-up of (no hourly or manual
+    data that day: a daily-only device), one point per day; a day with a roll-up keeps the portal's mean, so a
+    day is never counted twice. Only normal values count as valid, as in the roll-ups."""
+    v = MonitoringValue
+    found = db.session.execute(
+        sa.select(v.outlet_id, v.pollutant_code, v.measured_at, v.value, v.value_converted, v.flag)
+        .where(v.outlet_id.in_(outlet_ids), v.pollutant_code.in_(codes), v.period == "day",
+               v.measured_at >= start - timedelta(days=1), v.measured_at < end)
+        .order_by(v.outlet_id, v.pollutant_code, v.measured_at)).all()
+    if not found:
+        return
+    held: dict[tuple[int, str], set[datetime]] = {
+        key: {_UTC.process_result_value(r[0], None) for r in columns} for key, columns in rows.items()}
+    for outlet_id, code, measured_at, value, converted, flag in found:
+        day = rules.local_period_start(measured_at, "day", tz)
+        key = (outlet_id, code)
+        if value is None or not (start <= day < end) or day in held.setdefault(key, set()):
+            continue
+        held[key].add(day)
+        valid = rules.is_valid_flag(flag)
+        rows[key].append((day, 1, 1 if valid else 0, value if valid else 0.0,
+                          1 if valid and converted is not None else 0, converted if valid and converted else 0.0,
+                          value if valid else None, value if valid else None))
+    for key in rows:
+        rows[key].sort(key=lambda r: _UTC.process_result_value(r[0], None))
 
 
 def _round(value: float | None) -> float | None:

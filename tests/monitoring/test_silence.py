@@ -106,3 +106,18 @@ def test_a_report_filed_in_time_after_the_finding_is_shown_beside_it_on_the_devi
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="silences"' in html and f"#{report.id}" in html
+
+
+def test_the_enterprise_sees_its_open_silence_finding_and_what_it_must_do(client, db, login):
+    from portal.auth.models import Role
+
+    ent, _, device = water_setup(db)
+    _silent_since(db, device)
+    assert silence.find_silences(T0 + timedelta(hours=5)) == 1
+    user = make_user(Role.ENTERPRISE_STAFF, enterprise=ent)
+    db.session.commit()
+    page = login(user).get(f"/monitoring/my/devices/{device.id}")
+    assert page.status_code == 200 and "no-store" in page.headers["Cache-Control"]
+    html = page.get_data(as_text=True)
+    section = html.split('id="silences"')[1].split("</table>")[0]
+    assert "/my/integrity/anomalies" in section  # where to file the Art. 23 report

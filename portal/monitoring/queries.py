@@ -112,8 +112,8 @@ def series(enterprise: Enterprise, query: SeriesQuery,
                    r.period_start >= start, r.period_start < end)
             .order_by(r.outlet_id, r.pollutant_code, r.period_start)).all():
         rows[(outlet_id, code)].append(columns)
-    if query.resolution == "day":
-        _add_device_daily_means(rows, outlet_ids, codes, start, end, tz)
+    if query.resolution in ("day", "month"):
+        _add_device_daily_means(rows, outlet_ids, codes, start, end, tz, query.resolution)
     incidents = _incidents(outlet_ids, codes, start, end, tz)
     out, periods = [], {}
     for outlet, lim in pairs:
@@ -155,31 +155,41 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
 
 
 def _add_device_daily_means(rows: dict[tuple[int, str], list], outlet_ids: set[int], codes: set[str],
-                            start: datetime, end: datetime, tz: ZoneInfo) -> None:
-    """A device's own daily means (CN 2031) stand for the days the portal has no roll-up of (no hourly or manual
-    data that day: a daily-only device), one point per day; a day with a roll-up keeps the portal's mean, so a
-    day is never counted twice. Only normal values count as valid, as in the roll-ups."""
+                            start: datetime, end: datetime, tz: ZoneInfo, resolution: str) -> None:
+    """A device's own daily means (CN 2031) stand for the periods the portal has no roll-up of (no hourly or manual
+    data: a daily-only device). resolution day: one point per day; month: the mean of the month's daily means
+    (valid/total count days). A period with a roll-up keeps the portal's mean alone, so nothing is counted twice.
+    Only normal values count as valid, as in the roll-ups."""
     v = MonitoringValue
     found = db.session.execute(
         sa.select(v.outlet_id, v.pollutant_code, v.measured_at, v.value, v.value_converted, v.flag)
         .where(v.outlet_id.in_(outlet_ids), v.pollutant_code.in_(codes), v.period == "day",
-               v.measured_at >= start - timedelta(days=1), v.measured_at < end)
+               v.measured_at >= start - timedelta(days=1), v.measured_at < end + timedelta(days=32))
         .order_by(v.outlet_id, v.pollutant_code, v.measured_at)).all()
     if not found:
         return
-    held: dict[tuple[int, str], set[datetime]] = {
-        key: {_UTC.process_result_value(r[0], None) for r in columns} for key, columns in rows.items()}
+    held = {key: {_UTC.process_result_value(r[0], None) for r in columns} for key, columns in rows.items()}
+    sums: dict[tuple, list] = {}
+    days: set[tuple] = set()
     for outlet_id, code, measured_at, value, converted, flag in found:
-        day = rules.local_period_start(measured_at, "day", tz)
-        key = (outlet_id, code)
-        if value is None or not (start <= day < end) or day in held.setdefault(key, set()):
+        key, day = (outlet_id, code), rules.local_period_start(measured_at, "day", tz)
+        period = rules.local_period_start(measured_at, resolution, tz)
+        if value is None or not (start <= period < end) or period in held.get(key, ()) or (key, day) in days:
             continue
-        held[key].add(day)
-        valid = rules.is_valid_flag(flag)
-        rows[key].append((day, 1, 1 if valid else 0, value if valid else 0.0,
-                          1 if valid and converted is not None else 0, converted if valid and converted else 0.0,
-                          value if valid else None, value if valid else None))
-    for key in rows:
+        days.add((key, day))
+        acc = sums.setdefault((key, period), [0, 0, 0.0, 0, 0.0, None, None])
+        acc[0] += 1
+        if rules.is_valid_flag(flag):
+            acc[1] += 1
+            acc[2] += value
+            if converted is not None:
+                acc[3] += 1
+                acc[4] += converted
+            acc[5] = value if acc[5] is None else min(acc[5], value)
+            acc[6] = value if acc[6] is None else max(acc[6], value)
+    for (key, period), (n_all, n_valid, total, n_conv, conv, low, high) in sums.items():
+        rows[key].append((period, n_all, n_valid, total, n_conv, conv, low, high))
+    for key in {k for k, _ in sums}:
         rows[key].sort(key=lambda r: _UTC.process_result_value(r[0], None))
 
 

@@ -43,11 +43,33 @@ def test_a_day_with_the_portals_hourly_data_keeps_the_portals_mean_only(client, 
     assert _points(client, ent) == [("2026-11-01", 80.0, 24, 24, False), ("2026-11-02", 60.0, 1, 1, False)]
 
 
-def test_hourly_and_monthly_series_do_not_take_daily_means(client, db):
+def test_hourly_series_do_not_take_daily_means(client, db):
     ent, _, device = water_setup(db)
     services.ingest_hj212(_daily(device, "01", 70), now=NOW)
     db.session.commit()
-    for resolution in ("hour", "month"):
-        response = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring?outlet=DW001&pollutant=w01018"
-                              f"&from=2026-11-01&to=2026-11-03&resolution={resolution}")
-        assert response.json["data"][0]["points"] == []
+    response = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring?outlet=DW001&pollutant=w01018"
+                          "&from=2026-11-01&to=2026-11-03&resolution=hour")
+    assert response.json["data"][0]["points"] == []
+
+
+def _month(client, ent):
+    response = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring?outlet=DW001&pollutant=w01018"
+                          "&from=2026-11-01&to=2026-11-30&resolution=month")
+    return [(p["period"][:7], p["mean"], p["valid"], p["total"]) for p in response.json["data"][0]["points"]]
+
+
+def test_a_daily_only_month_is_the_mean_of_its_daily_means(client, db):
+    ent, _, device = water_setup(db)
+    body = _daily(device, "01", 70) + _daily(device, "02", 130) + _daily(device, "03", 90, flag="D")
+    services.ingest_hj212(body, now=NOW)
+    db.session.commit()
+    assert _month(client, ent) == [("2026-11", 100.0, 2, 3)]
+
+
+def test_a_month_with_the_portals_hourly_data_keeps_the_portals_mean_only(client, db):
+    ent, _, device = water_setup(db)
+    hourly = b"".join(upload(device.mn, PASSWORD, "2061", f"DataTime=20261101{h:02d}0000;w01018-Avg=80,w01018-Flag=N",
+                             qn=f"20261101{h:02d}0000001") for h in range(24))
+    services.ingest_hj212(hourly + _daily(device, "02", 20), now=NOW)
+    db.session.commit()
+    assert _month(client, ent) == [("2026-11", 80.0, 24, 24)]

@@ -205,6 +205,9 @@ class Config:
     HJ212_LISTEN_IDLE_SECONDS = 600
     HJ212_LISTEN_MAX_CONNECTIONS = 1000
     HJ212_LISTEN_WORKERS = 4
+    # A registered, active device from which nothing was accepted for more than this many hours opens one
+    # transmission-anomaly finding per silence episode (hourly job, portal/monitoring/silence.py; DOMAIN §5.11, R12).
+    HJ212_SILENCE_HOURS = 4
 
     # Audit log (portal/audit): HMAC key(s) kept outside the database, comma-separated, the first signs new records
     # and seals, all verify (rotation: put the new key first, keep the old ones). No default: a public key would let

@@ -63,8 +63,11 @@ def recent_packets(device: Device, limit: int = 10) -> list[ReceivedPacket]:
 
 
 def context(device: Device) -> dict:
+    from portal.monitoring import silence
+
     reasons, table = rejections_by_day(device)
-    return {"device": device, "where": endpoints(), "reasons": reasons, "rejection_days": table,
+    return {"silences": silence.device_silences(device), "silence_hours": f"{silence.silence_hours():g}",
+            "device": device, "where": endpoints(), "reasons": reasons, "rejection_days": table,
             "rejections": recent_rejections(device), "packets": recent_packets(device), "days": DAYS,
             "reason_label": reason_label}
 

@@ -1,5 +1,5 @@
-"""The hourly monitoring job: hourly means derived from minute data, data gaps of automatic devices and daily means
-of days that have ended."""
+"""The hourly monitoring job: hourly means derived from minute data, data gaps and silences (silence.py) of automatic
+devices and daily means of days that have ended."""
 from __future__ import annotations
 
 import time
@@ -100,11 +100,13 @@ def hourly_checks(now: datetime | None = None) -> str:
     from portal.monitoring.missing import find_missing_manual
 
     from portal.monitoring.derived import derive_hourly_means
+    from portal.monitoring.silence import find_silences
 
     derived = derive_hourly_means(now)
     gaps = find_gaps(now)
+    silences = find_silences(now)
     days = judge_ended_days(now)
     manual = find_missing_manual(now=now)
     stale = remove_stale_uploads()
-    return (f"{derived} derived hourly means, {gaps} new gaps, {days} daily-mean exceedances, {manual} missing manual results, "
+    return (f"{derived} derived hourly means, {gaps} new gaps, {silences} new silences, {days} daily-mean exceedances, {manual} missing manual results, "
             f"{stale} stale uploads removed")

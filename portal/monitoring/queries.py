@@ -16,7 +16,7 @@ from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.monitoring import rules
-from portal.monitoring.models import ExceedanceIncident, MonitoringRollup
+from portal.monitoring.models import ExceedanceIncident, MonitoringRollup, MonitoringValue
 
 RESOLUTIONS = ("hour", "day", "month")
 MAX_SPAN_DAYS = {"hour": 92, "day": 366 * 5 + 1, "month": 366 * 20}
@@ -112,6 +112,8 @@ def series(enterprise: Enterprise, query: SeriesQuery,
                    r.period_start >= start, r.period_start < end)
             .order_by(r.outlet_id, r.pollutant_code, r.period_start)).all():
         rows[(outlet_id, code)].append(columns)
+    if query.resolution in ("day", "month"):
+        _add_device_daily_means(rows, outlet_ids, codes, start, end, tz, query.resolution)
     incidents = _incidents(outlet_ids, codes, start, end, tz)
     out, periods = [], {}
     for outlet, lim in pairs:
@@ -150,6 +152,45 @@ def _points(rows: Iterable[tuple], spec: rules.LimitSpec, tz: ZoneInfo,
         append({"period": period, "mean": _round(mean), "min": _round(low), "max": _round(high), "valid": n_valid,
                 "total": n_all, "exceeds": exceeds})
     return out
+
+
+def _add_device_daily_means(rows: dict[tuple[int, str], list], outlet_ids: set[int], codes: set[str],
+                            start: datetime, end: datetime, tz: ZoneInfo, resolution: str) -> None:
+    """A device's own daily means (CN 2031) stand for the periods the portal has no roll-up of (no hourly or manual
+    data: a daily-only device). resolution day: one point per day; month: the mean of the month's daily means
+    (valid/total count days). A period with a roll-up keeps the portal's mean alone, so nothing is counted twice.
+    Only normal values count as valid, as in the roll-ups."""
+    v = MonitoringValue
+    found = db.session.execute(
+        sa.select(v.outlet_id, v.pollutant_code, v.measured_at, v.value, v.value_converted, v.flag)
+        .where(v.outlet_id.in_(outlet_ids), v.pollutant_code.in_(codes), v.period == "day",
+               v.measured_at >= start - timedelta(days=1), v.measured_at < end + timedelta(days=32))
+        .order_by(v.outlet_id, v.pollutant_code, v.measured_at)).all()
+    if not found:
+        return
+    held = {key: {_UTC.process_result_value(r[0], None) for r in columns} for key, columns in rows.items()}
+    sums: dict[tuple, list] = {}
+    days: set[tuple] = set()
+    for outlet_id, code, measured_at, value, converted, flag in found:
+        key, day = (outlet_id, code), rules.local_period_start(measured_at, "day", tz)
+        period = rules.local_period_start(measured_at, resolution, tz)
+        if value is None or not (start <= period < end) or period in held.get(key, ()) or (key, day) in days:
+            continue
+        days.add((key, day))
+        acc = sums.setdefault((key, period), [0, 0, 0.0, 0, 0.0, None, None])
+        acc[0] += 1
+        if rules.is_valid_flag(flag):
+            acc[1] += 1
+            acc[2] += value
+            if converted is not None:
+                acc[3] += 1
+                acc[4] += converted
+            acc[5] = value if acc[5] is None else min(acc[5], value)
+            acc[6] = value if acc[6] is None else max(acc[6], value)
+    for (key, period), (n_all, n_valid, total, n_conv, conv, low, high) in sums.items():
+        rows[key].append((period, n_all, n_valid, total, n_conv, conv, low, high))
+    for key in {k for k, _ in sums}:
+        rows[key].sort(key=lambda r: _UTC.process_result_value(r[0], None))
 
 
 def _round(value: float | None) -> float | None:

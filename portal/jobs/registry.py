@@ -39,8 +39,9 @@ JOBS: dict[str, Job] = {
         Job("permit-renewal-reminders", "portal.enterprises.reminders:permit_renewal_reminders", "0 8 * * *",
             "E-mail enterprise users about permits expiring within PERMIT_RENEWAL_REMINDER_DAYS days."),
         Job("monitoring-gaps", "portal.monitoring.jobs:hourly_checks", "5 * * * *",
-            "Record automatic-monitoring gaps (no valid hour for MONITORING_GAP_HOURS hours) and judge daily means "
-            "of days that have ended."),
+            "Record automatic-monitoring gaps (no valid hour for MONITORING_GAP_HOURS hours), propose one finding per "
+            "device silence past HJ212_SILENCE_HOURS not covered by a timely Art. 23 report, derive hourly means of "
+            "minute data and judge daily means of days that have ended."),
         Job("integrity-scan", "portal.integrity.scanning:run_incremental", "25 * * * *", "Integrity rules R1-R13 on outlets with a new day of hourly data since their watermark (flags are clues for regulators)."),  # noqa: E501
         Job("monitoring-imports", "portal.monitoring.imports:run_pending", "* * * * *",
             "Check and write queued self-monitoring file imports (web workers start them at once when they can)."),

@@ -123,8 +123,10 @@ def _unexpected(exc: Exception):
 
 def _api_key() -> str:
     """The partner key from the X-Api-Key header (preferred: headers stay out of access logs) or the api_key
-    parameter of GeoReport v2."""
-    return request.headers.get(API_KEY_HEADER, "").strip() or request.values.get("api_key", "")
+    parameter of a GeoReport v2 POST body; never from the URL, where proxies and browsers keep it (issue 20)."""
+    if "api_key" in request.args:
+        raise Open311Error(400, _("Send the api_key in the X-Api-Key header or in the POST body, never in the URL."))
+    return request.headers.get(API_KEY_HEADER, "").strip() or request.form.get("api_key", "")
 
 
 def _partner() -> str | None:

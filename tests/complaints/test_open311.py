@@ -112,7 +112,9 @@ def test_a_partner_posts_a_dispatched_ticket_once_and_sees_the_reply(client, db,
     services.report_result(c, officer, Findings.SUBSTANTIATED, "现场核实超标排放，已立案处罚。")
     services.reply_complaint(c, officer, "经查属实，已责令整改。")
     db.session.commit()
-    partner_view = client.get(f"{BASE}/requests/{c.case_no}.json?api_key={KEY}").get_json()[0]
+    partner_view = client.get(f"{BASE}/requests/{c.case_no}.json", headers={"X-Api-Key": KEY}).get_json()[0]
+    in_url = client.get(f"{BASE}/requests/{c.case_no}.json?api_key={KEY}")
+    assert in_url.status_code == 400 and "X-Api-Key" in in_url.get_json()[0]["description"]
     public_view = client.get(f"{BASE}/requests/{c.case_no}.json").get_json()[0]
     assert partner_view["status_notes"] == "经查属实，已责令整改。" and partner_view["description"]
     assert public_view["status_notes"] != "经查属实，已责令整改。" and public_view["description"] is None

@@ -58,6 +58,9 @@ def make_app(kind: str, name: str, keep: bool = False):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
 
 
+CHINA = ZoneInfo("Asia/Shanghai")  # the generated DataTimes are China local
+
+
 def setup(app) -> dict:
     """Schema, reference data, one enterprise with 3 outlets x 5 pollutants and a device per outlet."""
     from decimal import Decimal
@@ -142,7 +145,7 @@ def run_hj212(app, setup_info: dict, times, packets: int) -> dict:
             # Each request arrives an hour after its newest DataTime, as live data does: the channel treats data
             # older than its back-fill window as back-fill (no incidents), which would skip exceedance detection.
             t0 = time.perf_counter()
-            results = services.ingest_hj212(body, now=latest + timedelta(hours=1))
+            results = services.ingest_hj212(body, now=latest.replace(tzinfo=CHINA) + timedelta(hours=1))
             db.session.commit()
             elapsed += time.perf_counter() - t0
             accepted += sum(r.get("values", 0) for r in results if r["result"] == "accepted")

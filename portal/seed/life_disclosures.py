@@ -49,6 +49,10 @@ def _complete(report, ent: Enterprise) -> None:
     summary = sections.get("summary") or rules.empty_section()
     summary.update(_filled({"summary": "全年污染防治设施运行正常，按排污许可证要求开展自行监测。", "idle_periods": ""}))
     sections["summary"] = summary
+    statement = sections.get("statement") or rules.empty_section()  # never "not applicable" (Order 24 format)
+    statement.update(_filled({"manager_name": ent.legal_rep or "环境管理负责人", "manager_position": "安全环保部部长",
+                              "statement": "本人保证本报告所载环境信息真实、准确、完整，并对其真实性负责。"}))
+    sections["statement"] = statement
     basic = sections.get("basic") or rules.empty_section()
     data = dict(basic.get("data") or {})
     for name, prefilled in (basic.get("prefill") or {}).items():  # keep pre-filled values as they are

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -89,8 +89,8 @@ def frames(rng: random.Random, mn: str, limits: dict[str, OutletLimit], first: d
             boost = next((m for start, length, m in planted
                           if start <= h < start + length and i == (start % len(targets))), 0.0)
             items.append(f"{code}-Avg={_value(rng, limits[code], h, boost)},{code}-Flag=N")
-        yield build_frame(f"QN={stamp}000;ST=32;CN=2061;PW={DEVICE_PASSWORD};MN={mn};Flag=4;"
-                          f"CP=&&DataTime={stamp};{';'.join(items)}&&")
+        yield t, build_frame(f"QN={stamp}000;ST=32;CN=2061;PW={DEVICE_PASSWORD};MN={mn};Flag=4;"
+                             f"CP=&&DataTime={stamp};{';'.join(items)}&&")
 
 
 def send_year(outlets: list[tuple[Outlet, dict]], mns: dict[int, str], today: date, days: int, seed: int,
@@ -102,18 +102,22 @@ def send_year(outlets: list[tuple[Outlet, dict]], mns: dict[int, str], today: da
     accepted = 0
     for outlet, limits in outlets:
         body: list[bytes] = []
-        for frame in frames(rng, mns[outlet.id], limits, first, hours, episodes_per_outlet):
+        for t, frame in frames(rng, mns[outlet.id], limits, first, hours, episodes_per_outlet):
             body.append(frame)
             if len(body) >= PACKETS_PER_BODY:
-                accepted += _send(body)
+                accepted += _send(body, t)
                 body = []
         if body:
-            accepted += _send(body)
+            accepted += _send(body, t)
     return accepted
 
 
-def _send(body: list[bytes]) -> int:
-    results = monitoring.ingest_hj212(b"".join(body))
+def _send(body: list[bytes], latest: datetime) -> int:
+    """Each request arrives an hour after its newest DataTime, as a logger sends live: the channel treats data
+    older than its back-fill window as back-fill (no incidents), which would leave a year of demo data without
+    its exceedance episodes."""
+    arrived = latest.replace(tzinfo=china_tz()).astimezone(timezone.utc) + timedelta(hours=1)
+    results = monitoring.ingest_hj212(b"".join(body), now=arrived)
     db.session.commit()
     bad = [r for r in results if r["result"] != "accepted"]
     if bad:

@@ -69,3 +69,12 @@ def test_the_admin_unlock_clears_every_address(en, login, app, db):
     login(admin).post(f"/admin/users/{user.id}/unlock")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginThrottle)) == 0
     assert post_login(en.application.test_client(), "wang", DEFAULT_PASSWORD, ATTACKER).status_code == 302
+
+
+def test_registration_never_says_that_an_email_address_has_an_account(en, db):
+    make_user(Role.REGULATOR, username="wang", email="wang@example.cn")
+    db.session.commit()
+    response = en.post("/auth/register", data={"username": "li.wei", "display_name": "李伟",
+                                                "email": "WANG@example.cn", "password": DEFAULT_PASSWORD,
+                                                "confirm": DEFAULT_PASSWORD})
+    assert response.status_code == 302  # accepted like any other address: nothing to learn from the answer

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.monitoring.hj212 import Hj212Error, build_frame, crc16, parse_frame
+from tests.monitoring.hj212_device import crc as appendix_crc  # the appendix algorithm, bit by bit
 
 # HJ 212-2017 appendix example (request for the real-time interval); CRC 1C80 as printed in the standard.
 APPENDIX = (b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
@@ -147,7 +148,7 @@ def _modbus(data: bytes) -> int:
 
 def test_a_byte_swapped_or_modbus_crc_is_refused_but_diagnosed():
     segment = HOURLY.encode()
-    good = _appendix_crc(segment)
+    good = appendix_crc(segment)
     swapped = ((good & 0xFF) << 8) | (good >> 8)
     modbus = _modbus(segment)
     cases = [(swapped, "crc_byte_swapped"), (((modbus & 0xFF) << 8) | (modbus >> 8), "crc_modbus_swapped"),
@@ -196,20 +197,8 @@ def test_shuffled_segment_pieces_raise_nothing_but_hj212error(pieces):
         pass
 
 
-def _appendix_crc(data: bytes) -> int:
-    """The appendix algorithm written out bit by bit, to pin the table-driven version."""
-    reg = 0xFFFF
-    for byte in data:
-        reg = (reg >> 8) ^ byte
-        for _ in range(8):
-            carry = reg & 1
-            reg >>= 1
-            if carry:
-                reg ^= 0xA001
-    return reg
-
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400))
 def test_the_table_driven_crc_equals_the_appendix_bit_loop(data):
-    assert crc16(data) == _appendix_crc(data)
+    assert crc16(data) == appendix_crc(data)

@@ -156,6 +156,9 @@ def register_extensions(app: Flask) -> None:
     from portal.core.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    from portal.core import replica
+
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -89,6 +89,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = "sqlite:///portal.sqlite3"  # relative: Flask-SQLAlchemy puts it in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
+    # PORTAL_DATABASE_REPLICA_URL: a PostgreSQL streaming replica for public reads (portal/core/replica.py).
+    DATABASE_REPLICA_URL = ""
+    REPLICA_MAX_LAG_SECONDS = 30  # a replica further behind than this is not read from
+    REPLICA_COOKIE_SECONDS = 600  # how long a writer's WAL position is remembered for read-your-own-writes
 
     # Languages (Chinese first, English complete).
     LANGUAGES = ("zh_CN", "en")
@@ -230,6 +234,7 @@ class Config:
     SEARCH_PG_SAMPLE_MIN_ROWS = 200_000
     SEARCH_CACHE_SIZE = 2048
     SEARCH_CACHE_TTL = 300
+    CACHE_REDIS_URL = ""  # PORTAL_CACHE_REDIS_URL=redis://host:6379/1 shares the API response cache across hosts
 
 
 class TestConfig(Config):

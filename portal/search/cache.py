@@ -7,10 +7,17 @@ the session events below; the few Core bulk writers call bump()). A request firs
 primary-key lookup) and serves a cached body only if it was built under that same version; so a write committed by
 any process is visible to the next request everywhere. A TTL (SEARCH_CACHE_TTL) bounds the damage of a writer
 that bypasses both paths. Only successful JSON bodies of anonymous GETs are cached, never errors or HTML pages.
+
+Where it lives: in each process by default (bounded LRU, SEARCH_CACHE_SIZE entries); in Redis when CACHE_REDIS_URL
+is set (PORTAL_CACHE_REDIS_URL), so every worker on every host shares one cache and a body built once is served
+everywhere. A Redis entry holds the data version it was built under and expires after SEARCH_CACHE_TTL; a Redis that
+does not answer costs a miss (the request is built from the database), never an error.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +36,7 @@ WATCHED = frozenset({"enterprises", "permits", "key_unit_years", "regions", "ind
                      "credit_list_entries", "exceedance_incidents", "disclosure_obligations", "evidence"})
 _FLAG = "search_data_changed"
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, tuple[tuple, float, bytes]] = OrderedDict()
 stats = {"hits": 0, "misses": 0}
@@ -64,6 +72,55 @@ def prune() -> dict[str, int]:
 def clear() -> None:
     with _lock:
         _entries.clear()
+    client = _redis()
+    if client is not None:
+        try:
+            keys = list(client.scan_iter(match=_REDIS_PREFIX + "*", count=1000))
+            if keys:
+                client.delete(*keys)
+        except Exception:  # noqa: BLE001 — an unreachable cache is an empty cache
+            log.warning("API cache: Redis did not answer while clearing")
+
+
+_REDIS_PREFIX = "portal:apicache:"
+_clients: dict[str, object] = {}
+
+
+def _redis():
+    """The Redis client for CACHE_REDIS_URL (one per URL and process; redis-py pools its connections)."""
+    url = current_app.config.get("CACHE_REDIS_URL") or ""
+    if not url:
+        return None
+    client = _clients.get(url)
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        _clients[url] = client
+    return client
+
+
+def _redis_key(key: tuple) -> str:
+    return _REDIS_PREFIX + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def _redis_get(client, key: tuple, current: tuple) -> bytes | None:
+    try:
+        raw = client.get(_redis_key(key))
+    except Exception:  # noqa: BLE001
+        log.warning("API cache: Redis did not answer; building the response")
+        return None
+    if not raw:
+        return None
+    tag, _, body = raw.partition(b"\n")
+    return body if tag == repr(current).encode() else None
+
+
+def _redis_put(client, key: tuple, current: tuple, body: bytes, ttl: int) -> None:
+    try:
+        client.set(_redis_key(key), repr(current).encode() + b"\n" + body, ex=max(1, int(ttl)))
+    except Exception:  # noqa: BLE001
+        log.warning("API cache: Redis did not answer; response not cached")
 
 
 def serve(build: Callable[[], Response]) -> Response:
@@ -75,6 +132,17 @@ def serve(build: Callable[[], Response]) -> Response:
     key = (request.host_url, request.path, request.query_string)
     current, now = version(), time.monotonic()
     ttl = current_app.config.get("SEARCH_CACHE_TTL", 300)
+    client = _redis()
+    if client is not None:
+        body = _redis_get(client, key, current)
+        if body is not None:
+            stats["hits"] += 1
+            return Response(body, mimetype="application/json")
+        response = build()
+        stats["misses"] += 1
+        if response.status_code == 200 and not response.is_streamed:
+            _redis_put(client, key, current, response.get_data(), ttl)
+        return response
     with _lock:
         hit = _entries.get(key)
         if hit is not None and hit[0] == current and now - hit[1] < ttl:

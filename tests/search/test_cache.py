@@ -113,3 +113,58 @@ def test_cache_off(app, client, db, counted):
     finally:
         app.config["SEARCH_CACHE_SIZE"] = 2048
     assert counted() == {"hits": 0, "misses": 0}
+
+
+# ---------------------------------------------------------------- shared in Redis (CACHE_REDIS_URL)
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def redis_cache(app):
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    app.config["CACHE_REDIS_URL"] = REDIS_URL
+    yield client
+    app.config["CACHE_REDIS_URL"] = ""
+    client.flushdb()
+
+
+def test_with_redis_every_process_serves_the_body_built_once(client, db, counted, redis_cache):
+    make_enterprise("华能化工有限公司")
+    db.session.commit()
+    assert names(client) == ["华能化工有限公司"]
+    keys = list(redis_cache.scan_iter(match="portal:apicache:*"))
+    assert len(keys) == 1
+    with cache._lock:
+        assert not cache._entries, "with Redis configured nothing is kept in this process"
+    # What another host stored under the same version is what this process serves.
+    tag, _, body = redis_cache.get(keys[0]).partition(b"\n")
+    redis_cache.set(keys[0], tag + b"\n" + body.replace("华能化工有限公司".encode("unicode_escape"),
+                                                        b"FROM-REDIS").replace("华能化工有限公司".encode(), b"FROM-REDIS"))
+    assert names(client) == ["FROM-REDIS"]
+    assert counted() == {"hits": 1, "misses": 1}
+    # A committed write changes the version: the Redis entry is stale and rebuilt.
+    make_enterprise("精细化工有限公司")
+    db.session.commit()
+    assert sorted(names(client)) == ["华能化工有限公司", "精细化工有限公司"]
+    assert counted()["misses"] == 2
+
+
+def test_an_unreachable_redis_costs_a_miss_not_an_error(app, client, db):
+    app.config["CACHE_REDIS_URL"] = "redis://127.0.0.1:9/0"  # nothing listens there
+    try:
+        make_enterprise("华能化工有限公司")
+        db.session.commit()
+        assert names(client) == ["华能化工有限公司"]
+        assert names(client) == ["华能化工有限公司"]
+    finally:
+        app.config["CACHE_REDIS_URL"] = ""

@@ -7,9 +7,8 @@ every write, every CLI command and job — stays on the primary.
 
 Read-your-own-writes: a request that committed a write answers with a cookie holding the primary's WAL position
 after the commit (`pg_current_wal_insert_lsn()`, which covers the commit record). A later public read carrying
-that cookie goes to the replica only once the
-replica has replayed that position (`pg_last_wal_replay_lsn()`); until then it reads from the primary. The cookie is
-dropped when the replica has caught up. A client forging the cookie can only make its own reads go to the primary.
+that cookie goes to the replica only once the replica has replayed that position (`pg_last_wal_replay_lsn()`);
+until then it reads from the primary. The cookie is dropped when the replica has caught up. A client forging the cookie can only make its own reads go to the primary.
 
 Within one request, a statement that writes (an ORM flush, a DML statement, SQL text that is not a plain SELECT)
 goes to the primary and so does every later statement of that request. A replica that cannot be reached, or whose

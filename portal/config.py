@@ -154,6 +154,9 @@ class Config:
     # Scheduler: the job store lives in the portal database unless set. Several scheduler processes elect one
     # leader through a lease (portal/jobs/lease.py): a dead leader is replaced within LEASE + RENEW seconds [M].
     SCHEDULER_JOBSTORE_URL = ""
+    # "procrastinate" (PostgreSQL only): the scheduler queues jobs and `flask jobs worker` processes run them.
+    JOBS_QUEUE = ""
+    QUEUE_STALLED_SECONDS = 30  # a worker silent this long is dead: its running jobs go back to the queue
     SCHEDULER_LEASE_SECONDS = 20
     SCHEDULER_RENEW_SECONDS = 5
     SCHEDULER_STALE_SECONDS = 60  # /healthz calls the scheduler "stale" when its heartbeat is older than this

@@ -1,4 +1,4 @@
-"""`flask --app wsgi jobs list | run NAME | scheduler`."""
+"""`flask --app wsgi jobs list | run NAME | scheduler | worker`."""
 from __future__ import annotations
 
 import click
@@ -49,6 +49,27 @@ def scheduler_command() -> None:
         pass
     finally:
         loop.stop()
+
+
+@jobs_cli.command("worker")
+@click.option("--name", default=None, help="Worker name shown in the queue's records (default: host and pid).")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Jobs run at once by this worker (threads).")
+def worker_command(name: str | None, concurrency: int) -> None:
+    """Run queued background jobs until interrupted (JOBS_QUEUE=procrastinate on PostgreSQL). Start any number, on
+    any host: each job is taken by one worker; the jobs of a worker that dies go back to the queue."""
+    import os
+    import socket
+
+    from portal.jobs import queue
+
+    app = current_app._get_current_object()
+    if not queue.enabled(app):
+        raise click.UsageError("the job queue needs PostgreSQL and PORTAL_JOBS_QUEUE=procrastinate; with SQLite the "
+                               "scheduler runs jobs itself (flask --app wsgi jobs scheduler)")
+    name = name or f"{socket.gethostname()}-{os.getpid()}"
+    click.echo(f"worker {name} started; Ctrl+C to stop")
+    queue.run_worker(app, name=name, concurrency=concurrency)
 
 
 def register(app: Flask) -> None:

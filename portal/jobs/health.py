@@ -42,7 +42,18 @@ def queue_depths() -> dict[str, int]:
         return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
 
     unsent = OutboxMessage.sent_at.is_(None)
-    return {"outbox": count(OutboxMessage, unsent, OutboxMessage.attempts < MAX_ATTEMPTS),
+    depths = {}
+    from portal.jobs import queue
+
+    app = current_app._get_current_object()
+    if queue.enabled(app):
+        try:
+            with db.session.begin_nested():
+                found = queue.depth(app)
+            depths = {"queue_waiting": found["queued"], "queue_running": found["running"]}
+        except sa.exc.ProgrammingError:  # no worker has created the queue's tables yet
+            depths = {"queue_waiting": 0, "queue_running": 0}
+    return {**depths, "outbox": count(OutboxMessage, unsent, OutboxMessage.attempts < MAX_ATTEMPTS),
             "outbox_given_up": count(OutboxMessage, unsent, OutboxMessage.attempts >= MAX_ATTEMPTS),
             "monitoring_imports": count(ImportJob, ImportJob.status.in_(WAITING)),
             "jobs_running": count(JobRun, JobRun.status == "running")}

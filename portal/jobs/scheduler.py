@@ -6,6 +6,8 @@ leader's APScheduler runs jobs; the others keep theirs paused and take over when
 or is released (stopped cleanly). The job store is shared in the portal database, so a new leader sees the fire
 times the old one had not served yet and runs them (within misfire_grace_time). Each scheduled run records its slot
 once (job_runs unique (name, slot)): a slot is never run twice, even by two processes that both think they lead.
+With JOBS_QUEUE = "procrastinate" on PostgreSQL the leader only queues each fire time; workers run it
+(portal/jobs/queue.py).
 """
 from __future__ import annotations
 
@@ -55,6 +57,11 @@ def run_scheduled(name: str) -> None:
         from portal import create_app
 
         _app = create_app()
+    from portal.jobs import queue
+
+    if queue.enabled(_app):  # workers on any host run it (portal/jobs/queue.py)
+        queue.defer(_app, name, current_slot(name))
+        return
     run_job(_app, name, trigger="scheduler", slot=current_slot(name))
 
 

@@ -106,6 +106,13 @@ def _check_retention(app: Flask) -> None:
     from portal.config import check_retention
 
     problem = check_retention(app.config.get("RAW_RECORD_RETENTION_YEARS"))
+    for data_type, years in dict(app.config.get("MONITORING_RETENTION_YEARS") or {}).items():
+        if problem:
+            break
+        floor = app.config.get("RAW_RECORD_RETENTION_YEARS")
+        if check_retention(years) or int(years) < int(floor):
+            problem = (f"MONITORING_RETENTION_YEARS[{data_type!r}] is {years!r}: each data type is kept at least "
+                       f"RAW_RECORD_RETENTION_YEARS ({floor}) whole years (监测条例 art. 26).")
     if problem:
         raise InvalidConfiguration(problem)
 

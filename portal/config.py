@@ -166,6 +166,13 @@ class Config:
     # years; the app refuses to start with less. No job purges raw records (job-runs-prune and the search
     # change log delete only operational rows); a future purge must keep everything younger than this.
     RAW_RECORD_RETENTION_YEARS = 5
+    # Minute data past its working life (portal/monitoring/compaction.py): packed per outlet, pollutant and day after
+    # this many days (0: never), a bounded number of rows per run; each data type kept its own number of years,
+    # never fewer than RAW_RECORD_RETENTION_YEARS, e.g. {"hour": 10, "day": 10, "manual": 10}.
+    MONITORING_COMPACT_AFTER_DAYS = 30
+    MONITORING_COMPACT_MAX_ROWS = 2_000_000
+    MONITORING_RETENTION_YEARS: dict = {}
+    MONITORING_RETENTION_BATCH = 50_000
     ANOMALY_REPORT_HOURS = 12  # 监测条例 Art. 23 [M]: report a transmission anomaly within 12 h of noticing it
     ANOMALY_REPAIR_WORKING_DAYS = 5  # ... and repair the equipment within 5 working days
     # Outbox: a sender claims messages for this long; a claim left by a dead sender is taken again after it.

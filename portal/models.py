@@ -21,6 +21,7 @@ from portal.credit.models import (
     Objection,
     RepairApplication,
 )
+from portal.monitoring.pack_models import MinutePack
 from portal.dataerrors.models import DataErrorEvent, DataErrorReport
 from portal.disclosures.models import (
     AnnualDeadline,

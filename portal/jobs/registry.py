@@ -48,6 +48,12 @@ JOBS: dict[str, Job] = {
         Job("monitoring-partitions", "portal.monitoring.partitions:run_maintenance", "50 2 * * *",
             "PostgreSQL: monthly partitions of monitoring values for this and the next 3 months; rows that reached "
             "the default partition move to partitions of their months."),
+        Job("monitoring-compaction", "portal.monitoring.compaction:compact", "20 2 * * *",
+            "Pack minute and real-time values older than MONITORING_COMPACT_AFTER_DAYS per outlet, pollutant and day "
+            "(exact values, ~10 bytes each); bounded rows per run."),
+        Job("monitoring-retention", "portal.monitoring.compaction:enforce_retention", "35 2 * * *",
+            "Delete monitoring values and packs older than their data type's retention (never under "
+            "RAW_RECORD_RETENTION_YEARS, at least 5 years: 监测条例 art. 26)."),
         Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",

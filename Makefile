@@ -14,7 +14,7 @@ EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config
 PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("include"))')
 HJ212_EXT := portal/monitoring/_hj212c$(EXT_SUFFIX)
 
-.PHONY: run test test-sqlite test-postgres bench venv native system-run system-test system-bench translations db seed clean
+.PHONY: cluster-test run test test-sqlite test-postgres bench venv native system-run system-test system-bench translations db seed clean
 
 $(REQ_STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: system-test venv native translations
 	  echo "== again on PostgreSQL: $$PORTAL_TEST_DATABASE_URL"; \
 	  $(PY) -m pytest -m "not browser"; \
 	fi
+
+# Several hosts on one machine, parts killed under load (tests/cluster/run_cluster.py); not part of `make test`.
+cluster-test: system-test venv native translations
+	@scripts/ensure-instance.sh
+	$(PY) tests/cluster/run_cluster.py $(CLUSTER_ARGS)
 
 bench: system-bench venv native translations
 	@scripts/ensure-instance.sh

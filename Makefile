@@ -3,6 +3,8 @@
 #             (the first pass clears that variable, so it really runs on SQLite)
 # make bench  the PRODUCT §4 figures (see bench/README.md): search, disclosures (PDF, deadline spike), complaint
 #             intake, mixed load, credit re-evaluation, monitoring ingest
+# make cluster-test  several hosts on one machine (primary + replica, Redis, two of every process), parts killed
+#             under load; prints a table of checks (not part of make test; CI does not run it)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

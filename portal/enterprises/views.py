@@ -1,4 +1,4 @@
-"""Registry pages: the public enterprise page, the regulator's registry, the enterprise's own view and proposals."""
+"""Registry pages: the regulator's registry, the enterprise's own view and proposals."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -128,27 +128,6 @@ def _enterprise_for_regulator(enterprise_id: int) -> Enterprise:
 def _form_page(form, title: str, back: str, submit: str, status: int = 200, **extra):
     return render_template("enterprises/form_page.html", form=form, title=title, back_url=back,
                            submit_label=submit, **extra), status
-
-
-# --- public page --------------------------------------------------------------------------------------------------
-
-@bp.get("/enterprises/<uscc>")
-def public(uscc: str):
-    code = normalise_code(uscc)
-    check = check_uscc(code)
-    if not check.ok:
-        return render_template("enterprises/not_found.html", code=uscc, message=check.error), 404
-    if code != uscc:
-        return redirect(url_for(".public", uscc=code), 301)
-    ent = db.session.scalar(select(Enterprise).where(Enterprise.uscc == code).options(  # permits; outlets with limits
-        selectinload(Enterprise.permits), selectinload(Enterprise.outlets).joinedload(Outlet.limits)))
-    if ent is None:
-        message = _("No enterprise with the credit code %(code)s is registered on this portal.", code=code)
-        return render_template("enterprises/not_found.html", code=code, message=message), 404
-    pdf_url = (url_for("reports.enterprise_summary", uscc=code)
-               if "reports.enterprise_summary" in current_app.view_functions else None)
-    return render_template("enterprises/public.html", ent=ent, p=services.public_profile(ent), pdf_url=pdf_url,
-                           grid=compliance_grid(ent.id))
 
 
 # --- regulator registry -------------------------------------------------------------------------------------------

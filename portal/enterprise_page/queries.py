@@ -146,7 +146,7 @@ def page_summary(ent: Enterprise, today: date | None = None, grid: Grid | None =
     today = today or china_today()
     in_english = english() if in_english is None else in_english
     standing = current_standing(ent.id, today)
-    grid = grid or compliance_grid(ent.id)
+    grid = grid or compliance_grid(ent.id, today)
     count, oldest = _open_incidents(ent.id)
     rows = [{"row": r.row.value, "quarters": r.quarters_in_violation,
              "violations": sum(c.count for c in r.cells)} for r in grid.rows]
@@ -156,3 +156,23 @@ def page_summary(ent: Enterprise, today: date | None = None, grid: Grid | None =
                    open_incidents=count, oldest_open_incident=oldest,
                    last_disclosure=_last_disclosure(ent.id), overdue_disclosures=_overdue_disclosures(ent.id, today),
                    grid=grid, grid_rows=rows)
+
+
+def summary_facts(s: Summary) -> dict[str, Any]:
+    """The summary as plain data (codes, numbers, ISO dates): what the summary PDF's content digest covers."""
+    st = s.standing
+    return {
+        "credit": {"status": st.status, "grade": st.grade_code if st.evaluated else None,
+                   "score": st.score if st.evaluated else None, "basis": st.basis if st.evaluated else None,
+                   "since": st.since.isoformat() if st.evaluated and st.since else None},
+        "envcode": None if s.envcode is None else {
+            "colour": s.envcode.colour, "since": s.envcode.since.isoformat() if s.envcode.since else None},
+        "lists": [{"kind": e.kind, "listed_on": e.listed_on.isoformat() if e.listed_on else None}
+                  for e in s.listings],
+        "key_unit_types": list(s.key_unit_types),
+        "open_incidents": s.open_incidents,
+        "last_disclosure": None if s.last_disclosure is None else {
+            "kind": s.last_disclosure.kind, "status": s.last_disclosure.status, "sha256": s.last_disclosure.sha256},
+        "overdue_disclosures": s.overdue_disclosures,
+        "compliance": {r["row"]: r["violations"] for r in s.grid_rows},
+    }

@@ -22,11 +22,6 @@ bp = Blueprint("enterprise_page", __name__)
 RULE = "/enterprises/<uscc>"
 
 
-@bp.record_once
-def _keep_the_old_endpoint(state) -> None:
-    state.app.add_url_rule(RULE, endpoint="enterprises.public", build_only=True)
-
-
 @bp.get(RULE)
 def public(uscc: str):
     code = normalise_code(uscc)
@@ -45,3 +40,9 @@ def public(uscc: str):
     grid = compliance_grid(ent.id)
     return render_template("enterprise_page/page.html", ent=ent, p=services.public_profile(ent), pdf_url=pdf_url,
                            grid=grid, s=page_summary(ent, grid=grid), L=registry_forms.template_labels())
+
+
+@bp.record_once
+def _keep_the_old_endpoint(state) -> None:
+    """url_for("enterprises.public", ...) keeps building this page's URL; requests match enterprise_page.public."""
+    state.app.add_url_rule(RULE, endpoint="enterprises.public", view_func=public, build_only=True)

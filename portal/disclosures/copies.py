@@ -55,8 +55,12 @@ def coded_columns() -> dict[str, dict[str, str]]:
 
 
 def code_name(column: str, value) -> str:
-    """A table cell as printed: a coded column's name for its code, anything else as stored."""
+    """A field or cell as printed: a coded column's name for its code, key-unit type codes (water, air, …) by their
+    list names, anything else as stored."""
     text = str(value if value is not None else "").strip()
+    if column == "key_unit_types":
+        parts = [p.strip() for p in text.replace(",", "、").split("、") if p.strip()]
+        return "、".join(rules.KEY_UNIT_NAMES.get(p, p) for p in parts)
     return coded_columns().get(column, {}).get(text, text)
 
 

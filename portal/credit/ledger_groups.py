@@ -106,8 +106,9 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
-def page_of(items: Sequence[T], raw_page: Any, per_page: int = PER_PAGE) -> Page[T]:
+def page_of(items: Sequence[T], raw_page: Any, per_page: int | None = None) -> Page[T]:
     """The page asked for (a number from a query string; anything else or out of range: the nearest page)."""
+    per_page = per_page or PER_PAGE
     pages = max(1, ceil(len(items) / per_page))
     try:
         number = int(str(raw_page or "1").strip())
@@ -118,8 +119,9 @@ def page_of(items: Sequence[T], raw_page: Any, per_page: int = PER_PAGE) -> Page
     return Page(list(items[start:start + per_page]), number, pages, len(items))
 
 
-def page_holding(rows: Sequence[LedgerRow], line_id: int, per_page: int = PER_PAGE) -> int | None:
+def page_holding(rows: Sequence[LedgerRow], line_id: int, per_page: int | None = None) -> int | None:
     """The page number whose rows hold the ledger line (for links to one line, e.g. the adjustments)."""
+    per_page = per_page or PER_PAGE
     for index, row in enumerate(rows):
         if line_id in row.ids:
             return index // per_page + 1

@@ -9,16 +9,13 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from portal.audit.rules import jsonable
 from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_edit_registry, can_propose_change, can_view_enterprise_private
 from portal.enterprises import forms as F
 from portal.enterprises import proposals, services
-from portal.enterprises.compliance_queries import compliance_grid
 from portal.enterprises.models import ChangeProposal, Enterprise, Outlet, OutletLimit, Permit, ProposalStatus
-from portal.enterprises.rules import check_uscc, normalise_code
 from portal.errors import DomainError, InvalidTransition, ValidationFailed
 from portal.extensions import db
 from portal.reference.models import Pollutant, Region

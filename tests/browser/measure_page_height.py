@@ -31,6 +31,8 @@ VIEWPORTS = {"desktop 1366x900": {"width": 1366, "height": 900}, "phone 390x844"
 
 
 def main() -> None:
+    import logging
+
     import sqlalchemy as sa
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
@@ -38,6 +40,7 @@ def main() -> None:
     from wsgi import app
     from portal.extensions import db
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with app.app_context():
         picks = {label: db.session.scalar(sa.text(sql)) for label, sql in PICKS.items()}
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -26,7 +26,8 @@ def _line(i, rule="finding", points=-1, start=date(2025, 1, 1), days=180, kind="
 
 
 def test_291_alike_expired_lines_are_one_group_with_count_and_date_ranges():
-    lines = [_line(i) for i in range(291)] + [_line(900, rule="penalty", points=-3, start=date(2026, 6, 1), days=365, shift=0)]
+    penalty = _line(900, rule="penalty", points=-3, start=date(2026, 6, 1), days=365, shift=0)
+    lines = [_line(i) for i in range(291)] + [penalty]
     rows = G.group_lines(lines, AS_OF)
     assert len(rows) == 2
     group = rows[0]

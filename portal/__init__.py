@@ -14,6 +14,7 @@ BLUEPRINTS = (
     "portal.core.views",
     "portal.auth.views",
     "portal.enterprises.views",
+    "portal.enterprise_page.views",
     "portal.search.views",
     "portal.audit.views",
     "portal.audit.public_views",

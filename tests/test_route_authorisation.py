@@ -31,6 +31,7 @@ from tests.factories import make_complaint, make_enterprise, make_limit, make_ou
 
 PUBLIC = {
     "static", "core.health", "core.set_language", "search.home", "search.search", "enterprises.public",
+    "enterprise_page.public",
     "reports.enterprise_summary", "auth.login", "auth.logout", "auth.register", "enterprises_api.compliance",
     "enterprises_api.deadlines", "credit.schemes", "monitoring.enterprise_csv", "monitoring.lab_report",
 }

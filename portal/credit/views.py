@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.permissions import Permission, require
 from portal.credit import forms as F
-from portal.credit import evaluation, rules, services
+from portal.credit import evaluation, ledger_groups, rules, services
 from portal.credit.models import (CreditScheme, EvaluationResult, EvaluationRun, Evidence, EvidenceKind, Objection,
                                   ListStatus, RunStatus, SchemeStatus)
+from portal.core.clock import china_today
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
@@ -45,9 +46,19 @@ def credit_section(ent: Enterprise) -> dict:
     from portal.credit import lists
 
     listings = [e for e in lists.entries_of(ent.id) if e.status == ListStatus.LISTED]
+    as_of = view.result.as_of if view.result else china_today()
+    rows = ledger_groups.group_lines(view.ledger, as_of)
+    ledger_page = ledger_groups.page_of(rows, request.args.get("ledger_page"))
+    history_page = ledger_groups.page_of(view.history, request.args.get("history_page"))
+
+    def ledger_href(line_id: int) -> str:
+        """A link to one ledger line, on the page (and in the group) that holds it."""
+        number = ledger_groups.page_holding(rows, line_id) or 1
+        return ("" if number == ledger_page.number else f"?ledger_page={number}") + f"#ledger-{line_id}"
+
     return {"view": view, "evidence": evidence, "show_what_if": show_what_if, "may_record": may_record,
-            "listings": listings,
-            "english": english(), "CL": F.template_labels()}
+            "listings": listings, "ledger_page": ledger_page, "history_page": history_page,
+            "ledger_href": ledger_href, "english": english(), "CL": F.template_labels()}
 
 
 @bp.app_template_global("credit_grade_label")

@@ -29,7 +29,8 @@ def template_labels() -> dict:
                           "missing": _("Missing")},
         "STATE_LABELS": {"empty": _("Empty"), "filled": _("Filled"), "not_applicable": _("Not applicable")},
         "report_digest": supervision.obligation_digest, "TRIGGER_LABELS": rules.TRIGGER_LABELS,
-        "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS, "describe_change": describe_change}
+        "CHECK_LABELS": F.CHECK_LABELS, "FLAG_LABELS": F.FLAG_LABELS, "describe_change": describe_change,
+        "code_name": code_name}
 
 
 def field_labels() -> dict[str, str]:
@@ -44,8 +45,27 @@ def field_labels() -> dict[str, str]:
     return labels
 
 
-def _cell(col, value) -> str:
+def coded_columns() -> dict[str, dict[str, str]]:
+    """Table columns whose stored values are codes (the registry's permit class, a temporary report's trigger):
+    code → name in the reader's language, so no copy prints `key` or `permit_change`."""
+    from portal.enterprises.forms import PERMIT_CLASS_LABELS
+
+    return {"management_class": {k.value: str(v) for k, v in PERMIT_CLASS_LABELS.items()},
+            "trigger": {k.value: str(v) for k, v in rules.TRIGGER_LABELS.items()}}
+
+
+def code_name(column: str, value) -> str:
+    """A field or cell as printed: a coded column's name for its code, key-unit type codes (water, air, …) by their
+    list names, anything else as stored."""
     text = str(value if value is not None else "").strip()
+    if column == "key_unit_types":
+        parts = [p.strip() for p in text.replace(",", "、").split("、") if p.strip()]
+        return "、".join(rules.KEY_UNIT_NAMES.get(p, p) for p in parts)
+    return coded_columns().get(column, {}).get(text, text)
+
+
+def _cell(col, value) -> str:
+    text = code_name(col.name, value)
     if not text:
         return "—"
     if col.kind == "bool":

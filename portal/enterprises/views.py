@@ -1,4 +1,4 @@
-"""Registry pages: the public enterprise page, the regulator's registry, the enterprise's own view and proposals."""
+"""Registry pages: the regulator's registry, the enterprise's own view and proposals."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,16 +9,13 @@ from flask_login import current_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from portal.audit.rules import jsonable
 from portal.auth.permissions import Permission, require
 from portal.auth.rules import can_edit_registry, can_propose_change, can_view_enterprise_private
 from portal.enterprises import forms as F
 from portal.enterprises import proposals, services
-from portal.enterprises.compliance_queries import compliance_grid
 from portal.enterprises.models import ChangeProposal, Enterprise, Outlet, OutletLimit, Permit, ProposalStatus
-from portal.enterprises.rules import check_uscc, normalise_code
 from portal.errors import DomainError, InvalidTransition, ValidationFailed
 from portal.extensions import db
 from portal.reference.models import Pollutant, Region
@@ -128,27 +125,6 @@ def _enterprise_for_regulator(enterprise_id: int) -> Enterprise:
 def _form_page(form, title: str, back: str, submit: str, status: int = 200, **extra):
     return render_template("enterprises/form_page.html", form=form, title=title, back_url=back,
                            submit_label=submit, **extra), status
-
-
-# --- public page --------------------------------------------------------------------------------------------------
-
-@bp.get("/enterprises/<uscc>")
-def public(uscc: str):
-    code = normalise_code(uscc)
-    check = check_uscc(code)
-    if not check.ok:
-        return render_template("enterprises/not_found.html", code=uscc, message=check.error), 404
-    if code != uscc:
-        return redirect(url_for(".public", uscc=code), 301)
-    ent = db.session.scalar(select(Enterprise).where(Enterprise.uscc == code).options(  # permits; outlets with limits
-        selectinload(Enterprise.permits), selectinload(Enterprise.outlets).joinedload(Outlet.limits)))
-    if ent is None:
-        message = _("No enterprise with the credit code %(code)s is registered on this portal.", code=code)
-        return render_template("enterprises/not_found.html", code=code, message=message), 404
-    pdf_url = (url_for("reports.enterprise_summary", uscc=code)
-               if "reports.enterprise_summary" in current_app.view_functions else None)
-    return render_template("enterprises/public.html", ent=ent, p=services.public_profile(ent), pdf_url=pdf_url,
-                           grid=compliance_grid(ent.id))
 
 
 # --- regulator registry -------------------------------------------------------------------------------------------

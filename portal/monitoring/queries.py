@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
@@ -62,6 +62,23 @@ def parse_query(args: dict[str, str]) -> SeriesQuery:
                          n=MAX_SPAN_DAYS[resolution]), field="from")
     return SeriesQuery(outlet=(args.get("outlet") or "").strip().upper(),
                        pollutant=(args.get("pollutant") or "").strip(), start=start, end=end, resolution=resolution)
+
+
+def data_span(enterprise_id: int) -> tuple[date, date] | None:
+    """The China days of the enterprise's first and latest reported values (index lookups), or None without any."""
+    first, latest = db.session.execute(
+        sa.select(sa.func.min(MonitoringValue.measured_at), sa.func.max(MonitoringValue.measured_at))
+        .where(MonitoringValue.enterprise_id == enterprise_id)).one()
+    if latest is None:
+        return None
+    return _china_day(first), _china_day(latest)
+
+
+def _china_day(value: Any) -> date:
+    value = _UTC.process_result_value(value, None) if not isinstance(value, datetime) else value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(china_tz()).date()
 
 
 def _bounds(query: SeriesQuery) -> tuple[datetime, datetime]:

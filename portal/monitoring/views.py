@@ -6,6 +6,7 @@ import functools
 import hashlib
 import io
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -51,13 +52,24 @@ def monitoring_section(ent: Enterprise) -> dict:
     API/CSV links. Bad range parameters fall back to the default range with a message."""
     args = {k[2:]: v for k, v in request.args.items() if k in ("m_resolution", "m_from", "m_to")}
     error = ""
+    span = queries.data_span(ent.id)
+    latest = span[1] if span else None
+    # Unasked, the range ends on the latest day with data (not today) and starts no earlier than the first, so the
+    # charts open on data when there is any.
+    defaulted = not args.get("from") and not args.get("to")
+    if defaulted and span is not None:
+        days = queries.DEFAULT_SPAN_DAYS.get(args.get("resolution") or "day", queries.DEFAULT_SPAN_DAYS["day"])
+        args["to"] = span[1].isoformat()
+        args["from"] = max(span[0], span[1] - timedelta(days=days)).isoformat()
     try:
         query = queries.parse_query(args)
     except DomainError as exc:
         error, query = f"{exc.field}: {exc.message}", queries.parse_query({})
     pairs = queries.monitored_pairs(ent, use_loaded=True)
     params = {"resolution": query.resolution, "from": query.start.isoformat(), "to": query.end.isoformat()}
-    return {"pairs": pairs, "series": queries.series(ent, query, pairs) if pairs else [], "query": query, "error": error,
+    series = queries.series(ent, query, pairs) if pairs else []
+    return {"pairs": pairs, "series": series, "query": query, "error": error, "latest": latest,
+            "defaulted": defaulted, "empty": not any(s["points"] for s in series),
             "plan": plan.confirmed_plan(ent.id), "lab_reports": lab_reports.public_reports(ent.id),
             "api_url": url_for("monitoring_api.enterprise_monitoring", uscc=ent.uscc),
             "csv_url": url_for("monitoring.enterprise_csv", uscc=ent.uscc, **params)}

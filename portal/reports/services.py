@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from portal.audit.rules import jsonable
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc, normalise_code
+from portal.enterprise_page.queries import page_summary, summary_facts
 from portal.enterprises.services import public_profile
 from portal.extensions import db
 from portal.core.links import public_enterprise_url
@@ -48,7 +49,8 @@ def qr_data_uri(url: str) -> str:
 
 
 def enterprise_summary_context(ent: Enterprise, now: datetime | None = None) -> dict:
-    """企业环境信息概况: identity, permits, outlets with limits, generated time (China), digest and QR code."""
+    """企业环境信息概况: the verdict summary (as on the public page), identity, permits, outlets with limits, generated
+    time (China), digest and QR code."""
     tz = ZoneInfo(current_app.config.get("PORTAL_TIMEZONE", "Asia/Shanghai"))
     generated = (now or datetime.now(timezone.utc)).astimezone(tz)
     profile = public_profile(ent, today=generated.date())
@@ -56,8 +58,12 @@ def enterprise_summary_context(ent: Enterprise, now: datetime | None = None) -> 
     content = {key: value for key, value in profile.items() if key != "as_of"}
     # days_left changes every day; the expiry date itself is part of the digest.
     content["permits"] = [{k: v for k, v in permit.items() if k != "days_left"} for permit in profile["permits"]]
+    # The verdict the public page opens with (standing, code, lists, incidents, disclosures, compliance).
+    summary = page_summary(ent, today=generated.date())
+    content["summary"] = summary_facts(summary)
     return {
         "p": profile,
+        "s": summary,
         "generated_at": generated,
         "public_url": url,
         "qr_uri": qr_data_uri(url),

@@ -47,12 +47,23 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  document.querySelectorAll(".monitoring-chart[data-url]").forEach(function (el) {
+  function load(el) {
     fetch(el.dataset.url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (body && body.data && body.data.length) { draw(el, body.data[0]); }
       })
       .catch(function () { /* the table view stays available */ });
+  }
+
+  /* A chart in a closed <details> (the enterprise page folds its sections) has no size yet: draw it when opened. */
+  document.querySelectorAll(".monitoring-chart[data-url]").forEach(function (el) {
+    var folded = el.closest("details:not([open])");
+    if (!folded) { load(el); return; }
+    folded.addEventListener("toggle", function once() {
+      if (!folded.open) { return; }
+      folded.removeEventListener("toggle", once);
+      load(el);
+    });
   });
 }());

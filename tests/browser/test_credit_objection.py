@@ -38,6 +38,7 @@ def test_an_objection_from_the_phone_is_answered_in_writing(db, live_server, bro
     errors = []
     phone.on("pageerror", lambda exc: errors.append(str(exc)))
     phone.goto(f"{live_server}/enterprises/{ent.uscc}")
+    phone.locator("#credit > summary").click()  # the credit details are folded below the verdict
     ledger = phone.inner_text("section.credit-section")
     assert "罚款并责令改正" in ledger and "-3" in ledger and "淮环罚" in ledger
     assert phone.evaluate("document.documentElement.scrollWidth") <= 376

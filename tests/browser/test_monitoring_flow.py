@@ -22,6 +22,7 @@ def test_the_enterprise_page_draws_a_chart_against_the_limit(db, live_server, pa
     services.ingest_hj212(body)
     db.session.commit()
     page.goto(f"{live_server}/enterprises/{ent.uscc}")
+    page.locator("#monitoring > summary").click()  # the section is folded; its chart draws when opened
     page.wait_for_selector(".monitoring-chart.is-ready canvas", timeout=10000)
     assert page.locator(".monitoring-series details table").count() >= 1
     assert page.console_errors == []

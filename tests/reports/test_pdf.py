@@ -96,7 +96,7 @@ def test_the_summary_pdf_is_public_and_has_chinese_text_and_an_embedded_cjk_font
     text = _pdftotext(response.data, tmp_path)
     assert "企业环境信息概况" in text and "涟水绿源化工有限公司" in text
     assert ent.uscc in text and "DW001" in text and "化学需氧量" in text and "6–9" in text
-    assert "内容摘要" in text and "第1页/共1页" in text.replace(" ", "")
+    assert "内容摘要" in text and "第1页/共" in text.replace(" ", "")  # the summary may take a second page
     fonts = _pdffonts(response.data, tmp_path)
     cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line or "NotoSansCJK" in line]
     assert cjk and all(" yes " in line for line in cjk)          # embedded
@@ -106,7 +106,7 @@ def test_the_summary_pdf_is_public_and_has_chinese_text_and_an_embedded_cjk_font
 def test_the_summary_follows_the_chosen_language(db, client, tmp_path):
     ent = _enterprise(db)
     text = _pdftotext(client.get(f"/enterprises/{ent.uscc}/summary.pdf?lang=en").data, tmp_path)
-    assert "Enterprise environmental information summary" in text and "Page 1 of 1" in text
+    assert "Enterprise environmental information summary" in text and "Page 1 of" in text
 
 
 @pytest.mark.parametrize("code", ["91320826MA1XXXXXX1", "not-a-code", "913208260000000000"])

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 MAX_LINE = 2 + 4 + hj212.MAX_SEGMENT + 4 + 2  # ## + length + segment + CRC + CRLF = 10,011 bytes
 READ_SIZE = 256 * 1024
 MAX_BATCH = 5000  # frames per ingest call, give or take the last request taken
+BACKLOG = 1024  # pending connections (loggers reconnecting together after an outage)
 BATCH_SECONDS = 0.1  # a batch also takes what arrives this long after its first frame (one commit for many)
 ANSWERED = frozenset({"accepted", "partial", "duplicate"})
 FRAME_SECONDS = 30.0  # a started frame must complete within this (slow-frame timeout)
@@ -263,7 +264,7 @@ class Hj212Listener:
         dispatchers = [asyncio.create_task(self._dispatch())]
         raise_fd_limit(self.max_connections + 200)
         server = await asyncio.start_server(self._handle, self.host, self.port, limit=READ_SIZE,
-                                            reuse_port=self.reuse_port or None)
+                                            reuse_port=self.reuse_port or None, backlog=BACKLOG)
         self.port = server.sockets[0].getsockname()[1]
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):

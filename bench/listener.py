@@ -16,8 +16,9 @@ limits apply as in the field. All connections are opened first (--connect-rate p
 runs for --duration seconds; the connections stay open until the figures are taken.
 
 Printed: reply latency p50/p95/p99/max (goal p99 <= 1 s), frames/s and values/s achieved, values stored (database
-count), listener CPU seconds (utime+stime from /proc/<pid>/stat, all listener processes) per 1,000 values, the
-listeners' RSS and open sockets, errors (refused or dropped connections, frames without a reply), the machine's
+count), listener CPU seconds (utime+stime from /proc/<pid>/stat, all listener processes) per 1,000 values, the same
+for the PostgreSQL backends serving the bench database (when the server is local), the listeners' RSS and open
+sockets, errors (refused or dropped connections, frames without a reply), the machine's
 load (loadavg, CPU busy %) and the database size. A JSON copy goes to bench/out/listener-<time>.json.
 """
 from __future__ import annotations
@@ -72,6 +73,26 @@ def sockets(pid: int) -> int:
         except OSError:
             pass
     return count
+
+
+def backend_cpu(app, db_name: str) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving the bench database (the listeners' pooled connections), when
+    the server runs on this machine (/proc readable); {} otherwise."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    with app.app_context():
+        pids = list(db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :n AND pid <> "
+                                               "pg_backend_pid()"), {"n": db_name}))
+        db.session.rollback()
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = cpu_seconds(pid)
+        except OSError:
+            pass
+    return out
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -345,6 +366,7 @@ def main() -> None:
         print(f"connected: {connected} of {len(mns)} in {time.time() - connect_started:.1f} s "
               f"({sum(h['connect_errors'] for h in hello)} refused)", flush=True)
         cpu0 = {p.pid: cpu_seconds(p.pid) for p in listeners}
+        db0 = backend_cpu(app, args.db_name)
         machine0, load0 = machine_cpu(), loadavg()
         t0 = time.time() + 1
         for p in pipes:
@@ -355,6 +377,7 @@ def main() -> None:
         time.sleep(min(REPLY_TIMEOUT, 5))
         held = sum(p.recv()["held"] for p in pipes)
         cpu1 = {p.pid: cpu_seconds(p.pid) for p in listeners}
+        db1 = backend_cpu(app, args.db_name)
         machine1, load1 = machine_cpu(), loadavg()
         rss = {p.pid: rss_mb(p.pid) for p in listeners}
         open_sockets = {p.pid: sockets(p.pid) for p in listeners}
@@ -375,12 +398,13 @@ def main() -> None:
                 p.wait(40)
             except subprocess.TimeoutExpired:
                 p.kill()
+    db_cpu = sum(db1[pid] - db0.get(pid, 0.0) for pid in db1)
     report(args, app, url, mns, codes, results, connected, held, cpu0, cpu1, rss, open_sockets, machine0, machine1,
-           load0, load1, wall, listeners)
+           load0, load1, wall, listeners, db_cpu)
 
 
 def report(args, app, url, mns, codes, results, connected, held, cpu0, cpu1, rss, open_sockets, machine0, machine1,
-           load0, load1, wall, listeners) -> None:
+           load0, load1, wall, listeners, db_cpu) -> None:
     import sqlalchemy as sa
 
     from portal.extensions import db
@@ -407,6 +431,8 @@ def report(args, app, url, mns, codes, results, connected, held, cpu0, cpu1, rss
                        (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
         "latency_mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
         "listener_cpu_s": round(cpu, 2), "listener_cpu_s_per_1000_values": round(cpu / max(1, values) * 1000, 3),
+        "database_backend_cpu_s": round(db_cpu, 2),
+        "database_backend_cpu_s_per_1000_values": round(db_cpu / max(1, values) * 1000, 3),
         "listener_rss_mb": {str(k): round(v, 1) for k, v in rss.items()},
         "listener_sockets": {str(k): v for k, v in open_sockets.items()},
         "errors": {"connect_refused": len(mns) - connected, "dropped": sum(r["dropped"] for r in results),
@@ -420,7 +446,9 @@ def report(args, app, url, mns, codes, results, connected, held, cpu0, cpu1, rss
     print(f"\n{len(mns)} devices on {args.listeners} listener process(es) x {args.workers} workers: "
           f"{figures['frames_per_s']} frames/s, {figures['values_per_s']} values/s for {args.duration:g} s; "
           f"reply p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms (goal <= 1000), max {lat['max']} ms; "
-          f"listener CPU {figures['listener_cpu_s_per_1000_values']} s per 1,000 values; held {held} connections; "
+          f"CPU per 1,000 values: listeners {figures['listener_cpu_s_per_1000_values']} s, database backends "
+          f"{figures['database_backend_cpu_s_per_1000_values']} s; RSS {sum(rss.values()):.0f} MB; held {held} "
+          f"connections; "
           f"errors {figures['errors']}; load {load0} -> {load1}, machine CPU busy {busy:.0f}% of {os.cpu_count()}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"listener-{datetime.now():%Y%m%d-%H%M%S}.json").write_text(json.dumps(figures, indent=2))

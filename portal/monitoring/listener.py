@@ -389,7 +389,13 @@ class Hj212Listener:
         running: set[asyncio.Task] = set()
         try:
             while True:
-                batch = [await self._queue.get()]
+                # a slot first: while every worker is busy, requests wait in the queue and the next batch takes them
+                await slots.acquire()
+                try:
+                    batch = [await self._queue.get()]
+                except asyncio.CancelledError:
+                    slots.release()
+                    raise
                 size = len(batch[0][0])
                 deadline = self._loop.time() + self.batch_seconds
                 while size < MAX_BATCH:
@@ -404,7 +410,6 @@ class Hj212Listener:
                     else:
                         batch.append(self._queue.get_nowait())
                     size += len(batch[-1][0])
-                await slots.acquire()
                 task = asyncio.create_task(self._ingest_batch(batch, slots))
                 running.add(task)
                 task.add_done_callback(running.discard)

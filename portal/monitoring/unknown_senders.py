@@ -37,11 +37,8 @@ def may_view(user) -> bool:
     return bool(role is not None and role.is_regulator and len(user.jurisdiction_code or "") <= 2)
 
 
-def _cap() -> int:
+def cap() -> int:
     return int(current_app.config.get("HJ212_UNKNOWN_SENDERS_MAX", DEFAULT_MAX))
-
-
-cap = _cap
 
 
 def _insert():
@@ -68,7 +65,7 @@ def record(entries: list[dict[str, Any]], now: datetime) -> None:
     held = {tuple(r) for r in db.session.execute(
         sa.select(table.c.mn, table.c.address, table.c.reason).where(table.c.mn.in_({k[0] for k in merged})))}
     new = [k for k in merged if k not in held]
-    room = max(0, _cap() - (db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)) if new else 0
+    room = max(0, cap() - (db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)) if new else 0
     for key in sorted(new)[room:]:  # no room: counted in the reason's overflow row
         row = merged.pop(key)
         overflow = (OVERFLOW, OVERFLOW, key[2])

@@ -423,7 +423,8 @@ def report(args, app, url, mns, codes, results, connected, held, cpu0, cpu1, rss
     figures = {
         "connections": len(mns), "connected": connected, "held_after_run": held, "listeners": args.listeners,
         "workers": args.workers, "generators": args.generators, "per_address": args.per_address,
-        "source_addresses": -(-len(mns) // args.per_address), "duration_s": args.duration, "codes_per_frame": len(codes),
+        "source_addresses": -(-len(mns) // args.per_address), "duration_s": args.duration,
+        "codes_per_frame": len(codes),
         "frames_sent": frames, "frames_answered": answered, "values_sent": values,
         "frames_per_s": round(frames / args.duration, 1), "values_per_s": round(values / args.duration, 1),
         "values_stored": stored_values, "packets_stored": stored_packets,

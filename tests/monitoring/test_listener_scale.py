@@ -34,7 +34,8 @@ def test_a_second_listener_without_reuse_port_cannot_take_the_port(app, db, devi
             other.run(install_signals=False)
 
 
-def test_frames_of_several_connections_waiting_together_are_ingested_in_one_call(app, db, device, monkeypatch):  # noqa: F811
+def test_frames_of_several_connections_waiting_together_go_into_one_ingest_call(app, db, device,  # noqa: F811
+                                                                                monkeypatch):
     calls: list[int] = []
     release = threading.Event()
     original = Hj212Listener.ingest_requests

@@ -41,6 +41,7 @@ NAV = (
     (Permission.MONITORING_SUPERVISE, "integrity.anomaly_queue", _l("Transmission anomaly reports")),
     (Permission.ACCOUNTS_MANAGE, "auth.admin_users", _l("Accounts")),
     (Permission.CALENDAR_MANAGE, "workdays.admin_calendar", _l("Working-day calendar")),
+    (Permission.ACCOUNTS_MANAGE, "monitoring.unknown_devices", _l("Devices not registered that tried to send")),
 )
 
 

@@ -81,9 +81,17 @@ def list_devices() -> None:
 @devices.command("listen")
 @click.option("--host", default=None, help="Address to bind (default HJ212_LISTEN_HOST, 0.0.0.0).")
 @click.option("--port", type=int, default=None, help="TCP port (default HJ212_LISTEN_PORT, 9212).")
-def listen(host: str | None, port: int | None) -> None:
-    """Run the HJ 212 TCP listener in the foreground until SIGTERM or Ctrl-C (its own process)."""
-    Hj212Listener(current_app._get_current_object(), host=host, port=port).run()
+@click.option("--reuse-port", is_flag=True, default=None,
+              help="Share the port with other listener processes (SO_REUSEPORT; default HJ212_LISTEN_REUSE_PORT).")
+@click.option("--max-connections", type=int, default=None,
+              help="Open connections this process holds (default HJ212_LISTEN_MAX_CONNECTIONS).")
+@click.option("--workers", type=int, default=None, help="Ingest threads (default HJ212_LISTEN_WORKERS).")
+def listen(host: str | None, port: int | None, reuse_port: bool | None, max_connections: int | None,
+           workers: int | None) -> None:
+    """Run the HJ 212 TCP listener in the foreground until SIGTERM or Ctrl-C (its own process). Several processes
+    may share one port with --reuse-port (docs/deployment.md)."""
+    Hj212Listener(current_app._get_current_object(), host=host, port=port, reuse_port=reuse_port,
+                  max_connections=max_connections, workers=workers).run()
 
 
 storage = AppGroup("monitoring-storage", help="Storage of monitoring values (PostgreSQL monthly partitions).")

@@ -74,6 +74,7 @@ def context(device: Device) -> dict:
 
 REASON_LABELS = {
     "unknown_device": _l("Unknown MN"),
+    "mn_request": _l("Asked for a platform-assigned MN (CN 1001)"),
     "wrong_password": _l("Wrong password"),
     "bad_crc": _l("CRC mismatch"),
     "crc_byte_swapped": _l("CRC sent with its two bytes swapped"),

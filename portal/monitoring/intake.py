@@ -37,7 +37,7 @@ from portal.auth.services import verify_password
 from portal.core.clock import china_tz
 from portal.db import utcnow
 from portal.extensions import db
-from portal.monitoring import devicekeys, hj212, ingest, pgcopy, rules, sqlitebulk
+from portal.monitoring import devicekeys, hj212, ingest, pgcopy, rules, sqlitebulk, unknown_senders
 from portal.monitoring.models import Device, ReceivedPacket, RejectedPacket
 from portal.reference.models import Pollutant
 
@@ -49,6 +49,7 @@ MAX_REJECTIONS_STORED = 100
 NEGATIVE_ALLOWED = frozenset({"a01012", "a01013", "a01001", "a01006"})
 RAW_COMMANDS = frozenset({"2013", "3020"})
 HEARTBEAT = "9015"
+KEY_EXCHANGE = "1014"
 ANSWERED = frozenset({"accepted", "partial", "duplicate"})
 NOT_PROBLEMS = frozenset({"mapped_code"})
 SYSTEMS = {"32": "water", "31": "gas"}
@@ -117,6 +118,9 @@ def _check_time(packet: hj212.Packet, tz: ZoneInfo, now: datetime) -> bool:
 
 
 def _decrypt(packet: hj212.Packet, device: Device) -> None:
+    if packet.cn == KEY_EXCHANGE:
+        _read_key_exchange(packet, device)
+        return
     if packet.cipher is None:
         if device.protocol == "2025" and hj212.is_encrypted_command(packet.cn):
             raise _Refused("protocol_mismatch", "protocol_mismatch",
@@ -133,6 +137,23 @@ def _decrypt(packet: hj212.Packet, device: Device) -> None:
         raise _Refused(exc.code, exc.code, exc.message) from None
 
 
+def _read_key_exchange(packet: hj212.Packet, device: Device) -> None:
+    """CN 1014 (HJ 212-2025 new key): DOMAIN §5.10 names the command [V2] but its sequence and fields are [N]. It is
+    decrypted when it can be and kept, marked `not_understood`, whatever it holds; no key is ever taken from it."""
+    text = packet.cipher
+    key = devicekeys.open_sm4_key(device.sm4_key) if text is not None else None
+    if text is not None and key is not None:
+        try:
+            text = devicekeys.decrypt_cp(text, key)
+        except devicekeys.Sm4Error:
+            packet.issues.append({"key": "CP", "issue": "not_decrypted", "value": ""})
+    elif text is not None:
+        packet.issues.append({"key": "CP", "issue": "not_decrypted", "value": ""})
+    if text is None:
+        text = _cp_text(packet)
+    packet.cipher, packet.plain_cp, packet.items = None, text, {}
+
+
 def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "", addresses: list[str] | None = None,
                  channel: str = "http") -> list[dict[str, Any]]:
     """Parse, authenticate and store every packet of a body; one result per packet line. `addresses` (listener:
@@ -143,13 +164,13 @@ def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "",
     rejections: list[dict[str, Any]] = []
 
     def refuse(number: int, result: str, reason: str, message: str, mn: str | None, qn: str | None,
-               device: Device | None = None, **extra: Any) -> None:
+               device: Device | None = None, detail: str | None = None, **extra: Any) -> None:
         results.append(_result(number, result, message, mn=mn, qn=qn, reason=reason, **extra))
         rejections.append({"received_at": now, "reason": reason, "channel": channel,
                            "address": ((addresses[number - 1] if addresses and number <= len(addresses)
                                         else address) or "")[:64],
                            "mn": (mn or "")[:24] or None, "qn": qn, "device_id": device.id if device else None,
-                           "detail": message[:300]})
+                           "detail": (message if detail is None else detail)[:300]})
 
     parsed: list[tuple[int, hj212.Packet]] = []
     for number, frame in split_packets(body):
@@ -169,9 +190,10 @@ def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "",
         device = devices.get(packet.mn)
         if (packet.mn, packet.pw) not in checked:
             checked[(packet.mn, packet.pw)] = password_ok(device, packet.mn, packet.pw)
-        if not checked[(packet.mn, packet.pw)]:
-            refuse(number, "unauthorised", "unknown_device" if device is None else "wrong_password",
-                   "The MN and password do not identify an active device.", packet.mn, packet.qn, device)
+        if not checked[(packet.mn, packet.pw)]:  # the network hears `unauthorised` in every case
+            reason, note = ("wrong_password", None) if device is not None else _unknown_reason(packet)
+            refuse(number, "unauthorised", reason, "The MN and password do not identify an active device.",
+                   packet.mn, packet.qn, device, detail=note)
             continue
         device.last_frame_at = now
         try:
@@ -199,7 +221,30 @@ def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "",
     return results
 
 
+def _unknown_reason(packet: hj212.Packet) -> tuple[str, str]:
+    """For the unknown-senders list: a CN 1001 from an unregistered MN is a logger asking for a platform-assigned MN
+    (HJ 212-2025, DOMAIN §5.10 [V2]; its CP carries the hardware fingerprint, kept as sent, bounded); anything else
+    is an unknown MN, noted with its command and edition."""
+    if packet.cn == "1001":
+        return unknown_senders.MN_REQUEST, (_cp_text(packet) or "")[:300]
+    return "unknown_device", f"CN={packet.cn} HJ 212-{packet.version}"
+
+
 def _store_rejections(rows: list[dict[str, Any]]) -> None:
+    """Refusals of a registered device's MN are kept per frame (bounded per call) for its device page; those of MNs
+    no device has are aggregated in the unknown-senders list (bounded in total)."""
+    named = {r["mn"] for r in rows if r["device_id"] is None and r["mn"]}
+    registered = {mn: device_id for mn, device_id in db.session.execute(
+        sa.select(Device.mn, Device.id).where(Device.mn.in_(named)))} if named else {}
+    for row in rows:
+        if row["device_id"] is None and row["mn"] in registered:
+            row["device_id"] = registered[row["mn"]]
+    unknown = [r for r in rows if r["device_id"] is None]
+    if unknown:
+        unknown_senders.record(unknown, unknown[0]["received_at"])
+    rows = [r for r in rows if r["device_id"] is not None]
+    if not rows:
+        return
     kept = rows[:MAX_REJECTIONS_STORED]
     if len(rows) > len(kept):
         kept[-1] = {**kept[-1], "detail": f"{kept[-1]['detail'][:200]} (+{len(rows) - len(kept)} more refused "
@@ -325,12 +370,19 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
             _check_items(packet, known)
         elif packet.cn in RAW_COMMANDS:  # raw records and field-unit information: kept whole as raw CP
             packet.issues, packet.items = [], {}
+        elif packet.cn == KEY_EXCHANGE:  # sequence not verified [N]: kept, marked, the key never applied
+            packet.issues = [{"key": "CN", "issue": "not_understood", "value": KEY_EXCHANGE}] + [
+                i for i in packet.issues if i["issue"] == "not_decrypted"]
+            packet.items = {}
         else:  # a command this portal does not read: kept raw and marked, never answered as data (DOMAIN §5.10)
             packet.issues = [{"key": "CN", "issue": "unknown_command", "value": packet.cn}]
             packet.items = {}
         problems = [i for i in packet.issues if i["issue"] not in NOT_PROBLEMS]
         kept = packet.cn not in rules.CN_PERIODS and packet.cn not in RAW_COMMANDS
         keep_raw = bool(problems) or packet.cn in RAW_COMMANDS
+        raw = None
+        if keep_raw:
+            raw = masked_cp(_cp_text(packet)) if packet.cn == KEY_EXCHANGE else _cp_text(packet)
         params.append({"mn": packet.mn, "qn": packet.qn, "cn": packet.cn, "device_id": device.id,
                        "received_at": now, "value_count": len(packet.items),
                        "unknown_codes": ",".join(sorted(c for c in packet.items if c not in known
@@ -338,7 +390,7 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
                        "pno": packet.pno or 0, "pnum": packet.pnum, "version": packet.version,
                        "result": "kept" if kept else "partial" if problems else "accepted", "backfill": backfill,
                        "issues": packet.issues or None,
-                       "raw": _cp_text(packet) if keep_raw else None})
+                       "raw": raw})
     ids = _insert_packets(params)
     split = {(p.mn, p.qn) for (_, p, _, _), pid in zip(accepted, ids) if pid and p.qn and p.pnum}
     held = _parts_held(split) if split else {}
@@ -369,6 +421,16 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
     if backfilled:  # back-fill: stored and rolled up, never opening an incident by itself
         ingest.ingest_values(backfilled, tz)
     return results
+
+
+def masked_cp(cp: str) -> str:
+    """A CP area with every value replaced by its length (`NewKey=<32>`): its shape is kept for the regulator, a key
+    it may carry is not stored in clear."""
+    parts = []
+    for part in cp.replace(",", ";").split(";"):
+        name, sep, value = part.partition("=")
+        parts.append(f"{name}=<{len(value)}>" if sep else f"<{len(part)}>")
+    return ";".join(parts)
 
 
 def _cp_text(packet: hj212.Packet) -> str:

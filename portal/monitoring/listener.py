@@ -10,9 +10,13 @@ that omits CRLF and waits is answered at once (DOMAIN §5.10 rule 5). Bytes befo
 (counted, dropped); a frame whose declared span holds a line feed, or whose CRC does not match while another ``##``
 starts inside its span, is cut there (resync) and refused, so the frame after it survives. A partial frame that does
 not complete within FRAME_SECONDS closes the connection (slow-frame timeout); a connection holds at most one partial
-frame plus one read in memory. All complete frames of one read form one request; `workers` dispatchers each take
-every request waiting (from any connection, up to MAX_BATCH frames) into one ingest call, so a busy listener makes
-fewer, larger calls. A batch that raises is rolled back and retried in halves until the failing frame is alone, so
+frame plus one read in memory. All complete frames of one read form one request; one dispatcher takes every
+request waiting (from any connection, up to MAX_BATCH frames) and those arriving within BATCH_SECONDS of the first
+into one ingest call (one commit); at most `workers` calls run at once in the thread pool. The cost of a call is
+mostly per call, so a busy listener makes fewer, larger calls and its CPU per value falls as the load rises.
+Several listener processes may share the port (SO_REUSEPORT, `--reuse-port`): the kernel spreads new connections
+over them; each holds its own connections, per-address counts and guard (docs/deployment.md).
+A batch that raises is rolled back and retried in halves until the failing frame is alone, so
 one poisonous frame cannot hold back the others; a database outage is not retried (no responses: the devices resend).
 
 Limits per address (guard.py): at most MAX_PER_ADDRESS connections, a frames/s budget (reading waits for tokens),
@@ -58,6 +62,8 @@ log = logging.getLogger(__name__)
 MAX_LINE = 2 + 4 + hj212.MAX_SEGMENT + 4 + 2  # ## + length + segment + CRC + CRLF = 10,011 bytes
 READ_SIZE = 256 * 1024
 MAX_BATCH = 5000  # frames per ingest call, give or take the last request taken
+BACKLOG = 1024  # pending connections (loggers reconnecting together after an outage)
+BATCH_SECONDS = 0.1  # a batch also takes what arrives this long after its first frame (one commit for many)
 ANSWERED = frozenset({"accepted", "partial", "duplicate"})
 FRAME_SECONDS = 30.0  # a started frame must complete within this (slow-frame timeout)
 MAX_PER_ADDRESS = 100  # connections per peer address
@@ -214,7 +220,8 @@ class Hj212Listener:
     def __init__(self, app: Flask, host: str | None = None, port: int | None = None,
                  idle_seconds: float | None = None, max_connections: int | None = None,
                  workers: int | None = None, max_per_address: int | None = None,
-                 frame_seconds: float | None = None, guard: AddressGuard | None = None):
+                 frame_seconds: float | None = None, guard: AddressGuard | None = None,
+                 reuse_port: bool | None = None, batch_seconds: float | None = None):
         config = app.config
         self.app = app
         self.host = host if host is not None else config["HJ212_LISTEN_HOST"]
@@ -223,11 +230,15 @@ class Hj212Listener:
         self.max_connections = int(max_connections if max_connections is not None
                                    else config["HJ212_LISTEN_MAX_CONNECTIONS"])
         self.workers = int(workers if workers is not None else config["HJ212_LISTEN_WORKERS"])
+        self.batch_seconds = float(batch_seconds if batch_seconds is not None
+                                   else config.get("HJ212_LISTEN_BATCH_SECONDS", BATCH_SECONDS))
         self.max_per_address = int(max_per_address if max_per_address is not None
                                    else config.get("HJ212_LISTEN_MAX_PER_ADDRESS", MAX_PER_ADDRESS))
         self.frame_seconds = float(frame_seconds if frame_seconds is not None
                                    else config.get("HJ212_LISTEN_FRAME_SECONDS", FRAME_SECONDS))
         self.guard = guard or guard_from_config(config)
+        # several listener processes on one port (SO_REUSEPORT): the kernel spreads new connections over them
+        self.reuse_port = bool(reuse_port if reuse_port is not None else config.get("HJ212_LISTEN_REUSE_PORT", False))
         self._per_address: dict[str, int] = {}
         self.ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -250,14 +261,17 @@ class Hj212Listener:
         self._stop = asyncio.Event()
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="hj212-ingest")
         self._queue = asyncio.Queue()
-        dispatchers = [asyncio.create_task(self._dispatch()) for _ in range(self.workers)]
-        server = await asyncio.start_server(self._handle, self.host, self.port, limit=READ_SIZE)
+        dispatchers = [asyncio.create_task(self._dispatch())]
+        raise_fd_limit(self.max_connections + 200)
+        server = await asyncio.start_server(self._handle, self.host, self.port, limit=READ_SIZE,
+                                            reuse_port=self.reuse_port or None, backlog=BACKLOG)
         self.port = server.sockets[0].getsockname()[1]
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(sig, self._stop.set)
-        log.info("HJ 212 listener on %s:%d (idle %gs, at most %d connections, %d ingest workers)", self.host,
-                 self.port, self.idle_seconds, self.max_connections, self.workers)
+        log.info("HJ 212 listener on %s:%d (idle %gs, at most %d connections, %d ingest workers%s)", self.host,
+                 self.port, self.idle_seconds, self.max_connections, self.workers,
+                 ", port shared (SO_REUSEPORT)" if self.reuse_port else "")
         self.ready.set()
         try:
             await self._stop.wait()
@@ -368,13 +382,43 @@ class Hj212Listener:
                 return
 
     async def _dispatch(self) -> None:
-        """Take every waiting request (up to MAX_BATCH frames) and ingest them together in a worker thread."""
-        while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0][0])
-            while size < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                size += len(batch[-1][0])
+        """Form batches and ingest each in a worker thread, at most `workers` at a time. A batch is every request
+        waiting (up to MAX_BATCH frames) plus those arriving within `batch_seconds` of its first one: one commit
+        for many frames (the cost of an ingest call is mostly per call), bought with a bounded wait."""
+        slots = asyncio.Semaphore(self.workers)
+        running: set[asyncio.Task] = set()
+        try:
+            while True:
+                # a slot first: while every worker is busy, requests wait in the queue and the next batch takes them
+                await slots.acquire()
+                try:
+                    batch = [await self._queue.get()]
+                except asyncio.CancelledError:
+                    slots.release()
+                    raise
+                size = len(batch[0][0])
+                deadline = self._loop.time() + self.batch_seconds
+                while size < MAX_BATCH:
+                    if self._queue.empty():
+                        remaining = deadline - self._loop.time()
+                        if remaining <= 0 or self._stopping:
+                            break
+                        try:
+                            batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                        except TimeoutError:
+                            break
+                    else:
+                        batch.append(self._queue.get_nowait())
+                    size += len(batch[-1][0])
+                task = asyncio.create_task(self._ingest_batch(batch, slots))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        finally:
+            for task in running:
+                task.cancel()
+
+    async def _ingest_batch(self, batch: list, slots: asyncio.Semaphore) -> None:
+        try:
             try:
                 replies = await self._loop.run_in_executor(self._executor, self.ingest_requests,
                                                            [(frames, peer) for frames, peer, _ in batch])
@@ -387,6 +431,8 @@ class Hj212Listener:
                     done.set_exception(reply)
                 else:
                     done.set_result(reply)
+        finally:
+            slots.release()
 
     # ------------------------------------------------------------ ingest (worker threads)
 
@@ -438,6 +484,23 @@ class Hj212Listener:
                     + self._ingest_split(frames[half:], addresses[half:]))
         by_line = {r["line"]: r for r in results}
         return [by_line.get(n, {"result": "server_error"}) for n in range(1, len(frames) + 1)]
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise this process's open-file limit (soft, up to the hard limit) so it can hold `wanted` sockets; returns
+    the limit in force (a warning is logged when it stays below `wanted`: raise the hard limit, e.g. LimitNOFILE=)."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        log.warning("HJ 212 listener: the open-file limit %d is below the %d sockets it may hold", soft, wanted)
+    return soft
 
 
 def _rollback() -> None:

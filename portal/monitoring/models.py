@@ -126,6 +126,25 @@ class RejectedPacket(db.Model):
     detail: Mapped[str] = mapped_column(sa.String(300), default="")
 
 
+class UnknownSender(db.Model):
+    """Frames refused from an MN that names no registered device, aggregated per MN x address x reason (never one
+    row per frame) and capped in number (portal/monitoring/unknown_senders.py): who tried to send, from where, how
+    often. The overflow row (mn and address empty) counts what arrived once the table was full."""
+
+    __tablename__ = "monitoring_unknown_senders"
+    __table_args__ = (sa.UniqueConstraint("mn", "address", "reason"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mn: Mapped[str] = mapped_column(sa.String(24))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    channel: Mapped[str] = mapped_column(sa.String(8), default="tcp")
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    count: Mapped[int] = mapped_column(sa.BigInteger(), default=1)
+    detail: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
 class MonitoringValue(db.Model):
     """One measured value as received or entered (raw data, kept ≥ 5 years per 排污许可管理条例 art. 19).
     On PostgreSQL the table is partitioned by China-local month of measured_at, PK (id, measured_at) (partitions.py)."""

@@ -35,7 +35,8 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import devicepage, forms, importers, imports, lab_reports, manual, plan, queries, services
+from portal.monitoring import (devicepage, forms, importers, imports, lab_reports, manual, plan, queries, services,
+                               unknown_senders)
 from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
@@ -108,6 +109,8 @@ def _period_cell(period: str) -> str:
 @require(Permission.MONITORING_SUPERVISE)
 def devices():
     form = forms.DeviceForm()
+    if request.method == "GET" and request.args.get("mn"):  # "register this MN" from the unknown-devices list
+        form.mn.data = request.args["mn"][:24]
     if form.validate_on_submit():
         try:
             device = services.add_device_as_regulator(current_user, mn=form.mn.data, password=form.password.data,
@@ -126,6 +129,7 @@ def devices():
             return redirect(url_for(".device", device_id=device.id))
     status = 400 if form.errors else 200
     return views_devices.private(render_template("monitoring/devices.html", form=form, where=devicepage.endpoints(),
+                                                 may_view_unknown=unknown_senders.may_view(current_user),
                                                  devices=services.jurisdiction_devices(
                                                      current_user.jurisdiction_code)), status)
 

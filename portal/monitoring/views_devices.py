@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import abort, make_response, render_template
 from flask_login import current_user
 
-from portal.auth.permissions import Permission, require
+from portal.auth.permissions import Permission, has_permission, require
 from portal.auth.rules import can_edit_registry, in_jurisdiction
 from portal.core.forms import apply_domain_error
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.monitoring import devicepage, forms, services
+from portal.monitoring import devicepage, forms, services, unknown_senders
 from portal.monitoring.models import Device
 from portal.monitoring.views import bp
 
@@ -75,3 +75,16 @@ def my_device(device_id: int):
     if current_user.enterprise_id is None or item.enterprise_id != current_user.enterprise_id:
         abort(404)
     return private(render_template("monitoring/device.html", regulator=False, **devicepage.context(item)))
+
+
+@bp.get("/monitoring/unknown-devices")
+@require(Permission.AUDIT_VIEW)
+def unknown_devices():
+    """Devices not registered that tried to send: administrators and province-level regulators (an unregistered MN
+    belongs to no region yet, so a city or county bureau cannot be shown only its own)."""
+    if not unknown_senders.may_view(current_user):
+        abort(403)
+    return private(render_template("monitoring/unknown_devices.html", rows=unknown_senders.latest(),
+                                   total=unknown_senders.total(), cap=unknown_senders.cap(),
+                                   overflow=unknown_senders.OVERFLOW, reason_label=devicepage.reason_label,
+                                   may_register=has_permission(current_user, Permission.MONITORING_SUPERVISE)))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from portal.monitoring import devicekeys, services
 from portal.monitoring.guard import AddressGuard
-from portal.monitoring.models import Device, RejectedPacket
+from portal.monitoring.models import Device, RejectedPacket, UnknownSender
 from tests.monitoring.hj212_device import upload
 from tests.monitoring.helpers import PASSWORD, water_setup
 from tests.monitoring.test_listener import Client, qn, running
@@ -35,9 +35,17 @@ def test_two_hundred_unauthorised_lines_cost_less_than_a_second_of_cpu(db):
     spent = time.process_time() - started
     assert [r["result"] for r in results] == ["unauthorised"] * 200
     assert spent < 1.0, f"{spent:.2f} s of CPU for 200 unauthorised lines"
+    # the registered device's 100 refusals are kept for its page; the 100 unknown MNs as one row each, bounded
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RejectedPacket)) == 100
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UnknownSender)) == 100
+
+
+def test_refusals_beyond_the_per_call_bound_are_counted_in_the_last_row(db):
+    water_setup(db)
+    services.ingest_hj212(_lines("same", 150, "wrong-guess"), now=NOW, address="203.0.113.9")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RejectedPacket)) == 100  # bounded, last says more
     last = db.session.scalars(sa.select(RejectedPacket).order_by(RejectedPacket.id.desc())).first()
-    assert "+100 more" in last.detail and last.address == "203.0.113.9"
+    assert "+50 more" in last.detail and last.address == "203.0.113.9"
 
 
 def test_the_verifier_is_keyed_and_constant_time_and_never_the_password(db):
@@ -70,7 +78,9 @@ def test_the_endpoint_answers_unknown_device_and_wrong_password_alike(app, clien
     assert strip[0] == strip[1] and strip[0]["result"] == "unauthorised"
     assert "reason" not in unknown.get_data(as_text=True)
     reasons = db.session.scalars(sa.select(RejectedPacket.reason).order_by(RejectedPacket.id)).all()
-    assert reasons == ["unknown_device", "wrong_password"]  # the regulator's page says which
+    assert reasons == ["wrong_password"]  # the regulator's pages say which
+    assert db.session.execute(sa.select(UnknownSender.mn, UnknownSender.reason)).all() == [
+        ("NOSUCHMN", "unknown_device")]
 
 
 @pytest.fixture

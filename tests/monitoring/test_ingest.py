@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from portal.credit.models import Evidence, EvidenceKind
 from portal.monitoring import services
 from portal.monitoring.models import (Basis, ExceedanceIncident, MonitoringRollup, MonitoringValue, ReceivedPacket,
-                                     RejectedPacket)
+                                     RejectedPacket, UnknownSender)
 from tests.monitoring.helpers import gas_setup, packet, water_setup
 
 NOW = datetime(2026, 11, 3, 0, 0, tzinfo=timezone.utc)
@@ -34,9 +34,10 @@ def test_each_packet_line_gets_its_own_result(db):
     assert _count(db, MonitoringValue) == 1
     assert _count(db, ReceivedPacket) == 2
     rejected = db.session.scalars(sa.select(RejectedPacket).order_by(RejectedPacket.id)).all()
-    assert [(r.reason, r.mn, r.device_id) for r in rejected] == [
-        ("bad_length", None, None), ("bad_crc", device.mn, None), ("unknown_device", "NOSUCH", None),
-        ("wrong_password", device.mn, device.id)]
+    assert [(r.reason, r.mn, r.device_id) for r in rejected] == [  # a registered MN: on its device page
+        ("bad_crc", device.mn, device.id), ("wrong_password", device.mn, device.id)]
+    assert {(r.mn, r.reason, r.count) for r in db.session.scalars(sa.select(UnknownSender))} == {
+        ("", "bad_length", 1), ("NOSUCH", "unknown_device", 1)}  # no registered MN: the unknown-senders list
 
 
 def test_re_sent_values_without_qn_never_duplicate(db):

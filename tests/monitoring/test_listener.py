@@ -70,8 +70,8 @@ class Client:
 
 @contextlib.contextmanager
 def running(app, **options):
-    server = Hj212Listener(app, host="127.0.0.1", port=0, **{"idle_seconds": 60, "max_connections": 20,
-                                                            "workers": 2, **options})
+    server = Hj212Listener(app, host="127.0.0.1", **{"port": 0, "idle_seconds": 60, "max_connections": 20,
+                                                     "workers": 2, **options})
     thread = threading.Thread(target=server.run, kwargs={"install_signals": False}, daemon=True)
     thread.start()
     assert server.ready.wait(30), "the listener did not start"

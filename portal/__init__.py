@@ -58,6 +58,7 @@ CLI_MODULES = (
     "portal.monitoring.cli",
     "portal.credit.cli",
     "portal.ops.cli",
+    "portal.core.staticfiles",
 )
 
 
@@ -85,7 +86,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_security(app)
     register_templates(app)
     register_blueprints(app)
-    from portal.core import ratelimits
+    from portal.core import ratelimits, staticfiles
+
+    staticfiles.install(app)  # WhiteNoise: compressed, long-cached /static
 
     ratelimits.install(app)
     register_cli(app)

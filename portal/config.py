@@ -147,6 +147,24 @@ class Config:
     MAIL_DEFAULT_SENDER = "noreply@portal.example.cn"
     MAIL_DIR = ""  # default: instance/mail
 
+    # File storage (portal/core/storage.py): "filesystem" keeps each area in its directory (under instance/ unless
+    # the area's *_DIR setting says otherwise); "s3" keeps every file in one bucket of an S3-protocol object store
+    # (MinIO, Ceph RGW, a cloud's store) so that every host reads what any host wrote. PORTAL_STORAGE=s3 with
+    # PORTAL_STORAGE_S3_ENDPOINT (e.g. http://minio:9000), _BUCKET, _ACCESS_KEY, _SECRET_KEY; _REGION and _PREFIX
+    # (a key prefix to share a bucket between installations) are optional; _ADDRESSING "path" (default) or "virtual".
+    STORAGE = "filesystem"
+    STORAGE_S3_ENDPOINT = ""
+    STORAGE_S3_BUCKET = ""
+    STORAGE_S3_ACCESS_KEY = ""
+    STORAGE_S3_SECRET_KEY = ""
+    STORAGE_S3_REGION = "us-east-1"
+    STORAGE_S3_PREFIX = ""
+    STORAGE_S3_ADDRESSING = "path"
+    # Static files (portal/core/staticfiles.py, WhiteNoise): a URL from url_for('static') carries the file's
+    # content hash (?v=...) and is cached for a year; any other static URL for STATIC_MAX_AGE seconds.
+    STATIC_MAX_AGE = 3600
+    STATIC_WHITENOISE = True
+
     # Public base URL of every absolute link (API, Open311, feeds, datapackage.json, e-mails, PDFs, QR codes):
     # PORTAL_PUBLIC_BASE_URL. Unset: the address the portal serves, http://PORTAL_HOST:PORTAL_PORT (portal.core.links).
     PUBLIC_BASE_URL = ""

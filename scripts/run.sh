@@ -16,6 +16,8 @@ PUBLIC="${PORTAL_PUBLIC_BASE_URL:-http://$HOST:$PORT}"
 scripts/ensure-instance.sh
 echo "== database: migrating"
 $PY -m flask --app wsgi db upgrade
+echo "== static files: brotli and gzip copies for WhiteNoise"
+$PY -m flask --app wsgi static compress
 echo "== demo data (only loaded into an empty registry)"
 $PY -m flask --app wsgi seed-demo --life "${PORTAL_DEMO_SIZE:-full}"
 

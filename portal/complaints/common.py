@@ -3,10 +3,8 @@ working-day helpers and the reporter notifications every decision sends through 
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from portal.audit.services import record
@@ -16,6 +14,7 @@ from portal.complaints.labels import status_labels
 from portal.complaints.models import Complaint, ComplaintEvent, Status
 from portal.core.clock import china_today, china_tz
 from portal.core.links import public_url
+from portal.core.storage import Store, files
 from portal.errors import InvalidTransition
 from portal.extensions import db
 from portal.mail.services import queue_mail
@@ -30,9 +29,9 @@ def _local_date(at: datetime) -> date:
     return at.astimezone(china_tz()).date()
 
 
-def upload_root() -> Path:
-    configured = current_app.config.get("COMPLAINT_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "complaints"
+def upload_root() -> Store:
+    """The complaint files' store (COMPLAINT_UPLOAD_DIR on the filesystem backend, portal/core/storage.py)."""
+    return files("complaints")
 
 
 def _event(c: Complaint, kind: str, text: str = "", *, public: bool = True, actor=None,

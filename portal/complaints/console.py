@@ -1,9 +1,7 @@
 """Regulator console: the jurisdiction's queue with SLA clocks, the case page and every handling decision."""
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +13,7 @@ from portal.complaints.forms import FINDINGS_LABELS, REJECTION_LABELS, ActionFor
 from portal.complaints.models import Complaint, ComplaintAttachment, Findings, RejectionCode, Status
 from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.core.clock import china_today
+from portal.core.storage import serve
 from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.extensions import db
 
@@ -163,14 +162,17 @@ def original_file(complaint_id: int, attachment_id: int):
     if att is None or att.complaint_id != c.id:
         abort(404)
     served = identity.attachment_for(current_user, c, att)
-    if served is None or not served.path.is_file():
+    store = services.upload_root()
+    if served is None or not store.exists(served.key):
         db.session.rollback()
         abort(404)
-    data = served.path.read_bytes()
     db.session.commit()
-    ext = served.path.suffix.lstrip(".")
-    return send_file(io.BytesIO(data), mimetype=served.content_type, as_attachment=True,
+    ext = served.key.rsplit(".", 1)[-1]
+    response = serve(store, served.key, mimetype=served.content_type, as_attachment=True, conditional=False,
                      download_name=f"{c.case_no}-{att.id}{'' if served.original else '-public'}.{ext}")
+    if response is None:
+        abort(404)
+    return response
 
 
 from portal.complaints import console_cases  # noqa: E402,F401  (routes on this blueprint)

@@ -8,10 +8,8 @@ no such copy and stays with the handler and the lead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from portal.audit.services import record
-from portal.complaints.common import upload_root
 from portal.complaints.crypto import decrypt_identity
 from portal.complaints.handling import can_see_reporter
 from portal.complaints.models import Complaint, ComplaintAttachment
@@ -39,7 +37,7 @@ def view_reporter_identity(user, c: Complaint) -> dict | None:
 
 @dataclass
 class Served:
-    path: Path
+    key: str  # in upload_root()
     content_type: str
     original: bool
 
@@ -47,11 +45,10 @@ class Served:
 def attachment_for(user, c: Complaint, att: ComplaintAttachment) -> Served | None:
     """The handler and the lead get the original (audited); other regulators the metadata-free public copy; None
     when there is nothing this user may get (a video for a regulator who is not the handler)."""
-    root = upload_root()
     if can_see_reporter(user, c):
         _audit(user, ORIGINAL_VIEWED, c, attachment_id=att.id, sha256=att.sha256)
-        return Served(root / att.original_path, att.content_type, True)
+        return Served(att.original_path, att.content_type, True)
     if att.public_path:
         ctype = "image/png" if att.public_path.endswith(".png") else "image/jpeg"
-        return Served(root / att.public_path, ctype, False)
+        return Served(att.public_path, ctype, False)
     return None

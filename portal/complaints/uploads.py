@@ -11,12 +11,12 @@ import io
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal.complaints import videocheck
+from portal.core.storage import Store
 
 IMAGE_TYPES = {"JPEG": ("image/jpeg", ("jpg", "jpeg")), "PNG": ("image/png", ("png",)),
                "WEBP": ("image/webp", ("webp",))}
@@ -123,23 +123,15 @@ def prepare_upload(filename: str, stream, max_bytes: int, max_pixels: int) -> Pr
     return PreparedFile("image", content_type, ext, data, _reencode(img), hashlib.sha256(data).hexdigest())
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():  # content-addressed: the same bytes are already there
-        return
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def store(prepared: PreparedFile, root: Path) -> tuple[str, str | None]:
-    """Write the original and the public copy under root (names from the content hash); returns relative paths."""
+def store(prepared: PreparedFile, root: Store) -> tuple[str, str | None]:
+    """Write the original and the public copy into the store (keys from the content hash: the same bytes are
+    written once); returns the keys."""
     sha = prepared.sha256
     original = f"originals/{sha[:2]}/{sha}.{prepared.ext}"
-    _write_atomic(root / original, prepared.original)
+    root.put_new(original, prepared.original)
     public = None
     if prepared.public is not None:
         public_ext = "png" if prepared.public[:8] == b"\x89PNG\r\n\x1a\n" else "jpg"
         public = f"public/{sha[:2]}/{sha}.{public_ext}"
-        _write_atomic(root / public, prepared.public)
+        root.put_new(public, prepared.public)
     return original, public

@@ -1,15 +1,13 @@
 """Public complaint pages: intake, receipt, tracking by case number and query code (no account needed)."""
 from __future__ import annotations
 
-import io
-
 import logging
 import secrets
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
-                   send_file, session, url_for)
+                   session, url_for)
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +19,7 @@ from portal.complaints.models import Category, Complaint, ComplaintAttachment
 from portal.complaints.uploads import ACCEPT_ATTRIBUTE, PreparedFile, UploadRejected, prepare_upload
 from portal.config import Config
 from portal.core.links import public_url
+from portal.core.storage import serve
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db, limiter
 from portal.reference.models import Region
@@ -335,11 +334,11 @@ def public_file(case_no: str, attachment_id: int):
     att = db.session.get(ComplaintAttachment, attachment_id)
     if att is None or att.complaint_id != c.id or not att.public_path:
         abort(404)
-    path = services.upload_root() / att.public_path
-    if not path.is_file():
-        abort(404)
     mimetype = "image/png" if att.public_path.endswith(".png") else "image/jpeg"
-    return send_file(io.BytesIO(path.read_bytes()), mimetype=mimetype, max_age=0)
+    response = serve(services.upload_root(), att.public_path, mimetype=mimetype, max_age=0, conditional=False)
+    if response is None:
+        abort(404)
+    return response
 
 
 # --- public statistics --------------------------------------------------------------------------------------------

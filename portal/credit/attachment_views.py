@@ -2,14 +2,14 @@
 evidence, regulators of the jurisdiction those of the rest (a 404 for everyone else, so nothing leaks)."""
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
+from portal.core.storage import serve
 from portal.credit import attachments
 from portal.credit.models import EvidenceAttachment
 from portal.credit.views import _commit_or_flash, _evidence_in_jurisdiction
@@ -42,12 +42,11 @@ def download(evidence_id: int, file_id: int):
     if attachment is None or attachment.evidence_id != evidence_id or not attachments.may_download(current_user,
                                                                                                     attachment):
         abort(404)
-    data = attachments.read(attachment)
-    if data is None:
+    response = serve(attachments.upload_root(), attachment.path, mimetype=attachment.content_type,
+                     as_attachment=True, conditional=False, max_age=0,
+                     download_name=f"evidence-{evidence_id}-{file_id}.{attachment.path.rsplit('.', 1)[-1]}")
+    if response is None:
         abort(404)
-    response = send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
-                         download_name=f"evidence-{evidence_id}-{file_id}.{attachment.path.rsplit('.', 1)[-1]}",
-                         max_age=0)
     response.headers["Content-Disposition"] += f"; filename*=UTF-8''{quote(attachment.filename)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store" if not attachments.is_public(attachment) else "no-cache"

@@ -1,5 +1,6 @@
 """Documents attached to evidence: the type sniffed from the content (PDF, JPEG, PNG), the name checked against it,
-the size capped, stored content-addressed under instance/uploads/credit (CREDIT_UPLOAD_DIR), audited.
+the size capped, stored content-addressed in the "credit" storage area (portal/core/storage.py; on the filesystem
+backend instance/uploads/credit or CREDIT_UPLOAD_DIR), audited.
 Services flush; the caller commits (a file written for a rolled-back request is an unreferenced orphan, harmless
 because names are content hashes)."""
 from __future__ import annotations
@@ -8,7 +9,6 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from portal.audit.services import record
+from portal.core.storage import Store, files
 from portal.credit import rules
 from portal.credit.models import Evidence, EvidenceAttachment
 from portal.db import utcnow
@@ -38,9 +39,8 @@ class Prepared:
         return rules.ATTACHMENT_TYPES[self.content_type][0]
 
 
-def upload_root() -> Path:
-    configured = current_app.config.get("CREDIT_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "credit"
+def upload_root() -> Store:
+    return files("credit")
 
 
 def max_bytes() -> int:
@@ -76,15 +76,6 @@ def prepare(filename: str, stream, limit: int) -> Prepared:
     return Prepared(name, content_type, data, hashlib.sha256(data).hexdigest())
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def attach(actor: Any, evidence: Evidence, prepared: Prepared) -> EvidenceAttachment:
     """A regulator of the enterprise's jurisdiction attaches a document to the evidence item."""
     if not rules.can_record_evidence(actor.role, actor.jurisdiction_code, evidence.enterprise.region_code):
@@ -94,7 +85,7 @@ def attach(actor: Any, evidence: Evidence, prepared: Prepared) -> EvidenceAttach
     if count >= rules.MAX_ATTACHMENTS_PER_EVIDENCE:
         raise _reject(_("At most %(n)s documents per evidence item.", n=rules.MAX_ATTACHMENTS_PER_EVIDENCE))
     relative = f"{prepared.sha256[:2]}/{prepared.sha256}.{prepared.ext}"
-    _write(upload_root() / relative, prepared.data)
+    upload_root().put_new(relative, prepared.data)
     attachment = EvidenceAttachment(evidence_id=evidence.id, filename=prepared.filename,
                                     content_type=prepared.content_type, size_bytes=len(prepared.data),
                                     sha256=prepared.sha256, path=relative, uploaded_by_id=actor.id,
@@ -118,5 +109,4 @@ def may_download(user: Any, attachment: EvidenceAttachment) -> bool:
 
 
 def read(attachment: EvidenceAttachment) -> bytes | None:
-    path = upload_root() / attachment.path
-    return path.read_bytes() if path.is_file() else None
+    return upload_root().get(attachment.path)

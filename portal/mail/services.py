@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
+from portal.core.storage import Store, files
 from portal.db import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
@@ -132,30 +132,26 @@ class SmtpTransport:
 
 
 class FileTransport:
-    """Writes each message as an .eml file (development and tests: no mail server needed)."""
+    """Writes each message as an .eml file in the "mail" storage area (development and tests: no mail server
+    needed; MAIL_DIR on the filesystem backend, the shared bucket on S3, so every host's messages are in one place).
+    The outbox itself (what is to be sent, sent once) lives in the database."""
 
-    def __init__(self, directory: Path):
-        self.directory = directory
+    def __init__(self, store: Store):
+        self.store = store
 
     def send(self, email: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        msg_id = re.sub(r"[^A-Za-z0-9.@_-]", "", email["Message-ID"] or "message")
+        msg_id = re.sub(r"[^A-Za-z0-9.@_-]", "", email["Message-ID"] or "message").lstrip(".") or "message"
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-        (self.directory / f"{stamp}-{msg_id}.eml").write_bytes(email.as_bytes())
+        self.store.put(f"{stamp}-{msg_id}.eml", email.as_bytes())
 
     def close(self) -> None:
         pass
 
 
-def mail_dir() -> Path:
-    configured = current_app.config.get("MAIL_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "mail"
-
-
 def transport():
     if current_app.config.get("MAIL_SERVER"):
         return SmtpTransport(current_app.config)
-    return FileTransport(mail_dir())
+    return FileTransport(files("mail"))
 
 
 @dataclass

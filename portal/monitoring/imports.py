@@ -42,14 +42,11 @@ def inline_limit() -> int:
     return int(current_app.config.get("MONITORING_IMPORT_INLINE_BYTES", 1024 * 1024))
 
 
-def file_path(job: ImportJob) -> Path:
-    return manual.upload_dir() / job.token
-
-
 def queue(actor: Any, enterprise: Enterprise, token: str, filename: str) -> ImportJob:
-    """Queue the check of an upload already saved under upload_dir()/token; flushes, the view commits."""
+    """Queue the check of an upload already saved in manual.upload_store() under token (shared storage: the
+    worker that claims the job may run on another host); flushes, the view commits."""
     job = ImportJob(enterprise_id=enterprise.id, user_id=getattr(actor, "id", None), token=token,
-                    filename=(filename or "")[:200], size=(manual.upload_dir() / token).stat().st_size)
+                    filename=(filename or "")[:200], size=manual.upload_store().size(token) or 0)
     db.session.add(job)
     db.session.flush()
     return job
@@ -82,11 +79,14 @@ def _can_report_while_writing() -> bool:
 
 def _check(job: ImportJob) -> None:
     enterprise = db.session.get(Enterprise, job.enterprise_id)
-    path = file_path(job)
+    store = manual.upload_store()
     try:
-        check = manual.check_upload(enterprise, path, lambda n: _update(job.id, rows_done=n), CHECK_EVERY)
+        with store.as_local_file(job.token) as path:
+            if path is None:
+                raise importers.ImportFailed(_("The uploaded file is no longer stored; upload the file again."))
+            check = manual.check_upload(enterprise, path, lambda n: _update(job.id, rows_done=n), CHECK_EVERY)
     except importers.ImportFailed as exc:
-        path.unlink(missing_ok=True)
+        store.delete(job.token)
         _update(job.id, status=ImportStatus.FAILED.value, message=str(exc), finished_at=utcnow())
         return
     values: dict[str, Any] = {
@@ -97,7 +97,7 @@ def _check(job: ImportJob) -> None:
         "groups": [[d.isoformat(), lab, method, n] for (d, lab, method), n in sorted(check.groups.items())],
         "impact": check.impact.to_json()}
     if check.error_count:
-        path.unlink(missing_ok=True)
+        store.delete(job.token)
         values.update(status=ImportStatus.REJECTED.value, finished_at=utcnow())
     else:
         values.update(status=ImportStatus.CHECKED.value)
@@ -113,9 +113,9 @@ def _write(job: ImportJob) -> None:
     actor = db.session.get(User, job.user_id) if job.user_id else None
     groups = {(date.fromisoformat(d), lab, method): n for d, lab, method, n in job.groups}
     report = (lambda n: _update(job.id, rows_done=n)) if _can_report_while_writing() else None
-    path = file_path(job)
+    store = manual.upload_store()
 
-    def write_all() -> manual.CommitResult:  # run again from the file's first row if the database aborts it
+    def write_all(path: Path) -> manual.CommitResult:  # run again from the file's first row if the database aborts it
         result = manual.commit_rows(actor, enterprise, importers.read_rows(path), groups, job.filename,
                                     progress=report)
         record(actor, "monitoring.import.commit", job, enterprise_id=job.enterprise_id,
@@ -124,7 +124,10 @@ def _write(job: ImportJob) -> None:
         return result
 
     try:
-        result = commit_retrying(write_all, what=f"monitoring import {job.id}")
+        with store.as_local_file(job.token) as path:  # a local copy when the file is in an object store
+            if path is None:
+                raise importers.ImportFailed(_("The uploaded file is no longer stored; upload the file again."))
+            result = commit_retrying(lambda: write_all(path), what=f"monitoring import {job.id}")
     except Exception as exc:  # every failure leaves nothing written and is reported on the job
         db.session.rollback()
         message = str(exc) if isinstance(exc, (DomainError, importers.ImportFailed)) else \
@@ -137,7 +140,7 @@ def _write(job: ImportJob) -> None:
                 result={"inserted": result.inserted, "duplicates": result.duplicates,
                         "incidents": result.incidents, "late": any(s.is_late for s in result.submissions)})
     finally:
-        path.unlink(missing_ok=True)
+        store.delete(job.token)
 
 
 def process(job_id: int) -> str | None:

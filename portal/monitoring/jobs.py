@@ -2,7 +2,6 @@
 devices and daily means of days that have ended."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -10,13 +9,14 @@ from flask import current_app
 
 from portal.audit.services import record
 from portal.core.clock import china_tz
+from portal.core.storage import remove_older_than
 from portal.credit.evidence import add_evidence
 from portal.credit.models import EvidenceKind, EvidenceSource
 from portal.db import utcnow
 from portal.enterprises.models import OutletLimit
 from portal.extensions import db
 from portal.monitoring import rules, services
-from portal.monitoring.manual import upload_dir
+from portal.monitoring.manual import upload_store
 from portal.monitoring.models import Basis, Device, MonitoringFinding, MonitoringRollup
 
 
@@ -84,16 +84,7 @@ def judge_ended_days(now: datetime | None = None, lookback_days: int = 3) -> int
 
 def remove_stale_uploads(max_age_hours: int = 24) -> int:
     """Uploaded files wait for the user's confirmation; ones never confirmed are deleted after a day."""
-    folder = upload_dir()
-    if not folder.is_dir():
-        return 0
-    cutoff = time.time() - max_age_hours * 3600
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return remove_older_than(upload_store(), max_age_hours * 3600)
 
 
 def hourly_checks(now: datetime | None = None) -> str:

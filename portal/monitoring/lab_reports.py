@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from flask_babel import gettext as _
 from portal.audit.services import record
 from portal.auth import rules as auth_rules
 from portal.core.clock import china_today
+from portal.core.storage import Store, files
 from portal.extensions import db
 from portal.monitoring.models import LabReport, ManualSubmission
 
@@ -62,26 +62,16 @@ def prepare(filename: str, stream: BinaryIO, limit: int) -> PreparedReport:
     return PreparedReport(data, hashlib.sha256(data).hexdigest(), name[:200])
 
 
-def report_dir() -> Path:
-    """MONITORING_REPORT_DIR, else beside MONITORING_UPLOAD_DIR, else instance/uploads/monitoring-reports."""
-    configured = current_app.config.get("MONITORING_REPORT_DIR")
-    if configured:
-        return Path(configured)
-    uploads = current_app.config.get("MONITORING_UPLOAD_DIR")
-    if uploads:
-        return Path(uploads).parent / "monitoring-reports"
-    return Path(current_app.instance_path) / "uploads" / "monitoring-reports"
+def report_store() -> Store:
+    """The "monitoring-reports" storage area (on the filesystem backend MONITORING_REPORT_DIR, else beside
+    MONITORING_UPLOAD_DIR, else instance/uploads/monitoring-reports)."""
+    return files("monitoring-reports")
 
 
 def _store(prepared: PreparedReport) -> str:
-    relative = f"{prepared.sha256[:2]}/{prepared.sha256}.pdf"
-    path = report_dir() / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():  # content-addressed: the same bytes are already there
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(prepared.data)
-        os.replace(tmp, path)
-    return relative
+    key = f"{prepared.sha256[:2]}/{prepared.sha256}.pdf"
+    report_store().put_new(key, prepared.data)  # content-addressed: the same bytes are stored once
+    return key
 
 
 def attach(actor: Any, submission: ManualSubmission, filename: str, stream: BinaryIO) -> LabReport:
@@ -93,10 +83,6 @@ def attach(actor: Any, submission: ManualSubmission, filename: str, stream: Bina
     db.session.flush()
     record(actor, "monitoring.lab_report.attach", report, enterprise_id=submission.enterprise_id)
     return report
-
-
-def path_of(report: LabReport) -> Path:
-    return report_dir() / report.stored_path
 
 
 def is_published(submission: ManualSubmission) -> bool:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 
 from portal.audit.services import record
 from portal.core.clock import china_now, china_today, china_tz
+from portal.core.storage import Store, files
 from portal.credit.evidence import add_evidence
 from portal.credit.models import EvidenceKind, EvidenceSource
 from portal.enterprises.models import Enterprise, Outlet
@@ -235,10 +235,10 @@ def submit_one(actor: Any, enterprise: Enterprise, row: ManualRow) -> CommitResu
     return commit_rows(actor, enterprise, iter([row]), {(row.completed_on, row.lab, row.method): 1})
 
 
-def upload_dir() -> Path:
-    """Where uploads wait for confirmation: MONITORING_UPLOAD_DIR, else instance/uploads/monitoring."""
-    configured = current_app.config.get("MONITORING_UPLOAD_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads" / "monitoring"
+def upload_store() -> Store:
+    """Where uploads wait for confirmation, keyed by their random token: the "monitoring-uploads" storage area
+    (MONITORING_UPLOAD_DIR, else instance/uploads/monitoring, on the filesystem backend)."""
+    return files("monitoring-uploads")
 
 
 def recent_submissions(enterprise_id: int, limit: int = 50) -> list[ManualSubmission]:

@@ -7,7 +7,6 @@ import hashlib
 import io
 import secrets
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
@@ -37,7 +36,7 @@ from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
 from portal.monitoring import (devicepage, forms, importers, imports, lab_reports, manual, plan, queries, services,
                                unknown_senders)
-from portal.monitoring.manual import upload_dir
+from portal.monitoring.manual import upload_store
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
@@ -269,12 +268,6 @@ def _result_choices(ent: Enterprise) -> list[tuple[str, str]]:
              f"({lim.pollutant_code})") for o, lim in queries.monitored_pairs(ent)]
 
 
-def _upload_dir() -> Path:
-    path = upload_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _results_page(ent: Enterprise, form, upload_form, status: int = 200, impact=None, preview_of: str = ""):
     submissions = manual.recent_submissions(ent.id)
     return render_template("monitoring/results.html", ent=ent, form=form, upload_form=upload_form,
@@ -341,23 +334,24 @@ def upload_results():
             upload_form.file.errors = [_("Choose a CSV or XLSX file.")]
         return _results_page(ent, form, upload_form, 400)
     token = secrets.token_urlsafe(16)
-    path = _upload_dir() / token
-    upload_form.file.data.save(path)
-    if path.stat().st_size > imports.inline_limit():
+    store = upload_store()  # shared storage: a worker on any host reads the file of a background import
+    store.put(token, upload_form.file.data.stream)
+    if (store.size(token) or 0) > imports.inline_limit():
         # A large file is checked and written in the background; the user follows its progress.
         job = imports.queue(current_user, ent, token, upload_form.file.data.filename or "")
         db.session.commit()
         imports.start_worker(current_app._get_current_object())
         return redirect(url_for(".import_page", import_id=job.id))
     try:
-        check = manual.check_upload(ent, path)
+        with store.as_local_file(token) as path:
+            check = manual.check_upload(ent, path)
     except importers.ImportFailed as exc:
-        path.unlink(missing_ok=True)
+        store.delete(token)
         upload_form.file.errors = [str(exc)]
         return _results_page(ent, form, upload_form, 400)
     filename = upload_form.file.data.filename or ""
     if check.error_count:
-        path.unlink(missing_ok=True)
+        store.delete(token)
     else:
         session["monitoring_upload"] = {"token": token, "enterprise_id": ent.id, "filename": filename[:200]}
     return render_template("monitoring/preview.html", ent=ent, check=check, filename=filename,
@@ -374,20 +368,23 @@ def commit_results():
             or pending.get("enterprise_id") != ent.id):
         flash(_("This upload is no longer waiting; upload the file again."), "error")
         return redirect(url_for(".my_results"))
-    path = _upload_dir() / pending["token"]
-    if not path.exists():
+    store = upload_store()
+    if not store.exists(pending["token"]):
         session.pop("monitoring_upload", None)
         flash(_("This upload is no longer waiting; upload the file again."), "error")
         return redirect(url_for(".my_results"))
     try:
-        result = manual.commit_upload(current_user, ent, path, pending["filename"])
+        with store.as_local_file(pending["token"]) as path:
+            if path is None:
+                raise importers.ImportFailed(_("This upload is no longer waiting; upload the file again."))
+            result = manual.commit_upload(current_user, ent, path, pending["filename"])
     except (DomainError, importers.ImportFailed) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
         _flash_commit(result)
-    path.unlink(missing_ok=True)
+    store.delete(pending["token"])
     session.pop("monitoring_upload", None)
     return redirect(url_for(".my_results"))
 

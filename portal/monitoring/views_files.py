@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.permissions import Permission, require
+from portal.core.storage import serve
 from portal.extensions import db
 from portal.monitoring import forms, lab_reports
 from portal.monitoring.models import LabReport, ManualSubmission
@@ -49,13 +50,11 @@ def lab_report(lab_report_id: int):
     report = db.get_or_404(LabReport, lab_report_id)
     if not lab_reports.can_view(current_user, report):
         abort(404)
-    path = lab_reports.path_of(report)
-    if not path.is_file():
+    response = serve(lab_reports.report_store(), report.stored_path, mimetype="application/pdf",
+                     etag=report.sha256, max_age=None)
+    if response is None:
         abort(404)
-    # Reports are capped at a few MB, so reading them whole is fine and closes the file at once.
-    response = Response(path.read_bytes(), mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition(report.filename)
-    response.headers["ETag"] = f'"{report.sha256}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -1,8 +1,9 @@
-"""Bulk CSV export (PRODUCT §2.7): one UTF-8-with-BOM file per data set in OPENDATA_DIR (default instance/opendata),
-rebuilt by the `opendata-export` job and served from disk by the views.
+"""Bulk CSV export (PRODUCT §2.7): one UTF-8-with-BOM file per data set in the "opendata" storage area
+(portal/core/storage.py: OPENDATA_DIR, default instance/opendata, or the object store), rebuilt by the
+`opendata-export` job and streamed by the views.
 
-Every file is written by a streaming query (yield_per), row by row, into a temporary file that replaces the old one
-only when complete, so a download never sees half a file and memory stays flat at a million enterprises. The
+Every file is written by a streaming query (yield_per), row by row, into a local temporary file that is moved into
+the store only when complete, so a download never sees half a file and memory stays flat at a million enterprises. The
 manifest (manifest.json) records rows, bytes, SHA-256 and build time of each file; the views use the digest as the
 ETag. Complaint statistics hold counts only (DOMAIN §6.5: nothing about reporters).
 """
@@ -12,18 +13,19 @@ import csv
 import hashlib
 import json
 import os
+import tempfile
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
-from flask import current_app
 
 from portal.complaints.models import Complaint, Findings
 from portal.core.clock import china_tz
 from portal.core.csvsafe import safe_cell
 from portal.core.links import public_url
+from portal.core.storage import Store, files
 from portal.credit.models import (CreditListEntry, CreditScheme, CreditSchemeVersion, CreditStanding, EvaluationResult,
                                   EvaluationRun, ListStatus)
 from portal.disclosures.models import AnnualReport, ReportStatus, TemporaryReport
@@ -38,9 +40,8 @@ MANIFEST = "manifest.json"
 PUBLIC_STATUSES = (ReportStatus.PUBLISHED, ReportStatus.CORRECTED)
 
 
-def export_dir() -> Path:
-    configured = current_app.config.get("OPENDATA_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "opendata"
+def export_store() -> Store:
+    return files("opendata")
 
 
 def _stream(stmt: sa.Select) -> Iterator[sa.Row]:
@@ -169,32 +170,35 @@ ROWS: dict[str, Callable[[], Iterable[tuple]]] = {
 
 # --- writing ----------------------------------------------------------------------------------------------------
 
-def write_file(name: str, directory: Path) -> dict[str, Any]:
+def write_file(name: str, store: Store) -> dict[str, Any]:
     """Write one file atomically; returns its manifest entry."""
     spec = BY_NAME[name]
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / spec.filename
-    tmp = directory / f".{spec.filename}.tmp"
     rows = 0
-    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(spec.header)
-        for row in ROWS[name]():
-            writer.writerow([cell(v) for v in row])
-            rows += 1
-    digest = hashlib.sha256()
-    with tmp.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    os.replace(tmp, final)
-    return {"file": spec.filename, "rows": rows, "bytes": final.stat().st_size, "sha256": digest.hexdigest(),
+    fd, tmp_name = tempfile.mkstemp(prefix=f"portal-{name}-", suffix=".csv")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(spec.header)
+            for row in ROWS[name]():
+                writer.writerow([cell(v) for v in row])
+                rows += 1
+        digest = hashlib.sha256()
+        with tmp.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        size = tmp.stat().st_size
+        store.put_file(spec.filename, tmp)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"file": spec.filename, "rows": rows, "bytes": size, "sha256": digest.hexdigest(),
             "built_at": cell(datetime.now(timezone.utc))}
 
 
-def read_manifest(directory: Path | None = None) -> dict[str, Any]:
-    path = (directory or export_dir()) / MANIFEST
+def read_manifest(store: Store | None = None) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = (store or export_store()).get(MANIFEST)
+        return json.loads(data) if data is not None else {"files": {}}
     except (OSError, ValueError):
         return {"files": {}}
 
@@ -202,14 +206,12 @@ def read_manifest(directory: Path | None = None) -> dict[str, Any]:
 def build_all(names: Iterable[str] | None = None) -> str:
     """The `opendata-export` job: rebuild the files (all, or the named ones) and the manifest. Idempotent; reads
     only, so the job's commit has nothing to write."""
-    directory = export_dir()
-    manifest = read_manifest(directory)
-    files = manifest.setdefault("files", {})
+    store = export_store()
+    manifest = read_manifest(store)
+    files_ = manifest.setdefault("files", {})
     for spec in FILES:
         if names is None or spec.name in names:
-            files[spec.name] = write_file(spec.name, directory)
+            files_[spec.name] = write_file(spec.name, store)
     manifest["built_at"] = cell(datetime.now(timezone.utc))
-    tmp = directory / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, directory / MANIFEST)
-    return "; ".join(f"{name}: {files[name]['rows']} rows" for name in files)
+    store.put(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+    return "; ".join(f"{name}: {files_[name]['rows']} rows" for name in files_)

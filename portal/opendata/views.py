@@ -1,13 +1,14 @@
-"""Bulk data: the data dictionary page (/opendata), the files (/opendata/<name>.csv) streamed from disk with their
+"""Bulk data: the data dictionary page (/opendata), the files (/opendata/<name>.csv) streamed from storage with their
 SHA-256 as ETag, and a Frictionless Data Package descriptor (/opendata/datapackage.json)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from werkzeug.http import is_resource_modified
 
 from portal.core.links import public_url
+from portal.core.storage import serve
 from portal.opendata import bulk, http
 from portal.opendata.catalog import BY_NAME, FILES
 
@@ -25,8 +26,7 @@ def index():
 def download(name: str):
     spec = BY_NAME.get(name)
     entry = bulk.read_manifest().get("files", {}).get(name)
-    path = bulk.export_dir() / spec.filename if spec else None
-    if spec is None or entry is None or not path.is_file():
+    if spec is None or entry is None:
         abort(404)
     built_at = datetime.fromisoformat(entry["built_at"].replace("Z", "+00:00"))
     if not is_resource_modified(request.environ, etag=entry["sha256"], last_modified=built_at):
@@ -35,8 +35,10 @@ def download(name: str):
         response.set_etag(entry["sha256"])
         response.last_modified = built_at
         return response
-    response = send_file(path, mimetype="text/csv", as_attachment=True, download_name=spec.filename,
-                         etag=entry["sha256"], last_modified=built_at, conditional=True, max_age=3600)
+    response = serve(bulk.export_store(), spec.filename, mimetype="text/csv", as_attachment=True,
+                     download_name=spec.filename, etag=entry["sha256"], last_modified=built_at, max_age=3600)
+    if response is None:
+        abort(404)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     return response
 

@@ -350,9 +350,9 @@ def storage_settings(work: Path, procs: list[Proc], logs: Path) -> dict[str, str
 
     boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id="cluster",
                  aws_secret_access_key="cluster", region_name="us-east-1").create_bucket(Bucket="portal-cluster")
-    return {"PORTAL_STORAGE": "s3", "PORTAL_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-            "PORTAL_S3_BUCKET": "portal-cluster", "PORTAL_S3_ACCESS_KEY_ID": "cluster",
-            "PORTAL_S3_SECRET_ACCESS_KEY": "cluster", "PORTAL_S3_REGION": "us-east-1"}
+    return {"PORTAL_STORAGE": "s3", "PORTAL_STORAGE_S3_ENDPOINT": f"http://127.0.0.1:{port}",
+            "PORTAL_STORAGE_S3_BUCKET": "portal-cluster", "PORTAL_STORAGE_S3_ACCESS_KEY": "cluster",
+            "PORTAL_STORAGE_S3_SECRET_KEY": "cluster", "PORTAL_STORAGE_S3_REGION": "us-east-1"}
 
 
 def seed(env: dict[str, str]) -> list[str]:
@@ -430,13 +430,14 @@ def check(pair, env_a, env_b, load: Load, sink: SmtpSink, mails: list[str], app_
         readable[name] = python(env, (
             "from portal.complaints.models import ComplaintAttachment\n"
             "from portal.core import storage\n"
+            "store = storage.files('complaints')\n"
             "ok = bad = 0\n"
             "for a in db.session.scalars(sa.select(ComplaintAttachment)):\n"
-            "    try:\n"
-            "        storage.read_bytes(a.storage_key if hasattr(a, 'storage_key') else a.stored_name)\n"
-            "        ok += 1\n"
-            "    except Exception:\n"
-            "        bad += 1\n"
+            "    for key in filter(None, (a.original_path, a.public_path)):\n"
+            "        if store.get(key) is None:\n"
+            "            bad += 1\n"
+            "        else:\n"
+            "            ok += 1\n"
             "print(ok, bad)\n")).strip() if _has_storage() else "no storage interface"
     files_ok = all(v.endswith(" 0") and not v.startswith("0 ") for v in readable.values())
     results.append(("every file readable on both instances", "all, 0 missing",

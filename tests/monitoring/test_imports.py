@@ -46,7 +46,7 @@ def test_a_large_upload_is_queued_checked_confirmed_and_written_in_the_backgroun
     response = _upload(client, HEADER + _rows(30))
     assert response.status_code == 302 and "/monitoring/my/imports/" in response.headers["Location"]
     job = db.session.scalar(sa.select(ImportJob))
-    assert job.status == ImportStatus.QUEUED and imports.file_path(job).exists()
+    assert job.status == ImportStatus.QUEUED and manual.upload_store().exists(job.token)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<noscript><meta http-equiv="refresh"' in page and "monitoring-import.js" in page and "<progress" in page
     status = client.get(f"/monitoring/my/imports/{job.id}/status.json").json
@@ -65,7 +65,7 @@ def test_a_large_upload_is_queued_checked_confirmed_and_written_in_the_backgroun
     assert (status["status"], status["percent"], status["result"]["inserted"]) == ("done", 100, 30)
     assert _count(db, MonitoringValue) == 30 and _count(db, ManualSubmission) == 1
     db.session.refresh(job)
-    assert not imports.file_path(job).exists()
+    assert not manual.upload_store().exists(job.token)
     assert client.post(f"/monitoring/my/imports/{job.id}/commit", data={}).status_code == 302
     imports.run_pending()
     assert _count(db, MonitoringValue) == 30  # a second confirmation writes nothing
@@ -81,7 +81,7 @@ def test_row_errors_reject_the_file_with_line_and_column(client, db, staff, logi
     assert job.errors[0][:2] == [5, "监测结果"]
     page = client.get(f"/monitoring/my/imports/{job.id}").get_data(as_text=True)
     assert "监测结果" in page and "/commit" not in page
-    assert not imports.file_path(job).exists()
+    assert not manual.upload_store().exists(job.token)
 
 
 def test_an_unreadable_file_fails_without_saving(client, db, staff, login):
@@ -193,9 +193,7 @@ def test_small_files_keep_the_inline_preview(client, db, staff, login, app, monk
 @pytest.mark.slow
 def test_100000_rows_stream_through_the_background_path_in_flat_memory(client, db, staff, login):
     login(staff)
-    folder = manual.upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "big").write_text(HEADER + _rows(100_000), encoding="utf-8")
+    manual.upload_store().put("big", (HEADER + _rows(100_000)).encode("utf-8"))
     job = imports.queue(staff, staff.enterprise, "big", "big.csv")
     db.session.commit()
     tracemalloc.start()

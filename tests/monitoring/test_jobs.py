@@ -80,9 +80,9 @@ def test_unconfirmed_uploads_older_than_a_day_are_removed(app, db):
     import os
     import time
 
-    from portal.monitoring.manual import upload_dir
+    from portal.core.storage import files
 
-    folder = upload_dir()
+    folder = files("monitoring-uploads").root
     assert str(folder).startswith(app.config["TEST_INSTANCE"])
     folder.mkdir(parents=True, exist_ok=True)
     old, fresh = folder / "old-token", folder / "fresh-token"

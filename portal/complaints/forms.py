@@ -100,7 +100,12 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("Status"), validators=[Optional()])
+    sla = SelectField(_l("Deadline"), validators=[Optional()], choices=[
+        SelectChoice("", _l("Any deadline")), SelectChoice("overdue", _l("Overdue")),
+        SelectChoice("due_soon", _l("Due within 3 days")),
+        SelectChoice("extension", _l("Extension waiting for approval"))])
     overdue = BooleanField(_l("Overdue only"))
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 
 def _optional_int(value) -> int | None:

@@ -51,18 +51,33 @@ def _jurisdiction_filter(user):
     return sa.or_(Complaint.region_code.like(prefix), Complaint.assigned_region_code.like(prefix))
 
 
-def queue(user, *, status: Status | None = None, overdue_only: bool = False, limit: int = 200) -> list[Complaint]:
+SLA_FILTERS = ("overdue", "due_soon", "extension")
+
+
+def queue_select(user, *, status: Status | None = None, sla: str = "", today: date | None = None):
+    """The console's cases as one SELECT, earliest applicable deadline first. sla: "overdue" (past the deadline
+    that applies), "due_soon" (at most rules.DUE_SOON_DAYS days left), "extension" (waiting for a lead's approval)
+    — the same tests as rules.sla_state, in SQL, so a filter pages over the whole jurisdiction."""
     stmt = sa.select(Complaint).where(_jurisdiction_filter(user))
     if status is not None:
         stmt = stmt.where(Complaint.status == status)
     else:
         stmt = stmt.where(Complaint.status.in_(rules.OPEN_STATUSES))
     due = due_expression()
-    items = list(db.session.scalars(stmt.order_by(due.is_(None), due, Complaint.id).limit(limit)))
-    if overdue_only:
-        today = china_today()
-        items = [c for c in items if sla_of(c, today) == "overdue"]
-    return items
+    today = today or china_today()
+    if sla == "overdue":
+        stmt = stmt.where(due < today)
+    elif sla == "due_soon":
+        stmt = stmt.where(due >= today, due <= today + timedelta(days=rules.DUE_SOON_DAYS))
+    elif sla == "extension":
+        stmt = stmt.where(Complaint.extension_requested_days.is_not(None),
+                          Complaint.extension_approved_by_id.is_(None))
+    return stmt.order_by(due.is_(None), due, Complaint.id)
+
+
+def queue(user, *, status: Status | None = None, overdue_only: bool = False, limit: int = 200) -> list[Complaint]:
+    stmt = queue_select(user, status=status, sla="overdue" if overdue_only else "")
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 def due_of(c: Complaint) -> date | None:

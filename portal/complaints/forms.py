@@ -58,6 +58,8 @@ class IntakeForm(FlaskForm):
     id_no = StringField(_l("ID card number (needed only for a reward)"), validators=[Optional(), Length(max=18)])
     website = StringField(_l("Leave this field empty"))  # honeypot: hidden by CSS, filled only by bots
     submission_key = HiddenField()
+    kept_token = HiddenField()  # files kept after a validation error (complaints/pending.py)
+    duplicates_seen = HiddenField()  # "1" once the possible duplicates were shown
 
 
 class TrackForm(FlaskForm):

@@ -263,6 +263,27 @@ def duplicate_candidates(c: Complaint, limit: int = 10) -> list[Complaint]:
     return found[:limit]
 
 
+def possible_duplicates(enterprise_id: int | None, latitude: float | None, longitude: float | None,
+                        region_code: str, limit: int = 5) -> list[Complaint]:
+    """Before a report is sent: recent cases in the same city about the same registered enterprise or within
+    COMPLAINT_DUPLICATE_RADIUS_M of the point given (the test duplicate_candidates applies after intake)."""
+    if not region_code or (enterprise_id is None and (latitude is None or longitude is None)):
+        return []
+    config = current_app.config
+    window = int(config["COMPLAINT_DUPLICATE_DAYS"])
+    now = utcnow()
+    stmt = (sa.select(Complaint).where(Complaint.merged_into_id.is_(None), Complaint.status != Status.MERGED,
+                                       Complaint.received_at >= now - timedelta(days=window),
+                                       Complaint.region_code.like(region_code[:4] + "%"))
+            .order_by(Complaint.received_at.desc()).limit(500))
+    me = {"enterprise_id": enterprise_id, "latitude": latitude, "longitude": longitude,
+          "received_on": _local_date(now)}
+    found = [o for o in db.session.scalars(stmt)
+             if rules.is_duplicate_candidate(me, _dup_key(o), radius_m=float(config["COMPLAINT_DUPLICATE_RADIUS_M"]),
+                                             window_days=window)]
+    return found[:limit]
+
+
 def _dup_key(c: Complaint) -> dict:
     return {"enterprise_id": c.enterprise_id, "latitude": c.latitude, "longitude": c.longitude,
             "received_on": _local_date(c.received_at)}

@@ -39,6 +39,7 @@ from portal.monitoring.manual import upload_dir
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
+DEVICES_PER_PAGE = 50
 
 # The navigation labels this package adds to portal/core/navigation.py, listed here so this catalog translates them.
 NAV_LABELS = (_l("Monitoring results"), _l("Exceedances"), _l("Exceedance incidents"), _l("Monitoring devices"),
@@ -113,9 +114,12 @@ def devices():
             flash(_("Device %(mn)s registered.", mn=device.mn), "success")
             return redirect(url_for(".device", device_id=device.id))
     status = 400 if form.errors else 200
+    pagination = db.paginate(services.jurisdiction_devices_select(current_user.jurisdiction_code),
+                             page=request.args.get("page", 1, type=int), per_page=DEVICES_PER_PAGE, error_out=False)
+    pages = {"prev_url": url_for(".devices", page=pagination.prev_num) if pagination.has_prev else None,
+             "next_url": url_for(".devices", page=pagination.next_num) if pagination.has_next else None}
     return views_devices.private(render_template("monitoring/devices.html", form=form, where=devicepage.endpoints(),
-                                                 devices=services.jurisdiction_devices(
-                                                     current_user.jurisdiction_code)), status)
+                                                 devices=pagination.items, pagination=pagination, **pages), status)
 
 
 @bp.get("/monitoring/incidents")

@@ -66,6 +66,7 @@ def test_each_role_lands_on_its_home(world, live_server, browser, username, lang
         page.goto(f"{live_server}/?lang={lang}")
         log_in(page, live_server, username)
         assert page.url.endswith("/home"), page.url
+        page.goto(f"{live_server}/home?lang={lang}")  # the login starts a fresh session
         assert page.locator("h1").inner_text() == HEADINGS[lang]
         assert page.locator(".home-section h2").first.inner_text() == FIRST_SECTION[username][0 if lang == "zh" else 1]
         if device == "phone":
@@ -128,7 +129,7 @@ def test_the_evidence_desk_has_no_serious_violations_and_fits_a_phone(world, liv
     try:
         page.goto(f"{live_server}/?lang={lang}")
         log_in(page, live_server, "home_recorder")
-        page.goto(f"{live_server}/credit/regulator/evidence?status=unconfirmed")
+        page.goto(f"{live_server}/credit/regulator/evidence?status=unconfirmed&lang={lang}")
         assert page.locator("button[disabled][aria-describedby^=why-c]").count() == 1  # own record
         assert _violations(page) == []
     finally:

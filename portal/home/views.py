@@ -96,8 +96,9 @@ def regulator_sections(user) -> list[Section]:
         ]),
         Section(_("Monitoring"), [
             Item(_("Monitoring plans to confirm"), m["plans"], _url("monitoring.plans")),
-            Item(_("Exceedances not yet explained"), m["incidents_open"], _url("monitoring.incidents")),
-            Item(_("Explained exceedances to close"), m["incidents_explained"], _url("monitoring.incidents")),
+            Item(_("Exceedances not yet explained"), m["incidents_open"], _url("monitoring.incidents", state="open")),
+            Item(_("Explained exceedances to close"), m["incidents_explained"],
+                 _url("monitoring.incidents", state="explained")),
             Item(_("Integrity flags to look at"), m["flags_open"], _url("integrity.queue", state="open")),
             Item(_("Integrity answers to judge"), m["flags_answered"], _url("integrity.queue", state="answered")),
             Item(_("Device anomalies reported"), m["anomalies_reported"],

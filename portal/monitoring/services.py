@@ -332,16 +332,21 @@ def close_incident(actor: Any, incident: ExceedanceIncident) -> None:
     record(actor, "monitoring.exceedance.close", incident, before=before)
 
 
-def incidents_for(enterprise_ids: list[int] | None = None, jurisdiction: str | None = None,
-                  states: tuple[IncidentState, ...] = (IncidentState.OPEN, IncidentState.EXPLAINED),
-                  limit: int = 200) -> list[ExceedanceIncident]:
+def incidents_select(enterprise_ids: list[int] | None = None, jurisdiction: str | None = None,
+                     states: tuple[IncidentState, ...] = (IncidentState.OPEN, IncidentState.EXPLAINED)):
     stmt = sa.select(ExceedanceIncident).where(ExceedanceIncident.state.in_(states))
     if enterprise_ids is not None:
         stmt = stmt.where(ExceedanceIncident.enterprise_id.in_(enterprise_ids))
     if jurisdiction is not None:
         stmt = stmt.join(Enterprise, ExceedanceIncident.enterprise_id == Enterprise.id).where(
             Enterprise.region_code.startswith(jurisdiction))
-    return list(db.session.scalars(stmt.order_by(ExceedanceIncident.period_start.desc()).limit(limit)))
+    return stmt.order_by(ExceedanceIncident.period_start.desc(), ExceedanceIncident.id.desc())
+
+
+def incidents_for(enterprise_ids: list[int] | None = None, jurisdiction: str | None = None,
+                  states: tuple[IncidentState, ...] = (IncidentState.OPEN, IncidentState.EXPLAINED),
+                  limit: int = 200) -> list[ExceedanceIncident]:
+    return list(db.session.scalars(incidents_select(enterprise_ids, jurisdiction, states).limit(limit)))
 
 
 def recent_findings(jurisdiction: str, limit: int = 200) -> list[MonitoringFinding]:

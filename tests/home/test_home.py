@@ -108,7 +108,7 @@ def test_regulator_home_counts_complaints_by_deadline_and_credit_work_in_the_jur
     assert links["Evidence awaiting a second regulator"] == ("/credit/regulator/evidence?status=unconfirmed", 1)
     assert links["Findings nobody has taken up"] == ("/credit/regulator/findings?status=detected", 1)
     assert links["Change proposals"][1] == 1 and links["Account binding requests"][1] == 1
-    assert links["Exceedances not yet explained"][1] == 1
+    assert links["Exceedances not yet explained"] == ("/monitoring/incidents?state=open", 1)
     assert "Approvals waiting for you" not in en.get("/home").get_data(as_text=True)
     # each filtered list shows exactly the counted cases
     overdue = en.get("/console/complaints?sla=overdue").get_data(as_text=True)

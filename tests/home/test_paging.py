@@ -61,3 +61,22 @@ def test_the_device_list_pages_without_a_query_per_row(db, en):
     assert len(seen) < 30  # not one query per device
     second = en.get("/monitoring/devices?page=2").get_data(as_text=True)
     assert f"MN{DEVICES_PER_PAGE + 1:020d}" in second
+
+
+def test_the_incident_list_filters_by_state_and_pages(db, en):
+    from portal.monitoring.models import IncidentState
+    from tests.factories import make_incident
+
+    ent = make_enterprise()
+    outlet = make_outlet(ent, "DW001", make_permit(ent))
+    explained = make_incident(ent, outlet, hour=1, confirmed=False)
+    explained.state = IncidentState.EXPLAINED
+    for hour in range(2, 5):
+        make_incident(ent, outlet, hour=hour, confirmed=False)
+    reg = make_user(Role.REGULATOR)
+    db.session.commit()
+    login_as(en, reg)
+    assert "4 incidents; page 1 of 1." in en.get("/monitoring/incidents").get_data(as_text=True)
+    assert "3 incidents; page 1 of 1." in en.get("/monitoring/incidents?state=open").get_data(as_text=True)
+    only = en.get("/monitoring/incidents?state=explained").get_data(as_text=True)
+    assert "1 incidents; page 1 of 1." in only and f"/monitoring/incidents/{explained.id}" in only

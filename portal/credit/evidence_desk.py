@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask_babel import gettext as _
 
 from portal.credit import rules
@@ -79,13 +80,14 @@ def _select(jurisdiction: str | None, f: DeskFilters):
 
 
 def desk_page(jurisdiction: str | None, f: DeskFilters) -> DeskPage:
-    """One page (unconfirmed first, then the newest), the total, and counts by source under the other filters."""
+    """One page (unconfirmed first, then the newest), the total, and counts by source under the other filters;
+    the page's enterprises and attachments are loaded in two more queries, not one per row."""
     stmt = _select(jurisdiction, f)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, f.page), pages)
     items = list(db.session.scalars(
-        stmt.order_by(Evidence.is_verified, Evidence.withdrawn_at.is_not(None), Evidence.occurred_on.desc(),
+        stmt.options(selectinload(Evidence.enterprise), selectinload(Evidence.attachments)).order_by(Evidence.is_verified, Evidence.withdrawn_at.is_not(None), Evidence.occurred_on.desc(),
                       Evidence.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
     sub = _select(jurisdiction, DeskFilters(status=f.status, kind=f.kind, uscc=f.uscc)).with_only_columns(
         Evidence.source).subquery()

@@ -74,6 +74,18 @@ def test_the_desk_pages_and_filters_on_the_server(db, en):
     assert "1 records; page 1 of 1." in by_kind and "淮环罚〔2026〕900号" in by_kind
     by_ent = en.get(f"/credit/regulator/evidence?enterprise={other.uscc}").get_data(as_text=True)
     assert "淮环罚〔2026〕900号" in by_ent and "淮环罚〔2026〕1号" not in by_ent
+    from sqlalchemy import event
+
+    from portal.extensions import db as _db
+
+    seen = []
+    listener = lambda *a, **k: seen.append(1)  # noqa: E731
+    event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        en.get("/credit/regulator/evidence")
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", listener)
+    assert len(seen) < 15  # a page of 50 costs a fixed number of queries, not one per row
     bad = en.get("/credit/regulator/evidence?status=nonsense&kind=nope").get_data(as_text=True)
     assert "Choose one of the listed states." in bad and "Choose one of the listed kinds." in bad
 

@@ -42,6 +42,7 @@ def kept_files(form: IntakeForm) -> tuple[list[pending.KeptFile], bool]:
 def all_errors(form: IntakeForm, files: int, file_errors: list[str], lost: bool, build):
     """WTForms' shape checks and the intake rules together, so every error shows at once beside its field."""
     valid = form.validate()
+    # The intake rules do not read the category (WTForms checks it); any value lets them run when it is missing.
     category = Category(form.category.data) if form.category.data in {c.value for c in Category} else Category.OTHER
     rule_errors, ent = services.intake_errors(build(form, category), files)
     for name, message in rule_errors.items():
@@ -55,9 +56,15 @@ def all_errors(form: IntakeForm, files: int, file_errors: list[str], lost: bool,
     return valid and not any(f.errors for f in form), ent
 
 
+def own_token(form: IntakeForm) -> str | None:
+    """The form's kept-files token when it is this session's (only then may it be replaced or deleted)."""
+    token = form.kept_token.data or ""
+    return token if token and token == session.get(pending.SESSION_KEY) else None
+
+
 def keep(form: IntakeForm, files: list[tuple[str, PreparedFile]]) -> list[dict]:
     """Keep the checked files for the next attempt; what the form lists as kept."""
-    token = pending.keep(files, form.kept_token.data)
+    token = pending.keep(files, own_token(form))
     form.kept_token.data = token or ""
     if token:
         session[pending.SESSION_KEY] = token

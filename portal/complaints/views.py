@@ -159,7 +159,7 @@ def new():
     except IntegrityError:  # the same form sent twice at once: the first one won
         db.session.rollback()
         return redirect(url_for(".receipt"))
-    pending.discard(form.kept_token.data)
+    pending.discard(intake_form.own_token(form))
     session.pop(pending.SESSION_KEY, None)
     _remember_receipt(c, code)
     return redirect(url_for(".receipt"))

@@ -109,6 +109,11 @@ def test_kept_files_are_refused_to_another_session(app, en, db, regions):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 0
     with app.test_request_context():
         assert pending.load(token, "someone-else's-token-of-32-chars") is None
+    # the other browser's attempt neither used nor deleted the first browser's files
+    assert len(_pending_sets()) == 1
+    kept = en.post("/complaints/new", data=_form(kept_token=token, keep_file="0"))
+    assert kept.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ComplaintAttachment)) == 1
 
 
 def test_kept_files_expire_and_the_sweep_deletes_them(en, db, regions, app):

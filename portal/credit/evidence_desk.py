@@ -86,9 +86,10 @@ def desk_page(jurisdiction: str | None, f: DeskFilters) -> DeskPage:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / PER_PAGE))
     page = min(max(1, f.page), pages)
+    order = (Evidence.is_verified, Evidence.withdrawn_at.is_not(None), Evidence.occurred_on.desc(), Evidence.id.desc())
     items = list(db.session.scalars(
-        stmt.options(selectinload(Evidence.enterprise), selectinload(Evidence.attachments)).order_by(Evidence.is_verified, Evidence.withdrawn_at.is_not(None), Evidence.occurred_on.desc(),
-                      Evidence.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+        stmt.options(selectinload(Evidence.enterprise), selectinload(Evidence.attachments)).order_by(*order)
+        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
     sub = _select(jurisdiction, DeskFilters(status=f.status, kind=f.kind, uscc=f.uscc)).with_only_columns(
         Evidence.source).subquery()
     counts = {str(getattr(s, "value", s)): n for s, n in db.session.execute(

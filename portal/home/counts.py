@@ -137,7 +137,8 @@ def regulator_monitoring(jurisdiction: str | None) -> dict:
     inside = Enterprise.region_code.startswith(prefix, autoescape=True)
 
     def incidents(state):
-        return _count(sa.select(ExceedanceIncident.id).join(Enterprise, Enterprise.id == ExceedanceIncident.enterprise_id)
+        return _count(sa.select(ExceedanceIncident.id)
+                      .join(Enterprise, Enterprise.id == ExceedanceIncident.enterprise_id)
                       .where(inside, ExceedanceIncident.state == state))
 
     def flags(state):

@@ -48,6 +48,7 @@ BLUEPRINTS = (
     "portal.envcode.views",
     "portal.opendays.views",
     "portal.integrity.views",
+    "portal.home.views",
 )
 
 CLI_MODULES = (

@@ -215,6 +215,9 @@ class Config:
     PUBLIC_PDF_RATE_LIMIT = "20 per minute;300 per day"  # all public PDFs together, per address
     COMPLAINT_DUPLICATE_RADIUS_M = 500
     COMPLAINT_DUPLICATE_DAYS = 30
+    # Files of a form that failed validation, kept for the reporter's next attempt (complaints/pending.py).
+    COMPLAINT_PENDING_TTL_SECONDS = 3600
+    COMPLAINT_PENDING_MAX_SETS = 500
     OPEN311_API_KEYS: dict = {}  # {"key": "partner name"}; partners post DISPATCH_12345 cases
     OPEN311_JURISDICTION_ID = "portal.example.cn"
     # Rewards for verified reports (DOMAIN §6.6): the table used where a lead has set none (Shandong's three bands).

@@ -49,6 +49,7 @@ PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "ope
                    "subscriptions.", "dataerrors.", "envcode.", "audit_public.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
+LOGIN_ONLY |= {"home.index"}  # each role's home (issue 21): counts inside the user's own scope
 # Accounts (issue 20): the second step of a login and the password reset are public (they check their own state);
 # second-factor enrolment is the account holder's; forced resets are the administrator's.
 PUBLIC |= {"auth.login_factor", "auth.forgot_password", "auth.reset_password", "auth.register_finish"}

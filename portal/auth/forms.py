@@ -93,6 +93,8 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     role = SelectField(_l("Role"), choices=[SelectChoice("", _l("All roles"))] + _role_choices(Role), validators=[Optional()])
+    state = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status")), SelectChoice("locked", _l("Locked")),
+                                               SelectChoice("inactive", _l("Deactivated"))], validators=[Optional()])
 
 
 class AccountCreateForm(FlaskForm):

@@ -289,10 +289,15 @@ def unlock_account(actor: User, user: User) -> None:
     record(actor, "user.unlock", user, before=before)
 
 
-def list_users(role: Role | None, page: int, per_page: int = 25):
+def list_users(role: Role | None, page: int, per_page: int = 25, state: str = ""):
+    """Accounts by role; state "locked" (failed logins, lock not yet over) or "inactive" (deactivated)."""
     stmt = sa.select(User).order_by(User.username)
     if role is not None:
         stmt = stmt.where(User.role == role)
+    if state == "locked":
+        stmt = stmt.where(User.locked_until.is_not(None), User.locked_until > utcnow())
+    elif state == "inactive":
+        stmt = stmt.where(User.is_active_account.is_(False))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 

@@ -34,9 +34,10 @@ def _address() -> str:
 
 
 def _landing(user: User) -> str:
+    """After login each role lands on its work (portal/home); an enterprise account not yet bound asks first."""
     if user.role.is_enterprise and user.enterprise_id is None:
         return url_for("auth.binding_request")
-    return url_for("search.home")
+    return url_for("home.index")
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
@@ -185,8 +186,10 @@ def binding_decide(binding_id: int):
 @require(Permission.ACCOUNTS_MANAGE)
 def admin_users():
     filters = forms.UserFilterForm(request.args)
-    role = Role(filters.role.data) if filters.validate() and filters.role.data else None
-    pagination = services.list_users(role, request.args.get("page", 1, type=int))
+    valid = filters.validate()
+    role = Role(filters.role.data) if valid and filters.role.data else None
+    pagination = services.list_users(role, request.args.get("page", 1, type=int),
+                                     state=(filters.state.data or "") if valid else "")
     return render_template("auth/admin_users.html", filters=filters, pagination=pagination, role=role,
                            role_label=forms.role_label, now_utc=utcnow())
 

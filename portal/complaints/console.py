@@ -17,6 +17,7 @@ from portal.core.storage import serve
 from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.extensions import db
 
+QUEUE_PER_PAGE = 50
 bp = Blueprint("complaints_console", __name__, url_prefix="/console/complaints")
 
 
@@ -43,11 +44,20 @@ def queue():
     form = QueueFilterForm(request.args)
     form.status.choices = [SelectChoice("", _("All open cases"))] + [SelectChoice(k, v)
                                                                      for k, v in status_labels().items()]
-    status = Status(form.status.data) if form.validate() and form.status.data else None
-    items = services.queue(current_user, status=status, overdue_only=bool(form.overdue.data))
+    valid = form.validate()
+    status = Status(form.status.data) if valid and form.status.data else None
+    sla = (form.sla.data or "") if valid else ""
+    if valid and form.overdue.data:  # the old check box, kept for bookmarked links
+        sla = sla or "overdue"
     today = china_today()
-    rows = [(c, services.due_of(c), services.sla_of(c, today)) for c in items]
-    return render_template("complaints/console_queue.html", form=form, rows=rows, today=today)
+    pagination = db.paginate(services.queue_select(current_user, status=status, sla=sla, today=today),
+                             page=(form.page.data or 1) if valid else 1, per_page=QUEUE_PER_PAGE, error_out=False)
+    rows = [(c, services.due_of(c), services.sla_of(c, today)) for c in pagination.items]
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    prev_url = url_for(".queue", **args, page=pagination.prev_num) if pagination.has_prev else None
+    next_url = url_for(".queue", **args, page=pagination.next_num) if pagination.has_next else None
+    return render_template("complaints/console_queue.html", form=form, rows=rows, today=today,
+                           pagination=pagination, prev_url=prev_url, next_url=next_url)
 
 
 def _action_form(c: Complaint) -> ActionForm:

@@ -58,6 +58,8 @@ class IntakeForm(FlaskForm):
     id_no = StringField(_l("ID card number (needed only for a reward)"), validators=[Optional(), Length(max=18)])
     website = StringField(_l("Leave this field empty"))  # honeypot: hidden by CSS, filled only by bots
     submission_key = HiddenField()
+    kept_token = HiddenField()  # files kept after a validation error (complaints/pending.py)
+    duplicates_seen = HiddenField()  # "1" once the possible duplicates were shown
 
 
 class TrackForm(FlaskForm):
@@ -100,7 +102,12 @@ class QueueFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("Status"), validators=[Optional()])
+    sla = SelectField(_l("Deadline"), validators=[Optional()], choices=[
+        SelectChoice("", _l("Any deadline")), SelectChoice("overdue", _l("Overdue")),
+        SelectChoice("due_soon", _l("Due within 3 days")),
+        SelectChoice("extension", _l("Extension waiting for approval"))])
     overdue = BooleanField(_l("Overdue only"))
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
 
 
 def _optional_int(value) -> int | None:

@@ -51,18 +51,33 @@ def _jurisdiction_filter(user):
     return sa.or_(Complaint.region_code.like(prefix), Complaint.assigned_region_code.like(prefix))
 
 
-def queue(user, *, status: Status | None = None, overdue_only: bool = False, limit: int = 200) -> list[Complaint]:
+SLA_FILTERS = ("overdue", "due_soon", "extension")
+
+
+def queue_select(user, *, status: Status | None = None, sla: str = "", today: date | None = None):
+    """The console's cases as one SELECT, earliest applicable deadline first. sla: "overdue" (past the deadline
+    that applies), "due_soon" (at most rules.DUE_SOON_DAYS days left), "extension" (waiting for a lead's approval)
+    — the same tests as rules.sla_state, in SQL, so a filter pages over the whole jurisdiction."""
     stmt = sa.select(Complaint).where(_jurisdiction_filter(user))
     if status is not None:
         stmt = stmt.where(Complaint.status == status)
     else:
         stmt = stmt.where(Complaint.status.in_(rules.OPEN_STATUSES))
     due = due_expression()
-    items = list(db.session.scalars(stmt.order_by(due.is_(None), due, Complaint.id).limit(limit)))
-    if overdue_only:
-        today = china_today()
-        items = [c for c in items if sla_of(c, today) == "overdue"]
-    return items
+    today = today or china_today()
+    if sla == "overdue":
+        stmt = stmt.where(due < today)
+    elif sla == "due_soon":
+        stmt = stmt.where(due >= today, due <= today + timedelta(days=rules.DUE_SOON_DAYS))
+    elif sla == "extension":
+        stmt = stmt.where(Complaint.extension_requested_days.is_not(None),
+                          Complaint.extension_approved_by_id.is_(None))
+    return stmt.order_by(due.is_(None), due, Complaint.id)
+
+
+def queue(user, *, status: Status | None = None, overdue_only: bool = False, limit: int = 200) -> list[Complaint]:
+    stmt = queue_select(user, status=status, sla="overdue" if overdue_only else "")
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 def due_of(c: Complaint) -> date | None:
@@ -242,6 +257,27 @@ def duplicate_candidates(c: Complaint, limit: int = 10) -> list[Complaint]:
                                        Complaint.region_code.like(c.region_code[:4] + "%"))
             .order_by(Complaint.received_at.desc()).limit(500))
     me = _dup_key(c)
+    found = [o for o in db.session.scalars(stmt)
+             if rules.is_duplicate_candidate(me, _dup_key(o), radius_m=float(config["COMPLAINT_DUPLICATE_RADIUS_M"]),
+                                             window_days=window)]
+    return found[:limit]
+
+
+def possible_duplicates(enterprise_id: int | None, latitude: float | None, longitude: float | None,
+                        region_code: str, limit: int = 5) -> list[Complaint]:
+    """Before a report is sent: recent cases in the same city about the same registered enterprise or within
+    COMPLAINT_DUPLICATE_RADIUS_M of the point given (the test duplicate_candidates applies after intake)."""
+    if not region_code or (enterprise_id is None and (latitude is None or longitude is None)):
+        return []
+    config = current_app.config
+    window = int(config["COMPLAINT_DUPLICATE_DAYS"])
+    now = utcnow()
+    stmt = (sa.select(Complaint).where(Complaint.merged_into_id.is_(None), Complaint.status != Status.MERGED,
+                                       Complaint.received_at >= now - timedelta(days=window),
+                                       Complaint.region_code.like(region_code[:4] + "%"))
+            .order_by(Complaint.received_at.desc()).limit(500))
+    me = {"enterprise_id": enterprise_id, "latitude": latitude, "longitude": longitude,
+          "received_on": _local_date(now)}
     found = [o for o in db.session.scalars(stmt)
              if rules.is_duplicate_candidate(me, _dup_key(o), radius_m=float(config["COMPLAINT_DUPLICATE_RADIUS_M"]),
                                              window_days=window)]

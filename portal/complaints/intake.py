@@ -46,7 +46,9 @@ class Intake:
     submission_key: str | None = None
 
 
-def _check_intake(data: Intake, files: list[PreparedFile]) -> Enterprise | None:
+def intake_errors(data: Intake, file_count: int) -> tuple[dict[str, str], Enterprise | None]:
+    """Every rule the intake checks, all at once (the form shows each message beside its field): the errors by
+    field and the registered enterprise the case names, if any. data.category is not read here."""
     errors: dict[str, str] = {}
     uscc = (data.enterprise_uscc or "").strip().upper()
     ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == uscc)) if uscc else None
@@ -68,8 +70,13 @@ def _check_intake(data: Intake, files: list[PreparedFile]) -> Enterprise | None:
         errors["observed_at"] = _("The time observed cannot be in the future.")
     if not data.anonymous and not (data.identity.get("phone") or data.identity.get("email")):
         errors["phone"] = _("Give a phone number or an e-mail address for the reply, or report anonymously.")
-    if len(files) > rules.MAX_ATTACHMENTS:
+    if file_count > rules.MAX_ATTACHMENTS:
         errors["photos"] = _("Attach at most %(n)s files.", n=rules.MAX_ATTACHMENTS)
+    return errors, ent
+
+
+def _check_intake(data: Intake, files: list[PreparedFile]) -> Enterprise | None:
+    errors, ent = intake_errors(data, len(files))
     if errors:
         raise ValidationFailed(errors)
     return ent

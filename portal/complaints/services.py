@@ -14,9 +14,10 @@ from portal.complaints.common import _local_date, notify_reporters, upload_root
 from portal.complaints.handling import (accept_complaint, can_see_reporter, can_view, close_complaint,
                                         decide_extension, dispatch_candidates, dispatch_complaint, due_of,
                                         duplicate_candidates, escalate_overdue, get_for_handler, merge_complaint,
-                                        queue, reject_complaint, reopen_complaint, reply_complaint, report_result,
-                                        reporter_identity, request_extension, sla_of, start_investigation)
-from portal.complaints.intake import (Intake, add_information, existing_submission, find_for_reporter,
+                                        possible_duplicates, queue, queue_select, reject_complaint, reopen_complaint,
+                                        reply_complaint, report_result, reporter_identity, request_extension, sla_of,
+                                        start_investigation)
+from portal.complaints.intake import (Intake, add_information, existing_submission, find_for_reporter, intake_errors,
                                       rate_satisfaction, request_review, review_deadline, submit_complaint,
                                       tracked_view)
 from portal.complaints.investigation import (add_investigation_note, can_see_notes, linkable_evidence, notes_for,
@@ -30,7 +31,8 @@ __all__ = [
     "can_see_notes", "linkable_evidence", "notes_for", "result_references", "can_see_reporter", "can_view",
     "close_complaint", "db", "decide_extension", "dispatch_candidates", "dispatch_complaint", "due_of",
     "duplicate_candidates", "escalate_overdue", "existing_submission", "find_for_reporter", "get_for_handler",
-    "merge_complaint", "notify_reporters", "queue", "rate_satisfaction", "reject_complaint", "reopen_complaint",
+    "intake_errors", "merge_complaint", "notify_reporters", "possible_duplicates", "queue", "queue_select",
+    "rate_satisfaction", "reject_complaint", "reopen_complaint",
     "reply_complaint", "report_result", "reporter_identity", "request_extension", "request_review",
     "review_deadline", "sla_of", "start_investigation", "submit_complaint", "tracked_view", "upload_root",
 ]

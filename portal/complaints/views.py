@@ -11,7 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, make_response,
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from portal.complaints import linking, rules, services, statistics as stats
+from portal.complaints import intake_form, linking, pending, rules, services, statistics as stats
 from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, MonthForm, RatingForm,
                                      ReviewForm, TrackForm)
@@ -90,10 +90,10 @@ def _allow_large_upload() -> None:
 
 # --- intake -------------------------------------------------------------------------------------------------------
 
-def _intake(form: IntakeForm) -> services.Intake:
+def _intake(form: IntakeForm, category: Category | None = None) -> services.Intake:
     named = form.identity.data == "named"
     return services.Intake(
-        category=Category(form.category.data), description=form.description.data or "",
+        category=category or Category(form.category.data), description=form.description.data or "",
         region_code=form.region_code.data or "", enterprise_uscc=form.enterprise_uscc.data or "",
         reported_name=form.reported_name.data or "", reported_address=form.reported_address.data or "",
         latitude=form.latitude.data, longitude=form.longitude.data,
@@ -133,32 +133,41 @@ def new():
         log.info("complaint intake: honeypot field filled; submission dropped")
         flash(_("The form could not be accepted. Please fill it in again."), "error")
         return _render_new(form, 400)
-    if not form.validate():
-        return _render_new(form, 400)
-    earlier = services.existing_submission(form.submission_key.data)
-    if earlier is not None:
+    if services.existing_submission(form.submission_key.data) is not None:
         return redirect(url_for(".receipt"))
+    kept, lost = intake_form.kept_files(form)
+    fresh, file_errors = intake_form.new_files(form.photos.data)
+    files = [(k.name, k.prepared) for k in kept] + fresh
+    ok, ent = intake_form.all_errors(form, len(files), file_errors, lost, _intake)
+    if not ok:
+        return _render_new(form, 400, kept=intake_form.keep(form, files))
+    if form.duplicates_seen.data != "1":
+        enterprise = ent or linking.unique_by_name(form.reported_name.data or "")
+        region = form.region_code.data or (enterprise.region_code if enterprise else "")
+        similar = services.possible_duplicates(enterprise.id if enterprise else None, form.latitude.data,
+                                               form.longitude.data, region)
+        if similar:
+            form.duplicates_seen.data = "1"
+            return _render_new(form, 200, kept=intake_form.keep(form, files), similar=similar)
     try:
-        files = read_files(form.photos.data, current_app.config)
-        c, code = services.submit_complaint(_intake(form), files)
+        c, code = services.submit_complaint(_intake(form), [p for _n, p in files])
         db.session.commit()
-    except UploadRejected as exc:
-        db.session.rollback()
-        form.photos.errors = [str(exc), _("Everything else you typed is kept; choose the files again.")]
-        return _render_new(form, 400)
-    except ValidationFailed as exc:
+    except ValidationFailed as exc:  # the rules changed between the check and now (e.g. a region removed)
         db.session.rollback()
         show_errors(form, exc)
-        return _render_new(form, 400)
+        return _render_new(form, 400, kept=intake_form.keep(form, files))
     except IntegrityError:  # the same form sent twice at once: the first one won
         db.session.rollback()
         return redirect(url_for(".receipt"))
+    pending.discard(intake_form.own_token(form))
+    session.pop(pending.SESSION_KEY, None)
     _remember_receipt(c, code)
     return redirect(url_for(".receipt"))
 
 
-def _render_new(form: IntakeForm, status: int = 200):
-    return render_template("complaints/new.html", form=form, accept=ACCEPT_ATTRIBUTE,
+def _render_new(form: IntakeForm, status: int = 200, kept: list[dict] | None = None, similar=None):
+    return render_template("complaints/new.html", form=form, accept=ACCEPT_ATTRIBUTE, kept=kept or [],
+                           similar=similar or [],
                            max_mb=current_app.config["COMPLAINT_MAX_FILE_BYTES"] // (1024 * 1024)), status
 
 

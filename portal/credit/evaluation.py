@@ -108,17 +108,24 @@ def open_objections(run: EvaluationRun) -> int:
                              .where(EvaluationResult.run_id == run.id, Objection.status == ObjectionStatus.OPEN))
 
 
-def finalise_run(run: EvaluationRun, actor: Any) -> EvaluationRun:
-    """The lead approves the results once the notice has ended and every objection has a written answer."""
-    if not rules.can_finalise_run(actor.role, actor.jurisdiction_code, run.jurisdiction_prefix):
-        raise NotAllowed(_("Only a lead of this jurisdiction can finalise the results."))
+def finalise_refusal_message(run: EvaluationRun) -> str | None:
+    """Why the run cannot be finalised today (translated), or None. The run page shows it beside the disabled
+    button; finalise_run refuses with the same words."""
     refusal = rules.finalise_refusal(run.status, run.notice_ends_on, china_today(), open_objections(run))
     messages = {"status": _("Only a run on public notice can be finalised."),
                 "notice_running": _("The public notice runs until %(d)s; finalise after that.",
                                     d=run.notice_ends_on.isoformat() if run.notice_ends_on else ""),
                 "open_objections": _("Answer every objection before finalising.")}
+    return messages[refusal] if refusal else None
+
+
+def finalise_run(run: EvaluationRun, actor: Any) -> EvaluationRun:
+    """The lead approves the results once the notice has ended and every objection has a written answer."""
+    if not rules.can_finalise_run(actor.role, actor.jurisdiction_code, run.jurisdiction_prefix):
+        raise NotAllowed(_("Only a lead of this jurisdiction can finalise the results."))
+    refusal = finalise_refusal_message(run)
     if refusal:
-        raise InvalidTransition(messages[refusal])
+        raise InvalidTransition(refusal)
     before = snapshot(run)
     run.status, run.finalised_at, run.finalised_by_id = RunStatus.FINAL, utcnow(), actor.id
     db.session.flush()

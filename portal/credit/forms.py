@@ -85,6 +85,24 @@ class ConfirmForm(FlaskForm):
     """CSRF only."""
 
 
+class EvidenceBulkForm(FlaskForm):
+    """Bulk decision on the selected evidence (the ids come as repeated `ids` fields)."""
+
+    action = SelectField(_l("Decision"), [InputRequired()],
+                         choices=[SelectChoice("confirm", _l("Confirm the selected records")),
+                                  SelectChoice("withdraw", _l("Withdraw the selected records (or ask for it)"))])
+    reason = StringField(_l("Reason (needed to withdraw)"), [Optional(), Length(max=500)])
+
+
+REFUSAL_LABELS = {
+    "jurisdiction": _l("This enterprise is outside your jurisdiction."),
+    "withdrawn": _l("Already withdrawn."),
+    "verified": _l("Already confirmed."),
+    "own_record": _l("You recorded this; another regulator must confirm it."),
+    "own_withdrawal": _l("You asked for this withdrawal; another regulator must agree to it."),
+}
+
+
 class FindingsBulkForm(FlaskForm):
     """Bulk decision on the selected findings (the ids come as repeated `ids` fields)."""
 

@@ -348,3 +348,20 @@ def attachment_public(is_public: bool, repaired: bool, withdrawn: bool) -> bool:
 def can_download_attachment(public: bool, role: Role | None, jurisdiction: str | None, region_code: str) -> bool:
     """Anyone for public evidence; otherwise only regulators of the enterprise's jurisdiction."""
     return public or can_record_evidence(role, jurisdiction, region_code)
+
+
+def evidence_action_refusals(role: Role | None, user_id: int, jurisdiction: str | None, region_code: str, *,
+                             recorded_by_id: int | None, is_verified: bool, is_withdrawn: bool,
+                             withdrawal_requested_by_id: int | None) -> dict[str, str | None]:
+    """For the evidence desk: why each action ("confirm", "withdraw") is refused to this user right now, or None
+    when it is allowed. The buttons are drawn disabled with the reason; the services refuse the same cases
+    (services.confirm_evidence, findings.confirm, evidence.withdraw_evidence), so the page never decides alone.
+    Codes: jurisdiction, withdrawn, verified, own_record, own_withdrawal."""
+    if not can_record_evidence(role, jurisdiction, region_code):
+        return {"confirm": "jurisdiction", "withdraw": "jurisdiction"}
+    if is_withdrawn:
+        return {"confirm": "withdrawn", "withdraw": "withdrawn"}
+    # A detected finding has no recorder yet: the first regulator's confirmation records it (findings.confirm).
+    confirm = verify_refusal(role, user_id, jurisdiction, region_code, recorded_by_id, is_verified, is_withdrawn)
+    withdraw = "own_withdrawal" if is_verified and withdrawal_requested_by_id == user_id else None
+    return {"confirm": confirm, "withdraw": withdraw}

@@ -3,7 +3,7 @@ page's credit section (a template global)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.permissions import Permission, require
 from portal.credit import forms as F
-from portal.credit import evaluation, ledger_groups, rules, services
-from portal.credit.models import (CreditScheme, EvaluationResult, EvaluationRun, Evidence, EvidenceKind, Objection,
-                                  ListStatus, RunStatus, SchemeStatus)
+from portal.credit import evaluation, evidence_desk, ledger_groups, rules, services
+from portal.credit.models import (CreditScheme, EvaluationResult, EvaluationRun, Evidence, EvidenceKind,
+                                  EvidenceSource, ListStatus, Objection, RunStatus, SchemeStatus)
 from portal.core.clock import china_today
 from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
@@ -86,6 +86,44 @@ def _evidence_in_jurisdiction(evidence_id: int) -> Evidence:
     return evidence
 
 
+def _desk_filters() -> tuple[evidence_desk.DeskFilters, dict[str, str]]:
+    """The desk's filters from the query string; a bad value is reported by field and ignored."""
+    errors: dict[str, str] = {}
+    f = evidence_desk.DeskFilters()
+    status = request.args.get("status", "")
+    if status in evidence_desk.STATUS_CHOICES:
+        f.status = status
+    else:
+        errors["status"] = _("Choose one of the listed states.")
+    kind = request.args.get("kind", "")
+    if kind and kind not in {k.value for k in EvidenceKind}:
+        errors["kind"] = _("Choose one of the listed kinds.")
+    else:
+        f.kind = kind
+    source = request.args.get("source", "")
+    if source and source not in {s.value for s in EvidenceSource}:
+        errors["source"] = _("Choose one of the listed sources.")
+    else:
+        f.source = source
+    code = request.args.get("enterprise", "").strip()
+    if code:
+        check = check_uscc(code)
+        if check.ok:
+            f.uscc = check.value
+        else:
+            errors["enterprise"] = check.error
+    try:
+        f.page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        errors["page"] = _("The page must be a whole number.")
+    return f, errors
+
+
+def _desk_url(page: int) -> str:
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return url_for(".evidence_queue", **args, page=page)
+
+
 @bp.get("/credit/regulator/evidence")
 @require(Permission.CREDIT_EVIDENCE_RECORD)
 def evidence_queue():
@@ -99,9 +137,47 @@ def evidence_queue():
             return redirect(url_for(".record_evidence", enterprise_id=ent.id))
         flash(check.error if not check.ok else
               _("No enterprise with this credit code is registered in your jurisdiction."), "error")
-    items = services.evidence_in_jurisdiction(current_user.jurisdiction_code or "")
-    return render_template("credit/evidence_queue.html", items=items, uscc=uscc, confirm_form=F.ConfirmForm(),
-                           withdraw_form=F.WithdrawForm())
+    f, errors = _desk_filters()
+    page = evidence_desk.desk_page(current_user.jurisdiction_code, f)
+    response = make_response(render_template(
+        "credit/evidence_queue.html", page=page, f=f, errors=errors, uscc=uscc, confirm_form=F.ConfirmForm(),
+        withdraw_form=F.WithdrawForm(), bulk_form=F.EvidenceBulkForm(formdata=None),
+        refusals={ev.id: evidence_desk.refusals(current_user, ev) for ev in page.items},
+        refusal_labels=F.REFUSAL_LABELS, statuses=evidence_desk.STATUS_CHOICES, kinds=list(EvidenceKind),
+        sources=list(EvidenceSource),
+        prev_url=_desk_url(page.page - 1) if page.page > 1 else None,
+        next_url=_desk_url(page.page + 1) if page.page < page.pages else None))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/credit/regulator/evidence/bulk")
+@require(Permission.CREDIT_EVIDENCE_RECORD)
+def evidence_bulk():
+    form = F.EvidenceBulkForm()
+    back = request.form.get("back", "")
+    target = back if back.startswith("/credit/regulator/evidence") and "//" not in back else url_for(".evidence_queue")
+    if not form.validate_on_submit():
+        for name, messages in form.errors.items():
+            flash(f"{F.FIELD_LABELS.get(name, name)}: {' '.join(str(m) for m in messages)}", "error")
+        return redirect(target)
+    ids = [int(raw) for raw in request.form.getlist("ids") if raw.isdigit()]
+    try:
+        result = evidence_desk.bulk(current_user, ids, form.action.data, form.reason.data or "")
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        labels = {**F.FIELD_LABELS, "ids": _("Selected records")}
+        for name, message in exc.errors.items():
+            flash(f"{labels.get(name, name)}: {message}", "error")
+        return redirect(target)
+    if result.done:
+        flash(_("Done: %(n)d records.", n=result.done), "success")
+    for ev_id, message in result.refused[:20]:
+        flash(_("Record %(id)s: %(msg)s", id=ev_id, msg=message), "error")
+    if len(result.refused) > 20:
+        flash(_("%(n)d more records were refused.", n=len(result.refused) - 20), "error")
+    return redirect(target)
 
 
 @bp.route("/credit/regulator/enterprises/<int:enterprise_id>/evidence/new", methods=["GET", "POST"])
@@ -252,7 +328,9 @@ def run_detail(run_id: int):
     return render_template("credit/run_detail.html", run=run, objections=objections, notice_form=F.NoticeForm(),
                            answer_form=F.AnswerForm(), confirm_form=F.ConfirmForm(),
                            may_finalise=rules.can_finalise_run(current_user.role, current_user.jurisdiction_code,
-                                                               run.jurisdiction_prefix), RunStatus=RunStatus)
+                                                               run.jurisdiction_prefix), RunStatus=RunStatus,
+                           finalise_refused=evaluation.finalise_refusal_message(run)
+                           if run.status == RunStatus.PUBLIC_NOTICE else None)
 
 
 @bp.post("/credit/regulator/runs/<int:run_id>/notice")

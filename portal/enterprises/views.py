@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.reference.models import Pollutant, Region
 
 bp = Blueprint("enterprises", __name__)
+PROPOSALS_PER_PAGE = 20
 
 
 @bp.context_processor
@@ -351,12 +352,17 @@ def propose(target_type: str, target_id: int | None):
 def proposal_queue():
     base = (select(ChangeProposal).join(ChangeProposal.enterprise)
             .where(Enterprise.region_code.startswith(current_user.jurisdiction_code or "\x00", autoescape=True)))
-    pending = db.session.scalars(base.where(ChangeProposal.status == ProposalStatus.PENDING)
-                                 .order_by(ChangeProposal.id)).all()
+    # Paged: each waiting proposal carries its diff, so a backlog must not render on one page (issue 21).
+    pagination = db.paginate(base.where(ChangeProposal.status == ProposalStatus.PENDING).order_by(ChangeProposal.id),
+                             page=request.args.get("page", 1, type=int), per_page=PROPOSALS_PER_PAGE,
+                             error_out=False)
     decided = db.session.scalars(base.where(ChangeProposal.status != ProposalStatus.PENDING)
                                  .order_by(ChangeProposal.decided_at.desc()).limit(20)).all()
+    prev_url = url_for(".proposal_queue", page=pagination.prev_num) if pagination.has_prev else None
+    next_url = url_for(".proposal_queue", page=pagination.next_num) if pagination.has_next else None
     return render_template("enterprises/proposal_queue.html", decision_form=F.DecisionForm(),
-                           pending=[(pr, proposals.proposal_diff(pr)) for pr in pending], decided=decided)
+                           pending=[(pr, proposals.proposal_diff(pr)) for pr in pagination.items], decided=decided,
+                           pagination=pagination, prev_url=prev_url, next_url=next_url)
 
 
 def _decide(proposal_id: int, approve: bool):

@@ -56,6 +56,8 @@ JOBS: dict[str, Job] = {
             "RAW_RECORD_RETENTION_YEARS, at least 5 years: 监测条例 art. 26)."),
         Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
+        Job("complaint-pending-sweep", "portal.complaints.pending:sweep", "*/15 * * * *",
+            "Delete complaint-form files kept after a validation error once their hour is over."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("disclosure-copies", "portal.disclosures.copies:render_pending_copies", "*/2 * * * *",

@@ -40,6 +40,7 @@ from portal.monitoring.manual import upload_store
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
 bp = Blueprint("monitoring", __name__)
+DEVICES_PER_PAGE = 50  # also the regulator's incident list
 
 # The navigation labels this package adds to portal/core/navigation.py, listed here so this catalog translates them.
 NAV_LABELS = (_l("Monitoring results"), _l("Exceedances"), _l("Exceedance incidents"), _l("Monitoring devices"),
@@ -127,18 +128,30 @@ def devices():
             flash(_("Device %(mn)s registered.", mn=device.mn), "success")
             return redirect(url_for(".device", device_id=device.id))
     status = 400 if form.errors else 200
+    pagination = db.paginate(services.jurisdiction_devices_select(current_user.jurisdiction_code),
+                             page=request.args.get("page", 1, type=int), per_page=DEVICES_PER_PAGE, error_out=False)
+    pages = {"prev_url": url_for(".devices", page=pagination.prev_num) if pagination.has_prev else None,
+             "next_url": url_for(".devices", page=pagination.next_num) if pagination.has_next else None}
     return views_devices.private(render_template("monitoring/devices.html", form=form, where=devicepage.endpoints(),
                                                  may_view_unknown=unknown_senders.may_view(current_user),
-                                                 devices=services.jurisdiction_devices(
-                                                     current_user.jurisdiction_code)), status)
+                                                 devices=pagination.items, pagination=pagination, **pages), status)
 
 
 @bp.get("/monitoring/incidents")
 @require(Permission.MONITORING_SUPERVISE)
 def incidents():
+    """The jurisdiction's open and explained incidents, or one state (?state=open|explained), paged."""
     jurisdiction = current_user.jurisdiction_code or "\x00"
-    return render_template("monitoring/incidents.html", incidents=services.incidents_for(jurisdiction=jurisdiction),
-                           findings=services.recent_findings(jurisdiction), regulator=True)
+    state = request.args.get("state", "")
+    states = ((IncidentState(state),) if state in ("open", "explained")
+              else (IncidentState.OPEN, IncidentState.EXPLAINED))
+    pagination = db.paginate(services.incidents_select(jurisdiction=jurisdiction, states=states),
+                             page=request.args.get("page", 1, type=int), per_page=DEVICES_PER_PAGE, error_out=False)
+    pager = {"prev_url": url_for(".incidents", state=state or None, page=pagination.prev_num) if pagination.has_prev
+             else None, "next_url": url_for(".incidents", state=state or None, page=pagination.next_num)
+             if pagination.has_next else None}
+    return render_template("monitoring/incidents.html", incidents=pagination.items, pagination=pagination,
+                           state=state, findings=services.recent_findings(jurisdiction), regulator=True, **pager)
 
 
 def _regulator_incident(incident_id: int) -> ExceedanceIncident:

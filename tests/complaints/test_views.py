@@ -341,7 +341,9 @@ def test_the_receipt_mentions_similar_recent_reports(client, db):
     ent = make_enterprise()
     make_complaint(ent)
     db.session.commit()
+    # Issue 21: the possible duplicates are shown before sending; sending anyway leads to the receipt's note.
     response = client.post("/complaints/new", data=_form(reported_name="", region_code="",
-                                                         enterprise_uscc=ent.uscc), follow_redirects=True)
+                                                         enterprise_uscc=ent.uscc, duplicates_seen="1"),
+                           follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'class="notice"' in page

@@ -93,7 +93,7 @@ def test_admins_and_province_regulators_see_the_list_with_a_link_to_register_the
     page = client.get("/monitoring/unknown-devices")
     assert page.status_code == 200 and "NEWLOGGER_01" in page.get_data(as_text=True)
     assert "?mn=NEWLOGGER_01" not in page.get_data(as_text=True)  # an administrator registers no device
-    assert 'href="/monitoring/unknown-devices"' in client.get("/auth/account").get_data(as_text=True)  # in the menu
+    assert 'href="/monitoring/unknown-devices"' in client.get("/home").get_data(as_text=True)  # on the home
 
 
 def test_city_regulators_and_enterprises_are_refused_the_list(app, client, db):

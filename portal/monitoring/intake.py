@@ -367,7 +367,7 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
         batch = ingest.ingest_values(rows, tz)
         services.detect_exceedances(batch, specs, tz, now)
     if backfilled:  # back-fill: stored and rolled up, never opening an incident by itself
-        ingest.ingest_values(backfilled, tz)
+        ingest.ingest_values(backfilled, tz, judged=False)
     return results
 
 

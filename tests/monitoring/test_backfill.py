@@ -159,3 +159,45 @@ def test_the_landing_table_is_empty_after_a_batch_and_after_a_failed_one(db):
     db.session.rollback()
     assert db.session.execute(sa.text(landed)).scalar() == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 60
+
+
+def test_migration_0012_keeps_only_manual_samples_in_the_hour_roll_ups_and_the_readers_see_the_same(tmp_path):
+    """Hour roll-ups written by the old path (hourly values and manual samples) are rebuilt from the manual samples:
+    read merged, every hour is what it was; the downgrade gives the old rows back."""
+    from alembic import command
+
+    from portal import create_app
+    from portal.config import TestConfig
+    from portal.extensions import db as _db
+    from tests.test_migrations import _alembic_config
+
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}"})
+    hour = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
+    with app.app_context():
+        cfg = _alembic_config()
+        command.upgrade(cfg, "0009_register")
+        _, outlet, _ = water_setup(_db)
+        rows = [{**_manual_row(outlet, hour, 30.0), "period": "hour", "source": "auto"},
+                _manual_row(outlet, hour + timedelta(minutes=30), 50.0),
+                {**_manual_row(outlet, hour + timedelta(hours=1), 20.0), "period": "hour", "source": "auto"}]
+        _db.session.execute(sa.insert(MonitoringValue), rows)
+        old = [(hour, 2, 80.0, 30.0, 50.0), (hour + timedelta(hours=1), 1, 20.0, 20.0, 20.0)]
+        _db.session.execute(sa.insert(MonitoringRollup), [
+            {"outlet_id": outlet.id, "pollutant_code": "w01018", "resolution": "hour", "period_start": at,
+             "n_all": n, "n_valid": n, "sum_valid": total, "min_valid": low, "max_valid": high, "n_conv": 0,
+             "sum_conv": 0.0} for at, n, total, low, high in old])
+        _db.session.commit()
+        command.upgrade(cfg, "0012_landing")
+        stored = [(r.period_start.astimezone(UTC), r.n_all, r.sum_valid) for r in _db.session.scalars(
+            sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "hour"))]
+        assert stored == [(hour, 1, 50.0)]  # the manual sample alone
+        assert merged_hours(_db) == {(outlet.id, "w01018", at): [n, n, total, low, high, 0, 0.0]
+                                     for at, n, total, low, high in old}
+        _db.session.commit()
+        command.downgrade(cfg, "0009_register")
+        assert sorted((r.period_start.astimezone(UTC), r.n_all, r.sum_valid) for r in _db.session.scalars(
+            sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "hour"))) == \
+            [(at, n, total) for at, n, total, _, _ in old]
+        _db.session.remove()
+        _db.engine.dispose()

@@ -4,8 +4,10 @@ roll-up statement.
 A batch's roll-up increments are computed by the database from the batch's rows and added to the stored roll-ups in
 the same statement, which returns the new totals: no Python loop per value. Both run on a raw DB-API cursor
 (raw_cursor), whose errors come out as SQLAlchemy's like any other statement's. Each row's validity and contributions
-are worked out once (batch), summed per China-local hour (hours), the hours per day (days) and the days per month,
-so the expensive per-row work happens once and not once per resolution.
+are worked out once (batch), the manual samples summed per China-local hour (hours), every row per day (days) and
+the days per month, so the expensive per-row work happens once and not once per resolution. Hourly values are their
+own hourly means and get no hour roll-up row: at back-fill rates that row cost as much as the value (hours.py merges
+them back for the readers).
 """
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
 """PostgreSQL bulk path: COPY a batch into a temporary table, then set-based INSERT ... SELECT statements.
 
 psycopg does not cache the parse of very long multi-row VALUES statements (what SQLAlchemy's insertmanyvalues
-sends), and that parse dominated ingest time. Here COPY streams the rows into a staging table; one statement inserts
-them (ON CONFLICT DO NOTHING for keys already stored, also by a concurrent batch) and removes from the staging table
-what was not inserted, returning only those duplicates; a second adds the staged rows to the roll-ups, the China-local
-periods cut by date_trunc(..., time zone) (bulk_sql.py), returning the new totals. Runs in the caller's
-transaction; the mirror of sqlitebulk.py.
+sends), and that parse dominated ingest time. Here COPY (binary) streams the rows into a landing table (a temporary
+table of the session, no WAL, emptied at every commit and rollback); one statement inserts them (ON CONFLICT DO
+NOTHING for keys already stored, also by a concurrent batch). When it inserted every landed row (back-fill, live
+data) that is all; otherwise a savepoint undoes it and the exact statement inserts them again and removes from the
+landing table what was not inserted, returning those duplicates. A second statement adds the landed rows to the
+roll-ups, the China-local periods cut by date_trunc(..., time zone) (bulk_sql.py), returning the new totals. Runs in
+the caller's transaction; the mirror of sqlitebulk.py.
 """
 from __future__ import annotations
 

@@ -48,10 +48,10 @@ def _rebuild(periods: tuple[str, ...]) -> None:
                        sa.column("max_valid"), sa.column("n_conv"), sa.column("sum_conv"))
     bind.execute(rollups.delete().where(rollups.c.resolution == "hour"))
     acc: dict[tuple, list] = {}
-    result = bind.execution_options(stream_results=True).execute(
+    result = bind.execute(  # streamed: the statement's option, not the connection's (that would stay on)
         sa.select(values.c.outlet_id, values.c.pollutant_code, values.c.measured_at, values.c.value,
                   values.c.value_min, values.c.value_max, values.c.value_converted, values.c.flag)
-        .where(values.c.period.in_(periods), values.c.value.is_not(None)))
+        .where(values.c.period.in_(periods), values.c.value.is_not(None)).execution_options(stream_results=True))
     for outlet_id, code, at, value, low, high, conv, flag in result:
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
         hour = at.astimezone(tz).replace(minute=0, second=0, microsecond=0).astimezone(UTC)

@@ -8,12 +8,20 @@ enterprise page on the ingested data.
   .venv/bin/python bench/monitoring.py --values 10000000 --paths hj212 --dbs sqlite   # one path, one database
   .venv/bin/python bench/monitoring.py --values 100000 --dbs sqlite --keep --db-name mon1   # keep the data
   .venv/bin/python bench/monitoring.py --page-only --dbs sqlite --db-name mon1             # the pages on it again
+  .venv/bin/python bench/monitoring.py --values 300000 --dbs postgresql --paths backfill --no-floor   # back-fill only
 
 The HJ 212 bodies are generated before timing (that is the devices' work); the timed part is
 services.ingest_hj212(body) + commit per request of --packets packets. The CSV path writes a file of the same rows
 first, then times manual.commit_upload (check pass + insert pass). The bare insert is a DB-API executemany of the
 same value rows into a plain table with the same unique key (no foreign keys, no other index, 8 columns), committed
 per batch; the yardstick has stayed the same since the first run, so figures compare across sessions.
+
+Back-fill (issue 19): the same HJ 212 bodies, --backfill-packets (10,000) packets a request, for data ending 30 days
+ago, arriving now (older than the back-fill window: stored and rolled up, never judged), into a database of its own
+(<name>_bf); timed as the live path. Its yardstick is a bare COPY of the same value rows into an unindexed table
+(no key, no index), 50,000 rows per transaction (SQLite: executemany, it has no COPY); printed with the ratio, the
+RSS before, after the first request and after the last (flat memory: no growth after the first), and on PostgreSQL
+whether the 50,000 values/s goal is met.
 """
 from __future__ import annotations
 
@@ -151,6 +159,65 @@ def run_hj212(app, setup_info: dict, times, packets: int) -> dict:
             accepted += sum(r.get("values", 0) for r in results if r["result"] == "accepted")
             rss.append(rss_mb())
     return {"values": accepted, "seconds": elapsed, "rss_first": rss[0], "rss_max": max(rss), "rss_last": rss[-1]}
+
+
+def run_backfill(app, setup_info: dict, times, packets: int) -> dict:
+    """Back-fill through the batch HTTP path: the same HJ 212 bodies, --backfill-packets packets each (10,000 =
+    the API's MONITORING_HJ212_MAX_LINES), arriving now for data older than the back-fill window: stored and rolled
+    up, never judged (no incidents). Timed: services.ingest_hj212(body) + commit per request."""
+    from portal.extensions import db
+    from portal.monitoring import services
+
+    elapsed, rss, accepted = 0.0, [rss_mb()], 0
+    with app.app_context():
+        for body, _latest in hj212_bodies(setup_info, times, packets):
+            t0 = time.perf_counter()
+            results = services.ingest_hj212(body)
+            db.session.commit()
+            elapsed += time.perf_counter() - t0
+            assert all(r.get("backfill") for r in results if r["result"] == "accepted"), "not back-fill"
+            accepted += sum(r.get("values", 0) for r in results if r["result"] == "accepted")
+            rss.append(rss_mb())
+    # rss[1]: after the first request (its working set: ~50,000 value rows as dicts); flat memory = no growth after it
+    return {"values": accepted, "seconds": elapsed, "rss_first": rss[0], "rss_warm": rss[min(1, len(rss) - 1)],
+            "rss_max": max(rss), "rss_last": rss[-1], "requests": len(rss) - 1}
+
+
+def run_copy(app, times, batch: int) -> dict:
+    """The back-fill yardstick: the same value rows into an unindexed table (no key, no index, no constraint),
+    `batch` rows per transaction, by the fastest bare way of the driver: COPY on PostgreSQL, executemany on SQLite
+    (which has no COPY). Only the driver calls and the commit are timed (the rows are built before)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        kind = db.engine.dialect.name
+        raw = db.engine.raw_connection()
+        cur = raw.cursor()
+        cur.execute("DROP TABLE IF EXISTS bare_copy")
+        cur.execute("CREATE TABLE bare_copy (enterprise_id INTEGER, outlet_id INTEGER, pollutant_code VARCHAR(16), "
+                    f"period VARCHAR(10), measured_at {'TIMESTAMP' if kind == 'sqlite' else 'TIMESTAMPTZ'}, "
+                    "value FLOAT, flag VARCHAR(2), source VARCHAR(8))")
+        raw.commit()
+        rows = [(1, o, p, "hour", t.isoformat(sep=" ") if kind == "sqlite" else t.replace(tzinfo=CHINA), _value(p, h),
+                 "N", "auto")
+                for h, t in enumerate(times) for o, (code, pollutants) in enumerate(OUTLETS.items(), start=1)
+                for p in pollutants]
+        elapsed = 0.0
+        for start in range(0, len(rows), batch):
+            part = rows[start:start + batch]
+            t0 = time.perf_counter()
+            if kind == "sqlite":
+                cur.executemany("INSERT INTO bare_copy VALUES (?, ?, ?, ?, ?, ?, ?, ?)", part)
+            else:
+                with cur.copy("COPY bare_copy FROM STDIN") as copy:
+                    for row in part:
+                        copy.write_row(row)
+            raw.commit()
+            elapsed += time.perf_counter() - t0
+        cur.execute("DROP TABLE bare_copy")
+        raw.commit()
+        raw.close()
+    return {"values": len(rows), "seconds": elapsed}
 
 
 def run_csv(app, setup_info: dict, times) -> dict:
@@ -297,10 +364,13 @@ def main() -> None:
     parser.add_argument("--dbs", default="sqlite,postgresql")
     parser.add_argument("--packets", type=int, default=500, help="HJ 212 packets per request body")
     parser.add_argument("--page-only", action="store_true", help="time the pages on the last run's data")
-    parser.add_argument("--paths", default="hj212,csv", help="ingest paths to time (the bare insert always runs)")
+    parser.add_argument("--paths", default="hj212,csv,backfill",
+                        help="ingest paths to time: hj212 (live), csv, backfill (the bare inserts always run)")
+    parser.add_argument("--backfill-packets", type=int, default=10000,
+                        help="HJ 212 packets per back-fill request body (the API takes at most 10,000)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the 'table' line (the value insert alone into the portal's own table)")
-    dbs.add_arguments(parser, "monitoring")  # the CSV run uses <name>_csv, the floor <name>_table
+    dbs.add_arguments(parser, "monitoring")  # the CSV run uses <name>_csv, back-fill <name>_bf, the floor <name>_table
     args = parser.parse_args()
     dbs.configure(args)
     if args.page_only and args.db_name == dbs.default_name("monitoring"):
@@ -324,6 +394,12 @@ def main() -> None:
         if "csv" in paths:
             csv_app = make_app(kind, f"{args.db_name}_csv")
             timed.append(("CSV", run_csv(csv_app, setup(csv_app), times)))
+        backfill = copy = None
+        if "backfill" in paths:  # data ending 30 days ago: older than the back-fill window (HJ212_BACKFILL_DAYS)
+            bf_app = make_app(kind, f"{args.db_name}_bf")
+            bf_times = hours(args.values, end - timedelta(days=30, hours=args.values // 15))
+            backfill = run_backfill(bf_app, setup(bf_app), bf_times, args.backfill_packets)
+            copy = run_copy(bf_app, bf_times, args.backfill_packets * 5)
         bare_rate = bare["values"] / bare["seconds"]
         print(f"\n== {kind}: {args.values:,} values ({len(times):,} hours x 3 outlets x 5 pollutants)")
         for name, r in timed:
@@ -335,6 +411,16 @@ def main() -> None:
             rate = table["values"] / table["seconds"]
             print(f"table   {table['values']:>11,} values {table['seconds']:8.1f} s {rate:>10,.0f} values/s "
                   f"({rate / bare_rate:5.1%} of bare)  the value insert alone, into the portal's own table")
+        if backfill:
+            rate, copy_rate = backfill["values"] / backfill["seconds"], copy["values"] / copy["seconds"]
+            yardstick = "bare COPY" if kind == "postgresql" else "bare executemany"
+            print(f"back-fill {backfill['values']:>9,} values {backfill['seconds']:8.1f} s {rate:>10,.0f} values/s "
+                  f"({rate / copy_rate:5.1%} of {yardstick}, unindexed)  RSS {backfill['rss_first']:.0f} before, "
+                  f"{backfill['rss_warm']:.0f} after request 1, {backfill['rss_last']:.0f} after request "
+                  f"{backfill['requests']} MB (max {backfill['rss_max']:.0f})"
+                  + ("  goal 50,000/s " + ("met" if rate >= 50000 else "NOT met") if kind == "postgresql" else ""))
+            print(f"{yardstick:9} {copy['values']:>9,} values {copy['seconds']:8.1f} s {copy_rate:>10,.0f} values/s "
+                  f"into an unindexed table, {args.backfill_packets * 5:,} rows per transaction")
         for label, (p50, p95) in page.items():
             print(f"{label:15} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
 

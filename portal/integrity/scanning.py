@@ -23,7 +23,8 @@ from portal.integrity import rules
 from portal.integrity.models import (DeviceChannel, DeviceMaintainer, IntegrityFlag, IntegrityWatermark, LabScope,
                                      LabSample, SupervisoryResult)
 from portal.integrity.rules import HOUR, Hit, Series
-from portal.monitoring.models import Device, MonitoringRollup, MonitoringValue, Period
+from portal.monitoring import hours
+from portal.monitoring.models import Device, MonitoringValue, Period
 
 FLOW_CODES = ("w00000", "a00000")
 O2_CODE = "a19001"
@@ -434,11 +435,7 @@ def run_incremental(now: datetime | None = None) -> str:
     """The job: outlets whose newest hourly data passed their watermark by a day are scanned from the watermark
     (with the rules' look-back); R3 runs on each month that completed; the watermark moves to the newest hour."""
     now = now or utcnow()
-    latest = dict(db.session.execute(
-        sa.select(MonitoringRollup.outlet_id, sa.func.max(MonitoringRollup.period_start))
-        .where(MonitoringRollup.resolution == "hour", MonitoringRollup.period_start >= now - LOOKBACK,
-               MonitoringRollup.period_start <= now)
-        .group_by(MonitoringRollup.outlet_id)).all())
+    latest = hours.newest_per_outlet(now - LOOKBACK, now)  # hourly values and manual samples' hour roll-ups
     marks = {w.outlet_id: w for w in db.session.scalars(sa.select(IntegrityWatermark))}
     due = []
     for outlet_id, newest in latest.items():

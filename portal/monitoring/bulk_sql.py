@@ -4,8 +4,10 @@ roll-up statement.
 A batch's roll-up increments are computed by the database from the batch's rows and added to the stored roll-ups in
 the same statement, which returns the new totals: no Python loop per value. Both run on a raw DB-API cursor
 (raw_cursor), whose errors come out as SQLAlchemy's like any other statement's. Each row's validity and contributions
-are worked out once (batch), summed per China-local hour (hours), the hours per day (days) and the days per month,
-so the expensive per-row work happens once and not once per resolution.
+are worked out once (batch), the manual samples summed per China-local hour (hours), every row per day (days) and
+the days per month, so the expensive per-row work happens once and not once per resolution. Hourly values are their
+own hourly means and get no hour roll-up row: at back-fill rates that row cost as much as the value (hours.py merges
+them back for the readers).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ def packet_json(value):
 
 
 ROLLUP_PERIODS = ("hour", "manual")  # what feeds roll-ups: hourly means and manual samples
+OWN_MEANS = "hour"  # hourly means feed the day and month roll-ups, and are their own hour (no hour roll-up row)
 RESOLUTIONS = ("hour", "day", "month")
 ROLLUP_KEY = ("outlet_id", "pollutant_code", "resolution", "period_start")
 ROLLUP_SUMS = ("n_all", "n_valid", "sum_valid", "min_valid", "max_valid", "n_conv", "sum_conv")
@@ -49,21 +52,22 @@ def _sums(count_sum: str) -> str:
 def _ctes(rows: str, count_sum: str) -> str:
     """batch: the feeding rows of query `rows` (outlet_id, pollutant_code, period, value, value_min, value_max,
     value_converted, flag, hour_start, day_start, month_start) with their valid contributions; min and max take the
-    period's own extremes when the device sent them. hours and days: the sums per local hour and day (an hour lies
-    in one day and one month, so grouping by the three starts is grouping by the hour)."""
+    period's own extremes when the device sent them. hours: the sums per local hour of the manual samples only: an
+    hourly value (a device's CN 2061 mean, a derived mean) is its own hourly mean and gets no hour roll-up row
+    (hours.py merges the two for the readers; `rows` may leave hour_start NULL for them). days: the sums per local
+    day of every feeding row."""
     valid = f"coalesce(flag, 'N') IN ({', '.join(repr(f) for f in sorted(rules.VALID_FLAGS))})"
     feeds = f"period IN ({', '.join(repr(p) for p in ROLLUP_PERIODS)}) AND value IS NOT NULL"
-    return (f"WITH batch AS MATERIALIZED (SELECT outlet_id, pollutant_code, hour_start, day_start, month_start, "
-            f"CASE WHEN {valid} THEN 1 ELSE 0 END AS v, CASE WHEN {valid} THEN value END AS vv, "
+    sums = ("count(*) AS n_all, sum(v) AS n_valid, coalesce(sum(vv), 0) AS sum_valid, min(lo) AS min_valid, "
+            "max(hi) AS max_valid, count(cv) AS n_conv, coalesce(sum(cv), 0) AS sum_conv FROM batch")
+    return (f"WITH batch AS MATERIALIZED (SELECT outlet_id, pollutant_code, period, hour_start, day_start, "
+            f"month_start, CASE WHEN {valid} THEN 1 ELSE 0 END AS v, CASE WHEN {valid} THEN value END AS vv, "
             f"CASE WHEN {valid} THEN coalesce(value_min, value) END AS lo, "
             f"CASE WHEN {valid} THEN coalesce(value_max, value) END AS hi, "
             f"CASE WHEN {valid} THEN value_converted END AS cv FROM ({rows}) AS r WHERE {feeds}), "
-            "hours AS MATERIALIZED (SELECT outlet_id, pollutant_code, hour_start, day_start, month_start, "
-            "count(*) AS n_all, sum(v) AS n_valid, coalesce(sum(vv), 0) AS sum_valid, min(lo) AS min_valid, "
-            "max(hi) AS max_valid, count(cv) AS n_conv, coalesce(sum(cv), 0) AS sum_conv FROM batch "
-            "GROUP BY outlet_id, pollutant_code, hour_start, day_start, month_start), "
-            f"days AS MATERIALIZED (SELECT outlet_id, pollutant_code, day_start, month_start, {_sums(count_sum)} "
-            "FROM hours "
+            f"hours AS MATERIALIZED (SELECT outlet_id, pollutant_code, hour_start, {sums} "
+            f"WHERE period <> '{OWN_MEANS}' GROUP BY outlet_id, pollutant_code, hour_start), "
+            f"days AS MATERIALIZED (SELECT outlet_id, pollutant_code, day_start, month_start, {sums} "
             "GROUP BY outlet_id, pollutant_code, day_start, month_start) ")
 
 

@@ -1,7 +1,8 @@
 """Batch ingest of monitoring values: raw values in, roll-ups and the facts for exceedance detection out.
 
 ingest_values() stores a batch (keys already stored, or repeated inside the batch, are skipped), adds the inserted
-hourly and manual values to the hour/day/month roll-ups and returns the inserted rows with the new roll-up totals, so
+hourly and manual values to the day/month roll-ups (manual samples also to the hour roll-ups: an hourly value is its
+own hourly mean, hours.py merges them for the readers) and returns the inserted rows with the new roll-up totals, so
 the caller detects exceedances without a second read. Python touches each value only to pass it to the driver: the
 roll-up increments are one set-based INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE ... RETURNING over the
 batch's rows (bulk_sql.py), run by the dialect's bulk path (pgcopy.py: COPY into a staging table; sqlitebulk.py:
@@ -19,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
-from portal.monitoring import pgcopy, sqlitebulk
+from portal.monitoring import pgcopy, rules, sqlitebulk
+from portal.monitoring.bulk_sql import ROLLUP_PERIODS
 from portal.monitoring.models import MonitoringRollup
 
 CHUNK = 2000
@@ -52,18 +54,25 @@ def _first_of_each_key(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows if len(first) == len(rows) else list(first.values())
 
 
-def ingest_values(rows: list[dict[str, Any]], tz: ZoneInfo) -> BatchResult:
-    """Insert a batch of raw values and keep the roll-ups current; the caller detects exceedances."""
+def ingest_values(rows: list[dict[str, Any]], tz: ZoneInfo, judged: bool = True) -> BatchResult:
+    """Insert a batch of raw values and keep the roll-ups current; the caller detects exceedances. judged=False
+    (back-fill, never judged): the touched periods are not worked out."""
     if not rows:
         return BatchResult()
     unique = _first_of_each_key(rows)
     inserted, totals = (pgcopy if is_postgres() else sqlitebulk).store(unique, tz)
-    result = BatchResult(inserted=inserted, duplicates=len(rows) - len(inserted), totals=totals)
-    for outlet_id, code, resolution, start in totals:
-        if resolution == "hour":
-            result.touched_hours.add((outlet_id, code, start))
-        elif resolution == "day":
+    # hour totals of the roll-up table hold manual samples only (hourly values are their own hour): the hourly
+    # means are read merged (hours.totals), never from here
+    result = BatchResult(inserted=inserted, duplicates=len(rows) - len(inserted),
+                         totals={k: v for k, v in totals.items() if k[2] != "hour"})
+    if not judged:
+        return result
+    for outlet_id, code, resolution, start in result.totals:
+        if resolution == "day":
             result.touched_days.add((outlet_id, code, start))
+    hour_of = rules.local_period_start
+    result.touched_hours = {(r["outlet_id"], r["pollutant_code"], hour_of(r["measured_at"], "hour", tz))
+                            for r in inserted if r["value"] is not None and str(r["period"]) in ROLLUP_PERIODS}
     return result
 
 

@@ -105,16 +105,24 @@ class _Refused(Exception):
         self.result, self.reason, self.message = result, reason, message
 
 
-def _check_time(packet: hj212.Packet, tz: ZoneInfo, now: datetime) -> bool:
+def _time_window(now: datetime) -> tuple[int, datetime, datetime]:
+    """(earliest year, latest instant, back-fill before) for the DataTime checks, read from the config once per call."""
+    return (int(_config("HJ212_EARLIEST_YEAR", 2000)),
+            now + timedelta(minutes=float(_config("HJ212_FUTURE_MINUTES", 10))),
+            now - timedelta(days=float(_config("HJ212_BACKFILL_DAYS", 7))))
+
+
+def _check_time(packet: hj212.Packet, tz: ZoneInfo, window: tuple[int, datetime, datetime]) -> bool:
     """Refuses a DataTime in the future (beyond the tolerance) or before the earliest year; True for back-fill."""
     if packet.data_time is None:
         raise _Refused("missing_field", "missing_field", "The data packet has no DataTime.")
+    earliest_year, latest, backfill_before = window
     moment = _utc(packet.data_time, tz)
-    if packet.data_time.year < int(_config("HJ212_EARLIEST_YEAR", 2000)):
+    if packet.data_time.year < earliest_year:
         raise _Refused("bad_time", "bad_time", "DataTime is implausibly early; check the data logger's clock.")
-    if moment > now + timedelta(minutes=float(_config("HJ212_FUTURE_MINUTES", 10))):
+    if moment > latest:
         raise _Refused("bad_time", "bad_time", "DataTime is in the future; check the data logger's clock.")
-    return moment < now - timedelta(days=float(_config("HJ212_BACKFILL_DAYS", 7)))
+    return moment < backfill_before
 
 
 def _decrypt(packet: hj212.Packet, device: Device) -> None:
@@ -186,6 +194,8 @@ def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "",
     accepted: list[tuple[int, hj212.Packet, Device, bool]] = []
     seen: set[tuple[str, str, int]] = set()
     checked: dict[tuple[str, str], bool] = {}  # (MN, password) -> verdict, once per body
+    window = _time_window(now)
+    framed: set[int] = set()  # devices whose last_frame_at is set (an ORM attribute write per packet cost ~2 us)
     for number, packet in parsed:
         device = devices.get(packet.mn)
         if (packet.mn, packet.pw) not in checked:
@@ -195,14 +205,16 @@ def ingest_hj212(body: bytes, now: datetime | None = None, *, address: str = "",
             refuse(number, "unauthorised", reason, "The MN and password do not identify an active device.",
                    packet.mn, packet.qn, device, detail=note)
             continue
-        device.last_frame_at = now
+        if device.id not in framed:
+            framed.add(device.id)
+            device.last_frame_at = now
         try:
             _decrypt(packet, device)
             if packet.cn == HEARTBEAT:
                 device.last_heartbeat_at = now
                 results.append(_result(number, "accepted", "", mn=packet.mn, qn=packet.qn, heartbeat=True))
                 continue
-            backfill = _check_time(packet, tz, now) if packet.cn in rules.CN_PERIODS else False
+            backfill = _check_time(packet, tz, window) if packet.cn in rules.CN_PERIODS else False
         except _Refused as exc:
             refuse(number, exc.result, exc.reason, exc.message, packet.mn, packet.qn, device)
             continue
@@ -395,6 +407,7 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
     split = {(p.mn, p.qn) for (_, p, _, _), pid in zip(accepted, ids) if pid and p.qn and p.pnum}
     held = _parts_held(split) if split else {}
     results, rows, backfilled = [], [], []
+    with_data: set[int] = set()  # devices whose last_data_at is set, once per call
     for (number, packet, device, backfill), param, packet_id in zip(accepted, params, ids):
         if packet_id is None:
             results.append(_result(number, "duplicate", "This packet (same MN, QN and PNO) was already received.",
@@ -408,8 +421,10 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
         if backfill:
             extra["backfill"] = True
         if packet.cn in rules.CN_PERIODS:
-            device.last_data_at = now
-            device.last_heartbeat_at = now
+            if device.id not in with_data:
+                with_data.add(device.id)
+                device.last_data_at = now
+                device.last_heartbeat_at = now
             packet_rows = _packet_rows(packet, device, specs[device.outlet_id], tz, packet_id)
             (rows if not backfill else backfilled).extend(packet_rows)
         results.append(_result(number, param["result"], "", mn=packet.mn, qn=packet.qn, values=len(packet.items),
@@ -419,7 +434,7 @@ def _store_packets(accepted: list[tuple[int, hj212.Packet, Device, bool]], tz: Z
         batch = ingest.ingest_values(rows, tz)
         services.detect_exceedances(batch, specs, tz, now)
     if backfilled:  # back-fill: stored and rolled up, never opening an incident by itself
-        ingest.ingest_values(backfilled, tz)
+        ingest.ingest_values(backfilled, tz, judged=False)
     return results
 
 

@@ -15,18 +15,13 @@ from portal.credit.models import EvidenceKind, EvidenceSource
 from portal.db import utcnow
 from portal.enterprises.models import OutletLimit
 from portal.extensions import db
-from portal.monitoring import rules, services
+from portal.monitoring import hours, rules, services
 from portal.monitoring.manual import upload_store
 from portal.monitoring.models import Basis, Device, MonitoringFinding, MonitoringRollup
 
 
 def _last_valid_hours(outlet_ids: set[int]) -> dict[tuple[int, str], datetime]:
-    stmt = (sa.select(MonitoringRollup.outlet_id, MonitoringRollup.pollutant_code,
-                      sa.func.max(MonitoringRollup.period_start))
-            .where(MonitoringRollup.outlet_id.in_(outlet_ids), MonitoringRollup.resolution == "hour",
-                   MonitoringRollup.n_valid > 0)
-            .group_by(MonitoringRollup.outlet_id, MonitoringRollup.pollutant_code))
-    return {(outlet_id, code): last for outlet_id, code, last in db.session.execute(stmt)}
+    return hours.last_valid(outlet_ids)  # hourly values merged with the hour roll-ups of manual samples
 
 
 def find_gaps(now: datetime | None = None) -> int:

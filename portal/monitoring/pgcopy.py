@@ -1,11 +1,13 @@
 """PostgreSQL bulk path: COPY a batch into a temporary table, then set-based INSERT ... SELECT statements.
 
 psycopg does not cache the parse of very long multi-row VALUES statements (what SQLAlchemy's insertmanyvalues
-sends), and that parse dominated ingest time. Here COPY streams the rows into a staging table; one statement inserts
-them (ON CONFLICT DO NOTHING for keys already stored, also by a concurrent batch) and removes from the staging table
-what was not inserted, returning only those duplicates; a second adds the staged rows to the roll-ups, the China-local
-periods cut by date_trunc(..., time zone) (bulk_sql.py), returning the new totals. Runs in the caller's
-transaction; the mirror of sqlitebulk.py.
+sends), and that parse dominated ingest time. Here COPY (binary) streams the rows into a landing table (a temporary
+table of the session, no WAL, emptied at every commit and rollback); one statement inserts them (ON CONFLICT DO
+NOTHING for keys already stored, also by a concurrent batch). When it inserted every landed row (back-fill, live
+data) that is all; otherwise a savepoint undoes it and the exact statement inserts them again and removes from the
+landing table what was not inserted, returning those duplicates. A second statement adds the landed rows to the
+roll-ups, the China-local periods cut by date_trunc(..., time zone) (bulk_sql.py), returning the new totals. Runs in
+the caller's transaction; the mirror of sqlitebulk.py.
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal.monitoring import partitions
-from portal.monitoring.bulk_sql import (PACKET_COLUMNS, VALUE_COLUMNS, packet_json, raw_cursor, rollup_upsert_sql,
-                                        value_row)
+from portal.monitoring.bulk_sql import (OWN_MEANS, PACKET_COLUMNS, VALUE_COLUMNS, packet_json, raw_cursor,
+                                        rollup_upsert_sql, value_row)
 
 _KEY = ("outlet_id", "pollutant_code", "period", "measured_at")
 _COLS = ", ".join(VALUE_COLUMNS)
@@ -24,8 +26,14 @@ _INSERT = (f"WITH ins AS (INSERT INTO monitoring_values ({_COLS}) SELECT {_COLS}
            f"ORDER BY {', '.join(_KEY)} ON CONFLICT DO NOTHING RETURNING {', '.join(_KEY)}) "
            "DELETE FROM monitoring_values_in AS s WHERE NOT EXISTS (SELECT 1 FROM ins WHERE "
            f"{' AND '.join(f'ins.{c} = s.{c}' for c in _KEY)}) RETURNING {', '.join(f's.{c}' for c in _KEY)}")
+# Without RETURNING and the anti-join: the batch's keys are all new (back-fill, live data) when the row count says
+# so; otherwise the savepoint undoes it and _INSERT runs. Same key order, so the same lock order.
+_INSERT_NEW = (f"INSERT INTO monitoring_values ({_COLS}) SELECT {_COLS} FROM monitoring_values_in "
+               f"ORDER BY {', '.join(_KEY)} ON CONFLICT DO NOTHING")
+# hour_start only for manual samples: hourly values get no hour roll-up row (bulk_sql._ctes), and each time zone
+# conversion costs per row
 _STAGED = ("SELECT outlet_id, pollutant_code, period, value, value_min, value_max, value_converted, flag, "
-           "date_trunc('hour', measured_at, %(tz)s) AS hour_start, "
+           f"CASE WHEN period <> '{OWN_MEANS}' THEN date_trunc('hour', measured_at, %(tz)s) END AS hour_start, "
            "date_trunc('day', measured_at, %(tz)s) AS day_start, "
            "date_trunc('month', measured_at, %(tz)s) AS month_start FROM monitoring_values_in")
 # sum() of a bigint count is numeric on PostgreSQL: cast back, so the increments stay integers up to the insert
@@ -68,11 +76,17 @@ def store(rows: list[dict[str, Any]], tz: ZoneInfo) -> tuple[list[dict[str, Any]
     with raw_cursor() as cur:
         _copy(cur, "monitoring_values_in", "monitoring_values", VALUE_COLUMNS,
               [value_row(r, r["measured_at"]) for r in rows], binary=True)
-        cur.execute(_INSERT)
-        duplicates = set(cur.fetchall())
-        inserted = rows if not duplicates else [
-            r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
-            not in duplicates]
+        cur.execute("SAVEPOINT monitoring_landing")
+        cur.execute(_INSERT_NEW)
+        if cur.rowcount == len(rows):
+            inserted = rows
+        else:  # some keys were stored already (a re-sent batch), perhaps by a concurrent one: the exact way
+            cur.execute("ROLLBACK TO SAVEPOINT monitoring_landing")
+            cur.execute(_INSERT)
+            duplicates = set(cur.fetchall())
+            inserted = [r for r in rows if (r["outlet_id"], r["pollutant_code"], str(r["period"]), r["measured_at"])
+                        not in duplicates]
+        cur.execute("RELEASE SAVEPOINT monitoring_landing")
         cur.execute(_UPSERT, {"tz": tz.key}, binary=True)  # binary results: ~2,600 rows of timestamps to read
         totals = {(o, c, res, s): (nv, sv, nc, sc) for o, c, res, s, nv, sv, nc, sc in cur.fetchall()}
         return inserted, totals

@@ -15,7 +15,7 @@ from portal.db import UTCDateTime
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.monitoring import rules
+from portal.monitoring import hours, rules
 from portal.monitoring.models import ExceedanceIncident, MonitoringRollup, MonitoringValue
 
 RESOLUTIONS = ("hour", "day", "month")
@@ -122,12 +122,14 @@ def series(enterprise: Enterprise, query: SeriesQuery,
     codes = {lim.pollutant_code for _, lim in pairs}
     r = MonitoringRollup  # one query for every series (a round trip per series cost more than the rows)
     rows: dict[tuple[int, str], list] = defaultdict(list)
-    for outlet_id, code, *columns in db.session.connection().execute(  # Core: no ORM row loading
+    if query.resolution == "hour":  # hourly values are their own hour: no roll-up row of their own (hours.py)
+        rows.update(hours.merged(outlet_ids, codes, start, end))
+    for outlet_id, code, *columns in () if query.resolution == "hour" else db.session.connection().execute(
             sa.select(r.outlet_id, r.pollutant_code, sa.type_coerce(r.period_start, _DRIVER_DATETIME), r.n_all,
                       r.n_valid, r.sum_valid, r.n_conv, r.sum_conv, r.min_valid, r.max_valid)
             .where(r.outlet_id.in_(outlet_ids), r.pollutant_code.in_(codes), r.resolution == query.resolution,
                    r.period_start >= start, r.period_start < end)
-            .order_by(r.outlet_id, r.pollutant_code, r.period_start)).all():
+            .order_by(r.outlet_id, r.pollutant_code, r.period_start)).all():  # Core: no ORM row loading
         rows[(outlet_id, code)].append(columns)
     if query.resolution in ("day", "month"):
         _add_device_daily_means(rows, outlet_ids, codes, start, end, tz, query.resolution)

@@ -21,7 +21,7 @@ from portal.credit.models import Evidence, EvidenceKind, EvidenceSource
 from portal.enterprises.models import Enterprise, Outlet, OutletLimit
 from portal.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import devicekeys, episodes, ingest, rules
+from portal.monitoring import devicekeys, episodes, hours, ingest, rules
 from portal.monitoring.models import Basis, Device, ExceedanceIncident, IncidentState, MonitoringFinding
 
 UTC = timezone.utc
@@ -221,7 +221,9 @@ def check_means(keys, resolution: str, basis: Basis, specs, media, tz: ZoneInfo,
         if resolution == "day" and rules.period_end(start, resolution, tz) > now:
             continue  # a daily mean is judged once the day is over (the hourly job catches up)
         wanted.add((outlet_id, code, start))
-    if totals is not None:
+    if resolution == "hour":  # the hour roll-ups hold manual samples only; hourly values are their own hour
+        sums = hours.totals(wanted)
+    elif totals is not None:
         sums = {k: totals[(k[0], k[1], resolution, k[2])] for k in wanted if (k[0], k[1], resolution, k[2]) in totals}
     else:
         sums = {k: (r.n_valid, r.sum_valid, r.n_conv, r.sum_conv)

@@ -36,6 +36,9 @@ def state(path) -> dict:
         per_packet = db.execute("SELECT p.id, p.value_count, count(v.id) FROM monitoring_packets p "
                                 "LEFT JOIN monitoring_values v ON v.packet_id = p.id GROUP BY p.id").fetchall()
         rollups = dict(db.execute("SELECT resolution, sum(n_all) FROM monitoring_rollups GROUP BY resolution"))
+        # hourly values are their own hour (no hour roll-up row): the readers add them to the hour roll-ups
+        rollups["hour"] = rollups.get("hour", 0) + db.execute(
+            "SELECT count(*) FROM monitoring_values WHERE period = 'hour' AND value IS NOT NULL").fetchone()[0]
         orphans = db.execute("SELECT count(*) FROM monitoring_values WHERE packet_id NOT IN "
                              "(SELECT id FROM monitoring_packets)").fetchone()[0]
     finally:

@@ -64,3 +64,21 @@ class _Deadlock(Exception):
 def deadlock() -> sa.exc.OperationalError:
     """The error SQLAlchemy raises when PostgreSQL aborts a transaction as a deadlock victim."""
     return sa.exc.OperationalError("INSERT ...", {}, _Deadlock("deadlock detected"))
+
+
+def merged_hours(db) -> dict:
+    """Every hour as the readers see it (hours.merged: hourly values merged with the manual samples' hour roll-ups):
+    (outlet, pollutant, UTC start) -> [n_all, n_valid, sum_valid, min, max, n_conv, sum_conv]."""
+    from datetime import datetime, timezone
+
+    from portal.monitoring import hours
+    from portal.monitoring.models import MonitoringRollup, MonitoringValue
+
+    outlets = set(db.session.scalars(sa.select(MonitoringValue.outlet_id).distinct()))
+    codes = set(db.session.scalars(sa.select(MonitoringValue.pollutant_code).distinct()))
+    outlets |= set(db.session.scalars(sa.select(MonitoringRollup.outlet_id).distinct()))
+    codes |= set(db.session.scalars(sa.select(MonitoringRollup.pollutant_code).distinct()))
+    found = hours.merged(outlets, codes, datetime(2000, 1, 1, tzinfo=timezone.utc),
+                         datetime(2100, 1, 1, tzinfo=timezone.utc))
+    return {(o, c, at.astimezone(timezone.utc)): [n_all, n_valid, s, lo, hi, n_conv, s_conv]
+            for (o, c), points in found.items() for at, n_all, n_valid, s, n_conv, s_conv, lo, hi in points}

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from portal.monitoring import services
 from portal.monitoring.derived import derive_hourly_means
-from portal.monitoring.models import Basis, ExceedanceIncident, MonitoringRollup, MonitoringValue
+from portal.monitoring.models import Basis, ExceedanceIncident, MonitoringValue
 from tests.monitoring.hj212_device import upload
-from tests.monitoring.helpers import PASSWORD, gas_setup
+from tests.monitoring.helpers import PASSWORD, gas_setup, merged_hours
 
 T = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 China time: the 09:00 hour has ended
 
@@ -29,8 +29,8 @@ def test_minute_data_over_an_hourly_limit_derive_a_mean_that_opens_one_incident(
     assert derive_hourly_means(T + timedelta(minutes=80)) == 0  # idempotent
     value = db.session.scalar(sa.select(MonitoringValue).where(MonitoringValue.period == "hour"))
     assert (value.value, value.source, value.value_min, value.value_max) == (70.0, "derived", 60.0, 80.0)
-    rollup = db.session.scalar(sa.select(MonitoringRollup).where(MonitoringRollup.resolution == "hour"))
-    assert rollup.mean == 70.0  # the public series reads roll-ups
+    [(n_all, n_valid, total, *_)] = merged_hours(db).values()  # the public series reads hours merged
+    assert (n_all, total / n_valid) == (1, 70.0)
     incidents = db.session.scalars(sa.select(ExceedanceIncident)).all()
     assert [(i.basis, i.value) for i in incidents] == [(Basis.HOURLY_MEAN, 70.0)]
 

@@ -109,6 +109,16 @@ def evidence_title(evidence: Any) -> str:
                           evidence.title)
 
 
+def rule_label(scheme: Any, line: Any) -> str:
+    """A credit-ledger line's rule in the reader's language: the scheme's English label on English pages (the line
+    keeps the Chinese label it was scored with)."""
+    if is_english() and scheme is not None:
+        rule = getattr(scheme, "rules_by_code", {}).get(line.rule_code)
+        if rule is not None and rule.label_en and rule.label_en != rule.code:
+            return rule.label_en
+    return line.rule_label
+
+
 # Free texts written before messages were stored as codes: the known shapes, parsed into code and parameters.
 LEGACY = [
     ("monitoring.exceedance", re.compile(r"^(?P<pollutant>[A-Za-z][A-Za-z0-9]{1,11}) "

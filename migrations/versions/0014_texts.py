@@ -20,10 +20,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('evidence') as batch_op:
+    with op.batch_alter_table('evidence', recreate='never') as batch_op:
         batch_op.add_column(sa.Column('message_code', sa.String(length=40), server_default='', nullable=False))
         batch_op.add_column(sa.Column('message_params', sa.JSON(), server_default=sa.text("'{}'"), nullable=False))
-    with op.batch_alter_table('industries') as batch_op:
+    with op.batch_alter_table('industries', recreate='never') as batch_op:
         batch_op.add_column(sa.Column('level', sa.SmallInteger(), server_default='4', nullable=False))
         batch_op.add_column(sa.Column('parent_code', sa.String(length=5), nullable=True))
     # Data: parse the known free-text shapes (the same parser the tests exercise).
@@ -33,9 +33,11 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('industries') as batch_op:
+    # recreate='never': SQLite (3.35+) drops the columns in place; recreating industries would break the enterprises
+    # foreign key.
+    with op.batch_alter_table('industries', recreate='never') as batch_op:
         batch_op.drop_column('parent_code')
         batch_op.drop_column('level')
-    with op.batch_alter_table('evidence') as batch_op:
+    with op.batch_alter_table('evidence', recreate='never') as batch_op:
         batch_op.drop_column('message_params')
         batch_op.drop_column('message_code')

@@ -105,6 +105,9 @@ def stored_text(code: str, params: dict) -> str:
 
 
 def evidence_title(evidence: Any) -> str:
+    """An evidence row's title in the reader's language (a dict, as in the credit JSON, is already rendered)."""
+    if isinstance(evidence, dict):
+        return evidence.get("title") or ""
     return render_message(getattr(evidence, "message_code", ""), getattr(evidence, "message_params", None),
                           evidence.title)
 

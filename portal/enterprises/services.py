@@ -53,7 +53,8 @@ def validate_enterprise(data: Mapping[str, Any], enterprise_id: int | None = Non
     if not region_code or db.session.get(Region, region_code) is None:
         errors.add("region_code", _("Choose a region from the GB/T 2260 list (6-digit code)."))
     industry_code = coerce.clean_text(data.get("industry_code"))
-    if not industry_code or db.session.get(Industry, industry_code) is None:
+    industry = db.session.get(Industry, industry_code) if industry_code else None
+    if industry is None or industry.level != 4:  # a GB/T 4754 class, not a section, division or group
         errors.add("industry_code", _("“%(code)s” is not a GB/T 4754 industry code in the reference table; enter a "
                                       "4-digit class code such as 2614.", code=industry_code))
     lat, lon = coerce.coordinates(errors, data)

@@ -109,3 +109,23 @@ def test_a_code_in_use_is_never_dropped_by_a_refresh():
     rows = {r["code"]: r for r in pollutant_rows()}
     assert rows["w00000"]["unit"] == "m³/h" and rows["a05024"]["medium"] == "ambient"
     assert {"LA", "Leq", "Ld", "Ln"} <= set(rows)
+
+
+def test_the_public_search_filters_stay_short_with_the_full_tables(client):
+    """3,217 regions and 1,970 industries: the public form offers provinces and prefectures, and the 97 divisions
+    (a division filters its classes by code prefix), never a flat select of thousands."""
+    import re
+
+    load_reference()
+    db.session.commit()
+    page = client.get("/search?lang=en").get_data(as_text=True)
+
+    def options(name):
+        select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+        return re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', select)
+
+    regions, industries = options("region"), options("industry")
+    assert 300 < len(regions) < 400 and all(len(code) != 6 or code.endswith("00") for code, _ in regions)
+    assert len(industries) == 98 and ("26", "26 Manufacture of raw chemical materials and chemical products") \
+        in industries
+    assert client.get("/search?industry=26&region=32").status_code == 200

@@ -85,7 +85,7 @@ def test_the_full_tables_are_loaded_with_the_totals_of_their_standards():
             assert codes[row["parent_code"]]["level"] == row["level"] - 1
 
 
-@pytest.mark.parametrize("model, code, name, name_en", [
+KNOWN = [
     (Region, "110101", "东城区", "Dongcheng District"),
     (Region, "320826", "涟水县", "Lianshui County"),
     (Region, "340100", "合肥市", "Hefei City"),
@@ -97,11 +97,14 @@ def test_the_full_tables_are_loaded_with_the_totals_of_their_standards():
     (Pollutant, "w01018", "化学需氧量", "Chemical oxygen demand (COD)"),
     (Pollutant, "a25003", "甲苯", "Toluene"),
     (Pollutant, "w20117", "六价铬", "Hexavalent chromium"),
-])
-def test_known_codes_carry_both_languages(model, code, name, name_en):
-    load_reference()
-    row = db.session.get(model, code)
-    assert (row.name, row.name_en) == (name, name_en)
+]
+
+
+def test_known_codes_carry_both_languages():
+    load_reference()  # one load (5,384 rows) for all of them
+    for model, code, name, name_en in KNOWN:
+        row = db.session.get(model, code)
+        assert (row.name, row.name_en) == (name, name_en), code
 
 
 def test_a_code_in_use_is_never_dropped_by_a_refresh():

@@ -82,7 +82,10 @@ SCHEMAS: dict[str, Any] = {
     },
     "Industry": {"type": "object", "required": ["code", "name"],
                  "properties": {"code": {"type": "string"}, "name": {"type": "string"},
-                                "name_en": {"type": "string"}}},
+                                "name_en": {"type": "string"},
+                                "level": {"type": "integer", "description": "GB/T 4754-2017: 1 section (A–T), "
+                                          "2 division, 3 group, 4 class (enterprises are registered under a class)."},
+                                "parent_code": _nullable_str}},
     "Limit": {
         "type": "object",
         "properties": {"pollutant_code": {"type": "string", "description": "HJ 212-2017 / HJ 524 code."},

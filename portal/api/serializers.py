@@ -32,7 +32,8 @@ def region_dict(region: Region) -> dict[str, Any]:
 
 
 def industry_dict(industry: Industry) -> dict[str, Any]:
-    return {"code": industry.code, "name": industry.name, "name_en": industry.name_en}
+    return {"code": industry.code, "name": industry.name, "name_en": industry.name_en, "level": industry.level,
+            "parent_code": industry.parent_code}
 
 
 _PLACEHOLDER = "0" * 18

@@ -205,14 +205,12 @@ def report_result(c: Complaint, actor, findings: Findings, text: str) -> None:
     record(actor, "complaint.result", c, before=before, after={**_facts(c), "cites": cited},
            enterprise_id=c.enterprise_id)
     if findings == Findings.SUBSTANTIATED and c.enterprise_id:
-        from portal.complaints.forms import CATEGORY_LABELS
         from portal.credit.evidence import add_evidence
         from portal.credit.models import EvidenceKind, EvidenceSource
 
         add_evidence(enterprise_id=c.enterprise_id, kind=EvidenceKind.COMPLAINT_SUBSTANTIATED,
                      source=EvidenceSource.COMPLAINT, source_ref=f"complaint:{c.id}", occurred_on=china_today(),
-                     title=_("Substantiated complaint %(no)s (%(category)s)", no=c.case_no,
-                             category=str(CATEGORY_LABELS[c.category])),
+                     message=("complaints.substantiated", {"no": c.case_no, "category": str(c.category.value)}),
                      verified=False, actor=actor, details={"investigation": cited},
                      document_no=next((r["penalty_doc_no"] for r in cited if r["penalty_doc_no"]), c.case_no))
 

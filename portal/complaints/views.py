@@ -11,6 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, make_response,
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from portal.core.messages import local_name
 from portal.complaints import intake_form, linking, pending, rules, services, statistics as stats
 from portal.complaints.labels import channel_labels, event_labels, status_labels
 from portal.complaints.forms import (CATEGORY_LABELS, InformationForm, IntakeForm, MonthForm, RatingForm,
@@ -51,7 +52,7 @@ def _labels():
 
 def _region_name(code: str) -> str:
     region = db.session.get(Region, code) if code else None
-    return region.name if region else code
+    return local_name(region) if region else code
 
 
 def _rate_limit() -> str:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.services import record, snapshot
+from portal.core.messages import stored_text
 from portal.credit.models import Evidence, EvidenceKind, EvidenceSource
 from portal.db import utcnow
 from portal.errors import InvalidTransition, NotAllowed
@@ -37,12 +38,18 @@ def _notify(evidence: Evidence) -> None:
 
 
 def add_evidence(*, enterprise_id: int, kind: EvidenceKind, source: EvidenceSource, source_ref: str,
-                 occurred_on: date, title: str, verified: bool, actor: Any = None, document_no: str = "",
+                 occurred_on: date, title: str = "", verified: bool, actor: Any = None, document_no: str = "",
                  authority: str = "", amount_yuan: int | None = None, details: dict | None = None,
-                 is_public: bool = True, finding: bool = False) -> Evidence:
+                 is_public: bool = True, finding: bool = False,
+                 message: tuple[str, dict] | None = None) -> Evidence:
     """Add (or return the existing) evidence for source_ref + kind. Hand-recorded items start unverified with the
     actor as recorder, until a second regulator confirms them. finding=True (automatic detections): unverified and
-    without a recorder whatever `verified` says; the actor (an uploader, a job) is only audited."""
+    without a recorder whatever `verified` says; the actor (an uploader, a job) is only audited.
+    message=(code, params): a system-written title, stored as a code rendered in the reader's language
+    (portal.core.messages); the title column keeps its Chinese rendering."""
+    code, params = message or ("", {})
+    if code:
+        title = stored_text(code, params)[:300]
     if finding:
         verified = False
     existing = db.session.scalar(sa.select(Evidence).where(Evidence.source_ref == source_ref, Evidence.kind == kind))
@@ -50,6 +57,7 @@ def add_evidence(*, enterprise_id: int, kind: EvidenceKind, source: EvidenceSour
         return existing
     evidence = Evidence(enterprise_id=enterprise_id, kind=kind, source=source, source_ref=source_ref,
                         occurred_on=occurred_on, title=title, document_no=document_no, authority=authority,
+                        message_code=code, message_params=params,
                         amount_yuan=amount_yuan, details=details or {}, is_verified=verified, is_public=is_public,
                         verified_at=utcnow() if verified else None,
                         verified_by_id=getattr(actor, "id", None) if verified else None,

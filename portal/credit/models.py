@@ -59,6 +59,10 @@ class Evidence(TimestampMixin, db.Model):
     source_ref: Mapped[str] = mapped_column(sa.String(120))
     occurred_on: Mapped[date] = mapped_column()
     title: Mapped[str] = mapped_column(sa.String(300))
+    # A system-written title as a message code + parameters, rendered in the reader's language (portal.core.messages);
+    # empty for titles people typed.
+    message_code: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    message_params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     document_no: Mapped[str] = mapped_column(sa.String(100), default="")
     authority: Mapped[str] = mapped_column(sa.String(100), default="")
     amount_yuan: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -18,6 +18,7 @@ from portal.credit.evidence import EVIDENCE_LISTENERS, add_evidence, scoring_evi
 from portal.credit.models import (CreditScheme, CreditSchemeVersion, CreditStanding, Evidence, EvidenceKind,
                                   EvidenceSource, GradeChange, JurisdictionScheme, LedgerEntry, SchemeStatus)
 from portal.core.clock import china_today
+from portal.core.messages import evidence_title
 from portal.db import utcnow
 from portal.enterprises.models import Enterprise
 from portal.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -484,7 +485,7 @@ def credit_json(ent: Enterprise, english: bool = False) -> dict:
                            line.expires_on is None or result.as_of < line.expires_on),
                        "evidence": {"id": ev.id, "kind": ev.kind.value, "source": ev.source.value,
                                     "occurred_on": ev.occurred_on.isoformat(),
-                                    "title": ev.title if public else None,
+                                    "title": evidence_title(ev) if public else None,
                                     "document_no": ev.document_no if public else None,
                                     "authority": ev.authority if public else None,
                                     "repaired_on": ev.repaired_on.isoformat() if ev.repaired_on else None,

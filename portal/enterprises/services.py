@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.core.messages import local_name
 from portal.audit import services as audit
 from portal.core.clock import china_today  # noqa: F401  (re-exported for views)
 from portal.enterprises import coerce, rules
@@ -53,7 +54,8 @@ def validate_enterprise(data: Mapping[str, Any], enterprise_id: int | None = Non
     if not region_code or db.session.get(Region, region_code) is None:
         errors.add("region_code", _("Choose a region from the GB/T 2260 list (6-digit code)."))
     industry_code = coerce.clean_text(data.get("industry_code"))
-    if not industry_code or db.session.get(Industry, industry_code) is None:
+    industry = db.session.get(Industry, industry_code) if industry_code else None
+    if industry is None or industry.level != 4:  # a GB/T 4754 class, not a section, division or group
         errors.add("industry_code", _("“%(code)s” is not a GB/T 4754 industry code in the reference table; enter a "
                                       "4-digit class code such as 2614.", code=industry_code))
     lat, lon = coerce.coordinates(errors, data)
@@ -335,7 +337,7 @@ def public_profile(ent: Enterprise, today: date | None = None) -> dict[str, Any]
     outlets = [{"code": o.code, "name": o.name, "outlet_type": o.outlet_type.value, "medium": o.medium,
                 "destination": o.destination, "latitude": o.latitude, "longitude": o.longitude,
                 "permit_no": o.permit.permit_no if o.permit else None,
-                "limits": [{"pollutant_code": lim.pollutant_code, "pollutant_name": lim.pollutant.name,
+                "limits": [{"pollutant_code": lim.pollutant_code, "pollutant_name": local_name(lim.pollutant),
                             "limit_value": lim.limit_value, "limit_min": lim.limit_min, "limit_max": lim.limit_max,
                             "unit": lim.unit, "averaging": lim.averaging.value, "reference_o2": lim.reference_o2,
                             "standard_code": lim.standard_code} for lim in o.limits]}
@@ -344,8 +346,8 @@ def public_profile(ent: Enterprise, today: date | None = None) -> dict[str, Any]
         "uscc": ent.uscc, "name": ent.name, "former_names": list(ent.former_names or []), "legal_rep": ent.legal_rep,
         "address": ent.address, "production_address": ent.production_address,
         "region_code": ent.region_code, "region_path": [r.name for r in path],
-        "region_path_text": " ".join(r.name for r in path),
-        "industry_code": ent.industry_code, "industry_name": ent.industry.name if ent.industry else "",
+        "region_path_text": " ".join(local_name(r) for r in path),  # names in the reader's language
+        "industry_code": ent.industry_code, "industry_name": local_name(ent.industry),
         "is_listed": ent.is_listed, "stock_code": ent.stock_code, "is_bond_issuer": ent.is_bond_issuer,
         "year": today.year, "key_unit_types": [t.value for t in ent.key_unit_types(today.year)],
         "permits": permits, "outlets": outlets, "as_of": today,

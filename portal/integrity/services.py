@@ -174,7 +174,7 @@ def record_outcome(flag: IntegrityFlag, actor, confirmed: bool, note: str) -> In
         evidence = add_evidence(
             enterprise_id=flag.enterprise_id, kind=EvidenceKind.INSPECTION_FINDING, source=EvidenceSource.MONITORING,
             source_ref=f"integrity:{flag.id}", occurred_on=flag.inspected_on or china_today(),
-            title=f"监测数据弄虚作假线索经现场核查属实 ({flag.rule_id})", verified=False, actor=actor,
+            message=("integrity.confirmed", {"rule": flag.rule_id}), verified=False, actor=actor,
             details={"integrity_flag": flag.id, "rule": flag.rule_id, "note": flag.reason}, is_public=False)
         flag.evidence_id = evidence.id
         db.session.flush()

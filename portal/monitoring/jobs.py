@@ -56,7 +56,7 @@ def find_gaps(now: datetime | None = None) -> int:
         add_evidence(enterprise_id=device.enterprise_id, kind=EvidenceKind.MONITORING_GAP,
                      source=EvidenceSource.MONITORING, source_ref=ref, verified=False, finding=True,
                      occurred_on=since.astimezone(china_tz()).date(),
-                     title=f"{device.outlet.code} {code}: no valid hourly data for {hours} h",
+                     message=("monitoring.gap", {"outlet": device.outlet.code, "pollutant": code, "hours": hours}),
                      details={"device_mn": device.mn, "pollutant_code": code, "since": since.isoformat(),
                               "hours": hours})
         added += 1

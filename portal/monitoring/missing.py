@@ -75,8 +75,9 @@ def _record(plan: MonitoringPlan, item: MonitoringPlanItem, start: date, end: da
     last_day = end - timedelta(days=1)
     add_evidence(enterprise_id=plan.enterprise_id, kind=EvidenceKind.MONITORING_GAP,
                  source=EvidenceSource.MONITORING, source_ref=ref, verified=False, finding=True, occurred_on=last_day,
-                 title=f"{item.outlet.code} {item.pollutant_code}: no manual result {start.isoformat()}–"
-                       f"{last_day.isoformat()} ({item.frequency})",
+                 message=("monitoring.manual_missing", {"outlet": item.outlet.code, "pollutant": item.pollutant_code,
+                                                        "start": start.isoformat(), "end": last_day.isoformat(),
+                                                        "frequency": str(item.frequency)}),
                  details={"outlet_id": item.outlet_id, "pollutant_code": item.pollutant_code,
                           "frequency": str(item.frequency), "period_start": start.isoformat(),
                           "period_end": last_day.isoformat(), "plan_version": plan.version})

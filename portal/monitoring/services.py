@@ -296,7 +296,8 @@ def _open(enterprise_id: int, outlet_id: int, code: str, basis: Basis, start: da
     occurred = start.astimezone(china_tz()).date()
     add_evidence(enterprise_id=enterprise_id, kind=EvidenceKind.MONITORING_EXCEEDANCE,
                  source=EvidenceSource.MONITORING, source_ref=f"exceedance:{incident.id}", occurred_on=occurred,
-                 title=f"{code} {basis.value} {verdict.value:g}", verified=False, finding=True,
+                 message=("monitoring.exceedance", {"pollutant": code, "basis": basis.value, "value": verdict.value}),
+                 verified=False, finding=True,
                  details={"outlet_id": outlet_id, "pollutant_code": code, "basis": basis.value,
                           "value": verdict.value, "limit_value": verdict.limit_value,
                           "limit_min": verdict.limit_min, "limit_max": verdict.limit_max,

@@ -87,7 +87,7 @@ def find_silences(now: datetime | None = None) -> int:
         add_evidence(enterprise_id=device.enterprise_id, kind=EvidenceKind.MONITORING_GAP,
                      source=EvidenceSource.MONITORING, source_ref=ref, verified=False, finding=True,
                      occurred_on=start.astimezone(china_tz()).date(),
-                     title=f"{device.outlet.code} {device.mn}: nothing received for {hours} h, no Art. 23 report",
+                     message=("monitoring.silence", {"outlet": device.outlet.code, "mn": device.mn, "hours": hours}),
                      details={"reason": KIND, "device_mn": device.mn, "since": start.isoformat(), "hours": hours})
         opened += 1
     return opened

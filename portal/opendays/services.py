@@ -231,7 +231,7 @@ def record_held_open_days(today: date | None = None, window_days: int = 60) -> d
             continue
         add_evidence(enterprise_id=od.enterprise_id, kind=EvidenceKind.OPEN_DAY, source=EvidenceSource.ENTERPRISE,
                      source_ref=f"openday:{od.id}", occurred_on=od.day, verified=False, finding=True,
-                     title=f"企业开放日：{od.facility}（{od.day.isoformat()}）"[:300],
+                     message=("opendays.held", {"facility": od.facility[:200], "day": od.day.isoformat()}),
                      details={"open_day_id": od.id, "registered": int(counts.get(od.id, 0)),
                               "capacity": od.capacity, "place": od.place[:100]})
         recorded += 1

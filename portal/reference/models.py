@@ -24,13 +24,16 @@ class Region(db.Model):
 
 
 class Industry(db.Model):
-    """GB/T 4754-2017 class (4-digit) or group code."""
+    """GB/T 4754-2017 entry. level: 1 section (A–T), 2 division (2 digits), 3 group (3), 4 class (4 digits).
+    Enterprises are registered under a class; the other levels group classes in pickers and search filters."""
 
     __tablename__ = "industries"
 
     code: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     name_en: Mapped[str] = mapped_column(sa.String(160), default="")
+    level: Mapped[int] = mapped_column(sa.SmallInteger, default=4, server_default="4")
+    parent_code: Mapped[str | None] = mapped_column(sa.String(5))
 
 
 class Pollutant(db.Model):

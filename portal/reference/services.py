@@ -39,7 +39,8 @@ def region_rows() -> list[dict]:
 
 
 def industry_rows() -> list[dict]:
-    return [{"code": r["code"], "name": r["name"], "name_en": r["name_en"]} for r in read_csv("industries.csv")]
+    return [{"code": r["code"], "name": r["name"], "name_en": r["name_en"], "level": int(r["level"]),
+             "parent_code": r["parent_code"] or None} for r in read_csv("industries.csv")]
 
 
 def pollutant_rows() -> list[dict]:
@@ -48,22 +49,32 @@ def pollutant_rows() -> list[dict]:
 
 
 def _upsert(model: type, rows: list[dict]) -> LoadResult:
+    """Compare plain tuples (no ORM objects: ~5,400 rows load in well under a second) and write only the
+    differences, new codes by one multi-row INSERT, changed rows by one executemany UPDATE by primary key."""
     result = LoadResult()
-    existing = {obj.code: obj for obj in db.session.scalars(sa.select(model))}
+    if not rows:
+        return result
+    keys = list(rows[0])
+    columns = [getattr(model, k) for k in keys]
+    db.session.flush()
+    existing = {r[0]: r for r in db.session.execute(sa.select(*columns))}
+    inserts, updates = [], []
     for row in rows:
-        obj = existing.get(row["code"])
-        if obj is None:
-            db.session.add(model(**row))
-            result.inserted += 1
-            continue
-        changed = {k: v for k, v in row.items() if getattr(obj, k) != v}
-        for key, value in changed.items():
-            setattr(obj, key, value)
-        if changed:
-            result.updated += 1
+        old = existing.get(row["code"])
+        if old is None:
+            inserts.append(row)
+        elif tuple(old) != tuple(row[k] for k in keys):
+            updates.append(row)
         else:
             result.unchanged += 1
-    db.session.flush()
+    if inserts:
+        db.session.execute(sa.insert(model), inserts)
+    if updates:
+        db.session.execute(sa.update(model), updates)  # ORM bulk UPDATE by primary key
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, model):
+                db.session.expire(obj)
+    result.inserted, result.updated = len(inserts), len(updates)
     return result
 
 

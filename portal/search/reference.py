@@ -85,4 +85,18 @@ def regions_for_select() -> list[Region]:
 
 
 def list_industries() -> list[Industry]:
-    return list(db.session.scalars(sa.select(Industry).order_by(Industry.code)))
+    return list(db.session.scalars(sa.select(Industry).order_by(Industry.level, Industry.code)))
+
+
+INDUSTRY_SELECT_LIMIT = 300
+
+
+def industries_for_select() -> list[Industry]:
+    """The industry filter's choices: every numbered entry while the table is small, only the 97 GB/T 4754
+    divisions once the full standard is loaded (1,970 entries; the filter matches a division's classes by prefix,
+    and a class code can still be typed into the URL or the API)."""
+    numbered = sa.select(Industry).where(Industry.level >= 2).order_by(Industry.code)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(numbered.subquery())) or 0
+    if total > INDUSTRY_SELECT_LIMIT:
+        numbered = numbered.where(Industry.level == 2)
+    return list(db.session.scalars(numbered))

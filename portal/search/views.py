@@ -37,7 +37,7 @@ def home():
 @bp.get("/search")
 def search():
     form = SearchForm(request.args)
-    form.set_choices(reference.regions_for_select(), reference.list_industries(), local_name)
+    form.set_choices(reference.regions_for_select(), reference.industries_for_select(), local_name)
     result = error = None
     if request.args:
         if form.validate():

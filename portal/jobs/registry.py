@@ -50,6 +50,9 @@ JOBS: dict[str, Job] = {
             "the default partition move to partitions of their months."),
         Job("complaint-sla", "portal.complaints.services:escalate_overdue", "30 7 * * *",
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
+        Job("permit-report-deadlines", "portal.permits.services:run_deadlines", "35 0 * * *",
+            "Permit execution reports: create started periods' obligations; past due -> MISSING (a finding) or "
+            "SHUTDOWN; reminders 14, 3 and 1 days ahead."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("disclosure-copies", "portal.disclosures.copies:render_pending_copies", "*/2 * * * *",

@@ -6,6 +6,8 @@ all-day event with a reminder a week ahead.
 - self-monitoring (confirmed plan, manual lines): for each frequency, the current period's last day to monitor and
   the publication deadline 5 working days later (环办监测〔2023〕5号, DOMAIN §5.3);
 - permits: the last day to apply for renewal (60 days before expiry, 排污许可管理条例 art. 14) and the expiry;
+- permit execution reports still due (排污许可管理办法; portal/permits): annual, half-year, quarterly or monthly per the
+  permit's class, on the deadline moved to the next working day (provisional in a year without holiday data);
 - credit repair: the first day an application may be made for each public deducting item (minimum publication
   period, 信用修复管理办法) and the earliest removal date of a black listing.
 Events are derived from stored rows only (UIDs and DTSTAMPs are stable), so the body and its ETag change only when
@@ -122,6 +124,23 @@ def _permits(ent: Enterprise, today: date) -> list[Deadline]:
     return items
 
 
+def _permit_reports(ent: Enterprise) -> list[Deadline]:
+    from portal.permits import services as permit_services
+    from portal.permits.rules import period_label
+
+    items = []
+    for report in permit_services.open_reports(ent.id):
+        label = period_label(report.frequency, report.period_start)
+        items.append(Deadline(f"permit-report/{report.id}", "permit", permit_services.effective_due(report),
+                              _("Permit execution report %(period)s due (%(no)s)", period=label,
+                                no=report.permit.permit_no),
+                              _("File the execution report for %(start)s to %(end)s on the national pollutant "
+                                "discharge permit platform, then record its receipt number on the portal.",
+                                start=report.period_start.isoformat(), end=report.period_end.isoformat()),
+                              report.updated_at, permit_services.provisional(report)))
+    return items
+
+
 def _credit(ent: Enterprise, today: date) -> list[Deadline]:
     items = []
     for item in evidence_repair.repairable_items(ent.id):
@@ -148,7 +167,8 @@ def _credit(ent: Enterprise, today: date) -> list[Deadline]:
 
 def deadlines(ent: Enterprise, today: date | None = None) -> list[Deadline]:
     today = today or china_today()
-    items = _disclosures(ent) + _monitoring(ent, today) + _permits(ent, today) + _credit(ent, today)
+    items = (_disclosures(ent) + _monitoring(ent, today) + _permits(ent, today) + _permit_reports(ent)
+             + _credit(ent, today))
     return sorted(items, key=lambda d: (d.on, d.key))
 
 

@@ -23,7 +23,8 @@ bp = Blueprint("permits", __name__)
 
 @bp.app_context_processor
 def _labels():
-    return {"PL": {"klass": PERMIT_CLASS_LABELS, "state": F.STATE_LABELS, "frequency": F.FREQUENCY_LABELS, "status": F.REPORT_STATUS_LABELS},
+    return {"PERMIT_L": {"klass": PERMIT_CLASS_LABELS, "state": F.STATE_LABELS, "frequency": F.FREQUENCY_LABELS,
+                         "status": F.REPORT_STATUS_LABELS},
             "report_due": services.effective_due, "report_provisional": services.provisional}
 
 

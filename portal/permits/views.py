@@ -50,11 +50,11 @@ def my_reports():
     return _my_page(_own_enterprise())
 
 
-@bp.post("/my/permit-reports/<int:report_id>")
+@bp.post("/my/permit-reports/<int:execution_report_id>")
 @require(Permission.MONITORING_SUBMIT)
-def file_report(report_id: int):
+def file_report(execution_report_id: int):
     ent = _own_enterprise()
-    report = db.session.get(ExecutionReport, report_id)
+    report = db.session.get(ExecutionReport, execution_report_id)
     if report is None or report.enterprise_id != ent.id:
         abort(404)
     form = F.FileReportForm(prefix=f"r{report.id}")

@@ -14,4 +14,4 @@ def permit_objects(db, ent) -> dict:
                              status=ReportStatus.PENDING)
     db.session.add(report)
     db.session.flush()
-    return {"report_id": report.id}
+    return {"execution_report_id": report.id}

@@ -297,7 +297,7 @@ def set_deadline(actor: User, year: int | None, raw: str, today: date) -> tuple[
     """Set the annual execution report deadline of the actor's jurisdiction for `year` (between 1 January and
     30 June of the next year, not in the past); re-date PENDING annual obligations (each audited)."""
     if not can_set(actor):
-        raise NotAllowed(_("Only the lead of a province or prefecture bureau sets the annual deadline."))
+        raise NotAllowed(_("Only the lead of a province or prefecture bureau sets the execution report deadline."))
     if year is None or not 2021 <= year <= today.year + 1:
         raise ValidationFailed({"year": _("Choose a report year from the list.")})
     due = _parse_date(raw)

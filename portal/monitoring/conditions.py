@@ -78,3 +78,32 @@ def for_submissions(submission_ids: list[int]) -> dict[int, list[SamplingConditi
     for c in db.session.scalars(stmt):
         result.setdefault(c.submission_id, []).append(c)
     return result
+
+
+MAX_SAMPLE_DAYS = 366
+MAX_SAMPLE_ROWS = 5000
+
+
+def samples(enterprise_id: int, start: datetime, end: datetime) -> tuple[list[dict], bool]:
+    """Manual samples of one enterprise in [start, end) with their results and 工况, newest first: one statement
+    (the enterprise/time index), at most MAX_SAMPLE_ROWS results. Returns (samples, truncated)."""
+    from portal.enterprises.models import Outlet
+    from portal.monitoring.models import MonitoringValue, Source
+
+    v, c = MonitoringValue, SamplingCondition
+    stmt = (sa.select(Outlet.code, v.measured_at, v.pollutant_code, v.value, v.flag, c.production_load,
+                      c.facility_status)
+            .join(Outlet, Outlet.id == v.outlet_id)
+            .join(c, sa.and_(c.outlet_id == v.outlet_id, c.sampled_at == v.measured_at), isouter=True)
+            .where(v.enterprise_id == enterprise_id, v.source == Source.MANUAL, v.measured_at >= start,
+                   v.measured_at < end)
+            .order_by(v.measured_at.desc(), Outlet.code, v.pollutant_code).limit(MAX_SAMPLE_ROWS + 1))
+    rows = db.session.execute(stmt).all()
+    truncated = len(rows) > MAX_SAMPLE_ROWS
+    grouped: dict[tuple[str, datetime], dict] = {}
+    for code, measured_at, pollutant, value, flag, load, facility in rows[:MAX_SAMPLE_ROWS]:
+        item = grouped.setdefault((code, measured_at), {
+            "outlet": code, "sampled_at": measured_at, "production_load": float(load) if load is not None else None,
+            "facility_status": facility, "results": []})
+        item["results"].append({"pollutant": pollutant, "value": value, "flag": flag})
+    return list(grouped.values()), truncated

@@ -93,3 +93,21 @@ def test_the_form_requires_the_conditions_and_the_results_page_shows_them(client
     assert "92.5" in page and ("异常" in page or "abnormal" in page)
     template = client.get("/monitoring/my/results/template.csv").data.decode("utf-8")
     assert template.splitlines()[0].endswith("生产负荷(%),治理设施运行状态")
+
+
+def test_the_api_lists_samples_with_their_conditions_and_names_bad_parameters(client, db):
+    ent, _, _ = water_setup(db)
+    day = china_today() - timedelta(days=3)
+    manual.submit_one(None, ent, importers.ManualRow(0, "DW001", "w01018", datetime.combine(day, datetime.min.time())
+                                                     .replace(hour=9), 20.0, day, production_load=Decimal("75"),
+                                                     facility_status="stopped"))
+    db.session.commit()
+    body = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring/samples").get_json()
+    [sample] = body["data"]
+    assert (sample["outlet"], sample["production_load"], sample["facility_status"]) == ("DW001", 75.0, "stopped")
+    assert sample["sampled_at"].endswith("+08:00") and sample["results"][0]["pollutant"] == "w01018"
+    bad = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring/samples?from=2026-13-01")
+    assert bad.status_code == 400 and "from" in bad.get_json()["error"]["message"]
+    long = client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring/samples?from=2020-01-01&to=2026-01-01")
+    assert long.status_code == 400
+    assert client.get(f"/api/v1/enterprises/{ent.uscc}/monitoring/samples?x=1").status_code == 400

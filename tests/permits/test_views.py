@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
@@ -12,6 +13,7 @@ from portal.audit.models import AuditRecord
 from portal.auth.models import Role
 from portal.core.clock import china_today
 from portal.enterprises.models import PermitClass, PermitStatus
+from portal.errors import DomainError
 from portal.permits import services
 from portal.permits.models import ExecutionReport, PermitShutdown, ReportStatus
 from tests.factories import make_user
@@ -138,3 +140,21 @@ def test_a_lead_re_dates_the_annual_report_on_the_deadline_page(client, db, logi
     assert annual.due_on == date(year + 1, 2, 26)
     login(make_user(Role.REGULATOR, jurisdiction_code="3208"))
     assert client.get("/regulator/permit-report-deadlines").status_code == 403
+
+
+def test_search_filters_by_permit_management_class(client, db):
+    from portal.search.queries import SearchParams, search_enterprises
+
+    ent, _p = registered_permit(db, PermitClass.REGISTRATION)
+    other, _q = registered_permit(db, PermitClass.KEY)
+    db.session.commit()
+    found = search_enterprises(SearchParams(permit_class="registration", per_page=100))
+    ids = {e.id for e in found.items}
+    assert ent.id in ids and other.id not in ids
+    page = client.get("/search?permit_class=registration")
+    assert page.status_code == 200 and ent.name in page.text and other.name not in page.text
+    refused = client.get("/search?permit_class=nonsense")
+    assert 'href="#permit_class"' in refused.text and other.name not in refused.text
+    with pytest.raises(DomainError) as info:
+        search_enterprises(SearchParams(permit_class="nonsense"))
+    assert info.value.field == "permit_class"

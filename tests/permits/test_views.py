@@ -158,3 +158,15 @@ def test_search_filters_by_permit_management_class(client, db):
     with pytest.raises(DomainError) as info:
         search_enterprises(SearchParams(permit_class="nonsense"))
     assert info.value.field == "permit_class"
+
+
+def test_late_and_missing_execution_reports_count_in_the_compliance_grid(db):
+    from portal.enterprises.compliance import Row
+    from portal.enterprises.compliance_queries import compliance_grid
+
+    ent, permit = registered_permit(db)
+    services.run_deadlines(date(2026, 4, 2))  # the 2025 annual report (due 15 January 2026) is missing
+    grid = compliance_grid(ent.id, today=date(2026, 4, 2))
+    reports = next(r for r in grid.rows if r.row is Row.REPORTS)
+    [cell] = [c for c in reports.cells if c.count]
+    assert cell.quarter.key == "2026-Q1" and dict(cell.detail) == {"missing": 1}

@@ -10,8 +10,8 @@ from portal.enterprises.models import PermitStatus
 from portal.permits.models import ReportFrequency, ReportStatus
 
 STATE_LABELS = {PermitStatus.IN_FORCE.value: _l("In force"), PermitStatus.SHUTDOWN.value: _l("Shut down (停产)"),
-                PermitStatus.REVOKED.value: _l("Revoked or withdrawn"), PermitStatus.CANCELLED.value: _l("Cancelled (注销)"),
-                "expired": _l("Expired")}
+                PermitStatus.REVOKED.value: _l("Revoked or withdrawn"),
+                PermitStatus.CANCELLED.value: _l("Cancelled (注销)"), "expired": _l("Expired")}
 FREQUENCY_LABELS = {ReportFrequency.YEAR: _l("Annual"), ReportFrequency.HALF: _l("Half-year"),
                     ReportFrequency.QUARTER: _l("Quarterly"), ReportFrequency.MONTH: _l("Monthly")}
 REPORT_STATUS_LABELS = {ReportStatus.PENDING: _l("due"), ReportStatus.ON_TIME: _l("filed on time"),

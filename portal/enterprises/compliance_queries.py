@@ -21,6 +21,7 @@ from portal.enterprises.compliance import QUARTERS, Grid, Quarter, Row, build_gr
 from portal.extensions import db
 from portal.monitoring.models import ExceedanceIncident
 from portal.permits.models import ExecutionReport, ReportStatus
+from portal.permits.services import confirmed_late_clause
 
 # Administrative sanctions (DOMAIN §2.3) shown in the penalties row; findings and events are not penalties.
 PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT,
@@ -43,9 +44,11 @@ SOURCES = (
     (Row.EXCEEDANCES, ExceedanceIncident.period_start, True, ExceedanceIncident.enterprise_id, (), None),
     (Row.REPORTS, Obligation.due_on, False, Obligation.enterprise_id,
      (Obligation.status.in_((ObligationStatus.LATE, ObligationStatus.MISSING)),), Obligation.status),
-    # Permit execution reports (排污许可管理办法) late or not filed, by their (nominal) due date.
+    # Permit execution reports (排污许可管理办法) late or not filed, by their (nominal) due date, once the finding is
+    # confirmed (the report is filed on the national platform, not here: until then it is a clue).
     (Row.REPORTS, ExecutionReport.due_on, False, ExecutionReport.enterprise_id,
-     (ExecutionReport.status.in_((ReportStatus.LATE, ReportStatus.MISSING)),), ExecutionReport.status),
+     (ExecutionReport.status.in_((ReportStatus.LATE, ReportStatus.MISSING)), confirmed_late_clause()),
+     ExecutionReport.status),
     (Row.PENALTIES, Evidence.occurred_on, False, Evidence.enterprise_id,
      (Evidence.kind.in_(PENALTY_KINDS), Evidence.is_verified.is_(True), Evidence.is_public.is_(True),
       Evidence.withdrawn_at.is_(None)), None),

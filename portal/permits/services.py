@@ -364,6 +364,17 @@ def open_reports(enterprise_id: int) -> list[ExecutionReport]:
 
 
 
+def confirmed_late_clause() -> sa.ColumnElement[bool]:
+    """The report's late/missing finding was confirmed by two regulators and stands (the public sees only those:
+    the portal is not the filing platform, so an unrecorded filing is a clue until people check it)."""
+    from portal.credit.models import Evidence
+
+    return sa.exists().where(
+        Evidence.source_ref == sa.literal("permit-report:") + sa.cast(ExecutionReport.id, sa.String),
+        Evidence.kind == EvidenceKind.PERMIT_REPORT_LATE, Evidence.is_verified.is_(True),
+        Evidence.withdrawn_at.is_(None))
+
+
 def public_status(enterprise_id: int, today: date) -> list[dict]:
     permits = list(db.session.scalars(sa.select(Permit).where(Permit.enterprise_id == enterprise_id)
                                       .order_by(Permit.permit_no)))
@@ -371,8 +382,9 @@ def public_status(enterprise_id: int, today: date) -> list[dict]:
     counts: dict[int, dict[str, int]] = {}
     for permit_id, status, n in db.session.execute(
             sa.select(ExecutionReport.permit_id, ExecutionReport.status, sa.func.count())
-            .where(ExecutionReport.enterprise_id == enterprise_id).group_by(ExecutionReport.permit_id,
-                                                                           ExecutionReport.status)):
+            .where(ExecutionReport.enterprise_id == enterprise_id,
+                   ExecutionReport.status.in_((ReportStatus.LATE, ReportStatus.MISSING)), confirmed_late_clause())
+            .group_by(ExecutionReport.permit_id, ExecutionReport.status)):
         counts.setdefault(permit_id, {})[ReportStatus(status).value] = int(n)
     result = []
     for permit in permits:

@@ -164,9 +164,17 @@ def test_late_and_missing_execution_reports_count_in_the_compliance_grid(db):
     from portal.enterprises.compliance import Row
     from portal.enterprises.compliance_queries import compliance_grid
 
+    from portal.credit.evidence import verify_evidence
+    from portal.credit.models import Evidence
+
     ent, permit = registered_permit(db)
     services.run_deadlines(date(2026, 4, 2))  # the 2025 annual report (due 15 January 2026) is missing
-    grid = compliance_grid(ent.id, today=date(2026, 4, 2))
-    reports = next(r for r in grid.rows if r.row is Row.REPORTS)
-    [cell] = [c for c in reports.cells if c.count]
+    reports = lambda: next(r for r in compliance_grid(ent.id, today=date(2026, 4, 2)).rows  # noqa: E731
+                           if r.row is Row.REPORTS)
+    assert reports().total == 0  # a clue until regulators confirm the finding
+    assert services.public_status(ent.id, date(2026, 4, 2))[0]["counts"] == {}
+    verify_evidence(db.session.scalar(sa.select(Evidence).where(Evidence.enterprise_id == ent.id)),
+                    make_user(Role.REGULATOR_LEAD))
+    [cell] = [c for c in reports().cells if c.count]
     assert cell.quarter.key == "2026-Q1" and dict(cell.detail) == {"missing": 1}
+    assert services.public_status(ent.id, date(2026, 4, 2))[0]["counts"] == {"missing": 1}

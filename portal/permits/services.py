@@ -77,7 +77,8 @@ def _held_to(permit: Permit) -> date:
     return permit.valid_to
 
 
-def ensure_reports(permit: Permit, today: date) -> int:
+def ensure_reports(permit: Permit, today: date, existing: set | None = None,
+                   annual: dict[tuple[str, int], date] | None = None) -> int:
     """Create the obligations of every period that has started, whose deadline is not before the permit entered the
     portal (earlier duties were judged elsewhere), that the permit was held long enough for, and that is not wholly
     in a shutdown so far. Idempotent."""
@@ -88,12 +89,17 @@ def ensure_reports(permit: Permit, today: date) -> int:
         if permit.created_at.tzinfo is None else permit.created_at.astimezone(china_tz()).date()
     held_to = _held_to(permit)
     shutdowns = _shutdowns(permit.id)
-    existing = set(db.session.execute(sa.select(ExecutionReport.frequency, ExecutionReport.period_start)
-                                      .where(ExecutionReport.permit_id == permit.id)).all())
+    if existing is None:
+        existing = set(db.session.execute(sa.select(ExecutionReport.frequency, ExecutionReport.period_start)
+                                          .where(ExecutionReport.permit_id == permit.id)).all())
+    annual = {} if annual is None else annual  # (region, year) → annual due day, shared across one job run
     region = permit.enterprise.region_code
     created = 0
-    for year in range(max(permit.valid_from.year, registered.year - 1), today.year + 1):
-        periods = rules.periods_of_year(year, frequencies, annual_due(region, year),
+    # Periods of the last two years at most: older ones were created when they were current (a daily job).
+    for year in range(max(permit.valid_from.year, registered.year - 1, today.year - 2), today.year + 1):
+        if (region, year) not in annual:
+            annual[(region, year)] = annual_due(region, year)
+        periods = rules.periods_of_year(year, frequencies, annual[(region, year)],
                                         int(current_app.config.get("PERMIT_REPORT_DUE_DAY", 15)))
         for period in periods:
             if period.start > today or (period.frequency, period.start) in existing:
@@ -154,8 +160,16 @@ def run_deadlines(today: date | None = None) -> dict[str, int]:
     counts = {"created": 0, "missing": 0, "shutdown": 0, "reminders": 0}
     permits = db.session.scalars(sa.select(Permit).where(Permit.management_class != PermitClass.REGISTRATION)
                                  .order_by(Permit.id)).all()
+    existing: dict[int, set] = {}
+    for permit_id, frequency, start in db.session.execute(sa.select(
+            ExecutionReport.permit_id, ExecutionReport.frequency, ExecutionReport.period_start)
+            .where(ExecutionReport.period_start >= date(today.year - 2, 1, 1))):  # ensure_reports' window
+        existing.setdefault(permit_id, set()).add((frequency, start))
+    annual: dict[tuple[str, int], date] = {}
     for permit in permits:
-        counts["created"] += ensure_reports(permit, today)
+        if not frequencies_for(permit):
+            continue
+        counts["created"] += ensure_reports(permit, today, existing.get(permit.id, set()), annual)
     pending = db.session.scalars(sa.select(ExecutionReport).where(ExecutionReport.status == ReportStatus.PENDING)
                                  .order_by(ExecutionReport.id)).all()
     for report in pending:

@@ -34,7 +34,7 @@ from portal.credit import evidence_repair
 from portal.credit.models import CreditListEntry, ListKind, ListStatus
 from portal.disclosures.catalogue import TRIGGER_LABELS
 from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus, TemporaryReport
-from portal.enterprises.models import Enterprise, Permit
+from portal.enterprises.models import Enterprise, Permit, PermitStatus
 from portal.extensions import db
 from portal.monitoring import plan as monitoring_plan
 from portal.monitoring import plan_rules
@@ -108,8 +108,9 @@ def _monitoring(ent: Enterprise, today: date) -> list[Deadline]:
 
 def _permits(ent: Enterprise, today: date) -> list[Deadline]:
     items = []
-    for permit in db.session.scalars(sa.select(Permit).where(Permit.enterprise_id == ent.id,
-                                                            Permit.valid_to >= today)):
+    for permit in db.session.scalars(sa.select(Permit).where(  # a revoked or cancelled permit is not renewed
+            Permit.enterprise_id == ent.id, Permit.valid_to >= today,
+            Permit.status.not_in((PermitStatus.REVOKED, PermitStatus.CANCELLED)))):
         apply_by = permit.valid_to - timedelta(days=RENEWAL_LEAD_DAYS)
         if apply_by >= today:
             items.append(Deadline(f"permit/{permit.id}/{permit.valid_to}/renew", "permit", apply_by,

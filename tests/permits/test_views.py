@@ -115,11 +115,17 @@ def test_the_public_page_api_and_calendar_show_the_reports_with_names_and_the_pr
     for report in pending:
         event = uids[f"permit-report-{report.id}"]
         assert str(event["status"]) == ("TENTATIVE" if services.provisional(report) else "CONFIRMED")
+    assert any(d["key"].startswith(f"permit/{permit.id}/") for d in data)  # renewal and expiry
+    services.set_status(make_user(), permit, {"status": "cancelled", "since": china_today().isoformat()})
+    db.session.commit()
+    data = client.get(f"/api/v1/enterprises/{ent.uscc}/deadlines").get_json()["data"]["deadlines"]
+    assert not any(d["key"].startswith(f"permit/{permit.id}/") for d in data)  # a cancelled permit is not renewed
     page = client.get(f"/enterprises/{ent.uscc}").text
     assert 'id="permit-status-h"' in page and permit.permit_no in page
     section = page.split('id="permit-status-h"')[1].split("</section>")[0]
     assert "in_force" not in section and ">key<" not in section and "year" not in section
-    assert ("重点管理" in section or "Key management" in section) and ("有效" in section or "In force" in section)
+    assert ("重点管理" in section or "Key management" in section) and ("注销" in section or "Cancelled" in section)
+    assert "cancelled" not in section
     reg_page = client.get(f"/enterprises/{_e.uscc}").text.split('id="permit-status-h"')[1].split("</section>")[0]
     assert "20" in reg_page  # registration-class: keeps its form up to date within 20 days, no execution reports
 

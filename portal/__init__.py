@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "portal.reports.views",
     "portal.api.views",
     "portal.disclosures.views",
+    "portal.permits.views",
     "portal.disclosures.api",
     "portal.monitoring.views",
     "portal.monitoring.api",

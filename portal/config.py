@@ -198,6 +198,12 @@ class Config:
 
     # Business defaults that DOMAIN.md tags [M]: configurable.
     PERMIT_RENEWAL_REMINDER_DAYS = 60
+    # Permit execution reports (DOMAIN §5.11) [M]: frequencies per management class (year / half / quarter / month;
+    # registration-class units owe none), the annual report's MM-DD in the following year (a lead re-dates a year),
+    # and the day of the month the half-year, quarterly and monthly reports are due.
+    PERMIT_REPORT_FREQUENCIES: dict = {"key": ["year", "quarter"], "simplified": ["year"], "registration": []}
+    PERMIT_REPORT_ANNUAL_DUE = "01-15"
+    PERMIT_REPORT_DUE_DAY = 15
     # Disclosure (DOMAIN §1.4): annual report due on this MM-DD of the following year, inclusive; a jurisdiction may
     # set its own day by region-code prefix, e.g. {"4403": "02-10"} (the longest prefix wins).
     DISCLOSURE_ANNUAL_DEADLINE = "03-15"

@@ -55,5 +55,7 @@ from portal.reference.models import Industry, Pollutant, Region
 from portal.rewards.models import RewardCase, RewardTable
 from portal.servicebodies.models import (ServiceBody, ServiceBodyEvidence, ServiceBodySchemeVersion,
                                          ServiceEngagement)
+from portal.permits.models import ExecutionReport, PermitShutdown, ReportDeadline
 from portal.search.models import DataChange
 from portal.workdays.models import CalendarOverride, CalendarYear
+from portal.monitoring.conditions import SamplingCondition  # noqa: F401  (Art. 24 工况)

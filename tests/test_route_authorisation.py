@@ -27,6 +27,7 @@ from tests.monitoring.world import monitoring_objects
 from tests.rewards.world import reward_objects
 from tests.servicebodies.world import servicebody_objects
 from tests.opendays.world import opendays_objects
+from tests.permits.world import permit_objects
 from tests.factories import make_complaint, make_enterprise, make_limit, make_outlet, make_permit, make_user
 
 PUBLIC = {
@@ -114,6 +115,7 @@ def world(db):
         objects[key].update(servicebody_objects(db, ent))
         objects[key].update(opendays_objects(db, ent, owner))
         objects[key].update(integrity_objects(db, ent))
+        objects[key].update(permit_objects(db, ent))
     own_ent_id = objects["own"]["enterprise_id"]
     users = {role: make_user(role, enterprise=_ent(db, own_ent_id) if role and role.is_enterprise else None,
                              jurisdiction_code="3208" if role and role.is_regulator else None)

@@ -32,6 +32,8 @@ NAV = (
     (Permission.MONITORING_SUBMIT, "monitoring.my_incidents", _l("Exceedances")),
     (Permission.MONITORING_SUBMIT, "integrity.my_flags", _l("Integrity warnings")),
     (Permission.MONITORING_SUBMIT, "integrity.my_anomalies", _l("Transmission anomalies")),
+    (Permission.MONITORING_SUBMIT, "permits.my_reports", _l("Permit execution reports")),
+    (Permission.DISCLOSURE_DEADLINES, "permits.deadline_admin", _l("Execution report deadlines")),
     (Permission.OPENDAY_MANAGE, "opendays.my_index", _l("Open days")),
     (Permission.ENTERPRISE_PRIVATE_VIEW, "credit_draws.enterprise_inspections", _l("Inspections of my enterprise")),
     (Permission.MONITORING_SUPERVISE, "monitoring.incidents", _l("Exceedance incidents")),

@@ -25,7 +25,7 @@ from portal.extensions import db
 
 # Sources whose evidence the portal produces by itself or from a declaration: a finding until two people confirm it.
 FINDING_SOURCES = (EvidenceSource.MONITORING, EvidenceSource.DISCLOSURE, EvidenceSource.COMPLAINT,
-                   EvidenceSource.ENTERPRISE)
+                   EvidenceSource.ENTERPRISE, EvidenceSource.PERMIT)
 
 # Listeners called with the Evidence after it is added, verified or withdrawn (the credit engine registers one to
 # update the ledger incrementally). Kept as a plain list so producers need not import the engine.

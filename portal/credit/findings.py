@@ -30,7 +30,7 @@ MAX_BULK = 500
 # The kinds the portal detects by itself (the queue's kind filter and counts).
 FINDING_KINDS = (EvidenceKind.MONITORING_LATE, EvidenceKind.MONITORING_EXCEEDANCE, EvidenceKind.MONITORING_GAP,
                  EvidenceKind.DISCLOSURE_LATE, EvidenceKind.DISCLOSURE_MISSING, EvidenceKind.DISCLOSURE_DEFECTIVE,
-                 EvidenceKind.COMPLAINT_SUBSTANTIATED, EvidenceKind.OPEN_DAY)
+                 EvidenceKind.COMPLAINT_SUBSTANTIATED, EvidenceKind.OPEN_DAY, EvidenceKind.PERMIT_REPORT_LATE)
 
 
 class Status(enum.StrEnum):

@@ -30,10 +30,12 @@ KIND_LABELS = {
     EvidenceKind.COMPLAINT_SUBSTANTIATED: _l("Substantiated complaint"),
     EvidenceKind.COMMENDATION: _l("Commendation"),
     EvidenceKind.OPEN_DAY: _l("Open day held"),
+    EvidenceKind.PERMIT_REPORT_LATE: _l("Permit execution report late"),
 }
 SOURCE_LABELS = {EvidenceSource.REGULATOR: _l("Recorded by a regulator"), EvidenceSource.DISCLOSURE: _l("Disclosure system"),
                  EvidenceSource.MONITORING: _l("Self-monitoring"), EvidenceSource.COMPLAINT: _l("Complaints"),
-                 EvidenceSource.ENTERPRISE: _l("Declared by the enterprise")}
+                 EvidenceSource.ENTERPRISE: _l("Declared by the enterprise"),
+                 EvidenceSource.PERMIT: _l("Discharge permit duties")}
 PENALTY_TYPE_LABELS = {"warning": _l("Warning"), "fine": _l("Fine"), "confiscation": _l("Confiscation"),
                        "order_to_correct": _l("Order to correct"), "seal_seizure": _l("Seal or seizure"),
                        "other": _l("Other")}

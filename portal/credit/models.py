@@ -32,6 +32,7 @@ class EvidenceKind(enum.StrEnum):
     COMPLAINT_SUBSTANTIATED = "complaint_substantiated"
     COMMENDATION = "commendation"  # 表彰 / positive evidence
     OPEN_DAY = "open_day"  # 企业开放日 held (opendays); scores only where a scheme rule names this kind
+    PERMIT_REPORT_LATE = "permit_report_late"  # 排污许可证执行报告 not filed by its deadline (条例 art. 37)
 
 
 class EvidenceSource(enum.StrEnum):
@@ -40,6 +41,7 @@ class EvidenceSource(enum.StrEnum):
     MONITORING = "monitoring"
     COMPLAINT = "complaint"
     ENTERPRISE = "enterprise"  # the enterprise's own declaration (open days); a regulator confirms it
+    PERMIT = "permit"  # pollutant discharge permit duties (execution reports)
 
 
 class Evidence(TimestampMixin, db.Model):

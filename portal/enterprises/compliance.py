@@ -18,7 +18,7 @@ class Row(enum.StrEnum):
     """Rows in the order ECHO shows them; the values are the JSON keys."""
 
     EXCEEDANCES = "exceedances"  # self-monitoring exceedance incidents, by the start of the exceeding period
-    REPORTS = "reports"  # annual and temporary disclosure reports late or missing, by their due date
+    REPORTS = "reports"  # disclosure reports and permit execution reports late or missing, by their due date
     PENALTIES = "penalties"  # verified, public penalty evidence (credit), by the date of the decision
     COMPLAINTS = "complaints"  # complaints closed as substantiated, by the closing date
 

@@ -20,6 +20,8 @@ from portal.disclosures.models import Obligation, ObligationStatus
 from portal.enterprises.compliance import QUARTERS, Grid, Quarter, Row, build_grid, last_quarters
 from portal.extensions import db
 from portal.monitoring.models import ExceedanceIncident
+from portal.permits.models import ExecutionReport, ReportStatus
+from portal.permits.services import confirmed_late_clause
 
 # Administrative sanctions (DOMAIN §2.3) shown in the penalties row; findings and events are not penalties.
 PENALTY_KINDS = (EvidenceKind.PENALTY, EvidenceKind.DAILY_PENALTY, EvidenceKind.PRODUCTION_LIMIT,
@@ -42,6 +44,11 @@ SOURCES = (
     (Row.EXCEEDANCES, ExceedanceIncident.period_start, True, ExceedanceIncident.enterprise_id, (), None),
     (Row.REPORTS, Obligation.due_on, False, Obligation.enterprise_id,
      (Obligation.status.in_((ObligationStatus.LATE, ObligationStatus.MISSING)),), Obligation.status),
+    # Permit execution reports (排污许可管理办法) late or not filed, by their (nominal) due date, once the finding is
+    # confirmed (the report is filed on the national platform, not here: until then it is a clue).
+    (Row.REPORTS, ExecutionReport.due_on, False, ExecutionReport.enterprise_id,
+     (ExecutionReport.status.in_((ReportStatus.LATE, ReportStatus.MISSING)), confirmed_late_clause()),
+     ExecutionReport.status),
     (Row.PENALTIES, Evidence.occurred_on, False, Evidence.enterprise_id,
      (Evidence.kind.in_(PENALTY_KINDS), Evidence.is_verified.is_(True), Evidence.is_public.is_(True),
       Evidence.withdrawn_at.is_(None)), None),
@@ -58,7 +65,7 @@ def _statement(n: int) -> sa.CompoundSelect:
     more than the query."""
     parts = []
     for index, (row, column, _is_datetime, enterprise, where, status) in enumerate(SOURCES):
-        bounds = [sa.bindparam(f"{row.value}_{i}", type_=column.type) for i in range(n + 1)]
+        bounds = [sa.bindparam(f"{row.value}{index}_{i}", type_=column.type) for i in range(n + 1)]
         bucket = sa.case(*[(column < end, sa.literal_column(str(i))) for i, end in enumerate(bounds[1:])])
         inner = (sa.select(bucket.label("bucket"), (sa.null() if status is None else status).label("status"))
                  .where(enterprise == sa.bindparam("enterprise_id"), column >= bounds[0], column < bounds[-1],
@@ -72,15 +79,16 @@ def compliance_counts(enterprise_id: int, quarters: list[Quarter]) -> tuple[dict
     """One statement, whatever the number of quarters: counts per row and quarter index, and the late/missing
     split of the reports row."""
     params: dict[str, Any] = {"enterprise_id": enterprise_id}
-    for row, _column, is_datetime, *_rest in SOURCES:
-        params.update({f"{row.value}_{i}": bound for i, bound in enumerate(_bounds(quarters, is_datetime))})
+    for index, (row, _column, is_datetime, *_rest) in enumerate(SOURCES):
+        params.update({f"{row.value}{index}_{i}": bound for i, bound in enumerate(_bounds(quarters, is_datetime))})
     counts: dict[Row, dict[int, int]] = {row: defaultdict(int) for row in Row}
     split: dict[int, dict[str, int]] = defaultdict(dict)
     for index, bucket, status, n in db.session.execute(_statement(len(quarters)), params):
         row, bucket, n = ROWS[int(index)], int(bucket), int(n)
         counts[row][bucket] += n
-        if row is Row.REPORTS:
-            split[bucket][ObligationStatus(status).value] = n
+        if row is Row.REPORTS and status is not None:
+            key = ObligationStatus(status).value  # disclosure and execution reports share late / missing
+            split[bucket][key] = split[bucket].get(key, 0) + n
     return {row: dict(c) for row, c in counts.items()}, {Row.REPORTS: dict(split)}
 
 

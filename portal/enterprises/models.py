@@ -29,6 +29,15 @@ class PermitClass(enum.StrEnum):
     REGISTRATION = "registration"  # 登记管理
 
 
+class PermitStatus(enum.StrEnum):
+    """A permit's legal state (排污许可管理条例, 排污许可管理办法). "Expired" is not stored: it follows from valid_to."""
+
+    IN_FORCE = "in_force"  # 有效
+    SHUTDOWN = "shutdown"  # 停产: the unit stopped production (a PermitShutdown row gives the dates and statement)
+    REVOKED = "revoked"  # 撤销 / 吊销
+    CANCELLED = "cancelled"  # 注销
+
+
 class OutletType(enum.StrEnum):
     MAIN = "main"  # 主要排放口
     GENERAL = "general"  # 一般排放口
@@ -117,8 +126,16 @@ class Permit(TimestampMixin, db.Model):
     valid_from: Mapped[date] = mapped_column()
     valid_to: Mapped[date] = mapped_column(index=True)
     issued_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    status: Mapped[PermitStatus] = mapped_column(str_enum(PermitStatus, 16), default=PermitStatus.IN_FORCE)
+    status_since: Mapped[date | None] = mapped_column()  # the day a revocation or cancellation took effect
 
     enterprise = relationship("Enterprise", back_populates="permits")
+
+    def state_on(self, day: date) -> str:
+        """The shown state: a stored status, or "expired" for a permit in force past its validity."""
+        if self.status == PermitStatus.IN_FORCE and self.valid_to < day:
+            return "expired"
+        return self.status.value
 
 
 class Outlet(TimestampMixin, db.Model):

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from portal.auth.models import User
 from portal.core.clock import china_today
 from portal.core.links import public_enterprise_url
-from portal.enterprises.models import Enterprise, Permit
+from portal.enterprises.models import Enterprise, Permit, PermitStatus
 from portal.extensions import db
 from portal.mail import services as mail
 
@@ -35,8 +35,9 @@ def permit_renewal_reminders(today: date | None = None) -> str:
     enterprise user with an e-mail address; the dedupe key makes daily re-runs queue nothing new."""
     today = today or china_today()
     horizon = today + timedelta(days=int(current_app.config["PERMIT_RENEWAL_REMINDER_DAYS"]))
-    permits = db.session.scalars(sa.select(Permit).where(Permit.valid_to >= today, Permit.valid_to <= horizon)
-                                 .order_by(Permit.id))
+    permits = db.session.scalars(sa.select(Permit).where(
+        Permit.valid_to >= today, Permit.valid_to <= horizon,
+        Permit.status.not_in((PermitStatus.REVOKED, PermitStatus.CANCELLED))).order_by(Permit.id))
     queued = 0
     for permit in permits:
         users = db.session.scalars(sa.select(User).where(

@@ -58,6 +58,9 @@ JOBS: dict[str, Job] = {
             "Escalate overdue complaints to the jurisdiction's leads, once per due date."),
         Job("complaint-pending-sweep", "portal.complaints.pending:sweep", "*/15 * * * *",
             "Delete complaint-form files kept after a validation error once their hour is over."),
+        Job("permit-report-deadlines", "portal.permits.services:run_deadlines", "35 0 * * *",
+            "Permit execution reports: create started periods' obligations; past due -> MISSING (a finding) or "
+            "SHUTDOWN; reminders 14, 3 and 1 days ahead."),
         Job("disclosure-deadlines", "portal.disclosures.supervision:run_deadlines", "30 0 * * *",
             "Disclosure obligations: unfiled past due -> MISSING; reminders 30, 7 and 1 days ahead."),
         Job("disclosure-copies", "portal.disclosures.copies:render_pending_copies", "*/2 * * * *",

@@ -70,3 +70,41 @@ def enterprise_monitoring(uscc: str):
     return jsonify({"data": data, "meta": {"uscc": ent.uscc, "from": query.start.isoformat(),
                                            "to": query.end.isoformat(), "resolution": query.resolution,
                                            "label": _("The enterprise's own self-monitoring data.")}})
+
+
+@bp.get("/enterprises/<uscc>/monitoring/samples")
+def enterprise_samples(uscc: str):
+    """Manual (laboratory) samples with their results and the operating conditions at sampling (工况: production
+    load, treatment-facility status; 生态环境监测条例 Art. 24), newest first, for at most a year of days."""
+    from datetime import date, datetime, time, timedelta
+
+    from portal.core.clock import china_today, china_tz
+    from portal.monitoring import conditions
+
+    ent = enterprise_by_uscc(uscc)
+    unknown = sorted(set(request.args) - {"from", "to", "lang"})
+    if unknown:
+        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name=unknown[0],
+                                                 message=_("unknown parameter.")), 400)
+    days = {}
+    for name in ("from", "to"):
+        raw = request.args.get(name) or ""
+        try:
+            days[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name=name,
+                                                     message=_("must be a date written YYYY-MM-DD.")), 400)
+    end = days["to"] or china_today()
+    start = days["from"] or end - timedelta(days=conditions.MAX_SAMPLE_DAYS - 1)
+    if start > end or (end - start).days >= conditions.MAX_SAMPLE_DAYS:
+        return json_error("invalid_parameter", _("Parameter “%(name)s”: %(message)s", name="from", message=_(
+            "must be on or before “to” and at most %(n)d days before it.", n=conditions.MAX_SAMPLE_DAYS - 1)), 400)
+    tz = china_tz()
+    items, truncated = conditions.samples(ent.id, datetime.combine(start, time(), tz),
+                                          datetime.combine(end + timedelta(days=1), time(), tz))
+    for item in items:
+        item["sampled_at"] = item["sampled_at"].astimezone(tz).isoformat()
+        item["facility_status_label"] = str(conditions.FACILITY_LABELS.get(item["facility_status"], "")) \
+            if item["facility_status"] else None
+    return jsonify({"data": items, "meta": {"uscc": ent.uscc, "from": start.isoformat(), "to": end.isoformat(),
+                                            "truncated": truncated}})

@@ -53,6 +53,14 @@ class ManualResultForm(FlaskForm):
         DataRequired(message=_l("Enter the date the analysis was completed (YYYY-MM-DD)."))])
     lab_name = StringField(_l("Laboratory"), validators=[Optional(), Length(max=100)])
     method = StringField(_l("Method standard"), validators=[Optional(), Length(max=64)])
+    # 工况 at sampling (生态环境监测条例 Art. 24); the range is checked by conditions.parse_load.
+    production_load = StringField(_l("Production load at sampling, per cent of capacity"), validators=[
+        DataRequired(message=_l("Enter the production load at sampling, in per cent of capacity (0 to 150).")),
+        Length(max=12)])
+    facility_status = SelectField(_l("Treatment facilities at sampling"), choices=[
+        SelectChoice("", "—"), SelectChoice("running", _l("running normally")),
+        SelectChoice("stopped", _l("stopped")), SelectChoice("abnormal", _l("abnormal"))], validators=[
+        DataRequired(message=_l("Choose the state of the treatment facilities at sampling."))])
 
 
 class UploadForm(FlaskForm):

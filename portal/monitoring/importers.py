@@ -10,6 +10,7 @@ import codecs
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 
 from portal.core import archives
 
+from portal.monitoring import conditions
 from portal.monitoring.rules import ALL_FLAGS
 
 # Canonical column → accepted header names (the Chinese template first).
@@ -29,11 +31,15 @@ COLUMNS = {
     "lab": ("检测机构", "lab"),
     "method": ("监测方法", "method"),
     "flag": ("数据标记", "flag"),
+    # 工况 at sampling (生态环境监测条例 Art. 24): required in every row of a file that has the columns.
+    "production_load": ("生产负荷(%)", "生产负荷", "生产负荷（%）", "production_load"),
+    "facility_status": ("治理设施运行状态", "治理设施状态", "facility_status"),
 }
+CONDITION_COLUMNS = ("production_load", "facility_status")
 REQUIRED = ("outlet", "pollutant", "sampled_at", "value", "completed_on")
 TEMPLATE_HEADER = [names[0] for names in COLUMNS.values()]
 TEMPLATE_EXAMPLE = ["DW001", "w01018", "2026-11-02 09:30", "35.6", "2026-11-04", "淮安市环境检测有限公司",
-                    "HJ 828-2017", "N"]
+                    "HJ 828-2017", "N", "85", "正常运行"]
 SAMPLE_BYTES = 64 * 1024
 
 
@@ -52,6 +58,8 @@ class ManualRow:
     lab: str = ""
     method: str = ""
     flag: str = "N"
+    production_load: Decimal | None = None  # per cent of capacity at sampling (Art. 24)
+    facility_status: str | None = None  # running / stopped / abnormal
 
 
 @dataclass(frozen=True)
@@ -243,8 +251,17 @@ def parse_row(line: int, cells: dict[str, Any]) -> ManualRow | list[RowError]:
     flag = _text(cells.get("flag")).upper() or "N"
     if flag not in ALL_FLAGS:
         err("flag", _("must be one of N F M S D C T B (N = normal)."))
+    load = facility = None
+    if any(c in cells for c in CONDITION_COLUMNS):  # a file with the 工况 columns must fill both in every row
+        load, problem = conditions.parse_load(cells.get("production_load"))
+        if problem:
+            err("production_load", problem)
+        facility, problem = conditions.parse_facility(cells.get("facility_status"))
+        if problem:
+            err("facility_status", problem)
     if errors:
         return errors
     return ManualRow(line=line, outlet=_text(cells["outlet"]).upper(), pollutant=_text(cells["pollutant"]),
                      sampled_at=sampled_at, value=value, completed_on=completed_on,
-                     lab=_text(cells.get("lab"))[:100], method=_text(cells.get("method"))[:64], flag=flag)
+                     lab=_text(cells.get("lab"))[:100], method=_text(cells.get("method"))[:64], flag=flag,
+                     production_load=load, facility_status=facility)

@@ -19,7 +19,7 @@ from portal.enterprises.models import Enterprise, Outlet
 from portal.enterprises.rules import MEDIUM_LABELS
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.monitoring import episodes, ingest, importers, services
+from portal.monitoring import conditions, episodes, ingest, importers, services
 from portal.monitoring.impact import Collector, Impact
 from portal.monitoring.importers import ManualRow, RowError
 from portal.monitoring.models import ManualSubmission
@@ -58,6 +58,7 @@ class _Context:
                                                .where(Outlet.enterprise_id == enterprise.id)).all())
         self.pollutants = dict(db.session.execute(sa.select(Pollutant.code, Pollutant.medium)).all())
         self.now = china_now().replace(tzinfo=None)
+        self.conditions: dict[tuple[str, datetime], tuple[Any, str | None, int]] = {}  # 工况 per sample in the file
 
     def check(self, row: ManualRow) -> list[RowError]:
         errors = []
@@ -79,6 +80,14 @@ class _Context:
             errors.append(RowError(row.line, importers.COLUMNS["sampled_at"][0], _("is in the future.")))
         if row.completed_on > self.now.date():
             errors.append(RowError(row.line, importers.COLUMNS["completed_on"][0], _("is in the future.")))
+        if row.production_load is not None:
+            key = (row.outlet, row.sampled_at)
+            first = self.conditions.setdefault(key, (row.production_load, row.facility_status, row.line))
+            if first[:2] != (row.production_load, row.facility_status):
+                errors.append(RowError(row.line, importers.COLUMNS["production_load"][0],
+                                       _("the same sample (outlet and sampling time) has other operating conditions "
+                                         "on line %(line)d; one sample has one production load and facility "
+                                         "status.", line=first[2])))
         return errors
 
 
@@ -162,6 +171,7 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
     specs = services.limit_specs(set(ctx.outlets.values()))
     result = CommitResult(submissions=list(submissions.values()))
     chunk: list[dict[str, Any]] = []
+    sample_conditions: dict[tuple[int, datetime], tuple[int, Any, str, int]] = {}
     done = 0
     for item in _checked_rows(ctx, rows):
         if isinstance(item, list):
@@ -177,6 +187,10 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
                       "value": item.value, "value_min": None, "value_max": None, "value_converted": None,
                       "flag": item.flag, "source": "manual", "packet_id": None,
                       "submission_id": submissions[group].id})
+        if item.production_load is not None:
+            sample_conditions.setdefault((ctx.outlets[item.outlet], chunk[-1]["measured_at"]),
+                                         (item.line, item.production_load, item.facility_status,
+                                          submissions[group].id))
         if len(chunk) >= CHUNK:
             _flush_chunk(chunk, specs, result)
             done += len(chunk)
@@ -185,6 +199,7 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
                 progress(done)
     if chunk:
         _flush_chunk(chunk, specs, result)
+    _store_conditions(enterprise.id, sample_conditions)
     late = []
     for group, submission in submissions.items():
         submission.row_count = groups[group]
@@ -195,6 +210,29 @@ def commit_rows(actor: Any, enterprise: Enterprise, rows: Iterator[ManualRow | l
         _late_finding(late, sum(s.row_count for s in late), actor)
     result.duplicates = sum(groups.values()) - result.inserted
     return result
+
+
+def _store_conditions(enterprise_id: int, pending: dict[tuple[int, datetime], tuple[int, Any, str, int]]) -> None:
+    """Record the 工况 of each new sample (Art. 24); a sample already on record keeps its conditions, and a file
+    that states other conditions for it is refused (naming the line)."""
+    items = list(pending.items())
+    for start in range(0, len(items), 500):
+        part = items[start:start + 500]
+        known = conditions.existing([key for key, _v in part])
+        for (outlet_id, sampled_at), (line, load, facility, submission_id) in part:
+            stored = known.get((outlet_id, sampled_at))
+            if stored is not None:
+                if (stored.production_load, stored.facility_status) != (load, facility):
+                    raise ValidationFailed({"production_load": _(
+                        "Line %(line)d: this sample is already on record with a production load of %(load)s %% and "
+                        "facility status “%(status)s”; a sample keeps the conditions it was recorded with.",
+                        line=line, load=stored.production_load,
+                        status=conditions.FACILITY_LABELS.get(stored.facility_status, ""))})
+                continue
+            db.session.add(conditions.SamplingCondition(enterprise_id=enterprise_id, outlet_id=outlet_id,
+                                                        sampled_at=sampled_at, production_load=load,
+                                                        facility_status=facility, submission_id=submission_id))
+        db.session.flush()
 
 
 def _flush_chunk(chunk: list[dict[str, Any]], specs, result: CommitResult) -> None:
@@ -214,11 +252,16 @@ def commit_upload(actor: Any, enterprise: Enterprise, path: Path, filename: str)
 
 
 def _check_one(enterprise: Enterprise, row: ManualRow) -> _Context:
+    """One result entered by hand: the 工况 at sampling is required (生态环境监测条例 Art. 24)."""
     ctx = _Context(enterprise)
-    problems = ctx.check(row)
-    if problems:
-        names = {v[0]: k for k, v in importers.COLUMNS.items()}
-        raise ValidationFailed({names.get(p.column, p.column): p.message for p in problems})
+    names = {v[0]: k for k, v in importers.COLUMNS.items()}
+    errors = {names.get(p.column, p.column): p.message for p in ctx.check(row)}
+    if row.production_load is None:
+        errors["production_load"] = _("Enter the production load at sampling, in per cent of capacity (0 to 150).")
+    if row.facility_status not in conditions.FACILITY_STATES:
+        errors["facility_status"] = _("Choose the state of the treatment facilities at sampling.")
+    if errors:
+        raise ValidationFailed(errors)
     return ctx
 
 

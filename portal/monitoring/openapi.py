@@ -59,6 +59,16 @@ _SERIES = {"type": "object", "properties": {
         "value": {"type": "number"}, "multiple": _nullable_number,
         "state": {"type": "string", "enum": ["open", "explained", "closed"]}}}}}}
 
+_SAMPLE = {"type": "object", "properties": {
+    "outlet": {"type": "string"}, "sampled_at": {"type": "string", "format": "date-time"},
+    "production_load": {**_nullable_number, "description": "Production load at sampling, per cent of capacity "
+                                                            "(生态环境监测条例 Art. 24); null when not recorded."},
+    "facility_status": {"type": ["string", "null"], "enum": ["running", "stopped", "abnormal", None],
+                        "description": "Treatment facilities at sampling; null when not recorded."},
+    "facility_status_label": {"type": ["string", "null"]},
+    "results": {"type": "array", "items": {"type": "object", "properties": {
+        "pollutant": {"type": "string"}, "value": _nullable_number, "flag": {"type": "string"}}}}}}
+
 PATHS: dict[str, Any] = {
     "/api/v1/monitoring/hj212": {"post": {
         "operationId": "postHj212Packets",
@@ -77,6 +87,24 @@ PATHS: dict[str, Any] = {
                 "meta": {"type": "object", "properties": {"packets": {"type": "integer"},
                                                           "accepted": {"type": "integer"}}}}}}}},
             "400": _ERROR, "429": _ERROR},
+    }},
+    "/api/v1/enterprises/{uscc}/monitoring/samples": {"get": {
+        "operationId": "getEnterpriseManualSamples",
+        "summary": "Manual (laboratory) samples with their results and the operating conditions at sampling.",
+        "description": "Newest first; a sample is one outlet and sampling time. The production load and the "
+                       "treatment facilities' status are recorded with every manual result (生态环境监测条例 "
+                       "Art. 24). At most 366 days and 5,000 results per request (meta.truncated).",
+        "parameters": [
+            _param("uscc", "path", "统一社会信用代码.", {"type": "string"}, required=True),
+            _param("from", "query", "First day (China time), YYYY-MM-DD; default 365 days before `to`.",
+                   {"type": "string", "format": "date"}),
+            _param("to", "query", "Last day (China time), YYYY-MM-DD; default today.",
+                   {"type": "string", "format": "date"}),
+        ],
+        "responses": {"200": {"description": "Samples, newest first.", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["data", "meta"], "properties": {
+                "data": {"type": "array", "items": _SAMPLE}, "meta": {"type": "object"}}}}}},
+            "400": _ERROR, "404": _ERROR},
     }},
     "/api/v1/enterprises/{uscc}/monitoring": {"get": {
         "operationId": "getEnterpriseMonitoring",

@@ -34,8 +34,8 @@ from portal.enterprises.models import Enterprise
 from portal.enterprises.rules import check_uscc
 from portal.errors import DomainError, ValidationFailed
 from portal.extensions import db
-from portal.monitoring import (devicepage, forms, importers, imports, lab_reports, manual, plan, queries, services,
-                               unknown_senders)
+from portal.monitoring import (conditions, devicepage, forms, importers, imports, lab_reports, manual, plan, queries,
+                               services, unknown_senders)
 from portal.monitoring.manual import upload_store
 from portal.monitoring.models import ExceedanceIncident, IncidentState
 
@@ -284,6 +284,8 @@ def _result_choices(ent: Enterprise) -> list[tuple[str, str]]:
 def _results_page(ent: Enterprise, form, upload_form, status: int = 200, impact=None, preview_of: str = ""):
     submissions = manual.recent_submissions(ent.id)
     return render_template("monitoring/results.html", ent=ent, form=form, upload_form=upload_form,
+                           sample_conditions=conditions.for_submissions([s.id for s in submissions]),
+                           facility_labels=conditions.FACILITY_LABELS,
                            submissions=submissions, report_form=forms.LabReportForm(), impact=impact,
                            preview_of=preview_of,
                            reports=lab_reports.reports_by_submission([s.id for s in submissions])), status
@@ -292,7 +294,8 @@ def _results_page(ent: Enterprise, form, upload_form, status: int = 200, impact=
 def _row_digest(row: importers.ManualRow) -> str:
     """Names the exact values a preview was shown for: publishing needs the same values confirmed."""
     text = "|".join(str(v) for v in (row.outlet, row.pollutant, row.sampled_at.isoformat(), repr(row.value),
-                                     row.completed_on.isoformat(), row.lab, row.method))
+                                     row.completed_on.isoformat(), row.lab, row.method, row.production_load,
+                                     row.facility_status))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -302,11 +305,18 @@ def my_results():
     ent = _own_enterprise()
     form = forms.ManualResultForm()
     form.outlet.choices = _result_choices(ent)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid:
+        load, problem = conditions.parse_load(form.production_load.data)
+        if problem:
+            form.production_load.errors = [*form.production_load.errors, problem]
+            valid = False
+    if valid:
         outlet, _sep, pollutant = form.outlet.data.partition("|")
         row = importers.ManualRow(line=0, outlet=outlet, pollutant=pollutant, sampled_at=form.sampled_at.data,
                                   value=float(form.value.data), completed_on=form.completed_on.data,
-                                  lab=form.lab_name.data or "", method=form.method.data or "")
+                                  lab=form.lab_name.data or "", method=form.method.data or "",
+                                  production_load=load, facility_status=form.facility_status.data)
         digest = _row_digest(row)
         try:
             if request.form.get("preview_of") != digest:  # first show what publishing it will create

@@ -6,6 +6,8 @@ all-day event with a reminder a week ahead.
 - self-monitoring (confirmed plan, manual lines): for each frequency, the current period's last day to monitor and
   the publication deadline 5 working days later (环办监测〔2023〕5号, DOMAIN §5.3);
 - permits: the last day to apply for renewal (60 days before expiry, 排污许可管理条例 art. 14) and the expiry;
+- permit execution reports still due (排污许可管理办法; portal/permits): annual, half-year, quarterly or monthly per the
+  permit's class, on the deadline moved to the next working day (provisional in a year without holiday data);
 - credit repair: the first day an application may be made for each public deducting item (minimum publication
   period, 信用修复管理办法) and the earliest removal date of a black listing.
 Events are derived from stored rows only (UIDs and DTSTAMPs are stable), so the body and its ETag change only when
@@ -32,7 +34,7 @@ from portal.credit import evidence_repair
 from portal.credit.models import CreditListEntry, ListKind, ListStatus
 from portal.disclosures.catalogue import TRIGGER_LABELS
 from portal.disclosures.models import Obligation, ObligationKind, ObligationStatus, TemporaryReport
-from portal.enterprises.models import Enterprise, Permit
+from portal.enterprises.models import Enterprise, Permit, PermitStatus
 from portal.extensions import db
 from portal.monitoring import plan as monitoring_plan
 from portal.monitoring import plan_rules
@@ -106,8 +108,9 @@ def _monitoring(ent: Enterprise, today: date) -> list[Deadline]:
 
 def _permits(ent: Enterprise, today: date) -> list[Deadline]:
     items = []
-    for permit in db.session.scalars(sa.select(Permit).where(Permit.enterprise_id == ent.id,
-                                                            Permit.valid_to >= today)):
+    for permit in db.session.scalars(sa.select(Permit).where(  # a revoked or cancelled permit is not renewed
+            Permit.enterprise_id == ent.id, Permit.valid_to >= today,
+            Permit.status.not_in((PermitStatus.REVOKED, PermitStatus.CANCELLED)))):
         apply_by = permit.valid_to - timedelta(days=RENEWAL_LEAD_DAYS)
         if apply_by >= today:
             items.append(Deadline(f"permit/{permit.id}/{permit.valid_to}/renew", "permit", apply_by,
@@ -119,6 +122,23 @@ def _permits(ent: Enterprise, today: date) -> list[Deadline]:
                               _("Discharge permit %(no)s expires", no=permit.permit_no),
                               _("Valid from %(start)s to %(end)s.", start=permit.valid_from.isoformat(),
                                 end=permit.valid_to.isoformat()), permit.updated_at))
+    return items
+
+
+def _permit_reports(ent: Enterprise) -> list[Deadline]:
+    from portal.permits import services as permit_services
+    from portal.permits.rules import period_label
+
+    items = []
+    for report in permit_services.open_reports(ent.id):
+        label = period_label(report.frequency, report.period_start)
+        items.append(Deadline(f"permit-report/{report.id}", "permit", permit_services.effective_due(report),
+                              _("Permit execution report %(period)s due (%(no)s)", period=label,
+                                no=report.permit.permit_no),
+                              _("File the execution report for %(start)s to %(end)s on the national pollutant "
+                                "discharge permit platform, then record its receipt number on the portal.",
+                                start=report.period_start.isoformat(), end=report.period_end.isoformat()),
+                              report.updated_at, permit_services.provisional(report)))
     return items
 
 
@@ -148,7 +168,8 @@ def _credit(ent: Enterprise, today: date) -> list[Deadline]:
 
 def deadlines(ent: Enterprise, today: date | None = None) -> list[Deadline]:
     today = today or china_today()
-    items = _disclosures(ent) + _monitoring(ent, today) + _permits(ent, today) + _credit(ent, today)
+    items = (_disclosures(ent) + _monitoring(ent, today) + _permits(ent, today) + _permit_reports(ent)
+             + _credit(ent, today))
     return sorted(items, key=lambda d: (d.on, d.key))
 
 

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
+from portal.enterprises.forms import PERMIT_CLASS_LABELS
 from portal.enterprises.models import KeyUnitType
 from portal.search.facets import DISCLOSURE_LABELS, GRADE_LABELS, LIST_LABELS
 
@@ -31,6 +32,9 @@ class SearchForm(FlaskForm):
     key_unit = SelectField(_l("Key pollutant-discharge unit (this year)"), default="", validate_choice=True,
                            choices=[SelectChoice("", _l("Any"))]
                            + [SelectChoice(k.value, label) for k, label in KEY_UNIT_LABELS.items()])
+    permit_class = SelectField(_l("Permit management class"), default="", validate_choice=True,
+                               choices=[SelectChoice("", _l("Any"))]
+                               + [SelectChoice(k.value, label) for k, label in PERMIT_CLASS_LABELS.items()])
     grade = SelectField(_l("Credit grade"), default="", validate_choice=True,
                         choices=[SelectChoice("", _l("Any"))] + [SelectChoice(k, v) for k, v in GRADE_LABELS.items()])
     list = SelectField(_l("Black / white list"), default="", validate_choice=True,
@@ -45,7 +49,7 @@ class SearchForm(FlaskForm):
                                 SelectChoice("grade", _l("Credit grade, best first")),
                                 SelectChoice("penalty", _l("Latest penalty, most recent first"))])
 
-    FILTERS = ("region", "industry", "key_unit", "grade", "list", "exceedance", "disclosure", "sort")
+    FILTERS = ("region", "industry", "key_unit", "permit_class", "grade", "list", "exceedance", "disclosure", "sort")
 
     def set_choices(self, regions, industries, name: Callable[[object], str]) -> None:
         """Regions indented by level (an ideographic space per level), industries with their codes."""

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql
 from flask import current_app
 from flask_babel import gettext as _
 
-from portal.enterprises.models import Enterprise, KeyUnitType, KeyUnitYear, Permit
+from portal.enterprises.models import Enterprise, KeyUnitType, KeyUnitYear, Permit, PermitClass
 from portal.enterprises.rules import check_permit_no, check_uscc, normalise_code
 from portal.core.clock import china_today
 from portal.errors import DomainError
@@ -47,6 +47,7 @@ class SearchParams:
     region: str = ""
     industry: str = ""
     key_unit: str = ""
+    permit_class: str = ""  # 排污许可管理类别 of any of its permits: key / simplified / registration
     grade: str = ""
     list: str = ""
     exceedance: str = ""
@@ -106,6 +107,14 @@ def _check_key_unit(raw: str) -> str:
     if value and value not in {k.value for k in KeyUnitType}:
         raise DomainError(_("Unknown key-unit type “%(value)s”; use one of: %(choices)s.", value=raw,
                             choices=", ".join(k.value for k in KeyUnitType)), field="key_unit")
+    return value
+
+
+def _check_permit_class(raw: str) -> str:
+    value = (raw or "").strip().lower()
+    if value and value not in {k.value for k in PermitClass}:
+        raise DomainError(_("Unknown permit management class “%(value)s”; use one of: %(choices)s.", value=raw,
+                            choices=", ".join(k.value for k in PermitClass)), field="permit_class")
     return value
 
 
@@ -233,7 +242,8 @@ def _prefix_range(column, prefix: str) -> sa.ColumnElement[bool]:
     return sa.and_(column >= prefix, column < upper)
 
 
-def _filter_conditions(region: str, industry: str, key_unit: str) -> list[sa.ColumnElement[bool]]:
+def _filter_conditions(region: str, industry: str, key_unit: str,
+                       permit_class: str = "") -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if region:
         conditions.append(_prefix_range(Enterprise.region_code, region) if len(region) < 6
@@ -245,6 +255,9 @@ def _filter_conditions(region: str, industry: str, key_unit: str) -> list[sa.Col
         conditions.append(sa.exists().where(KeyUnitYear.enterprise_id == Enterprise.id,
                                             KeyUnitYear.year == current_year(),
                                             KeyUnitYear.unit_type == KeyUnitType(key_unit)))
+    if permit_class:
+        conditions.append(sa.exists().where(Permit.enterprise_id == Enterprise.id,
+                                            Permit.management_class == PermitClass(permit_class)))
     return conditions
 
 
@@ -290,7 +303,8 @@ def search_enterprises(params: SearchParams) -> SearchResult:
 
     # A name search carries the region and industry filters in its full-text query (see _name_conditions).
     indexed = kind == "name" and bool(query_phrases(value))
-    conditions = _filter_conditions("" if indexed else region, "" if indexed else industry, key_unit)
+    conditions = _filter_conditions("" if indexed else region, "" if indexed else industry, key_unit,
+                                    _check_permit_class(params.permit_class))
     conditions.extend(facet_rules.facet_conditions(facets, china_today()))
     match = None
     if kind == "uscc":

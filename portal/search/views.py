@@ -43,6 +43,7 @@ def search():
         if form.validate():
             params = queries.SearchParams(q=form.q.data or "", region=form.region.data or "",
                                           industry=form.industry.data or "", key_unit=form.key_unit.data or "",
+                                          permit_class=form.permit_class.data or "",
                                           grade=form.grade.data or "", list=form.list.data or "",
                                           exceedance=form.exceedance.data or "",
                                           disclosure=form.disclosure.data or "",

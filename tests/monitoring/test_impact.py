@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -88,7 +89,8 @@ def test_one_entered_result_is_previewed_then_published_only_with_the_same_value
     login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
     db.session.commit()
     day = china_today() - timedelta(days=40)
-    data = {"outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "180", "completed_on": day.isoformat()}
+    data = {"outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "180", "completed_on": day.isoformat(),
+            "production_load": "85", "facility_status": "running"}
     preview = client.post("/monitoring/my/results", data=data).get_data(as_text=True)
     assert "impact-h" in preview and "180" in preview
     digest = preview.split('name="preview_of" value="')[1].split('"')[0]
@@ -99,5 +101,6 @@ def test_one_entered_result_is_previewed_then_published_only_with_the_same_value
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 1
     impact = manual.preview_one(ent, ManualRow(line=0, outlet="DW001", pollutant="w01018",
                                                sampled_at=datetime.combine(day, datetime.min.time()), value=5.0,
-                                               completed_on=day))
+                                               completed_on=day, production_load=Decimal("85"),
+                                               facility_status="running"))
     assert (impact.over_limit, impact.late_findings, impact.extended_incidents) == (0, 1, 0)

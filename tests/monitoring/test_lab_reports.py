@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def _submission(db, ent, staff):
     row = ManualRow(line=0, outlet="DW001", pollutant="w01018", sampled_at=datetime(2026, 11, 2, 9, 30), value=30.0,
-                    completed_on=date(2026, 11, 4))
+                    completed_on=date(2026, 11, 4), production_load=Decimal("80"), facility_status="running")
     [submission] = manual.submit_one(staff, ent, row).submissions
     return submission
 

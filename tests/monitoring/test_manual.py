@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -86,12 +87,12 @@ def test_xlsx_dates_numbers_merged_cells_and_formulas(tmp_path, app_ctx):
     wb = Workbook()
     ws = wb.active
     ws.append(importers.TEMPLATE_HEADER)
-    ws.append(["DW001", "w01018", datetime(2026, 11, 2, 9, 30), 35.6, date(2026, 11, 4), "", "", "N"])
-    ws.append(["DW001", "w21003", datetime(2026, 11, 2, 9, 30), "=1+1", date(2026, 11, 4), "", "", "N"])
-    ws.append([None] * 8)
-    ws.append(["DW001", "w01001", datetime(2026, 11, 2, 9, 30), 7, date(2026, 11, 4), "", "", "N"])
+    ws.append(["DW001", "w01018", datetime(2026, 11, 2, 9, 30), 35.6, date(2026, 11, 4), "", "", "N", 85, "正常运行"])
+    ws.append(["DW001", "w21003", datetime(2026, 11, 2, 9, 30), "=1+1", date(2026, 11, 4), "", "", "N", 85, "正常运行"])
+    ws.append([None] * 10)
+    ws.append(["DW001", "w01001", datetime(2026, 11, 2, 9, 30), 7, date(2026, 11, 4), "", "", "N", 85, "正常运行"])
     ws.merge_cells("A5:A6")
-    ws.append([None, "w01018", datetime(2026, 11, 2, 10, 30), 3, date(2026, 11, 4), "", "", "N"])
+    ws.append([None, "w01018", datetime(2026, 11, 2, 10, 30), 3, date(2026, 11, 4), "", "", "N", 85, "正常运行"])
     path = tmp_path / "r.xlsx"
     wb.save(path)
     items = list(importers.read_rows(path))
@@ -217,11 +218,12 @@ def test_a_file_with_only_a_header_is_refused(tmp_path, db):
 def test_one_result_from_the_form(db):
     ent, _, _ = water_setup(db)
     day = date.today() - timedelta(days=2)
-    row = ManualRow(0, "DW001", "w01018", datetime.combine(day, datetime.min.time()), 20.0, day)
+    row = ManualRow(0, "DW001", "w01018", datetime.combine(day, datetime.min.time()), 20.0, day,
+                    production_load=Decimal("80"), facility_status="running")
     assert manual.submit_one(None, ent, row).inserted == 1
     with pytest.raises(ValidationFailed) as info:
         manual.submit_one(None, ent, ManualRow(0, "DA001", "w01018", datetime(2026, 1, 1), 1.0, date(2026, 1, 2)))
-    assert "outlet" in info.value.errors
+    assert {"outlet", "production_load", "facility_status"} <= set(info.value.errors)
 
 
 def test_the_template_round_trips_through_the_importer(tmp_path, app_ctx):

@@ -225,7 +225,7 @@ def _confirmed_manual_plan(db, setup, frequency="monthly", effective=date(2026, 
 def test_each_ended_month_without_a_manual_result_is_a_finding_and_evidence_once(db, setup):
     ent, outlet, staff = _confirmed_manual_plan(db, setup)
     row = ManualRow(line=0, outlet="DW001", pollutant="w21003", sampled_at=datetime(2026, 2, 10, 9, 0), value=1.0,
-                    completed_on=date(2026, 2, 12))
+                    completed_on=date(2026, 2, 12), production_load=Decimal("80"), facility_status="running")
     manual.submit_one(staff, ent, row)
     assert missing.find_missing_manual(today=date(2026, 4, 15)) == 2  # January and March; February has a result
     findings = db.session.scalars(sa.select(MonitoringFinding).order_by(MonitoringFinding.since)).all()

@@ -344,7 +344,8 @@ def test_one_result_by_form_and_a_late_warning(client, db, login):
     login(make_user(Role.ENTERPRISE_STAFF, enterprise=ent))
     db.session.commit()
     day = date.today() - timedelta(days=40)
-    data = {"outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "20", "completed_on": day.isoformat()}
+    data = {"outlet": "DW001|w01018", "sampled_at": f"{day}T09:30", "value": "20", "completed_on": day.isoformat(),
+            "production_load": "85", "facility_status": "running"}
     preview = client.post("/monitoring/my/results", data=data)
     assert preview.status_code == 200 and "preview_of" in preview.text  # first what it will create
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)) == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from decimal import Decimal
 
 from portal.monitoring import lab_reports, manual, plan, services
 from portal.monitoring.importers import ManualRow
@@ -19,7 +20,7 @@ def monitoring_objects(db, ent, owner) -> dict:
     plan.submit(owner, draft)
     outlet = item.outlet
     row = ManualRow(line=0, outlet=outlet.code, pollutant=item.pollutant_code, sampled_at=datetime(2026, 10, 2, 9),
-                    value=1.0, completed_on=date(2026, 10, 3))
+                    value=1.0, completed_on=date(2026, 10, 3), production_load=Decimal("80"), facility_status="running")
     [submission] = manual.submit_one(owner, ent, row).submissions
     report = lab_reports.attach(owner, submission, "lab.pdf", io.BytesIO(PDF))
     job = ImportJob(enterprise_id=ent.id, user_id=owner.id, token=f"world-{ent.id}", filename="r.csv",

@@ -1,0 +1,21 @@
+"""Search by area (issue 21): a composite index on enterprises (longitude, latitude).
+
+Revision ID: 0011_geo
+Revises: 0009_register
+Create Date: 2026-12-07
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0011_geo'
+down_revision = '0009_register'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_enterprises_lon_lat', 'enterprises', ['longitude', 'latitude'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_enterprises_lon_lat', table_name='enterprises')

@@ -1,0 +1,124 @@
+"""Search by area over the enterprise registry: `bbox` (a longitude/latitude box) and `near` (a radius around a point),
+paged by keyset cursors like the list.
+
+Index (migration 0011_geo): a composite b-tree on enterprises (longitude, latitude) on both databases. A box is a
+longitude range scan whose latitude test runs inside the same index entries, so neither database reads a table row
+that is outside the box; a cell/geohash column would need a second column kept in step with every write and a set
+of cell ranges per box, for no gain at the sizes of a province's registry. `near` uses the box around the circle as
+the indexed prefilter, then the exact haversine test in SQL (no asin: the haversine term `a` is compared with the
+radius' own term, and ordering by `a` is ordering by distance, nearest first).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from portal.enterprises.models import Enterprise
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.maps.rules import EARTH_RADIUS_KM, BBox, Near, haversine_km
+from portal.search import facets as facet_rules
+
+TOTAL_CAP = 5000  # counted exactly up to this many matches, "5,000+" above (as the list)
+
+
+@dataclass
+class AreaResult:
+    items: list[Enterprise]
+    mode: str  # bbox / near
+    sort: str  # id (registry order) / distance (nearest first)
+    total: int
+    total_is_capped: bool
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    distances: dict[int, float] = field(default_factory=dict)  # near: enterprise id -> km
+    grades: dict[int, str] = field(default_factory=dict)
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def box_condition(box: BBox) -> sa.ColumnElement[bool]:
+    return sa.and_(Enterprise.longitude >= _dec(box.min_lon), Enterprise.longitude <= _dec(box.max_lon),
+                   Enterprise.latitude >= _dec(box.min_lat), Enterprise.latitude <= _dec(box.max_lat))
+
+
+def haversine_term(near: Near) -> sa.ColumnElement[float]:
+    """a = sin²(Δφ/2) + cos φ1 · cos φ2 · sin²(Δλ/2), in SQL (both databases have these functions)."""
+    phi = sa.func.radians(sa.cast(Enterprise.latitude, sa.Float))
+    lam = sa.func.radians(sa.cast(Enterprise.longitude, sa.Float))
+    p0, l0 = math.radians(near.lat), math.radians(near.lon)
+    return (sa.func.power(sa.func.sin((phi - p0) / 2.0), 2)
+            + math.cos(p0) * sa.func.cos(phi) * sa.func.power(sa.func.sin((lam - l0) / 2.0), 2))
+
+
+def radius_term(radius_km: float) -> float:
+    return math.sin(radius_km / EARTH_RADIUS_KM / 2) ** 2
+
+
+def _encode(mode: str, forward: bool, key: list[Any]) -> str:
+    raw = json.dumps({"m": mode, "f": forward, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str, mode: str) -> tuple[bool, list[Any]]:
+    bad = DomainError(_("this page link is not valid any more; start again from the first page."), field="cursor")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(data, dict) or data.get("m") != mode or not isinstance(data.get("f"), bool):
+        raise bad
+    key = data.get("k")
+    size = 2 if mode == "near" else 1
+    if (not isinstance(key, list) or len(key) != size or not isinstance(key[-1], int) or isinstance(key[-1], bool)
+            or (size == 2 and (isinstance(key[0], bool) or not isinstance(key[0], (int, float))))):
+        raise bad
+    return data["f"], key
+
+
+def search_area(area: BBox | Near, per_page: int, cursor: str = "") -> AreaResult:
+    mode = "near" if isinstance(area, Near) else "bbox"
+    box = area.bbox() if isinstance(area, Near) else area
+    conditions = [box_condition(box)]
+    term = None
+    if isinstance(area, Near):
+        term = haversine_term(area)
+        conditions.append(term <= radius_term(area.radius_km))
+    inner = sa.select(Enterprise.id).where(*conditions).limit(TOTAL_CAP + 1).subquery()
+    n = db.session.scalar(sa.select(sa.func.count()).select_from(inner)) or 0
+
+    keys: list[sa.ColumnElement[Any]] = [term, Enterprise.id] if term is not None else [Enterprise.id]
+    forward, key = _decode(cursor, mode) if cursor else (True, None)
+    stmt = sa.select(Enterprise, *keys).where(*conditions)
+    if key is not None:
+        left, right = (sa.tuple_(*keys), sa.tuple_(*[sa.literal(v) for v in key])) if term is not None else (
+            Enterprise.id, key[0])
+        stmt = stmt.where(left > right if forward else left < right)
+    stmt = stmt.order_by(*(keys if forward else [k.desc() for k in keys])).limit(per_page + 1)
+    rows = [(row[0], [row[i] for i in range(1, len(keys) + 1)]) for row in db.session.execute(stmt).unique()]
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forward:
+        rows.reverse()
+    result = AreaResult(items=[e for e, _k in rows], mode=mode, sort="distance" if term is not None else "id",
+                        total=min(n, TOTAL_CAP), total_is_capped=n > TOTAL_CAP)
+    if rows:
+        if (more if forward else True):
+            result.next_cursor = _encode(mode, True, rows[-1][1])
+        if ((cursor != "") if forward else more):
+            result.prev_cursor = _encode(mode, False, rows[0][1])
+    if isinstance(area, Near):
+        result.distances = {e.id: round(haversine_km(area.lat, area.lon, float(e.latitude), float(e.longitude)), 3)
+                            for e in result.items}
+    result.grades = facet_rules.grades_for([e.id for e in result.items])
+    return result

@@ -47,6 +47,7 @@ PUBLIC |= {"opendays.public_index", "opendays.detail", "opendays.registered"}  #
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
                    "subscriptions.", "dataerrors.", "envcode.", "audit_public.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
+PUBLIC |= {"maps.index", "maps.data_json"}  # the public map: standings, exceedances, complaint density (issue 21)
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 # Accounts (issue 20): the second step of a login and the password reset are public (they check their own state);
 # second-factor enrolment is the account holder's; forced resets are the administrator's.

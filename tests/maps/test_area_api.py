@@ -140,3 +140,14 @@ def test_sqlite_plans_a_bbox_on_the_lon_lat_index(app, db, placed):
     sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
     plan = " ".join(str(r[-1]) for r in db.session.execute(sa.text("EXPLAIN QUERY PLAN " + sql)))
     assert "ix_enterprises_lon_lat" in plan
+
+
+def test_openapi_documents_the_area_parameters_and_fields(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    params = {p["name"]: p for p in doc["paths"]["/api/v1/enterprises"]["get"]["parameters"]}
+    assert {"bbox", "near", "radius_km"} <= set(params)
+    assert params["radius_km"]["schema"]["maximum"] == rules.MAX_RADIUS_KM
+    summary = doc["components"]["schemas"]["EnterpriseSummary"]["properties"]
+    assert {"location", "distance_km"} <= set(summary)
+    meta = doc["components"]["schemas"]["EnterprisePage"]["properties"]["meta"]["properties"]
+    assert "bbox" in meta["mode"]["enum"] and "distance" in meta["sort"]["enum"] and "area" in meta

@@ -151,3 +151,17 @@ def test_openapi_documents_the_area_parameters_and_fields(client):
     assert {"location", "distance_km"} <= set(summary)
     meta = doc["components"]["schemas"]["EnterprisePage"]["properties"]["meta"]["properties"]
     assert "bbox" in meta["mode"]["enum"] and "distance" in meta["sort"]["enum"] and "area" in meta
+
+
+def test_above_the_cap_pages_come_in_registry_order_by_a_primary_key_walk(client, placed, monkeypatch):
+    from portal.maps import area
+
+    monkeypatch.setattr(area, "TOTAL_CAP", 2)
+    first = client.get("/api/v1/enterprises?near=33.78,119.26&radius_km=50&per_page=2").get_json()
+    assert first["meta"]["total_is_capped"] is True and first["meta"]["total"] == 2
+    assert first["meta"]["sort"] == "id"  # too many to rank by distance: registry order, as the list
+    second = client.get(first["links"]["next"]).get_json()
+    assert names(first) + names(second) == ["centre", "north_1km", "east_3km", "edge"]
+    box = client.get("/api/v1/enterprises?bbox=119,33,121,35&per_page=3").get_json()
+    assert names(box) == ["centre", "north_1km", "east_3km"] and box["meta"]["total_is_capped"] is True
+    assert names(client.get(box["links"]["next"]).get_json()) == ["far", "edge"]

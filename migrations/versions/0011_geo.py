@@ -1,4 +1,4 @@
-"""Search by area (issue 21): a composite index on enterprises (longitude, latitude).
+"""Search by area (issue 21): a composite index on enterprises (longitude, latitude, id).
 
 Revision ID: 0011_geo
 Revises: 0009_register
@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_enterprises_lon_lat', 'enterprises', ['longitude', 'latitude'], unique=False)
+    op.create_index('ix_enterprises_lon_lat', 'enterprises', ['longitude', 'latitude', 'id'], unique=False)
 
 
 def downgrade():

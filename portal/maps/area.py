@@ -114,8 +114,11 @@ def search_area(area: BBox | Near, per_page: int, cursor: str = "") -> AreaResul
     # Keys first (an index-only scan of (longitude, latitude, id) when not capped), then the page's rows by id.
     stmt = sa.select(*keys).where(_walk_condition(box) if capped else box_condition(box), *circle)
     if key is not None:
-        left, right = (sa.tuple_(*keys), sa.tuple_(*[sa.literal(v) for v in key])) if len(keys) == 2 else (
-            Enterprise.id, key[0])
+        # Not capped: `id + 0`, so that SQLite keeps to the (longitude, latitude, id) index instead of scanning the
+        # rest of the table from the cursor's rowid (800 ms for the second page of a small box at 1M rows).
+        id_key = Enterprise.id if capped else Enterprise.id + 0
+        left, right = (sa.tuple_(keys[0], id_key), sa.tuple_(*[sa.literal(v) for v in key])) if len(keys) == 2 else (
+            id_key, key[0])
         stmt = stmt.where(left > right if forward else left < right)
     stmt = stmt.order_by(*(keys if forward else [k.desc() for k in keys])).limit(per_page + 1)
     found = [list(row) for row in _execute(stmt, walk=capped)]

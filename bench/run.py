@@ -34,6 +34,7 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import area  # noqa: E402  (bench/area.py: search by area, beside the search figures)
 import dbs  # noqa: E402  (bench/dbs.py: per-run database names, never drops what it did not create)
 from dbs import PG_HOST, PG_PORT, pg_answers  # noqa: E402,F401  (other benches import them from here)
 
@@ -345,7 +346,7 @@ def main() -> int:
     parser.add_argument("--dbs", default="sqlite,postgresql", help="sqlite and/or postgresql")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per query (in process)")
     parser.add_argument("--http-seconds", type=int, default=10,
-                        help=f"wrk time per endpoint, in alternating {SLICE_SECONDS}-second slices")
+                        help=f"wrk time per endpoint, in alternating {SLICE_SECONDS}-second slices; 0 skips HTTP")
     dbs.add_arguments(parser, "run")
     args = parser.parse_args()
     dbs.configure(args)
@@ -370,8 +371,19 @@ def main() -> int:
 
                 db.engine.dispose()
             print(f"  in process: p50 {search['p50_ms']} ms, p95 {search['p95_ms']} ms over {search['samples']} runs")
-            http = bench_http(kind, size, url, mix, args.http_seconds)
-            cold = bench_http(kind, size, url, mix, args.http_seconds, cache=False)
+            area_app = make_app(url)
+            area_result = area.bench_area(area_app, args.repeat, percentile)  # search by area (bench/area.py)
+            with area_app.app_context():
+                from portal.extensions import db
+
+                db.engine.dispose()
+            print(f"  area search: p50 {area_result['p50_ms']} ms, p95 {area_result['p95_ms']} ms over "
+                  f"{area_result['samples']} runs")
+            if args.http_seconds > 0:
+                http = bench_http(kind, size, url, mix, args.http_seconds)
+                cold = bench_http(kind, size, url, mix, args.http_seconds, cache=False)
+            else:
+                http = cold = {"skipped": "--http-seconds 0"}
             for label, h_run in (("http (cache on)", http), ("http (cache off)", cold)):
                 if "skipped" in h_run:
                     print(f"  {label}: skipped, {h_run['skipped']}")
@@ -381,12 +393,13 @@ def main() -> int:
                       f"{', ' + s['socket_errors'] if s['socket_errors'] else ''}), healthz {h['rps']} req/s, "
                       f"ratio {h_run['ratio']} (slice pairs {min(h_run['slice_ratios'], default=0)}-"
                       f"{max(h_run['slice_ratios'], default=0)})")
-            runs.append({"db": kind, "size": size, "seed": seeding, "search": search, "http": http,
-                         "http_no_cache": cold})
+            runs.append({"db": kind, "size": size, "seed": seeding, "search": search, "area": area_result,
+                         "http": http, "http_no_cache": cold})
     result = {"run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "python": platform.python_version(),
               "cpus": os.cpu_count(), "goals": {"p95_ms": GOAL_P95_MS, "http_ratio": GOAL_RATIO}, "runs": runs}
     (OUT / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print_report(runs)
+    area.print_area(runs, GOAL_P95_MS)
     print(f"\nwrote {OUT / 'results.json'}")
     return 0
 

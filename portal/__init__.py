@@ -36,6 +36,8 @@ BLUEPRINTS = (
     "portal.credit.findings_views",
     "portal.complaints.views",
     "portal.complaints.console",
+    "portal.maps.views",
+    "portal.maps.console",
     "portal.complaints.open311",
     "portal.enterprises.api",
     "portal.dataerrors.views",

@@ -49,6 +49,7 @@ PUBLIC |= {"opendays.public_index", "opendays.detail", "opendays.registered"}  #
 PUBLIC_PREFIXES = ("api.", "credit_api.", "monitoring_api.", "complaints.", "open311.", "opendata.", "feeds.",
                    "subscriptions.", "dataerrors.", "envcode.", "audit_public.")
 PUBLIC |= {"rewards.statistics", "servicebodies.index", "servicebodies.public", "servicebodies.scheme"}
+PUBLIC |= {"maps.index", "maps.data_json"}  # the public map: standings, exceedances, complaint density (issue 21)
 LOGIN_ONLY = {"auth.account", "auth.account_language", "auth.account_password"}
 LOGIN_ONLY |= {"home.index"}  # each role's home (issue 21): counts inside the user's own scope
 # Accounts (issue 20): the second step of a login and the password reset are public (they check their own state);

@@ -300,6 +300,10 @@ from portal.enterprises.openapi import PATHS as _ENTERPRISE_PATHS  # noqa: E402
 
 PATHS.update(_ENTERPRISE_PATHS)
 
+from portal.maps.openapi import extend as _extend_with_area_search  # noqa: E402
+
+_extend_with_area_search(PATHS, SCHEMAS)
+
 
 _CACHE_PARAMS = [
     _param("If-None-Match", "header", "An ETag from an earlier response: 304 Not Modified when it still matches.",

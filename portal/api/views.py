@@ -26,7 +26,7 @@ csrf.exempt(bp)
 bp.record_once(lambda state: http.install(state.app))
 
 LIST_PARAMS = ("q", "region", "industry", "key_unit", "grade", "list", "exceedance", "disclosure", "sort", "cursor",
-               "per_page")
+               "per_page", "bbox", "near", "radius_km")
 
 
 @bp.errorhandler(DomainError)
@@ -59,6 +59,10 @@ def enterprises():
     if unknown:
         raise InvalidParameter(_("unknown parameter; the parameters are %(names)s.", names=", ".join(LIST_PARAMS)),
                                field=unknown[0])
+    from portal.maps import area_api  # search by area (issue 21): bbox, near + radius_km
+
+    if area_api.wanted(request.args):
+        return search_cache.serve(lambda: area_api.page(request.args, _per_page(), _list_url))
     return search_cache.serve(_search_page)
 
 

@@ -61,7 +61,10 @@ class Enterprise(TimestampMixin, db.Model):
     __tablename__ = "enterprises"
     # Browsing a county's registry by name is an ordered scan of this index (without it PostgreSQL walks the name
     # index of the whole country: 2 s at 1M rows); it also serves every region_code lookup.
-    __table_args__ = (sa.Index("ix_enterprises_region_name", "region_code", "name", "id"),)
+    # Search by area (portal/maps/area.py): a longitude range scan filtered on latitude inside the same index, id
+    # included so a page's keys come from the index alone.
+    __table_args__ = (sa.Index("ix_enterprises_region_name", "region_code", "name", "id"),
+                      sa.Index("ix_enterprises_lon_lat", "longitude", "latitude", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)

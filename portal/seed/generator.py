@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Iterator
 
+from portal.maps import boundaries
 from portal.enterprises.rules import USCC_ALPHABET, org_code_check_char, uscc_check_char
 from portal.search.tokens import bigram_doc
 from portal.seed import catalog
@@ -120,9 +121,20 @@ class DemoGenerator:
         street = self.rng.choice(catalog.STREET_NAMES) + self.rng.choice(catalog.STREET_WORDS)
         return "".join(parts) + self.rng.choice(catalog.ROAD_WORDS) + street + f"{self.rng.randint(1, 999)}号"
 
+    def _sampler(self, region_code: str):
+        """Points inside the county's vendored boundary (portal/maps/boundaries.py), None where it has none."""
+        region = self.regions[region_code]
+        prefecture = self.regions.get(region_code[:4] + "00", region)
+        return boundaries.sampler(region_code, region["name"], prefecture["name"])
+
     def _coords(self, region_code: str) -> tuple[Decimal, Decimal]:
         lat, lon = catalog.CITY_CENTRES[region_code[:4]]
-        return (Decimal(f"{lat + self.rng.uniform(-0.3, 0.3):.6f}"), Decimal(f"{lon + self.rng.uniform(-0.35, 0.35):.6f}"))
+        u_lat, u_lon = self.rng.uniform(-0.3, 0.3), self.rng.uniform(-0.35, 0.35)  # the same draws as before
+        inside = self._sampler(region_code)
+        if inside is not None:  # a point inside the county, picked by the same draw
+            lat, lon = inside.point((u_lat + 0.3) / 0.6)
+            return Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}")
+        return Decimal(f"{lat + u_lat:.6f}"), Decimal(f"{lon + u_lon:.6f}")
 
     def _phone(self, region_code: str) -> str:
         area = catalog.AREA_CODES.get(region_code[:4])
@@ -193,10 +205,15 @@ class DemoGenerator:
         destination = (self.rng.choice(("间接排放：园区污水处理厂", "直接排放：附近地表水体")) if water else "大气环境")
         if spec.name == "污水处理厂出水口":
             destination = "直接排放：附近地表水体"
+        o_lat = lat + Decimal(f"{self.rng.uniform(-0.002, 0.002):.6f}")
+        o_lon = lon + Decimal(f"{self.rng.uniform(-0.002, 0.002):.6f}")
+        inside = self._sampler(bundle.enterprise["region_code"])
+        if inside is not None:  # stay inside the county: on a sampling row, or at the enterprise itself
+            snapped = inside.snap(float(o_lat), float(o_lon))
+            o_lat, o_lon = (Decimal(f"{snapped[0]:.6f}"), Decimal(f"{snapped[1]:.6f}")) if snapped else (lat, lon)
         outlet = {"id": self._next_id("outlets"), "enterprise_id": bundle.enterprise["id"], "permit_id": permit_id,
                   "code": spec.code, "name": spec.name, "outlet_type": spec.outlet_type,
-                  "latitude": lat + Decimal(f"{self.rng.uniform(-0.002, 0.002):.6f}"),
-                  "longitude": lon + Decimal(f"{self.rng.uniform(-0.002, 0.002):.6f}"),
+                  "latitude": o_lat, "longitude": o_lon,
                   "destination": destination, "created_at": self.now, "updated_at": self.now}
         bundle.outlets.append(outlet)
         for lim in spec.limits:

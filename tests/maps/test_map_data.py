@@ -69,7 +69,7 @@ def test_an_unknown_province_falls_back_to_the_default(client, mapped):
     assert client.get("/map/data.json?province=21").get_json()["density"] == [[123.4, 41.8, 1]]
 
 
-@pytest.mark.parametrize("lang, words", [("zh_CN", ["企业分布地图", "未评价", "开放的超标事件"]),
+@pytest.mark.parametrize("lang, words", [("zh_CN", ["企业分布地图", "未评价", "未处理的超标事件"]),
                                          ("en", ["Map of enterprises", "Not evaluated", "Open exceedance incidents"])])
 def test_the_page_has_a_legend_and_the_lists_without_javascript(client, mapped, lang, words):
     html = client.get(f"/map?province=32&lang={lang}").get_data(as_text=True)

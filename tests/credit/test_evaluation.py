@@ -149,6 +149,19 @@ def test_a_notice_period_outside_7_to_30_days_is_refused(db, setup):
     assert run.status == RunStatus.COMPUTED
 
 
+def test_a_notice_given_in_the_past_ends_in_the_past_and_the_run_can_be_finalised(db, setup):
+    """The demo's run held last year: its notice starts on a past day after the period, never before or ahead."""
+    run = evaluation.compute_run(setup["year"] - 1, "3208", setup["regulator"])
+    for bad in (date(setup["year"] - 1, 12, 31), china_today() + timedelta(days=1)):
+        with pytest.raises(ValueError):
+            evaluation.start_notice(run, setup["lead"], 15, starts_on=bad)
+    assert run.status == RunStatus.COMPUTED
+    evaluation.start_notice(run, setup["lead"], 15, starts_on=date(setup["year"], 1, 15))
+    assert (run.notice_starts_on, run.notice_ends_on) == (date(setup["year"], 1, 15), date(setup["year"], 1, 29))
+    evaluation.finalise_run(run, setup["lead"])
+    assert run.status == RunStatus.FINAL
+
+
 def test_the_evaluate_command_makes_one_run_per_province_without_a_jurisdiction(db, runner, setup):
     result = runner.invoke(args=["credit", "evaluate", "--year", str(setup["year"])])
     assert result.exit_code == 0, result.output

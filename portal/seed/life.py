@@ -91,7 +91,8 @@ def seed_life(today: date, seed: int, size: LifeSize, progress=print) -> dict[st
 
     progress("  rewards, service bodies, open days, inspector roster and a published draw")
     summary["rewards"] = life_extras.seed_rewards(county, lead, today)
-    summary["service_bodies"] = life_extras.seed_service_bodies(regulator, lead, (free[2 * n + len(life_credit.PROFILES):] + free)[:8], today)
+    spare = free[2 * n + len(life_credit.PROFILES):]
+    summary["service_bodies"] = life_extras.seed_service_bodies(regulator, lead, (spare + free)[:8], today)
     demo_ent = db.session.get(Enterprise, staff.enterprise_id)
     summary["open_days"] = life_extras.seed_open_days(staff, demo_ent, today)
     summary["draw"] = life_extras.seed_draw(lead, PREFIX, today, seed)

@@ -1,7 +1,8 @@
 """Demo credit life through the real services: automatic findings recorded by one demo regulator and confirmed by a
 second (no verdict moves on unconfirmed data), regulator evidence recorded and confirmed by two people, the ledger
 and standings maintained by credit.services, the evaluation run held last year finalised and this year's run put on
-public notice, and black/white list entries taken through prior notice, the enterprise's statement and the lead's decision.
+public notice, and black/white list entries taken through prior notice, the enterprise's statement and the lead's
+decision.
 
 Evidence profiles on the Jiangsu 12-point scheme (start 9): green = two commendations (11), yellow = an order to
 stop production (3), red = stop + warning + inspection finding (1), black = criminal liability (-3); enterprises

@@ -1,6 +1,7 @@
 # make run    install what is missing, migrate, seed demo data when empty, serve web + scheduler on :5000
 # make test   the whole suite on SQLite, and again on PostgreSQL when PORTAL_TEST_DATABASE_URL is set
 #             (the first pass clears that variable, so it really runs on SQLite)
+# make screenshots  the README's screenshots (docs/screenshots), taken by tests/browser/test_screenshots.py
 # make bench  the PRODUCT §4 figures (see bench/README.md): search, disclosures (PDF, deadline spike), complaint
 #             intake, mixed load, credit re-evaluation, monitoring ingest
 # make cluster-test  several hosts on one machine (primary + replica, Redis, two of every process), parts killed
@@ -16,7 +17,7 @@ EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config
 PY_INCLUDE := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("include"))')
 HJ212_EXT := portal/monitoring/_hj212c$(EXT_SUFFIX)
 
-.PHONY: cluster-test run test test-sqlite test-postgres bench venv native system-run system-test system-bench translations db seed clean
+.PHONY: cluster-test run screenshots test test-sqlite test-postgres bench venv native system-run system-test system-bench translations db seed clean
 
 $(REQ_STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +54,10 @@ test: system-test venv native translations
 	  echo "== again on PostgreSQL: $$PORTAL_TEST_DATABASE_URL"; \
 	  $(PY) -m pytest -m "not browser"; \
 	fi
+
+# The README's screenshots, taken by the browser test on the small demo, written to docs/screenshots
+screenshots: system-test venv native translations
+	PORTAL_TEST_DATABASE_URL= PORTAL_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser/test_screenshots.py
 
 # Several hosts on one machine, parts killed under load (tests/cluster/run_cluster.py); not part of `make test`.
 cluster-test: system-test venv native translations

@@ -84,8 +84,10 @@ def _compute_results(run: EvaluationRun) -> None:
     db.session.expire(run, ["results"])
 
 
-def start_notice(run: EvaluationRun, actor: Any, days: int | None = None) -> EvaluationRun:
-    """Publish the proposed results for `days` natural days (default the run's notice_days, 7–30)."""
+def start_notice(run: EvaluationRun, actor: Any, days: int | None = None,
+                 starts_on: date | None = None) -> EvaluationRun:
+    """Publish the proposed results for `days` natural days (default the run's notice_days, 7–30) from `starts_on`
+    (default today; an earlier day, after the period ended, records a notice already given, as the demo does)."""
     if not rules.can_manage_run(actor.role, actor.jurisdiction_code, run.jurisdiction_prefix):
         raise NotAllowed(_("This run is outside your jurisdiction."))
     days = days or run.notice_days
@@ -94,9 +96,14 @@ def start_notice(run: EvaluationRun, actor: Any, days: int | None = None) -> Eva
                                                  a=rules.MIN_NOTICE_DAYS, b=rules.MAX_NOTICE_DAYS)})
     if not rules.can_transition_run(run.status, RunStatus.PUBLIC_NOTICE) or run.status == RunStatus.PUBLIC_NOTICE:
         raise InvalidTransition(_("Only a computed run can be put on public notice."))
+    today = china_today()
+    starts_on = starts_on or today
+    if not date(run.year, 12, 31) < starts_on <= today:
+        # only the demo seed passes a day; no view does
+        raise ValueError(f"a notice for {run.year} starts in {run.year + 1} and no later than today")
     before = snapshot(run)
     run.notice_days = days
-    run.notice_starts_on, run.notice_ends_on = rules.notice_period(china_today(), days)
+    run.notice_starts_on, run.notice_ends_on = rules.notice_period(starts_on, days)
     run.status = RunStatus.PUBLIC_NOTICE
     record(actor, "credit_run.notice", run, before=before)
     return run

@@ -1,8 +1,8 @@
 """A province's worth of life on top of the demo registry, made only through the portal's own services (no result
 is written by hand): monitoring data and its exceedance episodes, complaints and 12345 cases, findings confirmed by
-two demo regulators, regulator evidence confirmed by a second person, standings, last year's evaluation run on
-public notice, black/white list procedures, signed disclosures with a correction, rewards, service bodies, open days, an inspector roster with a published
-双随机 draw, and the open-data files.
+two demo regulators, regulator evidence confirmed by a second person, standings, last year's evaluation run
+finalised and this year's on public notice, black/white list procedures, signed disclosures with a correction,
+rewards, service bodies, open days, an inspector roster with a published 双随机 draw, and the open-data files.
 
 Deterministic for a seed and a day (random streams are seeded; dates count back from `today`). Runs only right after
 the registry was loaded into an empty database (seed-demo checks that). Each step commits (a seeding edge)."""
@@ -69,19 +69,20 @@ def seed_life(today: date, seed: int, size: LifeSize, progress=print) -> dict[st
     free = [e for e in db.session.scalars(sa.select(Enterprise).where(
         Enterprise.region_code.startswith(PREFIX, autoescape=True)).order_by(Enterprise.id)) if e.id not in busy]
     n = size.per_profile * len(life_credit.PROFILES)
-    last_year, current = life_credit.pick_targets(free[:n], size.per_profile), \
-        life_credit.pick_targets(free[n:2 * n], size.per_profile)
+    last_year, current = (life_credit.pick_targets(free[k * n:(k + 1) * n], size.per_profile) for k in range(2))
+    earlier = life_credit.pick_targets(free[2 * n:], 1)  # one per colour for the run held last year
     progress("  regulator evidence: recorded and confirmed by two people")
     summary["evidence"] = (life_credit.record_profiles(regulator, lead, last_year, date(today.year - 1, 11, 1), "罚")
-                           + life_credit.record_profiles(regulator, lead, current, today - timedelta(days=30), "决"))
+                           + life_credit.record_profiles(regulator, lead, current, today - timedelta(days=30), "决")
+                           + life_credit.record_profiles(regulator, lead, earlier, date(today.year - 2, 11, 1), "处"))
     credit.recompute_all()
     db.session.commit()
 
-    progress("  last year's evaluation run, on public notice")
-    run = life_credit.evaluate_last_year(lead, PREFIX, today)
+    progress("  evaluation runs: last year's finalised, this year's on public notice")
+    final_run, run = life_credit.evaluate_runs(lead, PREFIX, today)
     from portal.credit.evaluation import grade_counts
 
-    summary["run_grades"] = grade_counts(run)
+    summary["final_run_grades"], summary["run_grades"] = grade_counts(final_run), grade_counts(run)
     summary["lists"] = life_credit.list_procedures(regulator, lead, current)
 
     progress("  signed annual and temporary disclosures, with a correction")
@@ -90,7 +91,8 @@ def seed_life(today: date, seed: int, size: LifeSize, progress=print) -> dict[st
 
     progress("  rewards, service bodies, open days, inspector roster and a published draw")
     summary["rewards"] = life_extras.seed_rewards(county, lead, today)
-    summary["service_bodies"] = life_extras.seed_service_bodies(regulator, lead, (free[2 * n:] + free)[:8], today)
+    spare = free[2 * n + len(life_credit.PROFILES):]
+    summary["service_bodies"] = life_extras.seed_service_bodies(regulator, lead, (spare + free)[:8], today)
     demo_ent = db.session.get(Enterprise, staff.enterprise_id)
     summary["open_days"] = life_extras.seed_open_days(staff, demo_ent, today)
     summary["draw"] = life_extras.seed_draw(lead, PREFIX, today, seed)

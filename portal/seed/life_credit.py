@@ -1,7 +1,8 @@
 """Demo credit life through the real services: automatic findings recorded by one demo regulator and confirmed by a
 second (no verdict moves on unconfirmed data), regulator evidence recorded and confirmed by two people, the ledger
-and standings maintained by credit.services, last year's evaluation run computed and put on public notice, and
-black/white list entries taken through prior notice, the enterprise's statement and the lead's decision.
+and standings maintained by credit.services, the evaluation run held last year finalised and this year's run put on
+public notice, and black/white list entries taken through prior notice, the enterprise's statement and the lead's
+decision.
 
 Evidence profiles on the Jiangsu 12-point scheme (start 9): green = two commendations (11), yellow = an order to
 stop production (3), red = stop + warning + inspection finding (1), black = criminal liability (-3); enterprises
@@ -84,12 +85,17 @@ def pick_targets(candidates: list[Enterprise], per_profile: int) -> dict[str, li
     return out
 
 
-def evaluate_last_year(lead, prefix: str, today: date):
-    """Compute last year's run under `prefix` and put it on public notice (the lead finalises after the notice)."""
+def evaluate_runs(lead, prefix: str, today: date):
+    """The run held last year, for the year before (its notice given from 15 January last year, over long ago),
+    finalised by the lead; then this year's run, for last year, computed and put on public notice today."""
+    earlier = evaluation.compute_run(today.year - 2, prefix, actor=lead)
+    evaluation.start_notice(earlier, lead, days=15, starts_on=date(today.year - 1, 1, 15))
+    evaluation.finalise_run(earlier, lead)
+    db.session.commit()
     run = evaluation.compute_run(today.year - 1, prefix, actor=lead)
     evaluation.start_notice(run, lead, days=7)
     db.session.commit()
-    return run
+    return earlier, run
 
 
 def enterprise_user(ent: Enterprise) -> User:

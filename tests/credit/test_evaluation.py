@@ -1,5 +1,6 @@
 """Evaluation runs: the state machine (pure), the services, the pages, and an objection from filing to answer."""
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -147,6 +148,32 @@ def test_a_notice_period_outside_7_to_30_days_is_refused(db, setup):
     with pytest.raises(ValidationFailed):
         evaluation.start_notice(run, setup["regulator"], 3)
     assert run.status == RunStatus.COMPUTED
+
+
+def test_a_notice_given_in_the_past_ends_in_the_past_and_the_run_can_be_finalised(db, setup):
+    """The demo's run held last year: its notice starts on a past day after the period, never before or ahead."""
+    run = evaluation.compute_run(setup["year"] - 1, "3208", setup["regulator"])
+    for bad in (date(setup["year"] - 1, 12, 31), china_today() + timedelta(days=1)):
+        with pytest.raises(ValueError):
+            evaluation.start_notice(run, setup["lead"], 15, starts_on=bad)
+    assert run.status == RunStatus.COMPUTED
+    evaluation.start_notice(run, setup["lead"], 15, starts_on=date(setup["year"], 1, 15))
+    assert (run.notice_starts_on, run.notice_ends_on) == (date(setup["year"], 1, 15), date(setup["year"], 1, 29))
+    evaluation.finalise_run(run, setup["lead"])
+    assert run.status == RunStatus.FINAL
+
+
+def test_the_public_result_pages_name_the_region_and_the_day_never_codes_or_timestamps(db, client, setup):
+    run = evaluation.compute_run(setup["year"] - 1, "3208", setup["regulator"])
+    evaluation.start_notice(run, setup["lead"], 15, starts_on=date(setup["year"], 1, 15))
+    evaluation.finalise_run(run, setup["lead"])
+    db.session.commit()
+    for url in (f"/credit/results/{run.id}", "/credit/results"):
+        page = client.get(url).get_data(as_text=True)
+        assert "淮安市" in page and "3208" not in page.split("<main", 1)[1].split("</h1>", 1)[0]
+    page = client.get(f"/credit/results/{run.id}").get_data(as_text=True)
+    assert f"{run.finalised_at.astimezone(ZoneInfo('Asia/Shanghai')).date().isoformat()}" in page
+    assert "+00:00" not in page
 
 
 def test_the_evaluate_command_makes_one_run_per_province_without_a_jurisdiction(db, runner, setup):

@@ -6,6 +6,7 @@ import json
 import sqlalchemy as sa
 
 from portal.complaints.models import Channel, Complaint, ComplaintAttachment
+from portal.core.clock import china_today
 from portal.credit.models import (CreditListEntry, CreditStanding, EvaluationResult, EvaluationRun, Evidence,
                                   EvidenceSource, ListStatus, RunStatus)
 from portal.credit.draw_models import Inspector
@@ -38,6 +39,8 @@ def _snapshot() -> dict:
         "complaints": sorted(db.session.execute(sa.select(Complaint.status, Complaint.channel)).all()),
         "standings": [tuple(r) for r in standings],
         "lists": sorted(db.session.execute(sa.select(CreditListEntry.kind, CreditListEntry.status)).all()),
+        "runs": sorted(db.session.execute(sa.select(EvaluationRun.year, EvaluationRun.status,
+                                                    EvaluationRun.notice_ends_on)).all()),
         "evidence": sorted(db.session.execute(sa.select(Evidence.kind, Evidence.is_verified)).all()),
         "disclosures": sorted(db.session.execute(sa.select(AnnualReport.year, AnnualReport.status)).all()),
         "rewards": sorted(db.session.execute(sa.select(RewardCase.status, RewardCase.proposed_amount_yuan)).all()),
@@ -46,7 +49,7 @@ def _snapshot() -> dict:
 
 
 def _seed(runner, app, tmp_path):
-    result = runner.invoke(args=["seed-demo", "--enterprises", "100", "--seed", "5", "--password", "pw-for-tests",
+    result = runner.invoke(args=["seed-demo", "--enterprises", "120", "--seed", "5", "--password", "pw-for-tests",
                                  "--life", "small"])
     assert result.exit_code == 0, result.output
     return result
@@ -72,12 +75,22 @@ def test_the_small_demo_has_every_kind_of_thing_twice_the_same_and_within_bounds
     assert all(e.recorded_by_id and e.verified_by_id and e.recorded_by_id != e.verified_by_id for e in verified)
     assert any(e.source == EvidenceSource.MONITORING for e in verified)
     assert _count(Evidence, Evidence.withdrawn_at.is_not(None)) > 0  # a device fault dismissed
-    # grades in every colour, now and in last year's run (on public notice)
+    # grades in every colour, now and in both runs: the one held last year finalised after its notice (given in the
+    # past through the service), this year's on public notice
     grades = {g for (g,) in db.session.execute(sa.select(CreditStanding.grade))}
     assert COLOURS <= grades
-    run = db.session.scalar(sa.select(EvaluationRun))
-    assert run.status == RunStatus.PUBLIC_NOTICE
-    assert COLOURS <= {g for (g,) in db.session.execute(sa.select(EvaluationResult.grade))}
+    today = china_today()
+    final, notice = db.session.scalars(sa.select(EvaluationRun).order_by(EvaluationRun.year)).all()
+    assert (final.year, final.status) == (today.year - 2, RunStatus.FINAL)
+    assert final.notice_starts_on.year == today.year - 1 and final.notice_ends_on < today
+    assert final.finalised_by_id and final.finalised_at
+    assert (notice.year, notice.status) == (today.year - 1, RunStatus.PUBLIC_NOTICE)
+    assert notice.notice_starts_on == today and notice.notice_ends_on >= today
+    for run in (final, notice):
+        assert COLOURS <= {g for (g,) in db.session.execute(sa.select(EvaluationResult.grade).where(
+            EvaluationResult.run_id == run.id))}, run.year
+    # the final run's results are what enterprises without later changes now stand on
+    assert _count(CreditStanding, CreditStanding.basis == "evaluation") > 0
     # black and white lists: listed after notice and statement, and a rejected candidate
     entries = db.session.scalars(sa.select(CreditListEntry)).all()
     for kind in ("black", "white"):

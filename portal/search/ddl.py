@@ -36,7 +36,7 @@ POSTGRESQL_DROP = [
 ]
 
 # Names migrations/env.py hides from autogenerate and `alembic check`.
-UNMANAGED_TABLE_PREFIXES = ("enterprise_fts", "apscheduler_jobs")
+UNMANAGED_TABLE_PREFIXES = ("enterprise_fts", "apscheduler_jobs", "procrastinate_")  # the last two: the job engines own them
 UNMANAGED_COLUMNS = {("enterprises", "search_tsv")}
 UNMANAGED_INDEXES = {"ix_enterprises_search_tsv"}
 

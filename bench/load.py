@@ -207,7 +207,8 @@ def hj212_client(port: int, stats: Stats, stop: threading.Event, info: dict, pac
     from portal.monitoring.hj212 import build_frame
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    hour = datetime(2030, 1, 1) + timedelta(hours=random.randrange(10**5))
+    # Past hours (a DataTime ahead of now is refused as bad_time): a year of back-fill for each client.
+    hour = datetime(2025, 1, 1) + timedelta(hours=random.randrange(8000))
     while not stop.is_set():
         frames = []
         for _ in range(packets):

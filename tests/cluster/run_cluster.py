@@ -262,7 +262,7 @@ def main() -> int:
         print("== schema and data on the primary")
         run(env_a, "db", "upgrade")
         run(env_a, "load-reference", check=False)
-        devices = seed(env_a)
+        devices, usccs = seed(env_a)
         print("== starting: 2 app instances, 2 schedulers, 2 workers, 2 HJ 212 listeners")
         app_ports, listener_ports = [free_port(), free_port()], [free_port(), free_port()]
         apps = [Proc(f"app-{c}", [PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "60",
@@ -280,6 +280,7 @@ def main() -> int:
         for port in listener_ports:
             wait_tcp(port)
         mails = queue_mails(env_a, 40)
+        import_ids = queue_imports(env_a, usccs[0], 2, 30)
         load = Load(app_ports, listener_ports, devices, make_photo(target=120_000))
         load.seconds = args.seconds
         threads = ([threading.Thread(target=load.reader, args=(i,)) for i in range(3)]
@@ -318,7 +319,14 @@ def main() -> int:
         apps[1] = Proc("app-b-again", apps[1].args, env_b, logs)
         procs.append(apps[1])
         wait_http(app_ports[1])
+        import_states = finish_imports(env_a, import_ids)
         results = check(pair, env_a, env_b, load, sink, mails, app_ports)
+        manual_rows = python(env_a, "from portal.monitoring.models import MonitoringValue\n"
+                                    "print(db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)"
+                                    ".where(MonitoringValue.period == 'manual')))\n").strip()
+        results.insert(3, ("each background import checked and written once", f"{len(import_ids)} done, 60 rows",
+                           f"{', '.join(import_states)}; {manual_rows} rows",
+                           all(s == "done" for s in import_states) and manual_rows == "60"))
     finally:
         for p in procs:
             p.stop()
@@ -371,7 +379,7 @@ def seed(env: dict[str, str]) -> list[str]:
         mn = f"CLUSTER{i:05d}"
         run(env, "devices", "add", "--mn", mn, "--password", PASSWORD, "--uscc", uscc, "--outlet", "DW001")
         devices.append(mn)
-    return devices
+    return devices, out.split()
 
 
 def queue_mails(env: dict[str, str], n: int) -> list[str]:
@@ -381,6 +389,53 @@ def queue_mails(env: dict[str, str], n: int) -> list[str]:
                 "    queue_mail('someone@example.cn', s, 'body', dedupe_key=s)\n"
                 "db.session.commit()\n")
     return subjects
+
+
+IMPORT_HEADER = "排放口编码,污染物编码,采样时间,监测结果,监测完成日期,检测机构,监测方法,数据标记,生产负荷(%),治理设施运行状态\n"
+
+
+def queue_imports(env: dict[str, str], uscc: str, n: int, rows: int) -> list[int]:
+    """Manual-result files waiting in the shared store, queued as background imports: the per-minute job, run by
+    whichever queue worker takes it, checks them; after the commit is requested, it writes them."""
+    ids = python(env, (
+        "import secrets\nfrom datetime import datetime, timedelta\n"
+        "from portal.enterprises.models import Enterprise\nfrom portal.monitoring import imports, manual\n"
+        f"ent = db.session.scalar(sa.select(Enterprise).where(Enterprise.uscc == {uscc!r}))\n"
+        f"for k in range({n}):\n"
+        f"    text = {IMPORT_HEADER!r}\n"
+        f"    for i in range({rows}):\n"
+        "        at = datetime(2026, 9, 1 + k) + timedelta(minutes=10 * i)\n"
+        "        text += f'DW001,w01018,{at:%Y-%m-%d %H:%M},{20 + i % 7},2026-10-05,淮安检测,HJ 828-2017,N,85,正常运行\\n'\n"
+        "    token = secrets.token_urlsafe(16)\n"
+        "    manual.upload_store().put(token, text.encode('utf-8'))\n"
+        "    print(imports.queue(None, ent, token, f'cluster-{k}.csv').id)\n"
+        "db.session.commit()\n"))
+    return [int(x) for x in ids.split()]
+
+
+def _import_states(env: dict[str, str], ids: list[int]) -> list[str]:
+    return python(env, "from portal.monitoring.models import ImportJob\n"
+                       f"for j in db.session.scalars(sa.select(ImportJob).where(ImportJob.id.in_({ids!r}))"
+                       ".order_by(ImportJob.id)):\n"
+                       "    print(str(j.status))\n").split()
+
+
+def finish_imports(env: dict[str, str], ids: list[int], timeout: float = 200) -> list[str]:
+    """Wait for the checks, request the commits (what the enterprise's button does), wait for the writes."""
+    deadline = time.monotonic() + timeout
+    states = _import_states(env, ids)
+    while time.monotonic() < deadline and any(s not in ("checked", "rejected", "failed") for s in states):
+        time.sleep(3)
+        states = _import_states(env, ids)
+    python(env, "from portal.monitoring import imports\nfrom portal.monitoring.models import ImportJob\n"
+                f"for j in db.session.scalars(sa.select(ImportJob).where(ImportJob.id.in_({ids!r}))):\n"
+                "    if str(j.status) == 'checked':\n"
+                "        imports.request_commit(j)\n"
+                "db.session.commit()\n")
+    while time.monotonic() < deadline and any(s not in ("done", "rejected", "failed") for s in states):
+        time.sleep(3)
+        states = _import_states(env, ids)
+    return states
 
 
 def leading_scheduler(env: dict[str, str], schedulers: list[Proc]) -> Proc | None:

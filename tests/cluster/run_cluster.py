@@ -420,8 +420,9 @@ def _import_states(env: dict[str, str], ids: list[int]) -> list[str]:
                        "    print(str(j.status))\n").split()
 
 
-def finish_imports(env: dict[str, str], ids: list[int], timeout: float = 200) -> list[str]:
-    """Wait for the checks, request the commits (what the enterprise's button does), wait for the writes."""
+def finish_imports(env: dict[str, str], ids: list[int], timeout: float = 180) -> list[str]:
+    """Wait for the checks, request the commits (what the enterprise's button does), wait for the writes (each step
+    is taken by the per-minute job on whichever worker runs it: allow a few minutes for each)."""
     deadline = time.monotonic() + timeout
     states = _import_states(env, ids)
     while time.monotonic() < deadline and any(s not in ("checked", "rejected", "failed") for s in states):
@@ -432,6 +433,7 @@ def finish_imports(env: dict[str, str], ids: list[int], timeout: float = 200) ->
                 "    if str(j.status) == 'checked':\n"
                 "        imports.request_commit(j)\n"
                 "db.session.commit()\n")
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(s not in ("done", "rejected", "failed") for s in states):
         time.sleep(3)
         states = _import_states(env, ids)

@@ -15,6 +15,7 @@ advisory lock, so workers starting together do not race), as Procrastinate's own
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 import procrastinate
@@ -28,6 +29,8 @@ _SCHEMA_LOCK = 0x706F7274  # pg_advisory_lock key: "port"
 
 STALLED_TASK = "portal.retry_stalled"
 _apps: dict[str, procrastinate.App] = {}
+_opened: set[str] = set()
+_open_lock = threading.Lock()
 
 
 def enabled(app: Flask) -> bool:
@@ -105,16 +108,28 @@ def _register(qapp: procrastinate.App) -> None:
     qapp.periodic(cron="* * * * *", periodic_id="retry-stalled")(stalled)
 
 
+def _open_for_deferring(app: Flask) -> procrastinate.App:
+    """The app with its connection pool open for the life of the process. The scheduler fires several jobs in the
+    same second from APScheduler's thread pool: opening and closing the pool around each deferral let one thread close
+    it under another (PoolClosed, found by `make cluster-test`). psycopg_pool's pool is thread-safe."""
+    qapp = queue_app(app)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with _open_lock:
+        if url not in _opened:
+            qapp.open()
+            _opened.add(url)
+    return qapp
+
+
 def defer(app: Flask, name: str, slot: datetime | None, trigger: str = "scheduler") -> bool:
     """Queue one run of a named job for its slot; False when that (job, slot) is already queued."""
-    qapp = queue_app(app)
+    qapp = _open_for_deferring(app)
     lock = f"{name}@{slot.isoformat() if slot else 'now'}"
-    with qapp.open():
-        try:
-            qapp.tasks[TASK].configure(queueing_lock=lock).defer(
-                name=name, slot=slot.isoformat() if slot else None, trigger=trigger)
-        except procrastinate.exceptions.AlreadyEnqueued:
-            return False
+    try:
+        qapp.tasks[TASK].configure(queueing_lock=lock).defer(
+            name=name, slot=slot.isoformat() if slot else None, trigger=trigger)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
     return True
 
 

@@ -320,6 +320,10 @@ def main() -> int:
         procs.append(apps[1])
         wait_http(app_ports[1])
         import_states = finish_imports(env_a, import_ids)
+        if any(st != "done" for st in import_states):  # say what the database is waiting on
+            print(pair.psql("primary", "SELECT string_agg(format('%s %s %s/%s %s [%s]', pid, state, wait_event_type, "
+                                       "wait_event, now() - xact_start, left(query, 70)), E'\\n') "
+                                       "FROM pg_stat_activity WHERE backend_type = 'client backend'"))
         results = check(pair, env_a, env_b, load, sink, mails, app_ports)
         manual_rows = python(env_a, "from portal.monitoring.models import MonitoringValue\n"
                                     "print(db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringValue)"

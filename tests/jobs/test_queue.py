@@ -53,6 +53,20 @@ def test_a_slot_is_queued_once_however_many_leaders_try(qapp, db):
     assert [(r[0], r[1], r[2]) for r in rows] == [(queue.TASK, "todo", "search-versions-prune")] * 2
 
 
+def test_many_jobs_fired_in_the_same_second_are_all_queued(qapp, db):
+    """APScheduler fires the per-minute jobs together from a thread pool: every deferral must land (the pool was
+    once opened and closed around each deferral, and one thread closed it under another)."""
+    import concurrent.futures
+
+    slot = datetime(2026, 12, 7, 12, 30, tzinfo=timezone.utc)
+    names = ["send-outbox", "monitoring-imports", "complaint-pending-sweep", "envcode-refresh",
+             "opendata-digest-immediate", "disclosure-copies", "search-versions-prune", "job-runs-prune"]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+        results = list(pool.map(lambda n: queue.defer(qapp, n, slot), names * 3))
+    assert results.count(True) == len(names)  # each (job, slot) once, whatever the interleaving
+    assert sorted(r[2] for r in _jobs(db)) == sorted(names)
+
+
 def _worker(env_url: str, name: str) -> subprocess.Popen:
     env = base_env(PORTAL_DATABASE_URL=env_url, PORTAL_JOBS_QUEUE="procrastinate", PORTAL_QUEUE_STALLED_SECONDS="4")
     return subprocess.Popen([PYTHON, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--name", name], cwd=ROOT,

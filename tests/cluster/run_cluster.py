@@ -13,7 +13,6 @@ Not part of `make test` (it takes a few minutes and starts a dozen processes); C
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import shutil
@@ -30,11 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.complaints import make_photo, multipart, unique  # noqa: E402
+from bench.complaints import make_photo  # noqa: E402
 from portal.monitoring.hj212 import build_frame  # noqa: E402
 from tests.cluster import pgpair  # noqa: E402
-from tests.faults.procs import PYTHON, base_env, form_value, free_port, get  # noqa: E402
+from tests.faults.procs import PYTHON, base_env, free_port, get  # noqa: E402
 from tests.faults.smtpsink import SmtpSink  # noqa: E402
+from tests.faults.test_worker_kill import submit  # noqa: E402
 
 RATE_LIMIT = 30  # complaints per minute per address, shared by both instances through Redis
 DEVICES = 8
@@ -144,41 +144,12 @@ class Load:
         while not self.stop.is_set():
             n += 1
             port = self._app(n)
-            key, status = self._complain(port, n)
+            key, status = submit(port, self.photo, n)  # the phone flow of the worker-kill fault test
             with self.lock:
                 self.complaint_status[status] += 1
                 if status == 302 and key:
                     self.complaints_ok[key] = port
             time.sleep(0.2)
-
-    def _complain(self, port: int, n: int):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        key = None
-        try:
-            conn.request("GET", "/complaints/new")
-            response = conn.getresponse()
-            html = response.read().decode("utf-8", "replace")
-            cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
-            conn.close()
-            token, key = form_value(html, "csrf_token"), form_value(html, "submission_key")
-            if response.status != 200 or not token or not key:
-                return key, response.status
-            fields = [("csrf_token", token), ("submission_key", key), ("category", "water"),
-                      ("reported_name", f"集群测试作坊{n}"), ("reported_address", f"涟水县某村河边{n}号"),
-                      ("region_code", "320826"), ("description", "夜间有黑色污水从暗管排入河道，气味刺鼻，已拍照。"),
-                      ("website", ""), ("identity", "anonymous")]
-            body, content_type = multipart(fields, unique(self.photo, n))
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("POST", "/complaints/new", body=body,
-                         headers={"Content-Type": content_type, "Cookie": cookie})
-            response = conn.getresponse()
-            response.read()
-            ok = response.status == 302 and "/complaints/receipt" in (response.getheader("Location") or "")
-            return key, 302 if ok else response.status
-        except (OSError, http.client.HTTPException):
-            return key, "error"
-        finally:
-            conn.close()
 
     def logger(self, index: int) -> None:
         """One data logger: a minute frame every 0.5 s (time compressed), waiting for the 9014 before the next;
@@ -350,11 +321,7 @@ def main() -> int:
 
 
 def storage_settings(work: Path, procs: list[Proc], logs: Path) -> dict[str, str]:
-    """The shared file store both instances use; empty when the portal has no S3 backend (the file check fails)."""
-    try:
-        from portal.core import storage  # noqa: F401
-    except ImportError:
-        return {}
+    """The shared file store both instances use: an S3-protocol server (moto) and one bucket."""
     port = free_port()
     procs.append(Proc("s3", [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], base_env(), logs))
     wait_tcp(port)
@@ -499,7 +466,7 @@ def check(pair, env_a, env_b, load: Load, sink: SmtpSink, mails: list[str], app_
             "            bad += 1\n"
             "        else:\n"
             "            ok += 1\n"
-            "print(ok, bad)\n")).strip() if _has_storage() else "no storage interface"
+            "print(ok, bad)\n")).strip()
     files_ok = all(v.endswith(" 0") and not v.startswith("0 ") for v in readable.values())
     results.append(("every file readable on both instances", "all, 0 missing",
                     f"A: {readable['a']}; B: {readable['b']}", files_ok))
@@ -553,13 +520,6 @@ def check(pair, env_a, env_b, load: Load, sink: SmtpSink, mails: list[str], app_
     results.append(("flask audit verify", "exit 0", f"exit {verify.returncode}", verify.returncode == 0))
     return results
 
-
-def _has_storage() -> bool:
-    try:
-        from portal.core import storage  # noqa: F401
-        return True
-    except ImportError:
-        return False
 
 
 if __name__ == "__main__":
